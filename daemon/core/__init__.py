@@ -1,0 +1,1 @@
+"""The pure core: parse, normalize, serialize. No I/O here."""

@@ -1,0 +1,98 @@
+"""Errors a user can cause. Each carries named fields; `cli.report_error` turns them into messages.
+
+Anything raised that is not a `VaultsyncError` is a bug in vaultsync, and is reported as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class VaultsyncError(Exception):
+    """Base class: something the user can fix. `str(err)` is the message shown to the user."""
+
+    exit_code = 1
+
+    def __str__(self) -> str:  # pragma: no cover - subclasses override
+        return self.args[0] if self.args else self.__class__.__name__
+
+
+@dataclass
+class ConfigProblem:
+    """One problem in a config file: where it is and what to do."""
+
+    message: str
+    key: str | None = None  # a key path such as "vaults[0].path"
+    line: int | None = None  # 1-based line in the YAML file, when known
+
+    def render(self) -> str:
+        where = []
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.key:
+            where.append(f"'{self.key}'")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+@dataclass
+class ConfigError(VaultsyncError):
+    """The config file cannot be used. Lists every problem found, not just the first."""
+
+    path: Path | None
+    problems: list[ConfigProblem] = field(default_factory=list)
+    exit_code = 2
+
+    def __str__(self) -> str:
+        name = str(self.path) if self.path else "configuration"
+        if len(self.problems) == 1:
+            return f"{name}: {self.problems[0].render()}"
+        lines = [f"{name}: {len(self.problems)} problems"]
+        lines += [f"  - {p.render()}" for p in self.problems]
+        return "\n".join(lines)
+
+
+@dataclass
+class UsageError(VaultsyncError):
+    """The command line asks for something that cannot be done as asked."""
+
+    message: str
+    exit_code = 2
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class UnsafePathError(VaultsyncError):
+    """A write was asked for a path outside every configured vault, or through a link leaving it."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: refused to write: {self.reason}"
+
+
+@dataclass
+class ChangedSinceRead(VaultsyncError):
+    """The page changed on disk after it was read; the result was dropped and will be retried."""
+
+    path: Path
+
+    def __str__(self) -> str:
+        return f"{self.path}: changed on disk while being cleaned; left as it is, will retry"
+
+
+@dataclass
+class LossCheckFailed(VaultsyncError):
+    """The no-loss check found something of the input missing from the output: nothing written."""
+
+    path: Path | None
+    missing: list[str]
+
+    def __str__(self) -> str:
+        shown = "; ".join(m[:80] for m in self.missing[:3])
+        more = f" (+{len(self.missing) - 3} more)" if len(self.missing) > 3 else ""
+        name = self.path or "page"
+        return f"{name}: not written, the result would lose: {shown}{more}. Please report this."
