@@ -1,0 +1,143 @@
+"""What an item says: its text, its Readwise location link, its block ids, its identity."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from daemon.core.model import Item, Kind
+from daemon.core.text import body
+
+# "([View Tweet](https://twitter.com/h/status/123))", "([Location 88](…))", "([Page 12](…))",
+# "([View Highlight](…))". The URL may hold balanced parentheses.
+_URL = r"(?:[^()\s]|\([^()\s]*\))+"
+LOCATION_LINK = re.compile(
+    r"\(\[(?P<label>View Tweet|View Highlight|View Post|Location (?P<loc>\d+)|Page (?P<page>\d+))\]"
+    r"\((?P<url>" + _URL + r")\)\)"
+)
+OPEN_IN_READWISE = re.compile(r"\[Open in Readwise\]\(" + _URL + r"\)")
+STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
+BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+LOGSEQ_PROPERTY = re.compile(r"^[ \t]*([A-Za-z0-9_.\-]+):: ?(.*)$")
+LOGSEQ_ID = re.compile(r"^[ \t]*id:: *(\S+)[ \t]*$", re.IGNORECASE)
+OBSIDIAN_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$")
+WIKILINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
+_SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=65536)
+def repaired(text: str) -> str:
+    """ftfy's encoding repair only (never quotes, widths or ligatures); plain ASCII skips ftfy."""
+    if text.isascii():
+        return text
+    from ftfy import fix_encoding
+
+    return fix_encoding(text)
+
+
+def own_text_lines(item: Item, kind: Kind) -> list[str]:
+    """The item's own content lines: bullet and indentation stripped, Logseq property lines and
+    Obsidian `^id` markers left out."""
+    out = []
+    for i, line in enumerate(item.lines):
+        text = body(line)
+        if i == 0:
+            text = BULLET.sub("", text, count=1)
+        else:
+            if kind == "logseq" and LOGSEQ_PROPERTY.match(text):
+                continue
+            text = text.strip()
+        if kind == "obsidian":
+            text = OBSIDIAN_ID.sub("", text)
+        out.append(text)
+    return out
+
+
+def item_ids(item: Item, kind: Kind) -> list[str]:
+    """Block ids the item itself carries: Logseq `id::` lines, Obsidian `^id` markers."""
+    ids = []
+    for line in item.lines:
+        text = body(line)
+        if kind == "logseq":
+            m = LOGSEQ_ID.match(text)
+        else:
+            m = OBSIDIAN_ID.search(text)
+        if m:
+            ids.append(m.group(1))
+    return ids
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a highlight comes from, as its Readwise link says."""
+
+    label: str
+    url: str
+    status_id: int | None  # a tweet's snowflake id: ascending = the order written
+    number: int | None  # Location N / Page N
+
+    @property
+    def order_kind(self) -> str | None:
+        if self.status_id is not None:
+            return "tweet"
+        if self.label.startswith("Location"):
+            return "location"
+        if self.label.startswith("Page"):
+            return "page"
+        return None
+
+    @property
+    def order_key(self) -> int | None:
+        return self.status_id if self.status_id is not None else self.number
+
+
+def location(item: Item, kind: Kind) -> Location | None:
+    """The item's Readwise location link, if it is a highlight."""
+    for text in own_text_lines(item, kind):
+        m = LOCATION_LINK.search(text)
+        if m:
+            status = STATUS_ID.search(m.group("url")) if m.group("label") == "View Tweet" else None
+            number = m.group("loc") or m.group("page")
+            return Location(
+                label=m.group("label"),
+                url=m.group("url"),
+                status_id=int(status.group(1)) if status else None,
+                number=int(number) if number else None,
+            )
+    return None
+
+
+def is_highlight(item: Item, kind: Kind) -> bool:
+    """A highlight carries a Readwise location link or an "Open in Readwise" link."""
+    for text in own_text_lines(item, kind):
+        if LOCATION_LINK.search(text) or OPEN_IN_READWISE.search(text):
+            return True
+    return False
+
+
+def comparable(text: str) -> str:
+    """Text as the identity and no-loss checks compare it: mojibake repaired, links reduced to
+    their shown text, Readwise links and block ids removed, white space collapsed."""
+    text = repaired(text)
+    text = LOCATION_LINK.sub(" ", text)
+    text = OPEN_IN_READWISE.sub(" ", text)
+    text = OBSIDIAN_ID.sub(" ", text)
+    text = WIKILINK.sub(lambda m: m.group(2) if m.group(2) is not None else m.group(1), text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def highlight_key(item: Item, kind: Kind) -> tuple[str, ...]:
+    """Two copies of one highlight share this key: the same tweet with the same text, or the same
+    text whatever its location link, white space and mojibake."""
+    text = comparable(" ".join(own_text_lines(item, kind)))
+    loc = location(item, kind)
+    if loc is not None and loc.status_id is not None:
+        return ("tweet", str(loc.status_id), text)
+    return ("text", text)
+
+
+def subtree_key(item: Item, kind: Kind) -> tuple[str, ...]:
+    """Identity of a child subtree (a note, tags, a user's block) for merging copies' children."""
+    parts = [comparable(" ".join(own_text_lines(node, kind))) for node in item.walk()]
+    return tuple(parts)

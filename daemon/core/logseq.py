@@ -1,0 +1,124 @@
+"""Logseq pages: the property pre-block, then an outline of blocks.
+
+A bullet line (`- `, at any indentation, outside a code fence) starts a block; every other line
+continues the block before it. Depth comes from indentation, compared as a stack so that tabs and
+spaces both work. Top-level blocks that read "Highlights first synced by [[Readwise]] …" or
+"New highlights added …" are highlight sections; their children are the highlights.
+"""
+
+from __future__ import annotations
+
+import re
+
+from daemon.core.highlights import BULLET, LOGSEQ_PROPERTY
+from daemon.core.model import Item, Page, Section, Segment, page_shape
+from daemon.core.text import BOM, body, split_lines
+
+SECTION_HEAD = re.compile(
+    r"^[-*+][ \t]+(?P<which>Highlights first synced by|New highlights added)\b", re.IGNORECASE
+)
+_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+
+
+def _indent_width(line: str) -> int:
+    width = 0
+    for ch in line:
+        if ch == "\t":
+            width += 4 - width % 4
+        elif ch == " ":
+            width += 1
+        else:
+            break
+    return width
+
+
+def _blocks(lines: list[str]) -> list[Item]:
+    """Build the block tree from the lines after the pre-block (the first line is a bullet)."""
+    roots: list[Item] = []
+    stack: list[tuple[int, Item]] = []
+    in_fence = False
+    current: Item | None = None
+    for line in lines:
+        text = body(line)
+        if current is not None and in_fence:
+            current.lines.append(line)
+            if _FENCE.match(text):
+                in_fence = False
+            continue
+        if BULLET.match(text):
+            width = _indent_width(text)
+            block = Item([line])
+            while stack and stack[-1][0] >= width:
+                stack.pop()
+            (stack[-1][1].children if stack else roots).append(block)
+            stack.append((width, block))
+            current = block
+            # A fence may open on the bullet line itself: "- ```python".
+            if _FENCE.match(BULLET.sub("", text, count=1)):
+                in_fence = True
+            continue
+        assert current is not None
+        current.lines.append(line)
+        if _FENCE.match(text):
+            in_fence = True
+    return roots
+
+
+def parse(text: str) -> Page:
+    """Parse a Logseq page; serialize() of the result gives `text` back unchanged."""
+    bom = text.startswith(BOM)
+    lines = split_lines(text[1:] if bom else text)
+    final_newline, newline = page_shape(lines)
+
+    first_bullet = next((i for i, line in enumerate(lines) if BULLET.match(body(line))), len(lines))
+    pre = lines[:first_bullet]
+    rest = lines[first_bullet:]
+    # Blank lines at the very end belong to the page, not to the last block (which may move).
+    end = len(rest)
+    while end > 0 and not body(rest[end - 1]).strip():
+        end -= 1
+    tail = rest[end:]
+    rest = rest[:end]
+
+    # The pre-block always comes first, even empty, so property_line() knows where to look.
+    segments: list[Segment] = [pre]
+    for block in _blocks(rest):
+        m = SECTION_HEAD.match(body(block.lines[0]))
+        if m:
+            is_new = m["which"].lower() != "highlights first synced by"
+            segments.append(Section(head=block.lines, items=block.children, is_new=is_new))
+        else:
+            segments.append(list(block.all_lines()))
+    if tail:
+        segments.append(tail)
+
+    meta = {}
+    for line in pre:
+        m = LOGSEQ_PROPERTY.match(body(line))
+        if m:
+            meta.setdefault(m.group(1).lower(), m.group(2).strip())
+    return Page(
+        kind="logseq",
+        segments=segments,
+        bom=bom,
+        final_newline=final_newline,
+        newline=newline,
+        meta=meta,
+    )
+
+
+def section_removable(section: Section) -> bool:
+    """A later section may go once emptied if it holds nothing but its heading line."""
+    return len(section.head) == 1 or all(not body(line).strip() for line in section.head[1:])
+
+
+def property_line(page: Page, key: str) -> tuple[list[str], int] | None:
+    """Where the page property `key::` sits in the pre-block: (the run of lines, index)."""
+    if not page.segments or isinstance(page.segments[0], Section):
+        return None
+    run = page.segments[0]
+    for i, line in enumerate(run):
+        m = LOGSEQ_PROPERTY.match(body(line))
+        if m and m.group(1).lower() == key:
+            return run, i
+    return None

@@ -1,0 +1,93 @@
+"""The page model both formats share: raw runs of lines and highlight sections of list items.
+
+Every line keeps its exact bytes (indentation and ending included). Rules move, merge or drop
+whole items and edit single lines; serializing concatenates the lines again, so an untouched page
+comes back byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from daemon.core.text import BOM, dominant_newline, join_lines
+
+Kind = Literal["logseq", "obsidian"]
+
+
+@dataclass(eq=False)
+class Item:
+    """A list item (a Logseq block, an Obsidian list item): its own lines, then its children."""
+
+    lines: list[str]
+    children: list[Item] = field(default_factory=list)
+
+    def all_lines(self) -> Iterator[str]:
+        """Own lines, then every descendant's, in file order."""
+        yield from self.lines
+        for child in self.children:
+            yield from child.all_lines()
+
+    def walk(self) -> Iterator[Item]:
+        """This item and every descendant, depth first."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(eq=False)
+class Section:
+    """A highlights section: "Highlights first synced by [[Readwise]]" / "## Highlights" and the
+    later "New highlights added …" ones. `head` holds the heading line(s), `items` the list items
+    under it, `tail` the blank lines that separate it from what follows."""
+
+    head: list[str]
+    items: list[Item]
+    tail: list[str] = field(default_factory=list)
+    is_new: bool = False  # a "New highlights …" section appended by a later sync
+
+    def all_lines(self) -> Iterator[str]:
+        yield from self.head
+        for item in self.items:
+            yield from item.all_lines()
+        yield from self.tail
+
+
+Segment = list[str] | Section
+
+
+@dataclass(eq=False)
+class Page:
+    """A parsed page: segments in file order, plus the shape of its bytes."""
+
+    kind: Kind
+    segments: list[Segment]
+    bom: bool = False
+    final_newline: bool = True
+    newline: str = "\n"
+    # Metadata read from the page (lower-case keys: title, author, category, url, full-title).
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sections(self) -> list[Section]:
+        return [s for s in self.segments if isinstance(s, Section)]
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for seg in self.segments:
+            if isinstance(seg, Section):
+                out.extend(seg.all_lines())
+            else:
+                out.extend(seg)
+        return out
+
+    def serialize(self) -> str:
+        text = join_lines(self.lines(), self.newline, self.final_newline)
+        return BOM + text if self.bom else text
+
+
+def page_shape(lines: list[str]) -> tuple[bool, str]:
+    """(final_newline, newline) of a page's lines, for `Page`."""
+    final = bool(lines) and lines[-1].endswith("\n")
+    return (final or not lines), dominant_newline(lines)

@@ -1,0 +1,78 @@
+"""The check that runs before every write: nothing of the input may be missing from the output.
+
+It is written independently of the rules: it compares two parsed pages, not what the rules did.
+"""
+
+from __future__ import annotations
+
+import re
+
+from daemon.core.highlights import (
+    BULLET,
+    LOGSEQ_ID,
+    OBSIDIAN_ID,
+    comparable,
+    highlight_key,
+    is_highlight,
+    subtree_key,
+)
+from daemon.core.model import Item, Page
+from daemon.core.text import body
+
+# Heading lines a sync writes; a folded section's heading may go.
+_SECTION_LINE = re.compile(
+    r"^(?:[-*+][ \t]+(?:Highlights first synced by|New highlights added)\b"
+    r"|#{2,4}[ \t]+(?:New )?highlights\b)",
+    re.IGNORECASE,
+)
+
+
+def _highlights(page: Page) -> list[Item]:
+    return [i for s in page.sections for i in s.items if is_highlight(i, page.kind)]
+
+
+def _all_ids(page: Page) -> set[str]:
+    """Every block id anywhere on the page (an `id::` line, a `^id` marker)."""
+    pattern = LOGSEQ_ID.match if page.kind == "logseq" else OBSIDIAN_ID.search
+    return {m.group(1) for line in page.lines() if (m := pattern(body(line)))}
+
+
+def _comparable_lines(page: Page) -> set[str]:
+    out = set()
+    for line in page.lines():
+        text = body(line)
+        if _SECTION_LINE.match(text.lstrip()):
+            continue
+        text = comparable(BULLET.sub("", text, count=1))
+        if text:
+            out.add(text)
+    return out
+
+
+def find_losses(before: Page, after: Page, referenced: frozenset[str] = frozenset()) -> list[str]:
+    """What `before` holds that `after` lacks: highlights, notes under their highlight, block ids,
+    lines. An empty list means the output may be written."""
+    missing: list[str] = []
+
+    after_children: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    for item in _highlights(after):
+        after_children.setdefault(highlight_key(item, after.kind), set()).update(
+            subtree_key(c, after.kind) for c in item.children
+        )
+    for item in _highlights(before):
+        key = highlight_key(item, before.kind)
+        if key not in after_children:
+            missing.append(f"highlight {key[-1][:60]!r}")
+            continue
+        for child in item.children:
+            if subtree_key(child, before.kind) not in after_children[key]:
+                missing.append(f"note {' '.join(subtree_key(child, before.kind))[:60]!r}")
+
+    lost_ids = _all_ids(before) - _all_ids(after)
+    if before.kind == "obsidian":
+        lost_ids &= referenced
+    missing += [f"block id {i}" for i in sorted(lost_ids)]
+
+    lost_lines = _comparable_lines(before) - _comparable_lines(after)
+    missing += [f"line {t[:60]!r}" for t in sorted(lost_lines)]
+    return missing

@@ -1,0 +1,175 @@
+"""Obsidian notes: optional YAML frontmatter, headings, and highlight lists under them.
+
+A heading of level 2-4 whose text starts with "Highlights" or "New highlights" opens a highlights
+section; any other heading closes it. Inside a section, top-level list items are the highlights,
+deeper list items their children (Note:, Tags:, Date::, the user's own), and other lines belong to
+the item before them. Frontmatter and every line outside sections are kept as raw runs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from daemon.core.highlights import BULLET
+from daemon.core.model import Item, Page, Section, Segment, page_shape
+from daemon.core.text import BOM, body, split_lines
+
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+SECTION_TITLE = re.compile(r"^(?P<new>new )?highlights\b", re.IGNORECASE)
+_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_META_ITEM = re.compile(r"^[-*+][ \t]+(?P<key>[A-Za-z][A-Za-z -]*?):[ \t]*(?P<value>.*)$")
+
+
+def _indent_width(text: str) -> int:
+    width = 0
+    for ch in text:
+        if ch == "\t":
+            width += 4 - width % 4
+        elif ch == " ":
+            width += 1
+        else:
+            break
+    return width
+
+
+def _frontmatter_end(lines: list[str]) -> int:
+    """Index just past the frontmatter, or 0 when the note has none."""
+    if not lines or body(lines[0]).rstrip() != "---":
+        return 0
+    for i in range(1, len(lines)):
+        if body(lines[i]).rstrip() in ("---", "..."):
+            return i + 1
+    return 0
+
+
+def _section(head_line: str, lines: list[str], is_new: bool) -> Section:
+    """Split a section's body into head lines, list items and trailing blank lines."""
+    end = len(lines)
+    while end > 0 and not body(lines[end - 1]).strip():
+        end -= 1
+    tail = lines[end:]
+    lines = lines[:end]
+
+    head = [head_line]
+    items: list[Item] = []
+    stack: list[tuple[int, Item]] = []
+    current: Item | None = None
+    in_fence = False
+    for line in lines:
+        text = body(line)
+        if current is not None and in_fence:
+            current.lines.append(line)
+            if _FENCE.match(text):
+                in_fence = False
+            continue
+        if BULLET.match(text):
+            width = _indent_width(text)
+            if current is None or width == 0:
+                item = Item([line])
+                items.append(item)
+                stack = [(width, item)]
+            else:
+                item = Item([line])
+                while len(stack) > 1 and stack[-1][0] >= width:
+                    stack.pop()
+                stack[-1][1].children.append(item)
+                stack.append((width, item))
+            current = item
+            if _FENCE.match(BULLET.sub("", text, count=1)):
+                in_fence = True
+            continue
+        if current is None:
+            head.append(line)
+        else:
+            current.lines.append(line)
+        if _FENCE.match(text) and current is not None:
+            in_fence = True
+    return Section(head=head, items=items, tail=tail, is_new=is_new)
+
+
+def parse(text: str) -> Page:
+    """Parse an Obsidian note; serialize() of the result gives `text` back unchanged."""
+    bom = text.startswith(BOM)
+    lines = split_lines(text[1:] if bom else text)
+    final_newline, newline = page_shape(lines)
+
+    fm_end = _frontmatter_end(lines)
+    segments: list[Segment] = [lines[:fm_end]]
+    raw: list[str] = []
+    open_head: str | None = None
+    open_new = False
+    section_lines: list[str] = []
+    in_fence = False
+
+    def close() -> None:
+        nonlocal open_head, section_lines
+        if open_head is not None:
+            segments.append(_section(open_head, section_lines, open_new))
+        open_head, section_lines = None, []
+
+    for line in lines[fm_end:]:
+        text = body(line)
+        if _FENCE.match(text):
+            in_fence = not in_fence
+        m = None if in_fence else HEADING.match(text)
+        if m and not _FENCE.match(text):
+            level, title = len(m.group(1)), m.group(2)
+            t = SECTION_TITLE.match(title)
+            if 2 <= level <= 4 and t:
+                close()
+                if raw:
+                    segments.append(raw)
+                    raw = []
+                open_head, open_new = line, bool(t.group("new"))
+                continue
+            close()
+        if open_head is not None:
+            section_lines.append(line)
+        else:
+            raw.append(line)
+    close()
+    if raw:
+        segments.append(raw)
+
+    return Page(
+        kind="obsidian",
+        segments=segments,
+        bom=bom,
+        final_newline=final_newline,
+        newline=newline,
+        meta=_metadata(lines, fm_end),
+    )
+
+
+def _metadata(lines: list[str], fm_end: int) -> dict[str, str]:
+    """`- Author: …`, `- Full Title: …`, `- Category: …`, `- URL: …` and the `# Title`."""
+    meta: dict[str, str] = {}
+    for line in lines[fm_end:]:
+        text = body(line)
+        h = HEADING.match(text)
+        if h and len(h.group(1)) == 1:
+            meta.setdefault("title", h.group(2))
+            continue
+        if h and SECTION_TITLE.match(h.group(2)):
+            break
+        m = _META_ITEM.match(text)
+        if m:
+            meta.setdefault(m["key"].strip().lower(), m["value"].strip())
+    return meta
+
+
+def section_removable(section: Section) -> bool:
+    """A later section may go once emptied if it holds nothing but its heading and blank lines."""
+    return all(not body(line).strip() for line in section.head[1:])
+
+
+def author_line(page: Page) -> tuple[list[str], int] | None:
+    """Where `- Author: …` sits (in a raw run before the first highlights section)."""
+    for seg in page.segments:
+        if isinstance(seg, Section):
+            return None
+        for i, line in enumerate(seg):
+            m = _META_ITEM.match(body(line))
+            if m and m["key"].strip().lower() == "author":
+                return seg, i
+    return None

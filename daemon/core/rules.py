@@ -1,0 +1,192 @@
+"""The normalization rules: each changes a parsed page in place and counts what it did."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from daemon.core import logseq, obsidian
+from daemon.core.highlights import (
+    highlight_key,
+    is_highlight,
+    item_ids,
+    location,
+    repaired,
+    subtree_key,
+)
+from daemon.core.model import Item, Kind, Page, Section
+from daemon.core.text import body, ending
+
+
+def essential_ids(item: Item, kind: Kind, referenced: frozenset[str]) -> set[str]:
+    """Ids that must survive: every Logseq `id::` (Logseq writes one only when a block is
+    referenced), and the Obsidian `^id`s some note links to."""
+    ids = {i for node in item.walk() for i in item_ids(node, kind)}
+    return ids if kind == "logseq" else ids & referenced
+
+
+def _own_essential(item: Item, kind: Kind, referenced: frozenset[str]) -> set[str]:
+    ids = set(item_ids(item, kind))
+    return ids if kind == "logseq" else ids & referenced
+
+
+def repair_encoding(page: Page) -> int:
+    """Repair mojibake in highlight lines; returns how many lines changed."""
+    fixed = 0
+    for section in page.sections:
+        for item in section.items:
+            if not is_highlight(item, page.kind):
+                continue
+            for i, line in enumerate(item.lines):
+                text = body(line)
+                new = repaired(text)
+                if new != text:
+                    item.lines[i] = new + ending(line)
+                    fixed += 1
+    return fixed
+
+
+def _merge_into(keeper: Item, dup: Item, kind: Kind, referenced: frozenset[str]) -> bool:
+    """Fold `dup` into `keeper`: children merged, an id the copy carries kept. False when both
+    carry a different id that must survive: then both copies stay."""
+    ids_keeper = _own_essential(keeper, kind, referenced)
+    ids_dup = _own_essential(dup, kind, referenced)
+    if ids_dup and ids_keeper and ids_dup != ids_keeper:
+        return False
+    if ids_dup and not ids_keeper:
+        keeper.lines = list(dup.lines)
+    known = {subtree_key(child, kind): child for child in keeper.children}
+    for child in dup.children:
+        match = known.get(subtree_key(child, kind))
+        if match is not None and essential_ids(child, kind, referenced) <= {
+            i for node in match.walk() for i in item_ids(node, kind)
+        }:
+            continue
+        keeper.children.append(child)
+        known.setdefault(subtree_key(child, kind), child)
+    return True
+
+
+def dedupe(page: Page, referenced: frozenset[str] = frozenset()) -> int:
+    """Keep each highlight once, across all sections, merging the copies' children into the first
+    copy. Returns how many copies were removed."""
+    seen: dict[tuple[str, ...], Item] = {}
+    removed = 0
+    for section in page.sections:
+        kept = []
+        for item in section.items:
+            if is_highlight(item, page.kind):
+                key = highlight_key(item, page.kind)
+                first = seen.get(key)
+                if first is None:
+                    seen[key] = item
+                elif _merge_into(first, item, page.kind, referenced):
+                    removed += 1
+                    continue
+            kept.append(item)
+        section.items = kept
+    return removed
+
+
+def _trailing_blank_holder(seg: list[str] | Section) -> list[str]:
+    return seg.tail if isinstance(seg, Section) else seg
+
+
+def _drop_segment(page: Page, index: int) -> None:
+    """Remove a section; the blank lines that separated it from what came before are replaced by
+    its own trailing ones, so the file's shape around it stays as it was."""
+    section = page.segments[index]
+    assert isinstance(section, Section)
+    if index > 0:
+        holder = _trailing_blank_holder(page.segments[index - 1])
+        n = len(holder)
+        while n > 0 and not body(holder[n - 1]).strip():
+            n -= 1
+        del holder[n:]
+        holder.extend(section.tail)
+    del page.segments[index]
+
+
+def fold_sections(page: Page, remove_empty: bool = True) -> int:
+    """Move the highlights of later sections into the first section that has any; drop the
+    emptied later sections (when `remove_empty`). Returns how many sections were folded."""
+    sections = page.sections
+    target = next((s for s in sections if s.items), None)
+    if target is None:
+        return 0
+    removable = logseq.section_removable if page.kind == "logseq" else obsidian.section_removable
+    folded = 0
+    for section in sections[sections.index(target) + 1 :]:
+        if section.items:
+            target.items.extend(section.items)
+            section.items = []
+            folded += 1
+        elif not section.is_new:
+            continue  # an empty heading the user keeps: not ours to fold
+        if remove_empty and removable(section):
+            _drop_segment(page, page.segments.index(section))
+    return folded
+
+
+def order_section(section: Section, kind: Kind) -> int:
+    """Sort a section's highlights by tweet status id or location number; the user's own items
+    travel with the highlight before them. Returns how many highlights changed place.
+    A section whose highlights do not all carry the same kind of position is left as it is."""
+    lead: list[Item] = []
+    units: list[list[Item]] = []
+    for item in section.items:
+        if is_highlight(item, kind):
+            units.append([item])
+        elif units:
+            units[-1].append(item)
+        else:
+            lead.append(item)
+    if len(units) < 2:
+        return 0
+    locs = [location(unit[0], kind) for unit in units]
+    kinds = {loc.order_kind if loc else None for loc in locs}
+    if len(kinds) != 1 or None in kinds:
+        return 0
+    keys = [loc.order_key for loc in locs]  # type: ignore[union-attr]
+    order = sorted(range(len(units)), key=lambda i: keys[i])
+    moved = sum(1 for pos, i in enumerate(order) if pos != i)
+    if moved:
+        section.items = lead + [item for i in order for item in units[i]]
+    return moved
+
+
+def order(page: Page) -> int:
+    return sum(order_section(section, page.kind) for section in page.sections)
+
+
+_AUTHOR_LINE = {
+    "logseq": re.compile(r"^(?P<pre>[ \t]*author::[ \t]*)(?P<value>.*?)(?P<post>[ \t]*)$", re.I),
+    "obsidian": re.compile(r"^(?P<pre>[-*+][ \t]+Author:[ \t]*)(?P<value>.*?)(?P<post>[ \t]*)$"),
+}
+
+
+def plain_author(value: str) -> bool:
+    """An author value that is plain text we can turn into a link."""
+    return bool(value) and "[[" not in value and "]]" not in value and not value.startswith("#")
+
+
+def link_author(page: Page, make_link: Callable[[str], str | None]) -> int:
+    """Turn a plain-text author into a page link (`make_link` gives the markup, or None to leave
+    it). Returns 1 when the line changed."""
+    found = (
+        logseq.property_line(page, "author")
+        if page.kind == "logseq"
+        else obsidian.author_line(page)
+    )
+    if found is None:
+        return 0
+    run, i = found
+    m = _AUTHOR_LINE[page.kind].match(body(run[i]))
+    if not m or not plain_author(m["value"]):
+        return 0
+    link = make_link(m["value"])
+    if link is None:
+        return 0
+    run[i] = m["pre"] + link + m["post"] + ending(run[i])
+    page.meta["author"] = link
+    return 1
