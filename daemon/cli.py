@@ -1,0 +1,326 @@
+"""The `vaultsync` command: argument parsing, then one call into the library per subcommand.
+
+Heavy modules are imported inside the commands so that `vaultsync --help` starts fast. Every
+error a user can cause is a VaultsyncError; `report_error` is the one place that prints them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from daemon import __version__
+from daemon.errors import VaultsyncError
+
+if TYPE_CHECKING:
+    from daemon.sync import PassOptions, PassReport
+    from daemon.vault import Vault
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def report_error(err: BaseException) -> int:
+    """Print an error the user can act on (or a short bug notice) and return the exit code."""
+    if isinstance(err, VaultsyncError):
+        print(f"vaultsync: {err}", file=sys.stderr)
+        return err.exit_code
+    if isinstance(err, KeyboardInterrupt):
+        print("vaultsync: interrupted", file=sys.stderr)
+        return 130
+    print(
+        f"vaultsync: internal error: {type(err).__name__}: {err}\n"
+        "This is a bug in vaultsync, not something you did. Nothing was written for the page in "
+        "hand. Run again with VAULTSYNC_DEBUG=1 for details, and please report it.",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+# ----------------------------------------------------------------------------- selection helpers
+
+
+def _load(args: argparse.Namespace):
+    from daemon.config import load_config
+
+    return load_config(Path(args.config) if args.config else None)
+
+
+def _vaults(args: argparse.Namespace) -> tuple[object, list[Vault]]:
+    from daemon.vault import select_vaults
+
+    loaded = _load(args)
+    return loaded, select_vaults(loaded.config.vaults, args.vault or [], args.kind)
+
+
+def _options(config, mode: str, want_diff: bool) -> PassOptions:
+    from daemon.core.normalize import Rules
+    from daemon.sync import PassOptions
+
+    r = config.rules
+    rules = Rules(
+        dedupe=r.dedupe,
+        fold_sections=r.fold_sections,
+        remove_empty_sections=r.remove_empty_sections,
+        order=r.order,
+        repair_encoding=r.repair_encoding,
+        link_author=r.link_author,
+    )
+    history = None
+    if mode == "write" and config.history.keep_versions > 0:
+        from daemon.history import History
+        from daemon.paths import default_state_dir
+
+        state = Path(config.state_dir) if config.state_dir else default_state_dir()
+        history = History(
+            state / "history",
+            keep_versions=config.history.keep_versions,
+            max_total_bytes=int(config.history.max_total_mb * 2**20),
+        )
+    return PassOptions(
+        mode=mode,  # type: ignore[arg-type]
+        rules=rules,
+        author_pages=r.author_pages,
+        authors_folder=config.authors.folder,
+        want_diff=want_diff,
+        history=history,
+    )
+
+
+# ----------------------------------------------------------------------------------- passes
+
+
+def _run_passes(vaults: list[Vault], options: PassOptions, quiet: bool = False) -> list[PassReport]:
+    from daemon.sync import run_pass
+    from daemon.writer import VaultGuard
+
+    guard = VaultGuard([v.root for v in vaults])
+    reports = []
+    for vault in vaults:
+        with _progress(vault, quiet) as tick:
+            reports.append(run_pass(vault, options, guard, progress=tick))
+    return reports
+
+
+class _progress:
+    """A rich progress line on an interactive terminal; nothing otherwise."""
+
+    def __init__(self, vault: Vault, quiet: bool) -> None:
+        self.vault = vault
+        self.enabled = not quiet and sys.stderr.isatty() and not os.environ.get("CI")
+        self._progress = None
+
+    def __enter__(self) -> Callable[[], None] | None:
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed} pages"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._progress.start()
+        task = self._progress.add_task(f"scanning {self.vault.name}")
+        progress = self._progress
+        return lambda: progress.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def print_summary(report: PassReport, out=sys.stdout) -> None:
+    """The end-of-pass summary: counts, then each skipped or failed page with its reason."""
+    s = report.stats
+    verb = {"write": "rewritten", "dry-run": "would be rewritten", "check": "would change"}
+    label = "[dry run] " if report.mode == "dry-run" else ""
+    kind = "Logseq graph" if report.vault.kind == "logseq" else "Obsidian vault"
+    rows = [
+        ("pages scanned", report.scanned),
+        ("Readwise pages", report.readwise),
+        (verb[report.mode], len(report.changed)),
+        ("duplicates removed", s.duplicates_removed),
+        ("highlights moved", s.highlights_moved),
+        ("mojibake repaired", s.mojibake_repaired),
+        ("sections folded", s.sections_folded),
+        ("authors linked", s.authors_linked),
+        (
+            "author pages",
+            f"{len(report.authors_created)} created, {len(report.authors_updated)} updated",
+        ),
+        ("skipped", len(report.skipped)),
+        ("failed", len(report.failed)),
+    ]
+    print(f"{label}{report.vault.name} ({kind} at {report.vault.root})", file=out)
+    for name, value in rows:
+        print(f"{label}  {name:<20} {value}", file=out)
+    for path, reason in report.skipped:
+        print(f"{label}  skipped {path}: {reason}", file=out)
+    for path, reason in report.failed:
+        print(f"{label}  FAILED  {path}: {reason}", file=out)
+
+
+def cmd_resync(args: argparse.Namespace) -> int:
+    loaded, vaults = _vaults(args)
+    mode = "dry-run" if args.dry_run else "write"
+    reports = _run_passes(vaults, _options(loaded.config, mode, args.diff), args.quiet)
+    for report in reports:
+        if args.diff:
+            sys.stdout.write("".join(report.diffs))
+        print_summary(report)
+    return EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    loaded, vaults = _vaults(args)
+    reports = _run_passes(vaults, _options(loaded.config, "check", args.diff), args.quiet)
+    for report in reports:
+        if args.diff:
+            sys.stdout.write("".join(report.diffs))
+        if not args.quiet or report.any_change or report.failed:
+            print_summary(report)
+    dirty = any(r.any_change or r.failed for r in reports)
+    return EXIT_FAILED if dirty else EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from daemon import demo
+
+    return demo.run(once=args.once or not sys.stdout.isatty(), keep=args.keep)
+
+
+def cmd_config_validate(args: argparse.Namespace) -> int:
+    from daemon.config import load_config
+
+    path = Path(args.file) if args.file else None
+    loaded = load_config(path)
+    if path is None and not loaded.path.exists():
+        print(f"no config file at {loaded.path} (run `vaultsync config init` to write one)")
+        return EXIT_OK
+    n = len(loaded.config.vaults)
+    print(f"{loaded.path}: valid ({n} vault{'s' if n != 1 else ''})")
+    return EXIT_OK
+
+
+def cmd_config_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from daemon.config import config_schema
+
+    print(json.dumps(config_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_config_init(args: argparse.Namespace) -> int:
+    from daemon.config import init_config
+
+    path = init_config(Path(args.file) if args.file else None, force=args.force)
+    print(f"wrote {path}; edit `vaults:` to name your graphs and vaults")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------------- parser
+
+
+def _selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="config file (default: $VAULTSYNC_CONFIG or "
+        "the user config folder, ~/.config/vaultsync/config.yaml on Linux)",
+    )
+    p.add_argument(
+        "--vault",
+        metavar="PATH_OR_NAME",
+        action="append",
+        help="work on this vault only: a configured name or path, or any folder "
+        "(used with defaults); repeatable. Default: every configured vault",
+    )
+    p.add_argument(
+        "--kind",
+        choices=["logseq", "obsidian"],
+        help="the vault's kind, when it cannot be detected",
+    )
+    p.add_argument("--diff", action="store_true", help="show a unified diff of every change")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar; check: print only vaults with changes",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vaultsync",
+        description="Keeps the Readwise pages in Logseq graphs and Obsidian vaults clean: each "
+        "highlight once, in thread or location order, readable, linked to its author.",
+        epilog="Exit codes: 0 done, 1 a page failed or `check` found changes, 2 usage or "
+        "config error.",
+    )
+    parser.add_argument("--version", action="version", version=f"vaultsync {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("resync", help="one pass over the vaults: clean every Readwise page now")
+    _selection(p)
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would change; write nothing (history included)",
+    )
+    p.set_defaults(func=cmd_resync)
+
+    p = sub.add_parser("check", help="exit 1 when any page would change, 0 when all are clean")
+    _selection(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("demo", help="clean a copy of the bundled sample vaults and show the diff")
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="exit after the first pass (the default when output is not a terminal)",
+    )
+    p.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="copy the samples here instead of a temporary folder, and keep them",
+    )
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("config", help="validate, explain or create the config file")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION")
+    c = csub.add_parser("validate", help="check a config file; says what is wrong and where")
+    c.add_argument("file", nargs="?", help="default: the usual config location")
+    c.set_defaults(func=cmd_config_validate)
+    c = csub.add_parser("schema", help="print the config's JSON Schema (for editor completion)")
+    c.set_defaults(func=cmd_config_schema)
+    c = csub.add_parser("init", help="write a commented config (never overwrites without --force)")
+    c.add_argument("file", nargs="?", help="default: the usual config location")
+    c.add_argument("--force", action="store_true", help="overwrite an existing file")
+    c.set_defaults(func=cmd_config_init)
+    p.set_defaults(func=lambda a: (p.print_help(), EXIT_USAGE)[1])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except BaseException as err:  # the one place errors become messages
+        if isinstance(err, SystemExit):
+            raise
+        if os.environ.get("VAULTSYNC_DEBUG") and not isinstance(err, VaultsyncError):
+            raise
+        return report_error(err)

@@ -1,0 +1,59 @@
+"""`vaultsync demo`: clean a copy of the bundled sample vaults and show what changed."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+SAMPLES = ("logseq", "obsidian")
+
+
+def copy_samples(dest: Path) -> list[Path]:
+    """Copy the bundled Logseq graph and Obsidian vault into `dest`; returns their folders."""
+    source = resources.files("daemon.samples")
+    out = []
+    for name in SAMPLES:
+        with resources.as_file(source / name) as folder:
+            target = dest / name
+            shutil.copytree(folder, target, dirs_exist_ok=False)
+            out.append(target)
+    return out
+
+
+def run(once: bool = True, keep: str | None = None) -> int:
+    """Copy, clean with diffs, summarize; then keep watching unless `once`."""
+    from daemon.cli import _run_passes, print_summary
+    from daemon.config import Config
+    from daemon.sync import PassOptions
+    from daemon.vault import make_vault
+
+    if keep:
+        base = Path(keep).expanduser()
+        base.mkdir(parents=True, exist_ok=True)
+    else:
+        base = Path(tempfile.mkdtemp(prefix="vaultsync-demo-"))
+    folders = copy_samples(base)
+    vaults = [make_vault(folder) for folder in folders]
+    print(f"Copied the sample vaults to {base}\n")
+    options = PassOptions(mode="write", want_diff=True, authors_folder=Config().authors.folder)
+    reports = _run_passes(vaults, options, quiet=True)
+    for report in reports:
+        sys.stdout.write("".join(report.diffs))
+        print()
+        print_summary(report)
+        print()
+    failed = any(r.failed for r in reports)
+    if once:
+        if not keep:
+            shutil.rmtree(base, ignore_errors=True)
+        return 1 if failed else 0
+    from daemon.run import run_daemon
+
+    print(
+        f"Watching {base}. Drop a Readwise page into {folders[0] / 'pages'} or "
+        f"{folders[1] / 'Readwise'} to see it cleaned; Ctrl-C to stop."
+    )
+    return run_daemon(vaults, options)
