@@ -1,0 +1,257 @@
+"""What Logseq's own parser (mldoc, run by tests/mldoc/view.js) sees in a page, and a check
+that a normalized page kept everything the original held."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ftfy
+
+MLDOC_DIR = Path(__file__).resolve().parent / "mldoc"
+VIEW_SCRIPT = MLDOC_DIR / "view.js"
+SKIP_MESSAGE = "Logseq parser checks skipped: run `npm ci --prefix tests/mldoc` to enable them"
+
+# `([View Tweet](…))`, `([View Highlight](…))`, `([Location 1234](…))`, `([Page 12](…))`;
+# a URL may hold one level of balanced parentheses (Wikipedia-style links).
+_URL = r"(?:[^()\s]|\([^()\s]*\))*"
+LOCATION_LINK = re.compile(
+    r"\(\[(?:View Tweet|View Post|View Highlight|Location [^\]\n]*|Page [^\]\n]*)\]"
+    r"\((?P<url>" + _URL + r")\)\)"
+)
+TWEET_STATUS = re.compile(r"/status(?:es)?/(\d+)")
+SECTION_HEADER = re.compile(r"^(?:Highlights first synced by|New highlights added)\b")
+
+
+@dataclass(frozen=True)
+class BlockView:
+    """One block as mldoc sees it; `parent` indexes the page's block list (None at top level)."""
+
+    depth: int
+    parent: int | None
+    text: str
+    properties: dict[str, str] = field(default_factory=dict)
+    content: str = ""  # the text with its property lines, as Logseq stores block content
+
+
+@dataclass(frozen=True)
+class PageView:
+    """Page properties (the pre-block) and the flat block list in file order."""
+
+    properties: dict[str, str]
+    blocks: list[BlockView]
+
+
+def node_available() -> bool:
+    """True when node is on PATH and mldoc is installed in tests/mldoc/node_modules."""
+    installed = (MLDOC_DIR / "node_modules" / "mldoc" / "package.json").is_file()
+    return installed and shutil.which("node") is not None
+
+
+def view_pages(texts: list[str], timeout: float = 300.0) -> list[PageView]:
+    """Parse every text with mldoc in a single node process; results keep the input order."""
+    if not texts:
+        return []
+    node = shutil.which("node")
+    if node is None or not node_available():
+        raise RuntimeError(SKIP_MESSAGE)
+    unique = list(dict.fromkeys(texts))  # identical pages are parsed once
+    stdin = "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(unique))
+    proc = subprocess.run(
+        [node, str(VIEW_SCRIPT)],
+        input=stdin.encode("utf-8"),
+        capture_output=True,
+        timeout=timeout,
+        cwd=MLDOC_DIR,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"view.js failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
+    views: dict[int, PageView] = {}
+    for line in proc.stdout.decode("utf-8").splitlines():
+        if not line.strip():
+            continue
+        raw = json.loads(line)
+        if "error" in raw:
+            raise RuntimeError(f"mldoc could not parse page #{raw['id']}: {raw['error']}")
+        views[raw["id"]] = _page_from_json(raw)
+    missing = [i for i in range(len(unique)) if i not in views]
+    if missing:
+        raise RuntimeError(f"view.js returned no view for pages {missing[:10]}")
+    index = {t: i for i, t in enumerate(unique)}
+    return [views[index[t]] for t in texts]
+
+
+def _page_from_json(raw: dict) -> PageView:
+    blocks = [
+        BlockView(
+            depth=b["depth"],
+            parent=b["parent"],
+            text=b["text"],
+            properties=dict(b["properties"]),
+            content=b["content"],
+        )
+        for b in raw["blocks"]
+    ]
+    return PageView(properties=dict(raw["properties"]), blocks=blocks)
+
+
+# ---- comparison -----------------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    # The normalizer may repair mojibake, so both sides are compared repaired.
+    return " ".join(ftfy.fix_encoding(text).split())
+
+
+def is_highlight(block: BlockView) -> bool:
+    """A Readwise highlight: its text carries a location link."""
+    return LOCATION_LINK.search(block.text) is not None
+
+
+def highlight_key(block: BlockView) -> str:
+    """Tweets are keyed by status id, other highlights by their text without the link."""
+    for match in LOCATION_LINK.finditer(block.text):
+        status = TWEET_STATUS.search(match.group("url"))
+        if status:
+            return f"tweet {status.group(1)}"
+    return "text " + _norm(LOCATION_LINK.sub("", block.text))
+
+
+def _is_section_header(block: BlockView) -> bool:
+    return block.depth == 1 and SECTION_HEADER.match(block.text.strip()) is not None
+
+
+def _children(page: PageView) -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for i, b in enumerate(page.blocks):
+        if b.parent is not None:
+            kids.setdefault(b.parent, []).append(i)
+    return kids
+
+
+def _descendants(page: PageView, kids: dict[int, list[int]], i: int) -> list[int]:
+    out: list[int] = []
+    todo = list(kids.get(i, []))
+    while todo:
+        j = todo.pop()
+        out.append(j)
+        todo.extend(kids.get(j, []))
+    return out
+
+
+def _under_highlight(page: PageView, i: int) -> bool:
+    parent = page.blocks[i].parent
+    while parent is not None:
+        if is_highlight(page.blocks[parent]):
+            return True
+        parent = page.blocks[parent].parent
+    return False
+
+
+def _short(text: str) -> str:
+    text = _norm(text)
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+def _author_linked(before: str, after: str) -> bool:
+    """A plain-text author turned into a page link naming the same author (`Name` → `[[Name]]`)."""
+    if "[[" in before or not after.startswith("[[") or not after.endswith("]]"):
+        return False
+    names = {_norm(part).casefold() for part in after[2:-2].split("|")}
+    return _norm(before).casefold() in names
+
+
+def _same_page_properties(before: dict[str, str], after: dict[str, str]) -> bool:
+    # The one change a normalization may make to page properties is linking the author.
+    if before.keys() != after.keys():
+        return False
+    return all(
+        before[k] == after[k] or (k == "author" and _author_linked(before[k], after[k]))
+        for k in before
+    )
+
+
+def compare_before_after(before: PageView, after: PageView) -> list[str]:
+    """Problems a normalization introduced (empty list = nothing was lost or moved wrongly)."""
+    problems: list[str] = []
+    if not _same_page_properties(before.properties, after.properties):
+        problems.append(f"page properties changed: {before.properties!r} -> {after.properties!r}")
+
+    b_kids, a_kids = _children(before), _children(after)
+    a_by_key: dict[str, list[int]] = {}
+    for i, blk in enumerate(after.blocks):
+        if is_highlight(blk):
+            a_by_key.setdefault(highlight_key(blk), []).append(i)
+    b_by_key: dict[str, list[int]] = {}
+    for i, blk in enumerate(before.blocks):
+        if is_highlight(blk):
+            b_by_key.setdefault(highlight_key(blk), []).append(i)
+
+    for key, b_idx in b_by_key.items():
+        label = _short(before.blocks[b_idx[0]].text)
+        a_idx = a_by_key.get(key, [])
+        if len(a_idx) != 1:
+            problems.append(f"highlight appears {len(a_idx)} times after (want 1): {label}")
+            continue
+        a_block = after.blocks[a_idx[0]]
+        depths = {before.blocks[i].depth for i in b_idx}
+        if a_block.depth not in depths:
+            problems.append(
+                f"highlight moved to depth {a_block.depth} (was {sorted(depths)}): {label}"
+            )
+        a_child_texts = {_norm(after.blocks[j].text) for j in a_kids.get(a_idx[0], [])}
+        a_desc_texts = {_norm(after.blocks[j].text) for j in _descendants(after, a_kids, a_idx[0])}
+        for i in b_idx:
+            for j in b_kids.get(i, []):
+                if _norm(before.blocks[j].text) not in a_child_texts:
+                    problems.append(
+                        f"child {_short(before.blocks[j].text)!r} is no longer a child of "
+                        f"highlight: {label}"
+                    )
+            for j in _descendants(before, b_kids, i):
+                if _norm(before.blocks[j].text) not in a_desc_texts:
+                    problems.append(
+                        f"block {_short(before.blocks[j].text)!r} is no longer under "
+                        f"highlight: {label}"
+                    )
+
+    for key, a_idx in a_by_key.items():
+        if key not in b_by_key:
+            problems.append(f"highlight not in the original: {_short(after.blocks[a_idx[0]].text)}")
+
+    after_ids = Counter(
+        blk.properties["id"].strip() for blk in after.blocks if "id" in blk.properties
+    )
+    before_ids = Counter(
+        blk.properties["id"].strip() for blk in before.blocks if "id" in blk.properties
+    )
+    for block_id, count in before_ids.items():
+        if after_ids[block_id] == 0:
+            problems.append(f"block id {block_id} is gone")
+        elif after_ids[block_id] > 1 and after_ids[block_id] >= count:
+            # Logseq needs ids unique; a rewrite may fix a repeated id, never add one.
+            problems.append(f"block id {block_id} is on {after_ids[block_id]} blocks")
+
+    # User blocks outside highlights: each must survive as often as it appeared.
+    def user_texts(page: PageView) -> Counter[str]:
+        return Counter(
+            _norm(blk.text)
+            for i, blk in enumerate(page.blocks)
+            if not is_highlight(blk)
+            and not _is_section_header(blk)
+            and not _under_highlight(page, i)
+        )
+
+    after_users = user_texts(after)
+    for text, count in user_texts(before).items():
+        if after_users[text] < count:
+            problems.append(
+                f"user block {_short(text)!r} appears {after_users[text]} times after (was {count})"
+            )
+    return problems
