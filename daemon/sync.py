@@ -135,22 +135,30 @@ def _index(vault: Vault, report: PassReport, progress: Callable[[], None] | None
         except VaultsyncError as err:
             report.skipped.append((path, _reason(err, path)))
             continue
-        data = snap.data
-        if vault.kind == "logseq":
-            for name in _logseq_names(path, data):
-                index.names.setdefault(name.casefold(), path)
-        else:
-            index.names.setdefault(path.stem.casefold(), path)
-            if b"#^" in data:
-                text = data.decode("utf-8", errors="replace")
-                index.referenced_ids.update(m.group(1) for m in BLOCK_REF.finditer(text))
-        if MANAGED.search(data):
-            index.managed[path] = snap
-        elif CANDIDATE.search(data):
-            index.candidates.append(_Source(path, snap))
+        _learn(vault, index, path, snap)
     for folder in skipped_folders:
         report.skipped.append((folder.path, f"folder not read: {folder.reason}"))
     return index
+
+
+def _learn(vault: Vault, index: _VaultIndex, path: Path, snap: Snapshot) -> str:
+    """Record what one page tells the index; returns "managed", "candidate" or "other"."""
+    data = snap.data
+    if vault.kind == "logseq":
+        for name in _logseq_names(path, data):
+            index.names.setdefault(name.casefold(), path)
+    else:
+        index.names.setdefault(path.stem.casefold(), path)
+        if b"#^" in data:
+            text = data.decode("utf-8", errors="replace")
+            index.referenced_ids.update(m.group(1) for m in BLOCK_REF.finditer(text))
+    if MANAGED.search(data):
+        index.managed[path] = snap
+        return "managed"
+    if CANDIDATE.search(data):
+        index.candidates.append(_Source(path, snap))
+        return "candidate"
+    return "other"
 
 
 def _reason(err: Exception, path: Path) -> str:
@@ -241,6 +249,121 @@ def _page_link(vault: Vault, path: Path, meta: dict[str, str]) -> str:
     return path.stem
 
 
+def _page_source(
+    vault: Vault, path: Path, result: Normalized
+) -> tuple[str, str, author_pages.Source] | None:
+    """(author key, author name, the page as its author page lists it), when it names an author."""
+    page = result.page
+    if page is None:
+        return None
+    target = author_pages.link_target(page.meta.get("author", ""))
+    if not target:
+        return None
+    count = sum(1 for s in page.sections for i in s.items if is_highlight(i, page.kind))
+    source = author_pages.Source(
+        link=_page_link(vault, path, page.meta),
+        category=page.meta.get("category", "").lstrip("#"),
+        highlights=count,
+    )
+    return target.casefold(), target, source
+
+
+class VaultSession:
+    """A vault kept clean over time: the full pass, and incremental passes for changed paths.
+
+    It remembers what the last passes learned (page names, managed author pages, which page
+    names which author), so a single changed page costs one page, not a walk of the vault.
+    """
+
+    def __init__(
+        self, vault: Vault, options: PassOptions | None = None, guard: VaultGuard | None = None
+    ) -> None:
+        self.vault = vault
+        self.options = options or PassOptions()
+        self.guard = guard or VaultGuard([vault.root])
+        self.index = _VaultIndex()
+        self.sources: dict[Path, tuple[str, str, author_pages.Source]] = {}
+        self.written: dict[Path, bytes] = {}  # what we last wrote, for the daemon's echo check
+
+    def full_pass(self, progress: Callable[[], None] | None = None) -> PassReport:
+        """Every page read; every Readwise page cleaned; every author page brought up to date."""
+        report = PassReport(vault=self.vault, mode=self.options.mode)
+        if self.options.mode == "write":
+            cleanup_temp_files(self.vault.root)
+        self.index = _index(self.vault, report, progress)
+        self.sources = {}
+        for source in self.index.candidates:
+            self._clean(source, report)
+        self.index.candidates = []
+        if self.options.author_pages:
+            self._sync_authors(None, report)
+        return report
+
+    def update(self, changed: Iterable[Path], deleted: Iterable[Path] = ()) -> PassReport:
+        """Process the paths an event named: changed pages cleaned, deleted ones forgotten, the
+        author pages they touch refreshed."""
+        report = PassReport(vault=self.vault, mode=self.options.mode)
+        affected: set[str] = set()
+        for path in deleted:
+            affected |= self._forget(path)
+        for path in changed:
+            affected |= self._forget(path)
+            try:
+                snap = read_page(path)
+            except PageVanished:
+                continue
+            except VaultsyncError as err:
+                report.skipped.append((path, _reason(err, path)))
+                continue
+            report.scanned += 1
+            kind = _learn(self.vault, self.index, path, snap)
+            if kind == "candidate":
+                entry = self._clean(_Source(path, snap), report)
+                if entry:
+                    affected.add(entry[0])
+        self.index.candidates = []
+        if self.options.author_pages and affected:
+            self._sync_authors(affected, report)
+        return report
+
+    def _forget(self, path: Path) -> set[str]:
+        for name in [n for n, p in self.index.names.items() if p == path]:
+            del self.index.names[name]
+        self.index.managed.pop(path, None)
+        old = self.sources.pop(path, None)
+        return {old[0]} if old else set()
+
+    def _clean(
+        self, source: _Source, report: PassReport
+    ) -> tuple[str, str, author_pages.Source] | None:
+        referenced = frozenset(self.index.referenced_ids)
+        result = clean_page(self.vault, source, self.options, self.guard, referenced, report)
+        if result is None or not result.is_readwise:
+            return None
+        report.readwise += 1
+        if result.changed:
+            report.changed.append(source.path)
+            report.stats.add(result.stats)
+            if self.options.mode == "write":
+                self.written[source.path] = result.text.encode("utf-8")
+        entry = _page_source(self.vault, source.path, result)
+        if entry:
+            self.sources[source.path] = entry
+        return entry
+
+    def _sync_authors(self, keys: set[str] | None, report: PassReport) -> None:
+        by_author: dict[str, tuple[str, list[author_pages.Source]]] = {}
+        for key, name, source in self.sources.values():
+            if keys is None or key in keys:
+                by_author.setdefault(key, (name, []))[1].append(source)
+        if keys is not None:
+            for key in keys - by_author.keys():
+                by_author[key] = (key, [])
+        _sync_author_pages(
+            self.vault, self.index, by_author, self.options, self.guard, report, full=keys is None
+        )
+
+
 def run_pass(
     vault: Vault,
     options: PassOptions | None = None,
@@ -248,40 +371,7 @@ def run_pass(
     progress: Callable[[], None] | None = None,
 ) -> PassReport:
     """One full pass over a vault: Readwise pages cleaned, author pages kept up to date."""
-    options = options or PassOptions()
-    guard = guard or VaultGuard([vault.root])
-    report = PassReport(vault=vault, mode=options.mode)
-    if options.mode == "write":
-        cleanup_temp_files(vault.root)
-    index = _index(vault, report, progress)
-    referenced = frozenset(index.referenced_ids)
-
-    by_author: dict[str, tuple[str, list[author_pages.Source]]] = {}
-    for source in index.candidates:
-        result = clean_page(vault, source, options, guard, referenced, report)
-        if result is None or not result.is_readwise:
-            continue
-        report.readwise += 1
-        if result.changed:
-            report.changed.append(source.path)
-            report.stats.add(result.stats)
-        page = result.page
-        if page is None:
-            continue
-        target = author_pages.link_target(page.meta.get("author", ""))
-        if target:
-            count = sum(1 for s in page.sections for i in s.items if is_highlight(i, page.kind))
-            entry = by_author.setdefault(target.casefold(), (target, []))
-            entry[1].append(
-                author_pages.Source(
-                    link=_page_link(vault, source.path, page.meta),
-                    category=page.meta.get("category", "").lstrip("#"),
-                    highlights=count,
-                )
-            )
-    if options.author_pages:
-        _sync_author_pages(vault, index, by_author, options, guard, report)
-    return report
+    return VaultSession(vault, options, guard).full_pass(progress)
 
 
 def _sync_author_pages(
@@ -291,18 +381,21 @@ def _sync_author_pages(
     options: PassOptions,
     guard: VaultGuard,
     report: PassReport,
+    full: bool = True,
 ) -> None:
-    """Create missing author pages; refresh the managed region of the ones we manage."""
+    """Create missing author pages; refresh the managed region of the ones we manage. With
+    `full`, managed pages no source names any more are emptied too."""
     handled: set[Path] = set()
     for key, (name, sources) in sorted(by_author.items()):
         existing = index.names.get(key)
         if existing is not None:
             if existing in index.managed:
                 handled.add(existing)
-                _update_author_page(
-                    vault, existing, index.managed[existing], sources, options, guard, report
-                )
+                snap = index.managed[existing]
+                _update_author_page(vault, existing, snap, sources, options, guard, report, index)
             continue  # a page the user owns: Logseq and Obsidian already show its backlinks
+        if not sources:
+            continue
         try:
             path, text = _new_author_page(vault, name, sources, options)
         except author_pages.UnsafeName as err:
@@ -316,14 +409,16 @@ def _sync_author_pages(
             try:
                 ensure_folder(guard, path.parent)
                 write_atomic(guard, None, path, text.encode("utf-8"))
+                index.managed[path] = read_page(path)
             except VaultsyncError as err:
                 report.failed.append((path, _reason(err, path)))
                 continue
         report.authors_created.append(path)
         index.names[key] = path
-    for path, snap in sorted(index.managed.items()):
-        if path not in handled:
-            _update_author_page(vault, path, snap, [], options, guard, report)
+    if full:
+        for path, snap in sorted(index.managed.items()):
+            if path not in handled:
+                _update_author_page(vault, path, snap, [], options, guard, report, index)
 
 
 def _new_author_page(
@@ -349,9 +444,18 @@ def _update_author_page(
     options: PassOptions,
     guard: VaultGuard,
     report: PassReport,
+    index: _VaultIndex | None = None,
 ) -> None:
     try:
+        snap = read_page(path)  # fresh: the stored snapshot may predate our own last write
         text = decode(snap.data)
+    except PageVanished:
+        if index is not None:
+            index.managed.pop(path, None)
+        return
+    except VaultsyncError as err:
+        report.skipped.append((path, _reason(err, path)))
+        return
     except NotUtf8 as err:
         report.skipped.append((path, str(err)))
         return
