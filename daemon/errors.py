@@ -96,3 +96,86 @@ class LossCheckFailed(VaultsyncError):
         more = f" (+{len(self.missing) - 3} more)" if len(self.missing) > 3 else ""
         name = self.path or "page"
         return f"{name}: not written, the result would lose: {shown}{more}. Please report this."
+
+
+@dataclass(eq=False)
+class PageUnreadable(VaultsyncError):
+    """A page could not be read: it is skipped, the reason says what to check."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(eq=False)
+class PageVanished(PageUnreadable):
+    """The page was deleted or moved before it could be read; callers may ignore this quietly."""
+
+    reason: str = "cannot read: it was deleted or moved away"
+
+
+@dataclass(eq=False)
+class PageAppeared(ChangedSinceRead):
+    """A file appeared where vaultsync was about to create one; it was left as it is."""
+
+    def __str__(self) -> str:
+        return (
+            f"{self.path}: a file appeared here before vaultsync could create it; "
+            "left it as it is"
+        )
+
+
+@dataclass(eq=False)
+class WriteFailed(VaultsyncError):
+    """A page could not be written; the page on disk is unchanged."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: not written: {self.reason}"
+
+
+class HistoryError(VaultsyncError):
+    """Base class for problems with the store of previous page versions."""
+
+
+@dataclass(eq=False)
+class NoHistory(HistoryError):
+    """No previous version of this page was ever saved."""
+
+    path: Path
+
+    def __str__(self) -> str:
+        return (
+            f"no history for {self.path}; vaultsync keeps a copy before each rewrite, "
+            "none was made for this page"
+        )
+
+
+@dataclass(eq=False)
+class NoSuchVersion(HistoryError):
+    """The version number asked for is not in the page's history."""
+
+    path: Path
+    number: int
+    available: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.path}: there is no version {self.number}; the history holds versions "
+            f"1 (newest) to {self.available}"
+        )
+
+
+@dataclass(eq=False)
+class HistoryUnavailable(HistoryError):
+    """The history folder cannot be read or written (permissions, full disk, damaged files)."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"history store {self.path}: {self.reason}"
