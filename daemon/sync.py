@@ -415,6 +415,7 @@ def _sync_author_pages(
                 continue
         report.authors_created.append(path)
         index.names[key] = path
+        handled.add(path)  # just written with its sources: not a page no source names
     if full:
         for path, snap in sorted(index.managed.items()):
             if path not in handled:
