@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from daemon.core.highlights import BULLET, LOGSEQ_PROPERTY
+from daemon.core.highlights import LOGSEQ_PROPERTY
 from daemon.core.model import Item, Page, Section, Segment, page_shape
 from daemon.core.text import BOM, body, split_lines
 
@@ -18,6 +18,9 @@ SECTION_HEAD = re.compile(
     r"^[-*+][ \t]+(?P<which>Highlights first synced by|New highlights added)\b", re.IGNORECASE
 )
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
+# Only a dash starts a block: to Logseq (mldoc) "* x", "+ x", "1. x" and "2) x" are text of the
+# block before them, as in a multi-paragraph highlight's continuation lines.
+BLOCK_START = re.compile(r"^[ \t]*-(?:[ \t]+|$)")
 
 
 def _indent_width(line: str) -> int:
@@ -45,7 +48,7 @@ def _blocks(lines: list[str]) -> list[Item]:
             if _FENCE.match(text):
                 in_fence = False
             continue
-        if BULLET.match(text):
+        if BLOCK_START.match(text):
             width = _indent_width(text)
             block = Item([line])
             while stack and stack[-1][0] >= width:
@@ -54,7 +57,7 @@ def _blocks(lines: list[str]) -> list[Item]:
             stack.append((width, block))
             current = block
             # A fence may open on the bullet line itself: "- ```python".
-            if _FENCE.match(BULLET.sub("", text, count=1)):
+            if _FENCE.match(BLOCK_START.sub("", text, count=1)):
                 in_fence = True
             continue
         assert current is not None
@@ -70,7 +73,9 @@ def parse(text: str) -> Page:
     lines = split_lines(text[1:] if bom else text)
     final_newline, newline = page_shape(lines)
 
-    first_bullet = next((i for i, line in enumerate(lines) if BULLET.match(body(line))), len(lines))
+    first_bullet = next(
+        (i for i, line in enumerate(lines) if BLOCK_START.match(body(line))), len(lines)
+    )
     pre = lines[:first_bullet]
     rest = lines[first_bullet:]
     # Blank lines at the very end belong to the page, not to the last block (which may move).
