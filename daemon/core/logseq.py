@@ -24,15 +24,8 @@ BLOCK_START = re.compile(r"^[ \t]*-(?:[ \t]+|$)")
 
 
 def _indent_width(line: str) -> int:
-    width = 0
-    for ch in line:
-        if ch == "\t":
-            width += 4 - width % 4
-        elif ch == " ":
-            width += 1
-        else:
-            break
-    return width
+    # Logseq (mldoc) counts every leading tab or space as one level, whatever their mix.
+    return len(line) - len(line.lstrip(" \t"))
 
 
 def _blocks(lines: list[str]) -> list[Item]:
