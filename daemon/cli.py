@@ -57,37 +57,9 @@ def _vaults(args: argparse.Namespace) -> tuple[object, list[Vault]]:
 
 
 def _options(config, mode: str, want_diff: bool) -> PassOptions:
-    from daemon.core.normalize import Rules
-    from daemon.sync import PassOptions
+    from daemon.settings import options_from_config
 
-    r = config.rules
-    rules = Rules(
-        dedupe=r.dedupe,
-        fold_sections=r.fold_sections,
-        remove_empty_sections=r.remove_empty_sections,
-        order=r.order,
-        repair_encoding=r.repair_encoding,
-        link_author=r.link_author,
-    )
-    history = None
-    if mode == "write" and config.history.keep_versions > 0:
-        from daemon.history import History
-        from daemon.paths import default_state_dir
-
-        state = Path(config.state_dir) if config.state_dir else default_state_dir()
-        history = History(
-            state / "history",
-            keep_versions=config.history.keep_versions,
-            max_total_bytes=int(config.history.max_total_mb * 2**20),
-        )
-    return PassOptions(
-        mode=mode,  # type: ignore[arg-type]
-        rules=rules,
-        author_pages=r.author_pages,
-        authors_folder=config.authors.folder,
-        want_diff=want_diff,
-        history=history,
-    )
+    return options_from_config(config, mode, want_diff)
 
 
 # ----------------------------------------------------------------------------------- passes
@@ -100,9 +72,21 @@ def _run_passes(vaults: list[Vault], options: PassOptions, quiet: bool = False) 
     guard = VaultGuard([v.root for v in vaults])
     reports = []
     for vault in vaults:
-        with _progress(vault, quiet) as tick:
+        with _vault_lock(vault, options), _progress(vault, quiet) as tick:
             reports.append(run_pass(vault, options, guard, progress=tick))
     return reports
+
+
+def _vault_lock(vault: Vault, options: PassOptions):
+    """Writing passes take the vault's lock, so a resync and the daemon never write at once."""
+    import contextlib
+
+    if options.mode != "write":
+        return contextlib.nullcontext()
+    from daemon.locks import vault_lock
+    from daemon.paths import default_state_dir
+
+    return vault_lock(options.state_dir or default_state_dir(), vault.root)
 
 
 class _progress:
@@ -227,6 +211,175 @@ def cmd_config_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _setup_logging(args: argparse.Namespace) -> None:
+    import logging
+
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if args.log_file:
+        handlers.append(logging.FileHandler(args.log_file, encoding="utf-8"))
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from daemon.config import load_config
+    from daemon.run import Settings, run_daemon
+    from daemon.settings import options_from_config, state_dir
+    from daemon.vault import select_vaults
+
+    _setup_logging(args)
+    loaded = load_config(Path(args.config) if args.config else None)
+
+    def load():
+        fresh = load_config(loaded.path)
+        cfg = fresh.config
+        vaults = select_vaults(cfg.vaults, [], None) if cfg.vaults else []
+        settings = Settings(
+            options=options_from_config(cfg),
+            quiet_period=cfg.daemon.quiet_period,
+            max_delay=cfg.daemon.max_delay,
+            reconcile_interval=cfg.daemon.reconcile_interval,
+        )
+        return vaults, settings
+
+    vaults, settings = load()
+    if not vaults:
+        import logging
+
+        logging.getLogger("vaultsync").warning(
+            "no vaults configured in %s; add some under `vaults:` and they are picked up "
+            "without a restart",
+            loaded.path,
+        )
+    return run_daemon(
+        vaults,
+        settings.options,
+        state_dir=state_dir(loaded.config),
+        config_path=loaded.path,
+        load=load,
+        settings=settings,
+    )
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from daemon.locks import running_pid
+    from daemon.settings import state_dir
+
+    state = state_dir(_load(args).config)
+    pid = running_pid(state)
+    print(f"daemon: {'running (pid ' + str(pid) + ')' if pid else 'not running'}")
+    try:
+        data = json.loads((state / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        print(f"no status recorded yet in {state}")
+        return EXIT_OK
+    for name, v in (data.get("vaults") or {}).items():
+        print(f"  {name}: {v.get('root')} ({v.get('kind')}, {v.get('watching')})")
+        print(f"    last pass: {v.get('last_pass') or 'never'}  {v.get('last_summary', '')}")
+    errors = data.get("recent_errors") or []
+    print(f"recent errors: {len(errors)}")
+    for line in errors[:10]:
+        print(f"  {line}")
+    return EXIT_OK
+
+
+def _history(args: argparse.Namespace):
+    from daemon.history import History
+    from daemon.settings import state_dir
+
+    cfg = _load(args).config
+    return History(
+        state_dir(cfg) / "history",
+        keep_versions=cfg.history.keep_versions,
+        max_total_bytes=int(cfg.history.max_total_mb * 2**20),
+    )
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    history = _history(args)
+    path = Path(args.path).resolve()
+    versions = history.versions(path)
+    if not versions:
+        from daemon.errors import NoHistory
+
+        raise NoHistory(path)
+    print(f"{path}: {len(versions)} earlier version(s), newest first")
+    for v in versions:
+        print(f"  {v.number:>3}  {v.saved_at:%Y-%m-%d %H:%M:%S} UTC  {v.size:>8} bytes")
+    print("restore one with: vaultsync undo PATH --version N")
+    return EXIT_OK
+
+
+def _vault_root_of(path: Path, configured) -> Path:
+    for v in configured:
+        root = Path(v.path).expanduser().resolve()
+        if path.is_relative_to(root):
+            return root
+    for parent in path.parents:
+        if (parent / "logseq" / "config.edn").is_file() or (parent / ".obsidian").is_dir():
+            return parent
+    from daemon.errors import UsageError
+
+    raise UsageError(f"{path} is not inside a configured vault, Logseq graph or Obsidian vault")
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    import hashlib
+
+    from daemon.errors import PageVanished
+    from daemon.writer import VaultGuard, read_page, write_atomic
+
+    history = _history(args)
+    path = Path(args.path).resolve()
+    data = history.load(path, args.version)
+    guard = VaultGuard([_vault_root_of(path, _load(args).config.vaults)])
+    try:
+        snap = read_page(path)
+    except PageVanished:
+        snap = None
+    if args.dry_run:
+        print(f"[dry run] would restore version {args.version} of {path} ({len(data)} bytes)")
+        return EXIT_OK
+    if snap is not None and snap.data != data:
+        history.save(path, snap.data)  # the undo itself can be undone
+    if snap is None or snap.data != data:
+        write_atomic(guard, snap, path, data)
+    history.mark_restored(path, data)
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    print(
+        f"restored version {args.version} of {path} (sha256 {digest}…); vaultsync leaves it "
+        "as it is until the page changes again"
+    )
+    return EXIT_OK
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    from daemon import service
+    from daemon.settings import state_dir
+
+    if args.action == "uninstall":
+        path, advice = service.uninstall()
+        print(f"removed {path}; {advice}" if path else "no vaultsync service was installed")
+        return EXIT_OK
+    loaded = _load(args)
+    if not loaded.path.exists():
+        from daemon.errors import UsageError
+
+        raise UsageError(
+            f"no config at {loaded.path}; run `vaultsync config init` and name your vaults first"
+        )
+    roots = [Path(v.path).expanduser().resolve() for v in loaded.config.vaults]
+    path, then = service.install(
+        loaded.path.resolve(), roots, state_dir(loaded.config), force=args.force
+    )
+    print(f"wrote {path}\nstart it with:\n  {then}")
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------------- parser
 
 
@@ -294,6 +447,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy the samples here instead of a temporary folder, and keep them",
     )
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("run", help="watch the configured vaults and keep them clean (the daemon)")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log every event and pass")
+    p.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
+    p.add_argument("--log-file", metavar="FILE", help="also append the log to FILE")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("status", help="is the daemon running; vaults watched, last passes, errors")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("history", help="list the earlier versions kept of a page")
+    p.add_argument("path", help="the page")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("undo", help="restore an earlier version of a page")
+    p.add_argument("path", help="the page")
+    p.add_argument(
+        "--version",
+        type=int,
+        default=1,
+        metavar="N",
+        help="which version (1 = the newest; see `vaultsync history PATH`)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="say what would be restored")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.set_defaults(func=cmd_undo)
+
+    p = sub.add_parser("service", help="install or remove the background service (systemd/launchd)")
+    p.add_argument("action", choices=["install", "uninstall"])
+    p.add_argument("--force", action="store_true", help="overwrite an existing unit")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.set_defaults(func=cmd_service)
 
     p = sub.add_parser("config", help="validate, explain or create the config file")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION")

@@ -7,6 +7,7 @@ passes. Every file operation goes through daemon.writer; the core stays pure.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class PassOptions:
     authors_folder: str = "Readwise/Authors"
     want_diff: bool = False
     history: object | None = None  # daemon.history.History, when versions are kept
+    state_dir: Path | None = None  # where locks live (None: the default state folder)
 
 
 @dataclass
@@ -161,6 +163,10 @@ def _learn(vault: Vault, index: _VaultIndex, path: Path, snap: Snapshot) -> str:
     return "other"
 
 
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def _reason(err: Exception, path: Path) -> str:
     text = str(err)
     prefix = f"{path}: "
@@ -200,6 +206,12 @@ def clean_page(
 ) -> Normalized | None:
     """Normalize one page and write it when it changed; retried when the page changes under us."""
     snap = source.snapshot
+    history = options.history
+    if history is not None and history.restored_hash(source.path.resolve()) == _sha256(snap.data):
+        report.skipped.append(
+            (source.path, "restored with `vaultsync undo`; left as it is until it changes again")
+        )
+        return None
     for attempt in range(WRITE_ATTEMPTS):
         try:
             text = decode(snap.data)

@@ -1,0 +1,105 @@
+"""Advisory locks in the state folder: one per vault, one for the daemon itself.
+
+A `resync` started while the daemon runs waits for the daemon's pass on that vault (and the
+other way round), so two writers never work on one vault at the same moment. The kernel drops
+a lock when its holder dies, so a crash never leaves a vault locked.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from daemon.errors import VaultsyncError
+from daemon.paths import ensure_private_dir
+
+
+class LockBusy(VaultsyncError):
+    """Another vaultsync process holds the lock."""
+
+    exit_code = 1
+
+    def __init__(self, what: str, holder: str) -> None:
+        super().__init__(what, holder)
+        self.what, self.holder = what, holder
+
+    def __str__(self) -> str:
+        return f"{self.what} is busy: {self.holder}"
+
+
+def _lock_path(state_dir: Path, key: str) -> Path:
+    folder = ensure_private_dir(state_dir / "locks")
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.lock"
+
+
+@contextmanager
+def vault_lock(state_dir: Path, root: Path, timeout: float = 600.0) -> Iterator[None]:
+    """Hold the vault's lock; waits (polling) up to `timeout` seconds for another holder."""
+    path = _lock_path(state_dir, str(root))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockBusy(f"vault {root}", "another vaultsync pass holds it") from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
+
+
+class DaemonLock:
+    """Held for the daemon's lifetime: a second `vaultsync run` on the same state folder stops."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = ensure_private_dir(state_dir) / "daemon.pid"
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise LockBusy(
+                "the daemon", f"already running (pid {holder}); see `vaultsync status`"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def running_pid(state_dir: Path) -> int | None:
+    """The pid of the daemon holding the state folder's lock, or None when none runs."""
+    path = state_dir / "daemon.pid"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.read(fd, 32).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)

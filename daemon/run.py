@@ -1,0 +1,421 @@
+"""`vaultsync run`: watch the vaults and keep them clean until told to stop.
+
+One thread (this one) does all the work; watchdog's threads only put events on a queue. Events
+are coalesced per path, then handed to the same VaultSession code `resync` uses. A start-up pass
+catches up with what changed while the daemon was off, and a periodic reconcile pass covers
+events the kernel may have dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from daemon.coalescer import Coalescer
+from daemon.errors import VaultsyncError
+from daemon.locks import DaemonLock, vault_lock
+from daemon.sync import PassOptions, PassReport, VaultSession
+from daemon.vault import Vault
+from daemon.writer import VaultGuard, is_temp_file, read_page, write_private_file
+
+log = logging.getLogger("vaultsync")
+
+CONFIG_CHECK_SECONDS = 1.0
+HEALTH_CHECK_SECONDS = 5.0
+RECENT_ERRORS = 20
+_STOP, _RELOAD = "stop", "reload"
+
+
+@dataclass
+class Settings:
+    """What the loop needs besides the vaults; rebuilt from the config on every reload."""
+
+    options: PassOptions
+    quiet_period: float = 2.0
+    max_delay: float = 30.0
+    reconcile_interval: float = 3600.0
+
+
+@dataclass
+class _VaultRun:
+    vault: Vault
+    session: VaultSession
+    last_pass: str | None = None
+    last_summary: str = ""
+    available: bool = True
+
+
+@dataclass
+class _Status:
+    path: Path
+    started: str = field(default_factory=lambda: _now())
+    errors: list[str] = field(default_factory=list)
+
+    def error(self, message: str) -> None:
+        self.errors = ([f"{_now()} {message}"] + self.errors)[:RECENT_ERRORS]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _rel(vault: Vault, path: Path) -> str:
+    try:
+        return path.relative_to(vault.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def log_report(report: PassReport, status: _Status | None = None) -> None:
+    """One readable line per thing worth knowing."""
+    vault = report.vault
+    for path in report.changed:
+        log.info("%s: cleaned %s", vault.name, _rel(vault, path))
+    for path in report.authors_created:
+        log.info("%s: created author page %s", vault.name, _rel(vault, path))
+    for path in report.authors_updated:
+        log.info("%s: updated author page %s", vault.name, _rel(vault, path))
+    for path, reason in report.skipped:
+        log.warning("%s: skipped %s: %s", vault.name, _rel(vault, path), reason)
+    for path, reason in report.failed:
+        log.error("%s: FAILED %s: %s", vault.name, _rel(vault, path), reason)
+        if status:
+            status.error(f"{vault.name}: {_rel(vault, path)}: {reason}")
+    if report.changed:
+        log.info("%s: %s", vault.name, report.stats.describe())
+
+
+class Daemon:
+    """The watch loop. `load` returns (vaults, settings) from the config, or raises
+    VaultsyncError; None means a fixed set of vaults (the demo)."""
+
+    def __init__(
+        self,
+        vaults: list[Vault],
+        settings: Settings,
+        state_dir: Path,
+        *,
+        config_path: Path | None = None,
+        load=None,
+    ) -> None:
+        self.settings = settings
+        self.state_dir = state_dir
+        self.config_path = config_path
+        self.load = load
+        self.events: queue.SimpleQueue = queue.SimpleQueue()
+        self.runs: dict[str, _VaultRun] = {}
+        self.coalescer = self._coalescer()
+        self.status = _Status(state_dir / "status.json")
+        self._config_stamp = self._stamp()
+        self._initial = vaults
+        self.watcher = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT; returns the exit code."""
+        from daemon.watcher import VaultWatcher
+
+        lock = DaemonLock(self.state_dir)
+        lock.acquire()
+        previous = self._install_signals()
+        try:
+            self.watcher = VaultWatcher({}, self._sink, log)
+            self.watcher.start()
+            self._set_vaults(self._initial)
+            log.info("watching %d vault(s); Ctrl-C or SIGTERM stops", len(self.runs))
+            self._loop()
+            return 0
+        finally:
+            if self.watcher is not None:
+                self.watcher.stop()
+            self._restore_signals(previous)
+            self._write_status(running=False)
+            lock.release()
+            log.info("stopped")
+
+    def _install_signals(self) -> dict:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous = {}
+        for sig, what in (
+            (signal.SIGTERM, _STOP),
+            (signal.SIGINT, _STOP),
+            (signal.SIGHUP, _RELOAD),
+        ):
+            previous[sig] = signal.signal(
+                sig, lambda *_a, _w=what: self.events.put((_w, None, None))
+            )
+        return previous
+
+    @staticmethod
+    def _restore_signals(previous: dict) -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    def stop(self) -> None:
+        """Ask the loop to stop after the page in hand (thread-safe)."""
+        self.events.put((_STOP, None, None))
+
+    # ------------------------------------------------------------------ vaults
+
+    def _coalescer(self) -> Coalescer:
+        return Coalescer(self.settings.quiet_period, self.settings.max_delay)
+
+    def _set_vaults(self, vaults: list[Vault]) -> None:
+        """Start, stop or restart vaults so the running set matches `vaults`."""
+        guard = VaultGuard([v.root for v in vaults])
+        wanted = {v.name: v for v in vaults}
+        for name in list(self.runs):
+            if name not in wanted or self.runs[name].vault != wanted[name]:
+                log.info("%s: no longer watched", name)
+                del self.runs[name]
+        for name, vault in wanted.items():
+            if name in self.runs:
+                self.runs[name].session.guard = guard
+                self.runs[name].session.options = self.settings.options
+                continue
+            session = VaultSession(vault, self.settings.options, guard)
+            self.runs[name] = _VaultRun(vault, session)
+            log.info("%s: watching %s (%s)", name, vault.root, vault.kind)
+            self._full_pass(self.runs[name], "start-up")
+        assert self.watcher is not None
+        self.watcher.update(
+            {n: (r.vault.root, r.vault.path_filter, r.vault.poll) for n, r in self.runs.items()}
+        )
+        self._write_status()
+
+    def _full_pass(self, run: _VaultRun, why: str) -> None:
+        if not run.vault.root.is_dir():
+            if run.available:
+                log.warning(
+                    "%s: vault unavailable (%s is missing); will resume when it returns",
+                    run.vault.name,
+                    run.vault.root,
+                )
+                self.status.error(f"{run.vault.name}: vault folder missing: {run.vault.root}")
+            run.available = False
+            return
+        run.available = True
+        try:
+            with vault_lock(self.state_dir, run.vault.root):
+                report = run.session.full_pass()
+        except VaultsyncError as err:
+            log.error("%s: %s pass failed: %s", run.vault.name, why, err)
+            self.status.error(f"{run.vault.name}: {err}")
+            return
+        self._remember_writes(run)
+        log_report(report, self.status)
+        run.last_pass = _now()
+        run.last_summary = (
+            f"{why}: {report.scanned} scanned, {report.readwise} Readwise, "
+            f"{len(report.changed)} cleaned, {len(report.failed)} failed"
+        )
+        log.debug("%s: %s", run.vault.name, run.last_summary)
+
+    def _remember_writes(self, run: _VaultRun) -> None:
+        for path, data in run.session.written.items():
+            self.coalescer.note_own_write(path, hashlib.sha256(data).hexdigest())
+        run.session.written.clear()
+
+    # ------------------------------------------------------------------ the loop
+
+    def _sink(self, vault_name: str, path: Path, kind: str) -> None:
+        if not is_temp_file(path.name):
+            self.events.put((kind, vault_name, path))
+
+    def _loop(self) -> None:
+        next_reconcile = self._next_reconcile()
+        next_config = next_health = time.monotonic()
+        while True:
+            now = time.monotonic()
+            deadlines = [next_config, next_health]
+            if next_reconcile is not None:
+                deadlines.append(next_reconcile)
+            due_at = self.coalescer.next_deadline()
+            if due_at is not None:
+                deadlines.append(due_at)
+            timeout = max(0.0, min(deadlines) - now)
+            try:
+                event = self.events.get(timeout=timeout)
+            except queue.Empty:
+                event = None
+            while event is not None:
+                kind, name, path = event
+                if kind == _STOP:
+                    return
+                if kind == _RELOAD:
+                    self._reload(force=True)
+                elif kind == "dir" and name in self.runs:
+                    self._full_pass(self.runs[name], "folder event")
+                elif name in self.runs:
+                    self.coalescer.add(path, "deleted" if kind == "deleted" else "modified")
+                try:
+                    event = self.events.get_nowait()
+                except queue.Empty:
+                    event = None
+            self._process_due()
+            now = time.monotonic()
+            if now >= next_config:
+                self._reload()
+                next_config = now + CONFIG_CHECK_SECONDS
+            if now >= next_health:
+                self._health()
+                next_health = now + HEALTH_CHECK_SECONDS
+            if next_reconcile is not None and now >= next_reconcile:
+                for run in list(self.runs.values()):
+                    self._full_pass(run, "reconcile")
+                self._write_status()
+                next_reconcile = self._next_reconcile()
+
+    def _next_reconcile(self) -> float | None:
+        interval = self.settings.reconcile_interval
+        return time.monotonic() + interval if interval > 0 else None
+
+    def _vault_of(self, path: Path) -> _VaultRun | None:
+        for run in self.runs.values():
+            if path.is_relative_to(run.vault.root):
+                return run
+        return None
+
+    def _process_due(self) -> None:
+        due = self.coalescer.due()
+        if not due:
+            return
+        work: dict[str, tuple[_VaultRun, list[Path], list[Path]]] = {}
+        for path, kind in due:
+            run = self._vault_of(path)
+            if run is None:
+                continue
+            entry = work.setdefault(run.vault.name, (run, [], []))
+            if kind == "deleted" or not path.exists():
+                entry[2].append(path)
+            elif not self._is_echo(path):
+                entry[1].append(path)
+        for run, changed, deleted in work.values():
+            if not changed and not deleted:
+                continue
+            try:
+                with vault_lock(self.state_dir, run.vault.root):
+                    report = run.session.update(changed, deleted)
+            except VaultsyncError as err:
+                log.error("%s: %s", run.vault.name, err)
+                self.status.error(f"{run.vault.name}: {err}")
+                continue
+            self._remember_writes(run)
+            log_report(report, self.status)
+            run.last_pass = _now()
+        self._write_status()
+
+    def _is_echo(self, path: Path) -> bool:
+        try:
+            data = read_page(path).data
+        except VaultsyncError:
+            return False
+        return self.coalescer.is_own_echo(path, hashlib.sha256(data).hexdigest())
+
+    def _health(self) -> None:
+        assert self.watcher is not None
+        self.watcher.check_health()
+        for run in self.runs.values():
+            back = run.vault.root.is_dir()
+            if back and not run.available:
+                log.info("%s: vault is back at %s; catching up", run.vault.name, run.vault.root)
+                self._full_pass(run, "vault returned")
+            elif not back and run.available:
+                self._full_pass(run, "health")  # logs the vault as unavailable
+
+    # ------------------------------------------------------------------ config reload
+
+    def _stamp(self) -> tuple[int, int] | None:
+        if self.config_path is None:
+            return None
+        try:
+            st = os.stat(self.config_path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _reload(self, force: bool = False) -> None:
+        if self.load is None:
+            return
+        stamp = self._stamp()
+        if not force and stamp == self._config_stamp:
+            return
+        self._config_stamp = stamp
+        try:
+            vaults, settings = self.load()
+        except VaultsyncError as err:
+            log.error("config not reloaded, the previous one keeps running: %s", err)
+            self.status.error(f"config: {err}")
+            self._write_status()
+            return
+        log.info("config reloaded from %s", self.config_path)
+        old = self.settings
+        self.settings = settings
+        if (old.quiet_period, old.max_delay) != (settings.quiet_period, settings.max_delay):
+            pending = self.coalescer
+            self.coalescer = self._coalescer()
+            for path, _kind in pending.due() + [(p, "modified") for p in list(pending._pending)]:
+                self.coalescer.add(path, "modified")
+        self._set_vaults(vaults)
+
+    # ------------------------------------------------------------------ status
+
+    def _write_status(self, running: bool = True) -> None:
+        watched = self.watcher.watched() if self.watcher is not None else {}
+        data = {
+            "pid": os.getpid() if running else None,
+            "running": running,
+            "started": self.status.started,
+            "config": str(self.config_path) if self.config_path else None,
+            "vaults": {
+                name: {
+                    "root": str(run.vault.root),
+                    "kind": run.vault.kind,
+                    "watching": watched.get(name, "not watched")
+                    if run.available
+                    else "unavailable",
+                    "last_pass": run.last_pass,
+                    "last_summary": run.last_summary,
+                }
+                for name, run in self.runs.items()
+            },
+            "recent_errors": self.status.errors,
+        }
+        try:
+            write_private_file(self.status.path, json.dumps(data, indent=2).encode())
+        except OSError as err:
+            log.debug("status not written: %s", err)
+
+
+def run_daemon(
+    vaults: list[Vault],
+    options: PassOptions,
+    *,
+    state_dir: Path | None = None,
+    config_path: Path | None = None,
+    load=None,
+    settings: Settings | None = None,
+) -> int:
+    """Run the watch loop on `vaults` (re-read from `load` when the config changes)."""
+    from daemon.paths import default_state_dir, ensure_private_dir
+
+    state = ensure_private_dir(state_dir or default_state_dir())
+    daemon = Daemon(
+        vaults,
+        settings or Settings(options=options),
+        state,
+        config_path=config_path,
+        load=load,
+    )
+    return daemon.run()

@@ -1,0 +1,48 @@
+"""From a loaded config to what the passes and the daemon need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from daemon.config import Config
+from daemon.core.normalize import Rules
+from daemon.paths import default_state_dir
+from daemon.sync import PassOptions
+
+
+def state_dir(config: Config) -> Path:
+    """The state folder (history, locks, status): the config's `state_dir` or the platform's."""
+    return Path(config.state_dir).expanduser() if config.state_dir else default_state_dir()
+
+
+def options_from_config(
+    config: Config, mode: str = "write", want_diff: bool = False
+) -> PassOptions:
+    """The pass options a config asks for; history is kept only when writing."""
+    r = config.rules
+    rules = Rules(
+        dedupe=r.dedupe,
+        fold_sections=r.fold_sections,
+        remove_empty_sections=r.remove_empty_sections,
+        order=r.order,
+        repair_encoding=r.repair_encoding,
+        link_author=r.link_author,
+    )
+    history = None
+    if mode == "write" and config.history.keep_versions > 0:
+        from daemon.history import History
+
+        history = History(
+            state_dir(config) / "history",
+            keep_versions=config.history.keep_versions,
+            max_total_bytes=int(config.history.max_total_mb * 2**20),
+        )
+    return PassOptions(
+        mode=mode,  # type: ignore[arg-type]
+        rules=rules,
+        author_pages=r.author_pages,
+        authors_folder=config.authors.folder,
+        want_diff=want_diff,
+        history=history,
+        state_dir=state_dir(config),
+    )
