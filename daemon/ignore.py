@@ -1,0 +1,333 @@
+"""Which files of a vault are ours to look at: glob patterns, always-excluded folders, the walk.
+
+Patterns are matched against POSIX paths relative to the vault root:
+- `*` and `?` never cross a `/`; `[abc]` / `[!abc]` match one character of a name;
+- a `**` segment matches zero or more folders (`**/*.md` matches `a.md` and `x/y/a.md`);
+- a pattern ending in `/` matches folders only;
+- a pattern that matches a folder covers everything inside it (`Archive`, `Archive/` and
+  `Archive/**` all exclude the whole folder; `pages` includes everything below `pages/`).
+
+Only `.md` files are ever candidates, whatever the include patterns say, and what
+`ALWAYS_EXCLUDED` names is never a candidate, whatever the include patterns say.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from daemon.errors import ConfigError, ConfigProblem
+
+#: Folders and files no vault page can live in: app settings, trash, version control,
+#: sync-tool and editor leftovers, our own temp files, and anything hidden.
+ALWAYS_EXCLUDED: tuple[str, ...] = (
+    "**/.obsidian/",
+    "**/.trash/",
+    "**/.git/",
+    "**/logseq/bak/",
+    "**/logseq/.recycle/",
+    "**/node_modules/",
+    "**/.syncthing.*.tmp",  # Syncthing's temp files while downloading
+    "**/*.sync-conflict-*",  # Syncthing's conflict copies: the user resolves those, not us
+    "**/.*.icloud",  # iCloud placeholders for files not downloaded yet
+    "**/*.swp",
+    "**/*~",
+    "**/.#*",
+    "**/*.tmp",
+    "**/.*.vaultsync-*.tmp",  # our own atomic-write temp files
+    "**/.*",  # anything hidden (covers most of the above; they stay listed to be explicit)
+)
+
+DEFAULT_INCLUDE: tuple[str, ...] = ("**/*.md",)
+
+_NEVER = re.compile(r"(?!)")
+_PAGE_SUFFIX = ".md"
+_CACHE_SIZE = 4096
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Say what is wrong with a glob pattern, or None when it can be used."""
+    if not pattern.strip():
+        return "empty pattern; remove it or write a glob such as '**/*.md'"
+    if "\\" in pattern:
+        return "use '/' between folders (patterns are matched against paths like 'pages/a.md')"
+    if ".." in pattern.split("/"):
+        return "'..' is not allowed: patterns are relative to the vault and cannot leave it"
+    body, _ = _normalize_pattern(pattern)
+    if not body:
+        return "this matches the whole vault; write a glob such as '**/*.md' or 'pages/'"
+    try:
+        _glob_to_regex(body)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def _normalize_pattern(pattern: str) -> tuple[str, bool]:
+    """Strip a leading '/' and './' (both mean the vault root); report a trailing '/'."""
+    dir_only = pattern.endswith("/")
+    parts = [p for p in pattern.strip("/").split("/") if p not in ("", ".")]
+    return "/".join(parts), dir_only
+
+
+def _translate_name(segment: str) -> str:
+    """Regex for one path segment (no '/'): '*' and '?' stay inside the segment."""
+    out: list[str] = []
+    i, n = 0, len(segment)
+    while i < n:
+        c = segment[i]
+        if c == "*":
+            while i + 1 < n and segment[i + 1] == "*":
+                i += 1  # 'a**b' inside a segment means the same as 'a*b'
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = i + 1
+            negate = j < n and segment[j] in "!^"
+            if negate:
+                j += 1
+            if j < n and segment[j] == "]":
+                j += 1  # a ']' right after '[' or '[!' is a literal
+            end = segment.find("]", j)
+            if end == -1:
+                raise ValueError(f"'[' without a closing ']' in {segment!r}")
+            body = segment[i + 1 + (1 if negate else 0) : end]
+            # Escape what regex classes treat specially; '-' keeps its range meaning.
+            body = "".join("\\" + ch if ch in "\\[]^&~|" else ch for ch in body)
+            out.append(f"[^/{body}]" if negate else f"[{body}]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def _glob_to_regex(pattern: str) -> str:
+    """Regex source (for fullmatch) equivalent to one normalized glob pattern."""
+    segments = pattern.split("/")
+    out = ""
+    last = len(segments) - 1
+    for index, segment in enumerate(segments):
+        if segment == "**":
+            if index == last:
+                # 'a/**' covers a itself and everything below; '**' alone is everything.
+                out = out[:-1] + "(?:/.*)?" if out else ".*"
+            else:
+                out += "(?:[^/]+/)*"
+        else:
+            out += _translate_name(segment)
+            if index != last:
+                out += "/"
+    return out
+
+
+class _Matcher:
+    """A set of patterns compiled for speed: `**/name` patterns test only the last component."""
+
+    __slots__ = ("_name_re", "_path_re")
+
+    def __init__(self, bodies: list[str]) -> None:
+        name_parts: list[str] = []
+        path_parts: list[str] = []
+        for body in bodies:
+            rest = body[3:] if body.startswith("**/") else None
+            if rest is not None and "/" not in rest and "**" not in rest:
+                name_parts.append(_translate_name(rest))
+            else:
+                path_parts.append(_glob_to_regex(body))
+        self._name_re = _join(name_parts)
+        self._path_re = _join(path_parts)
+
+    def fullmatch(self, rel: str) -> bool:
+        name = rel.rpartition("/")[2]
+        return bool(self._name_re.fullmatch(name) or self._path_re.fullmatch(rel))
+
+
+def _join(parts: list[str]) -> re.Pattern[str]:
+    if not parts:
+        return _NEVER
+    return re.compile("|".join(f"(?:{p})" for p in parts), re.DOTALL)
+
+
+def _compile(patterns: Iterable[str]) -> tuple[_Matcher, _Matcher]:
+    """Two matchers: one for folders (all patterns), one for files (no folder-only patterns)."""
+    any_bodies: list[str] = []
+    file_bodies: list[str] = []
+    for pattern in patterns:
+        body, dir_only = _normalize_pattern(pattern)
+        any_bodies.append(body)
+        if not dir_only:
+            file_bodies.append(body)
+    return _Matcher(any_bodies), _Matcher(file_bodies)
+
+
+def _split_rel(rel_path: str) -> list[str] | None:
+    """Components of a relative POSIX path, or None when it leaves the vault."""
+    parts = [p for p in rel_path.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return None
+    return parts
+
+
+class PathFilter:
+    """Decides which vault-relative paths are candidate pages (see the module docstring)."""
+
+    __slots__ = ("include", "exclude", "_inc_any", "_inc_file", "_exc_any", "_exc_file", "_cache")
+
+    def __init__(self, include: Iterable[str] = DEFAULT_INCLUDE, exclude: Iterable[str] = ()):
+        self.include: tuple[str, ...] = tuple(include) or DEFAULT_INCLUDE
+        self.exclude: tuple[str, ...] = tuple(exclude)
+        problems = [
+            ConfigProblem(f"{pattern!r}: {problem}", key=f"{name}[{index}]")
+            for name, patterns in (("include", self.include), ("exclude", self.exclude))
+            for index, pattern in enumerate(patterns)
+            if (problem := pattern_problem(pattern)) is not None
+        ]
+        if problems:
+            raise ConfigError(None, problems)
+        self._inc_any, self._inc_file = _compile(self.include)
+        self._exc_any, self._exc_file = _compile((*ALWAYS_EXCLUDED, *self.exclude))
+        # folder -> None (excluded) or whether an include covers it; read by watchdog's threads
+        # too, where a lost race only recomputes an entry.
+        self._cache: dict[str, bool | None] = {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PathFilter):
+            return NotImplemented
+        return (self.include, self.exclude) == (other.include, other.exclude)
+
+    def __hash__(self) -> int:
+        return hash((self.include, self.exclude))
+
+    def __repr__(self) -> str:
+        return f"PathFilter(include={list(self.include)!r}, exclude={list(self.exclude)!r})"
+
+    def matches(self, rel_path: str) -> bool:
+        """True when the vault-relative POSIX path is a page we look at."""
+        parts = _split_rel(rel_path)
+        if not parts or not parts[-1].endswith(_PAGE_SUFFIX):
+            return False
+        state = self._folder_chain(parts[:-1])
+        return state is not None and self._file_matches("/".join(parts), state)
+
+    def dir_excluded(self, rel_dir: str) -> bool:
+        """True when nothing inside this vault-relative folder can be a page (prune it)."""
+        parts = _split_rel(rel_dir)
+        return parts is None or self._folder_chain(parts) is None
+
+    def _folder_chain(self, parts: list[str]) -> bool | None:
+        """State of a folder given as components ('' is the root), from its ancestors down."""
+        if not parts:
+            return False
+        key = "/".join(parts)
+        cache = self._cache
+        if key in cache:
+            return cache[key]
+        parent = self._folder_chain(parts[:-1])
+        state = None if parent is None else self._folder_state(key, parent)
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()  # folders repeat in bursts; a crude bound is enough
+        cache[key] = state
+        return state
+
+    # The walk checks each folder once on the way down, so per file only the file itself.
+    def _file_matches(self, rel: str, included_by_folder: bool) -> bool:
+        if not rel.endswith(_PAGE_SUFFIX) or self._exc_file.fullmatch(rel):
+            return False
+        return included_by_folder or self._inc_file.fullmatch(rel)
+
+    def _folder_state(self, rel_dir: str, parent_included: bool) -> bool | None:
+        """None when the folder is excluded, else whether an include pattern covers it."""
+        if self._exc_any.fullmatch(rel_dir):
+            return None
+        return parent_included or self._inc_any.fullmatch(rel_dir)
+
+
+@dataclass(frozen=True)
+class SkippedFolder:
+    """A folder the walk could not read, and why."""
+
+    path: Path
+    reason: str
+
+
+class VaultWalker:
+    """Walks a vault with os.scandir, yielding candidate pages; `.skipped` lists unreadable folders.
+
+    Symlinked folders are not followed (so link loops cannot happen). Symlinked files that match
+    are yielded: reading through them is harmless, and the writer refuses to write through a link
+    that leaves the vault. `.skipped` is reset at the start of every iteration; the root itself
+    appears there when it is missing or unreadable.
+    """
+
+    def __init__(self, root: Path, flt: PathFilter) -> None:
+        self.root = Path(root)
+        self.filter = flt
+        self.skipped: list[SkippedFolder] = []
+
+    def __iter__(self) -> Iterator[Path]:
+        self.skipped = []
+        flt = self.filter
+        # (absolute folder, relative folder with trailing '/' or '', covered by an include)
+        stack: list[tuple[str, str, bool]] = [(os.fspath(self.root), "", False)]
+        while stack:
+            folder, rel_prefix, included = stack.pop()
+            entries = self._list(folder, is_root=not rel_prefix)
+            subfolders: list[tuple[str, str, bool]] = []
+            for entry in entries:
+                rel = rel_prefix + entry.name
+                if _is_real_dir(entry):
+                    state = flt._folder_state(rel, included)
+                    if state is not None:
+                        subfolders.append((entry.path, rel + "/", state))
+                elif flt._file_matches(rel, included) and _is_file(entry):
+                    yield Path(entry.path)
+            stack.extend(reversed(subfolders))
+
+    def _list(self, folder: str, *, is_root: bool) -> list[os.DirEntry[str]]:
+        """Sorted entries of a folder; an unreadable folder is recorded and yields nothing."""
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except FileNotFoundError:
+            if is_root:
+                self.skipped.append(SkippedFolder(Path(folder), "folder not found"))
+            return []  # a subfolder removed during the walk: nothing to skip
+        except PermissionError:
+            self.skipped.append(SkippedFolder(Path(folder), "permission denied"))
+            return []
+        except OSError as err:
+            self.skipped.append(SkippedFolder(Path(folder), err.strerror or str(err)))
+            return []
+        entries.sort(key=lambda e: e.name)
+        return entries
+
+
+def _is_real_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()  # follows a symlink: a link to a page is a page (see VaultWalker)
+    except OSError:
+        return False
+
+
+def walk_vault(
+    root: Path, flt: PathFilter, skipped: list[SkippedFolder] | None = None
+) -> Iterator[Path]:
+    """Yield the candidate pages of a vault; unreadable folders are appended to `skipped`."""
+    walker = VaultWalker(root, flt)
+    try:
+        yield from walker
+    finally:
+        if skipped is not None:
+            skipped.extend(walker.skipped)
