@@ -1,0 +1,503 @@
+"""VaultWatcher on the real watchdog: events are awaited with a queue, never with sleeps."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from daemon.ignore import PathFilter
+from daemon.watcher import (
+    HEALTH_MISSING,
+    HEALTH_RESTARTED,
+    NATIVE,
+    POLLING,
+    VaultWatcher,
+    _Handler,
+)
+
+TIMEOUT = 10.0  # generous: only ever reached when an event never comes
+
+Event = tuple[str, Path, str]
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Fail any test that leaves a thread running (watchdog's own tests do the same)."""
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before]
+    for thread in leaked:
+        thread.join(TIMEOUT)  # a thread told to stop may need a moment to get there
+    alive = [t for t in leaked if t.is_alive()]
+    assert not alive, f"threads leaked: {alive}"
+
+
+class Sink:
+    """Collects sink calls; `wait_for` blocks until a matching one arrives."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[Event] = queue.Queue()
+        self.seen: list[Event] = []
+
+    def __call__(self, vault: str, path: Path, kind: str) -> None:
+        self.queue.put((vault, path, kind))
+
+    def wait_for(self, path: Path, kind: str, vault: str = "v") -> None:
+        while True:
+            try:
+                event = self.queue.get(timeout=TIMEOUT)
+            except queue.Empty:
+                pytest.fail(f"no {kind!r} event for {path} within {TIMEOUT} s; got {self.seen}")
+            self.seen.append(event)
+            if event == (vault, path, kind):
+                return
+
+    def paths(self) -> set[Path]:
+        return {path for _, path, _ in self.seen}
+
+
+@pytest.fixture
+def log() -> logging.Logger:
+    return logging.getLogger("vaultsync.test.watcher")
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    root = tmp_path / "vault"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def sink() -> Sink:
+    return Sink()
+
+
+@pytest.fixture
+def make_watcher(sink: Sink, log: logging.Logger) -> Iterator[Callable[..., VaultWatcher]]:
+    made: list[VaultWatcher] = []
+
+    def make(roots: dict[str, tuple[Path, PathFilter, bool]], **kwargs: float) -> VaultWatcher:
+        watcher = VaultWatcher(roots, sink, log, **kwargs)
+        made.append(watcher)
+        watcher.start()
+        return watcher
+
+    yield make
+    for watcher in made:
+        watcher.stop()
+
+
+def write(path: Path, text: str = "- a highlight\n") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+# -- native events -------------------------------------------------------------------------
+
+
+def test_created_and_modified(
+    vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    watcher = make_watcher({"v": (vault, PathFilter(), False)})
+    assert watcher.watched() == {"v": NATIVE}
+    page = vault / "page.md"
+    write(page)
+    sink.wait_for(page, "created")
+    with page.open("a", encoding="utf-8") as f:
+        f.write("- another\n")
+    sink.wait_for(page, "modified")
+
+
+def test_write_by_rename_reports_the_destination(
+    vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    page = vault / "pages" / "page.md"
+    write(page)
+    make_watcher({"v": (vault, PathFilter(), False)})
+    temp = page.with_name(".page.md.vaultsync-1234.tmp")
+    write(temp, "- new\n")
+    os.replace(temp, page)
+    sink.wait_for(page, "moved")
+    assert temp not in sink.paths()
+
+
+def test_rename_between_pages_deletes_source(
+    vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    old, new = vault / "old.md", vault / "new.md"
+    write(old)
+    make_watcher({"v": (vault, PathFilter(), False)})
+    os.rename(old, new)
+    sink.wait_for(old, "deleted")
+    sink.wait_for(new, "moved")
+
+
+def test_deleted(vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]) -> None:
+    page = vault / "page.md"
+    write(page)
+    make_watcher({"v": (vault, PathFilter(), False)})
+    page.unlink()
+    sink.wait_for(page, "deleted")
+
+
+def test_ignored_paths_never_reach_the_sink(
+    vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    make_watcher({"v": (vault, PathFilter(exclude=["Archive/"]), False)})
+    ignored = [
+        vault / ".obsidian" / "workspace.md",
+        vault / "notes.txt",
+        vault / "Archive" / "old.md",
+        vault / ".trash" / "gone.md",
+        vault / "page.md.swp",
+    ]
+    for path in ignored:
+        write(path)
+    os.rename(vault / "notes.txt", vault / "notes2.txt")
+    # Events of one observer arrive in order: once the sentinel is in, the rest has been seen.
+    sentinel = vault / "sentinel.md"
+    write(sentinel)
+    sink.wait_for(sentinel, "created")
+    reported = sink.paths()
+    assert not reported & set(ignored)
+    assert all(p == sentinel or p.suffix == "" for p in reported)  # only 'dir' calls otherwise
+
+
+def test_folder_moved_into_the_vault_is_reported_for_a_rescan(
+    tmp_path: Path, vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    outside = tmp_path / "outside" / "Books"
+    write(outside / "a.md")
+    make_watcher({"v": (vault, PathFilter(), False)})
+    os.rename(outside, vault / "Books")
+    sink.wait_for(vault / "Books", "dir")
+
+
+def test_folder_moved_out_of_the_vault_is_reported_for_a_rescan(
+    tmp_path: Path, vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    write(vault / "Books" / "a.md")
+    make_watcher({"v": (vault, PathFilter(), False)})
+    os.rename(vault / "Books", tmp_path / "Books")
+    sink.wait_for(vault / "Books", "dir")
+
+
+def test_a_failing_sink_does_not_end_the_watch(
+    vault: Path, log: logging.Logger, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = Sink()
+    first = vault / "first.md"
+
+    def flaky(vault_name: str, path: Path, kind: str) -> None:
+        if path == first:
+            raise RuntimeError("boom")
+        sink(vault_name, path, kind)
+
+    watcher = VaultWatcher({"v": (vault, PathFilter(), False)}, flaky, log)
+    watcher.start()
+    try:
+        write(first)
+        second = vault / "second.md"
+        write(second)
+        sink.wait_for(second, "created")
+    finally:
+        watcher.stop()
+    assert "boom" in caplog.text
+
+
+# -- polling fallback ---------------------------------------------------------------------
+
+
+def test_watch_limit_falls_back_to_polling(
+    vault: Path,
+    sink: Sink,
+    make_watcher: Callable[..., VaultWatcher],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from watchdog.observers import Observer
+
+    def no_watches_left(self: object) -> None:
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(Observer, "start", no_watches_left)
+    with caplog.at_level(logging.WARNING):
+        watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
+    assert watcher.watched() == {"v": POLLING}
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "fs.inotify.max_user_watches=524288" in warnings[0].getMessage()
+    assert "sudo sysctl --system" in warnings[0].getMessage()
+    page = vault / "page.md"
+    write(page)
+    sink.wait_for(page, "created")
+
+
+def test_instance_limit_falls_back_to_polling(
+    vault: Path,
+    sink: Sink,
+    make_watcher: Callable[..., VaultWatcher],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from watchdog.observers import Observer
+
+    def too_many(self: object) -> None:
+        raise OSError(errno.EMFILE, "inotify instance limit reached")
+
+    monkeypatch.setattr(Observer, "start", too_many)
+    watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
+    assert watcher.watched() == {"v": POLLING}
+    assert "max_user_instances" in caplog.text
+
+
+def test_watch_limit_below_the_root_is_noticed(
+    vault: Path,
+    sink: Sink,
+    make_watcher: Callable[..., VaultWatcher],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """watchdog swallows ENOSPC for subfolders (they stay unwatched): we must notice anyway."""
+    from watchdog.observers import inotify_c
+
+    real = inotify_c.InotifyFD._get_or_create_watch
+
+    def limited(self: inotify_c.InotifyFD, path: bytes, mask: int) -> object:
+        if path.endswith(b"/deep"):
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+        return real(self, path, mask)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inotify_c.InotifyFD, "_get_or_create_watch", limited)
+    (vault / "deep").mkdir()
+    watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
+    assert watcher.watched() == {"v": POLLING}
+    assert "max_user_watches" in caplog.text
+    page = vault / "deep" / "page.md"
+    write(page)
+    sink.wait_for(page, "created")
+
+
+def test_watch_limit_hit_later_switches_to_polling_on_health_check(
+    vault: Path,
+    sink: Sink,
+    make_watcher: Callable[..., VaultWatcher],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from watchdog.observers import inotify_c
+
+    real = inotify_c.InotifyFD._get_or_create_watch
+
+    def limited(self: inotify_c.InotifyFD, path: bytes, mask: int) -> object:
+        if path.endswith(b"/deep"):
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+        return real(self, path, mask)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inotify_c.InotifyFD, "_get_or_create_watch", limited)
+    watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
+    assert watcher.watched() == {"v": NATIVE}
+    assert watcher.check_health() == {}
+    (vault / "deep").mkdir()
+    sink.wait_for(vault / "deep", "dir")  # reported after watchdog tried to watch it
+    assert watcher.check_health() == {"v": HEALTH_RESTARTED}
+    assert watcher.watched() == {"v": POLLING}
+    page = vault / "deep" / "page.md"
+    write(page)
+    sink.wait_for(page, "created")
+
+
+def test_poll_flag_uses_polling(
+    vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    watcher = make_watcher({"v": (vault, PathFilter(), True)}, poll_interval=0.05)
+    assert watcher.watched() == {"v": POLLING}
+    page = vault / "page.md"
+    write(page)
+    sink.wait_for(page, "created")
+
+
+# -- lifecycle ------------------------------------------------------------------------------
+
+
+def test_stop_leaves_no_thread_alive(tmp_path: Path, sink: Sink, log: logging.Logger) -> None:
+    before = set(threading.enumerate())
+    roots = {}
+    for name, poll in (("a", False), ("b", True), ("c", False)):
+        (tmp_path / name).mkdir()
+        roots[name] = (tmp_path / name, PathFilter(), poll)
+    watcher = VaultWatcher(roots, sink, log, poll_interval=0.05)
+    watcher.start()
+    assert watcher.watched() == {"a": NATIVE, "b": POLLING, "c": NATIVE}
+    assert len(set(threading.enumerate()) - before) >= 3
+    watcher.stop()
+    assert set(threading.enumerate()) == before  # stop() joined them: no waiting needed
+    assert watcher.watched() == {}
+
+
+def test_update_adds_removes_and_restarts(
+    tmp_path: Path, vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
+
+    watcher.update({"v": (vault, PathFilter(), False), "w": (other, PathFilter(), False)})
+    assert watcher.watched() == {"v": NATIVE, "w": NATIVE}
+    page = other / "page.md"
+    write(page)
+    sink.wait_for(page, "created", vault="w")
+
+    before_removal = set(threading.enumerate())
+    watcher.update({"w": (other, PathFilter(), False)})
+    assert watcher.watched() == {"w": NATIVE}
+    assert len(before_removal - set(threading.enumerate())) >= 2  # v's threads are gone
+    write(vault / "unseen.md")
+    second = other / "second.md"
+    write(second)
+    sink.wait_for(second, "created", vault="w")
+
+    watcher.update({"w": (other, PathFilter(), True)})  # mode changed: restarted
+    assert watcher.watched() == {"w": POLLING}
+    third = other / "third.md"
+    write(third)
+    sink.wait_for(third, "created", vault="w")
+    assert vault / "unseen.md" not in sink.paths()
+
+
+def test_update_with_a_new_filter_applies_without_restart(
+    vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    watcher = make_watcher({"v": (vault, PathFilter(["pages/**"]), False)})
+    threads = set(threading.enumerate())
+    watcher.update({"v": (vault, PathFilter(["journals/**"]), False)})
+    assert set(threading.enumerate()) == threads
+    write(vault / "pages" / "p.md")
+    journal = vault / "journals" / "j.md"
+    write(journal)
+    sink.wait_for(journal, "created")
+    assert vault / "pages" / "p.md" not in sink.paths()
+
+
+def test_root_removed_then_back(
+    vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    watcher = make_watcher({"v": (vault, PathFilter(), False)})
+    assert watcher.check_health() == {}
+    shutil.rmtree(vault)
+    assert watcher.check_health() == {"v": HEALTH_MISSING}
+    assert watcher.watched() == {}
+    assert watcher.check_health() == {"v": HEALTH_MISSING}
+    vault.mkdir()
+    assert watcher.check_health() == {"v": HEALTH_RESTARTED}
+    assert watcher.check_health() == {}
+    page = vault / "page.md"
+    write(page)
+    sink.wait_for(page, "created")
+
+
+def test_root_replaced_between_checks_is_restarted(
+    vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    watcher = make_watcher({"v": (vault, PathFilter(), True)}, poll_interval=3600)
+    os.rename(vault, vault.with_name("moved-away"))
+    vault.mkdir()  # same path, another folder: the old watch follows the moved one
+    assert watcher.check_health() == {"v": HEALTH_RESTARTED}
+
+
+def test_missing_root_at_start_is_watched_once_it_exists(
+    tmp_path: Path,
+    sink: Sink,
+    make_watcher: Callable[..., VaultWatcher],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    root = tmp_path / "later"
+    other = tmp_path / "other"
+    other.mkdir()
+    watcher = make_watcher({"v": (root, PathFilter(), False), "w": (other, PathFilter(), False)})
+    assert watcher.watched() == {"w": NATIVE}  # one vault's problem leaves the others be
+    assert "not found" in caplog.text
+    assert watcher.check_health() == {"v": HEALTH_MISSING}
+    root.mkdir()
+    assert watcher.check_health() == {"v": HEALTH_RESTARTED}
+    page = root / "page.md"
+    write(page)
+    sink.wait_for(page, "created")
+
+
+def test_check_health_before_start_reports_nothing(
+    vault: Path, sink: Sink, log: logging.Logger
+) -> None:
+    watcher = VaultWatcher({"v": (vault, PathFilter(), False)}, sink, log)
+    assert watcher.check_health() == {}
+    assert watcher.watched() == {}
+
+
+# -- the handler on its own (synthetic watchdog events) ------------------------------------
+
+
+def test_handler_translates_events(tmp_path: Path, log: logging.Logger) -> None:
+    from watchdog.events import (
+        DirCreatedEvent,
+        DirDeletedEvent,
+        DirModifiedEvent,
+        DirMovedEvent,
+        FileAttribEvent,
+        FileClosedEvent,
+        FileClosedNoWriteEvent,
+        FileMovedEvent,
+        FileOpenedEvent,
+    )
+
+    calls: list[tuple[str, str]] = []
+    handler = _Handler("v", tmp_path, PathFilter(), lambda _v, p, k: calls.append((p.name, k)), log)
+    root = str(tmp_path)
+    for event in [
+        FileClosedEvent(f"{root}/a.md"),
+        FileOpenedEvent(f"{root}/a.md"),
+        FileClosedNoWriteEvent(f"{root}/a.md"),
+        FileAttribEvent(f"{root}/a.md"),
+        DirModifiedEvent(root),
+        DirDeletedEvent(root),  # the root itself: check_health's business
+        FileMovedEvent(f"{root}/a.md", ""),  # moved out, destination unknown
+        FileMovedEvent("", f"{root}/b.md"),  # moved in, source unknown
+        FileMovedEvent(f"{root}/c.md", f"{root}/.trash/c.md"),
+        FileMovedEvent(f"{root}/.d.md.vaultsync-1.tmp", f"{root}/d.md"),
+        DirMovedEvent(f"{root}/x", f"{root}/y"),
+        DirMovedEvent(f"{root}/z", f"{root}/.trash/z"),
+        DirCreatedEvent(f"{root}/new"),
+        DirCreatedEvent(f"{root}/.git/objects"),
+        FileMovedEvent("/elsewhere/e.md", "/elsewhere/f.md"),
+        FileMovedEvent(f"{root}x/e.md", f"{root}x/f.md"),  # a sibling sharing the prefix
+    ]:
+        handler.dispatch(event)
+    assert calls == [
+        ("a.md", "modified"),
+        ("a.md", "deleted"),
+        ("b.md", "moved"),
+        ("c.md", "deleted"),
+        ("d.md", "moved"),
+        ("x", "dir"),
+        ("y", "dir"),
+        ("z", "dir"),
+        ("new", "dir"),
+    ]
+    handler.active = False
+    handler.dispatch(FileClosedEvent(f"{root}/a.md"))
+    assert len(calls) == 9
+
+
+def test_importing_the_watcher_does_not_import_watchdog() -> None:
+    code = "import sys, daemon.watcher; sys.exit('watchdog' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
