@@ -325,7 +325,11 @@ class Daemon:
 
     def _health(self) -> None:
         assert self.watcher is not None
-        self.watcher.check_health()
+        health = self.watcher.check_health()
+        for name, state in health.items():
+            if state == "restarted" and name in self.runs:
+                # The observer was restarted (limit hit, folder replaced): events were lost.
+                self._full_pass(self.runs[name], "watch restarted")
         for run in self.runs.values():
             back = run.vault.root.is_dir()
             if back and not run.available:
