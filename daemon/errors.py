@@ -35,7 +35,7 @@ class ConfigProblem:
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
-@dataclass
+@dataclass(eq=False)
 class ConfigError(VaultsyncError):
     """The config file cannot be used. Lists every problem found, not just the first."""
 
@@ -52,7 +52,7 @@ class ConfigError(VaultsyncError):
         return "\n".join(lines)
 
 
-@dataclass
+@dataclass(eq=False)
 class UsageError(VaultsyncError):
     """The command line asks for something that cannot be done as asked."""
 
@@ -63,7 +63,7 @@ class UsageError(VaultsyncError):
         return self.message
 
 
-@dataclass
+@dataclass(eq=False)
 class UnsafePathError(VaultsyncError):
     """A write was asked for a path outside every configured vault, or through a link leaving it."""
 
@@ -74,7 +74,7 @@ class UnsafePathError(VaultsyncError):
         return f"{self.path}: refused to write: {self.reason}"
 
 
-@dataclass
+@dataclass(eq=False)
 class ChangedSinceRead(VaultsyncError):
     """The page changed on disk after it was read; the result was dropped and will be retried."""
 
@@ -84,7 +84,7 @@ class ChangedSinceRead(VaultsyncError):
         return f"{self.path}: changed on disk while being cleaned; left as it is, will retry"
 
 
-@dataclass
+@dataclass(eq=False)
 class LossCheckFailed(VaultsyncError):
     """The no-loss check found something of the input missing from the output: nothing written."""
 
