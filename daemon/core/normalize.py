@@ -99,10 +99,11 @@ def normalize_page(
         return Normalized(is_readwise=False, text=text, changed=False)
 
     stats = Stats()
-    if switches.repair_encoding:
-        stats.mojibake_repaired = rules.repair_encoding(page)
+    # Dedupe first (its key repairs mojibake itself) so the repair count is of lines kept.
     if switches.dedupe:
         stats.duplicates_removed = rules.dedupe(page, ctx.referenced_ids)
+    if switches.repair_encoding:
+        stats.mojibake_repaired = rules.repair_encoding(page)
     if switches.fold_sections:
         stats.sections_folded = rules.fold_sections(page, switches.remove_empty_sections)
     if switches.order:
