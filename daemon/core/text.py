@@ -28,7 +28,9 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as err:
         before = data[: err.start]
         line = before.count(b"\n") + 1
-        column = err.start - (before.rfind(b"\n") + 1) + 1
+        # In characters, as an editor shows it: the bytes before the error decode cleanly.
+        start = before[before.rfind(b"\n") + 1 :].decode("utf-8")
+        column = len(start.removeprefix(BOM) if line == 1 else start) + 1
         raise NotUtf8(line, column) from None
 
 
