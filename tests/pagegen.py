@@ -239,7 +239,7 @@ def _sentence(rng: random.Random) -> str:
     if rng.random() < 0.25:
         words += ["and", rng.choice(_ADV), rng.choice(_VERB), "it"]
     for i in range(len(words) - 1):
-        if words[i] == "a" and words[i + 1][0] in "aeio":
+        if words[i] == "a" and _an(words[i + 1]) == "an":
             words[i] = "an"
     words[0] = words[0].capitalize()
     return " ".join(words) + rng.choice((".", ".", ".", ".", "!", "?", ":"))
@@ -254,6 +254,14 @@ def _plural(noun: str) -> str:
     return noun[:-1] + "ies" if noun.endswith("y") else noun + ("es" if noun.endswith("x") else "s")
 
 
+def _base_verb(verb: str) -> str:
+    return verb[:-2] if verb.endswith(("ches", "shes", "sses", "xes")) else verb[:-1]
+
+
+def _an(word: str) -> str:
+    return "an" if word[0] in "aeioAEIO" else "a"
+
+
 def _phrase_title(rng: random.Random) -> str:
     noun, noun2, adj = rng.choice(_NOUN), rng.choice(_NOUN), rng.choice(_ADJ)
     verb = rng.choice(_VERB)
@@ -263,20 +271,24 @@ def _phrase_title(rng: random.Random) -> str:
     elif pattern == 1:
         title = f"The {noun} of {_plural(noun2)}"
     elif pattern == 2:
-        title = f"Why {_plural(noun)} {verb.removesuffix('s')} {_plural(noun2)}"
+        title = f"Why {_plural(noun)} {_base_verb(verb)} {_plural(noun2)}"
     elif pattern == 3:
         title = f"{_plural(noun)} and {_plural(noun2)}"
     elif pattern == 4:
-        article = "an" if adj[0] in "aeio" else "a"
-        title = f"How to {verb.removesuffix('s')} {article} {adj} {noun}"
+        title = f"How to {_base_verb(verb)} {_an(adj)} {adj} {noun}"
     elif pattern == 5:
         title = f"On {adj} {_plural(noun)}"
     else:
-        title = f"A {noun} {verb} the {noun2}"
+        title = f"{_an(noun).capitalize()} {noun} {verb} the {noun2}"
     words = title.split()
     # title case, but keep small words lower except the first
     small = {"of", "and", "the", "a", "an", "to", "on"}
     return " ".join(w if (i and w in small) else w[:1].upper() + w[1:] for i, w in enumerate(words))
+
+
+def random_title(rng: random.Random) -> str:
+    """A title-cased phrase such as `The Quiet Ledger`, for note names."""
+    return _phrase_title(rng)
 
 
 def _capwords(text: str) -> str:

@@ -654,3 +654,114 @@ def test_mldoc_sees_the_intended_tree() -> None:
         assert ids == list(truth.block_ids)
         users = [b.text for b in page.blocks if b.depth == 2 and not view.is_highlight(b)]
         assert users == [u.text for u in truth.user_blocks]
+
+
+# ---- bench/generate.py ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bench():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("Page/Sub", "Page___Sub"),
+        ("a:b", "a%3Ab"),
+        ("C#", "C%23"),
+        ('Why? "Because" <no> | *x* \\', "Why%3F %22Because%22 %3Cno%3E %7C %2Ax%2A %5C"),
+        (".hidden", "%2Ehidden"),
+        ("a___b/c", "a%5F%5F%5Fb___c"),
+        ("CON", "CON___"),
+        ("Almost Two Years After G... (highlights)", "Almost Two Years After G... (highlights)"),
+    ],
+)
+def test_logseq_file_names(bench, name: str, stem: str) -> None:
+    assert bench.logseq_file_stem(name) == stem
+
+
+def test_bench_logseq_vault(bench, tmp_path: Path) -> None:
+    out = tmp_path / "graph"
+    rates = bench.Rates(repeats=0.5, disorder=0.5, extra_sections=0.5, mojibake=0.5)
+    summary = bench.generate(out, kind="logseq", readwise=40, ordinary=40, seed=3, rates=rates)
+    assert summary.startswith(f"logseq vault {out}: 81 files (40 Readwise pages, 40 other notes")
+    assert (out / "logseq" / "config.edn").read_text() == "{:file/name-format :triple-lowbar}\n"
+    pages = sorted((out / "pages").glob("*(highlights).md"))
+    assert len(pages) == 40
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        check_logseq_shape(text)
+        title = re.match(r"title:: (.*)", text.removeprefix("\ufeff"))[1]
+        assert bench.logseq_file_stem(title) == path.stem
+    journals = list((out / "journals").glob("*.md"))
+    assert journals and all(re.fullmatch(r"\d{4}_\d\d_\d\d\.md", p.name) for p in journals)
+    others = [p for p in (out / "pages").glob("*.md") if not p.name.endswith("(highlights).md")]
+    assert len(journals) + len(others) == 40
+    assert not any(READWISE_MARKERS.search(p.read_text(encoding="utf-8")) for p in others)
+
+
+def test_bench_obsidian_vault(bench, tmp_path: Path) -> None:
+    out = tmp_path / "vault"
+    bench.generate(out, kind="obsidian", readwise=40, ordinary=40, seed=3, rates=bench.Rates())
+    assert (out / ".obsidian" / "app.json").is_file()
+    readwise = [p for p in (out / "Readwise").rglob("*.md") if p.name != "Readwise Syncs.md"]
+    assert len(readwise) == 40
+    assert {p.parent.name for p in readwise} <= {"Books", "Articles", "Tweets"}
+    for path in readwise:
+        _, _, entries = obsidian_entries(path.read_text(encoding="utf-8"))
+        assert any(e.url for e in entries)
+    notes = [p for p in out.rglob("*.md") if "Readwise" not in p.parts]
+    assert len(notes) == 40
+    assert any(len(p.relative_to(out).parts) > 2 for p in notes)  # nested folders
+
+
+def test_bench_authors_share_pages(bench, tmp_path: Path) -> None:
+    out = tmp_path / "graph"
+    bench.generate(out, kind="logseq", readwise=400, ordinary=0, seed=1, rates=bench.Rates())
+    authors = [
+        re.search(r"^author:: (.*)$", p.read_text(encoding="utf-8"), re.M)[1]
+        for p in (out / "pages").glob("*.md")
+    ]
+    counts = sorted((authors.count(a) for a in set(authors)), reverse=True)
+    assert counts[0] >= 4
+
+
+def test_bench_cli_is_deterministic_and_refuses_a_full_folder(tmp_path: Path) -> None:
+    trees = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"v{hash_seed}"
+        cmd = [sys.executable, str(ROOT / "bench" / "generate.py"), str(out), "--kind", "obsidian"]
+        cmd += ["--readwise", "25", "--ordinary", "25", "--seed", "7", "--mojibake-rate", "0.5"]
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert len(done.stdout.strip().splitlines()) == 1
+        trees.append(_tree(out))
+    assert trees[0] == trees[1]
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "not an empty folder" in again.stderr
+    bad = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "generate.py"),
+            str(tmp_path / "x"),
+            "--bom-rate",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "between 0 and 1" in bad.stderr
