@@ -205,7 +205,10 @@ class Daemon:
                 self.status.error(f"{run.vault.name}: vault folder missing: {run.vault.root}")
             run.available = False
             return
-        run.available = True
+        if not run.available:
+            # Said here, not in _health: a restarted watch may be what brings it back.
+            log.info("%s: vault is back at %s; catching up", run.vault.name, run.vault.root)
+            run.available = True
         try:
             with vault_lock(self.state_dir, run.vault.root):
                 report = run.session.full_pass()
@@ -333,7 +336,6 @@ class Daemon:
         for run in self.runs.values():
             back = run.vault.root.is_dir()
             if back and not run.available:
-                log.info("%s: vault is back at %s; catching up", run.vault.name, run.vault.root)
                 self._full_pass(run, "vault returned")
             elif not back and run.available:
                 self._full_pass(run, "health")  # logs the vault as unavailable
