@@ -333,12 +333,17 @@ class Daemon:
             if state == "restarted" and name in self.runs:
                 # The observer was restarted (limit hit, folder replaced): events were lost.
                 self._full_pass(self.runs[name], "watch restarted")
+        changed = bool(health)
         for run in self.runs.values():
             back = run.vault.root.is_dir()
             if back and not run.available:
                 self._full_pass(run, "vault returned")
+                changed = True
             elif not back and run.available:
                 self._full_pass(run, "health")  # logs the vault as unavailable
+                changed = True
+        if changed:
+            self._write_status()  # so `vaultsync status` shows a vault gone or back
 
     # ------------------------------------------------------------------ config reload
 
