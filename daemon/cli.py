@@ -263,15 +263,49 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
 
 
+def _state_config(args: argparse.Namespace):
+    """The config, for commands that need only its state and history settings (status,
+    history, undo). When the file does not validate as a whole (say a vault's folder is on a
+    drive that is not plugged in), its `state_dir` and `history` keys are still used, and the
+    problem is printed as a warning."""
+    import yaml
+    from pydantic import ValidationError
+
+    from daemon.config import Config
+    from daemon.errors import ConfigError
+
+    try:
+        return _load(args).config
+    except ConfigError as err:
+        if err.path is None:
+            raise
+        try:
+            data = yaml.safe_load(err.path.read_bytes())
+            if not isinstance(data, dict):
+                raise err from None
+            wanted = {k: data[k] for k in ("state_dir", "history") if k in data}
+            config = Config.model_validate(
+                wanted, context={"config_dir": err.path.absolute().parent}
+            )
+        except (OSError, yaml.YAMLError, ValidationError):
+            raise err from None
+        print(f"vaultsync: warning: {err}", file=sys.stderr)
+        return config
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     import json
 
     from daemon.locks import running_pid
     from daemon.settings import state_dir
 
-    state = state_dir(_load(args).config)
+    state = state_dir(_state_config(args))
     pid = running_pid(state)
-    print(f"daemon: {'running (pid ' + str(pid) + ')' if pid else 'not running'}")
+    if pid is None:
+        print("daemon: not running")
+    else:
+        # -1: it holds the lock but has not written its pid yet (it is just starting).
+        print(f"daemon: running (pid {pid if pid > 0 else 'not recorded yet'})")
     try:
         data = json.loads((state / "status.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
