@@ -45,4 +45,6 @@ def options_from_config(
         want_diff=want_diff,
         history=history,
         state_dir=state_dir(config),
+        split_authors=config.authors.split_multiple,
+        author_aliases=dict(config.authors.aliases),
     )

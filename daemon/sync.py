@@ -14,10 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from daemon.authorsync import author_maker, page_facts, sync_author_pages
 from daemon.core import authors as author_pages
-from daemon.core.highlights import WIKILINK, is_highlight
+from daemon.core.highlights import WIKILINK
+from daemon.core.identity import AuthorPlan, PageAuthor, name_key, plan_authors
 from daemon.core.logseq import LOGSEQ_PROPERTY
-from daemon.core.normalize import Normalized, PageContext, Rules, Stats, normalize_page
+from daemon.core.normalize import (
+    Normalized,
+    PageContext,
+    Rules,
+    Stats,
+    is_readwise_page,
+    normalize_page,
+    parse,
+)
 from daemon.core.text import NotUtf8, body, decode, split_lines
 from daemon.errors import (
     ChangedSinceRead,
@@ -31,7 +41,6 @@ from daemon.writer import (
     Snapshot,
     VaultGuard,
     cleanup_temp_files,
-    ensure_folder,
     read_page,
     write_atomic,
 )
@@ -62,6 +71,8 @@ class PassOptions:
     want_diff: bool = False
     history: object | None = None  # daemon.history.History, when versions are kept
     state_dir: Path | None = None  # where locks live (None: the default state folder)
+    split_authors: bool = False  # "A, B, and C" → one link per author
+    author_aliases: dict[str, str] = field(default_factory=dict)  # name → canonical author
 
 
 @dataclass
@@ -76,13 +87,16 @@ class PassReport:
     stats: Stats = field(default_factory=Stats)
     authors_created: list[Path] = field(default_factory=list)
     authors_updated: list[Path] = field(default_factory=list)
+    authors_merged: list[Path] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
 
     @property
     def any_change(self) -> bool:
-        return bool(self.changed or self.authors_created or self.authors_updated)
+        return bool(
+            self.changed or self.authors_created or self.authors_updated or self.authors_merged
+        )
 
 
 @dataclass
@@ -99,6 +113,10 @@ class _VaultIndex:
     referenced_ids: set[str] = field(default_factory=set)
     managed: dict[Path, Snapshot] = field(default_factory=dict)  # author pages we manage
     candidates: list[_Source] = field(default_factory=list)
+
+    def names_with_pages(self) -> list[str]:
+        """Every name some page answers to (casefolded)."""
+        return list(self.names)
 
 
 def _logseq_names(path: Path, data: bytes) -> list[str]:
@@ -184,12 +202,6 @@ def _diff(path: Path, root: Path, before: str, after: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def _author_link_maker(vault: Vault) -> Callable[[str], str | None]:
-    if vault.kind == "obsidian":
-        return author_pages.obsidian_link
-    return lambda name: f"[[{name.strip()}]]"
-
-
 def _write(
     guard: VaultGuard, snap: Snapshot | None, path: Path, data: bytes, options: PassOptions
 ) -> bool:
@@ -203,6 +215,7 @@ def clean_page(
     guard: VaultGuard,
     referenced: frozenset[str],
     report: PassReport,
+    author_link: Callable[[str], str | None] | None = None,
 ) -> Normalized | None:
     """Normalize one page and write it when it changed; retried when the page changes under us."""
     snap = source.snapshot
@@ -218,7 +231,7 @@ def clean_page(
         except NotUtf8 as err:
             report.skipped.append((source.path, str(err)))
             return None
-        context = PageContext(referenced_ids=referenced, author_link=_author_link_maker(vault))
+        context = PageContext(referenced_ids=referenced, author_link=author_link)
         result = normalize_page(text, vault.kind, options.rules, context)
         if not result.is_readwise or not result.changed:
             return result
@@ -255,36 +268,11 @@ def clean_page(
     return None
 
 
-def _page_link(vault: Vault, path: Path, meta: dict[str, str]) -> str:
-    if vault.kind == "logseq":
-        return meta.get("title") or author_pages.logseq_page_name(path.stem)
-    return path.stem
-
-
-def _page_source(
-    vault: Vault, path: Path, result: Normalized
-) -> tuple[str, str, author_pages.Source] | None:
-    """(author key, author name, the page as its author page lists it), when it names an author."""
-    page = result.page
-    if page is None:
-        return None
-    target = author_pages.link_target(page.meta.get("author", ""))
-    if not target:
-        return None
-    count = sum(1 for s in page.sections for i in s.items if is_highlight(i, page.kind))
-    source = author_pages.Source(
-        link=_page_link(vault, path, page.meta),
-        category=page.meta.get("category", "").lstrip("#"),
-        highlights=count,
-    )
-    return target.casefold(), target, source
-
-
 class VaultSession:
     """A vault kept clean over time: the full pass, and incremental passes for changed paths.
 
-    It remembers what the last passes learned (page names, managed author pages, which page
-    names which author), so a single changed page costs one page, not a walk of the vault.
+    It remembers what the last passes learned (page names, managed author pages, who wrote
+    each Readwise page), so a single changed page costs one page, not a walk of the vault.
     """
 
     def __init__(
@@ -294,7 +282,8 @@ class VaultSession:
         self.options = options or PassOptions()
         self.guard = guard or VaultGuard([vault.root])
         self.index = _VaultIndex()
-        self.sources: dict[Path, tuple[str, str, author_pages.Source]] = {}
+        self.facts: dict[Path, PageAuthor] = {}  # Readwise page → what it says of its author
+        self.plan = AuthorPlan({}, {})
         self.written: dict[Path, bytes] = {}  # what we last wrote, for the daemon's echo check
 
     def full_pass(self, progress: Callable[[], None] | None = None) -> PassReport:
@@ -303,23 +292,28 @@ class VaultSession:
         if self.options.mode == "write":
             cleanup_temp_files(self.vault.root)
         self.index = _index(self.vault, report, progress)
-        self.sources = {}
-        for source in self.index.candidates:
+        self.facts = {}
+        candidates, self.index.candidates = self.index.candidates, []
+        for source in candidates:
+            self._learn_author(source)
+        self._replan()
+        for source in candidates:
             self._clean(source, report)
-        self.index.candidates = []
+        self._replan()  # counts and dates as the cleaned pages have them
         if self.options.author_pages:
-            self._sync_authors(None, report)
+            sync_author_pages(self.vault, self.index, self.plan, self.options, self.guard, report)
         return report
 
     def update(self, changed: Iterable[Path], deleted: Iterable[Path] = ()) -> PassReport:
         """Process the paths an event named: changed pages cleaned, deleted ones forgotten, the
         author pages they touch refreshed."""
         report = PassReport(vault=self.vault, mode=self.options.mode)
-        affected: set[str] = set()
+        before = self._author_keys(list(changed) + list(deleted))
         for path in deleted:
-            affected |= self._forget(path)
+            self._forget(path)
+        sources = []
         for path in changed:
-            affected |= self._forget(path)
+            self._forget(path)
             try:
                 snap = read_page(path)
             except PageVanished:
@@ -328,52 +322,68 @@ class VaultSession:
                 report.skipped.append((path, _reason(err, path)))
                 continue
             report.scanned += 1
-            kind = _learn(self.vault, self.index, path, snap)
-            if kind == "candidate":
-                entry = self._clean(_Source(path, snap), report)
-                if entry:
-                    affected.add(entry[0])
+            if _learn(self.vault, self.index, path, snap) == "candidate":
+                sources.append(_Source(path, snap))
         self.index.candidates = []
+        for source in sources:
+            self._learn_author(source)
+        self._replan()
+        for source in sources:
+            self._clean(source, report)
+        self._replan()
+        affected = before | self._author_keys([s.path for s in sources])
         if self.options.author_pages and affected:
-            self._sync_authors(affected, report)
+            sync_author_pages(
+                self.vault, self.index, self.plan, self.options, self.guard, report, affected
+            )
         return report
 
-    def _forget(self, path: Path) -> set[str]:
+    def _author_keys(self, paths: Iterable[Path]) -> set[str]:
+        keys = set()
+        for path in paths:
+            facts = self.facts.get(path)
+            if facts:
+                keys |= {name_key(self.plan.resolve(n)) for n in facts.names}
+        return keys
+
+    def _forget(self, path: Path) -> None:
         for name in [n for n, p in self.index.names.items() if p == path]:
             del self.index.names[name]
         self.index.managed.pop(path, None)
-        old = self.sources.pop(path, None)
-        return {old[0]} if old else set()
+        self.facts.pop(path, None)
 
-    def _clean(
-        self, source: _Source, report: PassReport
-    ) -> tuple[str, str, author_pages.Source] | None:
+    def _learn_author(self, source: _Source) -> None:
+        """Who wrote the page, read before any page is cleaned so links point at one page."""
+        try:
+            page = parse(decode(source.snapshot.data), self.vault.kind)
+        except NotUtf8:
+            return
+        if is_readwise_page(page):
+            facts = page_facts(self.vault, source.path, page, self.options.split_authors)
+            if facts:
+                self.facts[source.path] = facts
+
+    def _replan(self) -> None:
+        self.plan = plan_authors(
+            self.facts.values(), self.options.author_aliases, self.index.names_with_pages()
+        )
+
+    def _clean(self, source: _Source, report: PassReport) -> None:
         referenced = frozenset(self.index.referenced_ids)
-        result = clean_page(self.vault, source, self.options, self.guard, referenced, report)
+        maker = author_maker(self.vault.kind, self.plan, self.options.split_authors)
+        result = clean_page(self.vault, source, self.options, self.guard, referenced, report, maker)
         if result is None or not result.is_readwise:
-            return None
+            return
         report.readwise += 1
+        if result.page is not None:
+            facts = page_facts(self.vault, source.path, result.page, self.options.split_authors)
+            if facts:
+                self.facts[source.path] = facts
         if result.changed:
             report.changed.append(source.path)
             report.stats.add(result.stats)
             if self.options.mode == "write":
                 self.written[source.path] = result.text.encode("utf-8")
-        entry = _page_source(self.vault, source.path, result)
-        if entry:
-            self.sources[source.path] = entry
-        return entry
-
-    def _sync_authors(self, keys: set[str] | None, report: PassReport) -> None:
-        by_author: dict[str, tuple[str, list[author_pages.Source]]] = {}
-        for key, name, source in self.sources.values():
-            if keys is None or key in keys:
-                by_author.setdefault(key, (name, []))[1].append(source)
-        if keys is not None:
-            for key in keys - by_author.keys():
-                by_author[key] = (key, [])
-        _sync_author_pages(
-            self.vault, self.index, by_author, self.options, self.guard, report, full=keys is None
-        )
 
 
 def run_pass(
@@ -384,108 +394,3 @@ def run_pass(
 ) -> PassReport:
     """One full pass over a vault: Readwise pages cleaned, author pages kept up to date."""
     return VaultSession(vault, options, guard).full_pass(progress)
-
-
-def _sync_author_pages(
-    vault: Vault,
-    index: _VaultIndex,
-    by_author: dict[str, tuple[str, list[author_pages.Source]]],
-    options: PassOptions,
-    guard: VaultGuard,
-    report: PassReport,
-    full: bool = True,
-) -> None:
-    """Create missing author pages; refresh the managed region of the ones we manage. With
-    `full`, managed pages no source names any more are emptied too."""
-    handled: set[Path] = set()
-    for key, (name, sources) in sorted(by_author.items()):
-        existing = index.names.get(key)
-        if existing is not None:
-            if existing in index.managed:
-                handled.add(existing)
-                snap = index.managed[existing]
-                _update_author_page(vault, existing, snap, sources, options, guard, report, index)
-            continue  # a page the user owns: Logseq and Obsidian already show its backlinks
-        if not sources:
-            continue
-        try:
-            path, text = _new_author_page(vault, name, sources, options)
-        except author_pages.UnsafeName as err:
-            report.skipped.append((vault.root, f"author page for {name[:80]!r} not created: {err}"))
-            continue
-        if path.exists():
-            continue
-        if options.want_diff:
-            report.diffs.append(_diff(path, vault.root, "", text))
-        if options.mode == "write":
-            try:
-                ensure_folder(guard, path.parent)
-                write_atomic(guard, None, path, text.encode("utf-8"))
-                index.managed[path] = read_page(path)
-            except VaultsyncError as err:
-                report.failed.append((path, _reason(err, path)))
-                continue
-        report.authors_created.append(path)
-        index.names[key] = path
-        handled.add(path)  # just written with its sources: not a page no source names
-    if full:
-        for path, snap in sorted(index.managed.items()):
-            if path not in handled:
-                _update_author_page(vault, path, snap, [], options, guard, report, index)
-
-
-def _new_author_page(
-    vault: Vault, name: str, sources: list[author_pages.Source], options: PassOptions
-) -> tuple[Path, str]:
-    if vault.kind == "logseq":
-        stem = author_pages.logseq_file_stem(name)
-        with_title = (
-            vault.name_format != "triple-lowbar" or author_pages.logseq_page_name(stem) != name
-        )
-        text = author_pages.logseq_author_page(name, sources, with_title)
-        return vault.root / vault.pages_dir / f"{stem}.md", text
-    stem = author_pages.obsidian_file_stem(name)
-    text = author_pages.obsidian_author_note(name, sources)
-    return vault.root / options.authors_folder / f"{stem}.md", text
-
-
-def _update_author_page(
-    vault: Vault,
-    path: Path,
-    snap: Snapshot,
-    sources: Iterable[author_pages.Source],
-    options: PassOptions,
-    guard: VaultGuard,
-    report: PassReport,
-    index: _VaultIndex | None = None,
-) -> None:
-    try:
-        snap = read_page(path)  # fresh: the stored snapshot may predate our own last write
-        text = decode(snap.data)
-    except PageVanished:
-        if index is not None:
-            index.managed.pop(path, None)
-        return
-    except VaultsyncError as err:
-        report.skipped.append((path, _reason(err, path)))
-        return
-    except NotUtf8 as err:
-        report.skipped.append((path, str(err)))
-        return
-    update = (
-        author_pages.update_logseq_author_page
-        if vault.kind == "logseq"
-        else author_pages.update_obsidian_author_note
-    )
-    new = update(text, list(sources))
-    if new is None or new == text:
-        return
-    if options.want_diff:
-        report.diffs.append(_diff(path, vault.root, text, new))
-    if options.mode == "write":
-        try:
-            write_atomic(guard, snap, path, new.encode("utf-8"))
-        except VaultsyncError as err:
-            report.failed.append((path, _reason(err, path)))
-            return
-    report.authors_updated.append(path)

@@ -439,6 +439,26 @@ def write_atomic(
     return True
 
 
+def remove_page(guard: VaultGuard, snapshot: Snapshot, *, history: History | None = None) -> None:
+    """Delete a page vaultsync manages (an author page merged into another), keeping its bytes
+    in the history first. Refused outside the vault; ChangedSinceRead if it changed since read."""
+    target = Path(snapshot.path)
+    real = guard.check(target)
+    _verify_unchanged(target, real, snapshot)
+    if history is not None:
+        history.save(real, snapshot.data)
+    try:
+        os.unlink(real)
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise WriteFailed(target, _write_reason(real.parent, err)) from None
+    try:
+        _fsync_folder(real.parent)
+    except OSError:
+        pass
+
+
 def _link_new(temp: Path, real: Path, target: Path) -> None:
     """Move the temp file onto a new page without ever replacing a file that appeared meanwhile."""
     try:

@@ -6,6 +6,7 @@ texts. Nothing outside the managed region of an author page is ever changed.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -106,22 +107,83 @@ class Source:
     link: str  # the page name (Logseq) or note name (Obsidian) to link
     category: str = ""
     highlights: int = 0
+    newest: int = 0  # YYYYMMDD of the newest highlight or sync, 0 when unknown
+
+
+def _ordered_groups(sources: list[Source]) -> list[tuple[str, list[Source]]]:
+    """Sources grouped by category, newest first inside a group and across groups."""
+    groups: dict[str, list[Source]] = {}
+    for s in set(sources):
+        groups.setdefault(s.category.strip().lower() or "other", []).append(s)
+    for items in groups.values():
+        items.sort(key=lambda s: (-s.newest, s.link.casefold(), s.link))
+    return sorted(groups.items(), key=lambda g: (-g[1][0].newest, g[0]))
+
+
+def _entry(s: Source) -> str:
+    count = f" · {s.highlights} highlight{'s' if s.highlights != 1 else ''}" if s.highlights else ""
+    return f"[[{s.link}]]{count}"
 
 
 def _source_lines(sources: list[Source], indent: str, newline: str) -> list[str]:
-    ordered = sorted(set(sources), key=lambda s: (s.link.casefold(), s.link))
-    return [f"{indent}- [[{s.link}]]{newline}" for s in ordered]
+    out = []
+    for category, items in _ordered_groups(sources):
+        out.append(f"{indent}- {category.capitalize()}{newline}")
+        out += [f"{indent}\t- {_entry(s)}{newline}" for s in items]
+    return out
 
 
-def logseq_author_page(name: str, sources: list[Source], with_title: bool) -> str:
-    """A new Logseq author page: (title::,) then the managed block listing the sources."""
-    head = f"title:: {name}\n\n" if with_title else ""
+def _alias_value(aliases: list[str]) -> str:
+    return ", ".join(f"[[{a}]]" for a in aliases)
+
+
+def _aliases_in(value: str) -> list[str]:
+    found = re.findall(r"\[\[([^\]]+)\]\]", value)
+    rest = re.sub(r"\[\[[^\]]+\]\]", "", value)
+    found += [p.strip() for p in rest.split(",") if p.strip()]
+    return found
+
+
+def logseq_author_page(
+    name: str, sources: list[Source], with_title: bool, aliases: list[str] | tuple = ()
+) -> str:
+    """A new Logseq author page: title:: (when the file name can't say it), alias::, then the
+    managed block listing the sources."""
+    head = f"title:: {name}\n" if with_title else ""
+    if aliases:
+        head += f"alias:: {_alias_value(sorted(aliases, key=str.casefold))}\n"
+    if head:
+        head += "\n"
     block = "- Readwise sources\n  " + LOGSEQ_MARKER + "\n"
     return head + block + "".join(_source_lines(sources, "\t", "\n"))
 
 
-def update_logseq_author_page(text: str, sources: list[Source]) -> str | None:
-    """Replace the children of the managed block; None when the page has no managed block."""
+def _add_logseq_aliases(lines: list[str], aliases: list[str], newline: str) -> list[str]:
+    """Add missing names to the page's `alias::` property (never removing any)."""
+    if not aliases:
+        return lines
+    first_bullet = next((i for i, ln in enumerate(lines) if BULLET.match(body(ln))), len(lines))
+    for i in range(first_bullet):
+        m = re.match(r"^(alias::[ \t]*)(.*?)([ \t]*)$", body(lines[i]), re.IGNORECASE)
+        if m:
+            have = _aliases_in(m.group(2))
+            known = {a.casefold() for a in have}
+            extra = sorted({a for a in aliases if a.casefold() not in known}, key=str.casefold)
+            if not extra:
+                return lines
+            value = ", ".join(filter(None, [m.group(2).strip(), _alias_value(extra)]))
+            return lines[:i] + [m.group(1) + value + newline] + lines[i + 1 :]
+    line = f"alias:: {_alias_value(sorted(set(aliases), key=str.casefold))}{newline}"
+    if first_bullet == 0:
+        return [line, newline] + lines
+    return [line] + lines
+
+
+def update_logseq_author_page(
+    text: str, sources: list[Source], aliases: list[str] | tuple = ()
+) -> str | None:
+    """Replace the children of the managed block and add missing aliases; None when the page
+    has no managed block (a page the user owns)."""
     bom = text.startswith(BOM)
     lines = split_lines(text[1:] if bom else text)
     newline = dominant_newline(lines)
@@ -145,33 +207,126 @@ def update_logseq_author_page(text: str, sources: list[Source]) -> str | None:
     if end > 0 and end <= len(lines) and not lines[end - 1].endswith("\n"):
         lines[end - 1] += newline
     new = lines[:keep] + _source_lines(sources, own_indent + "\t", newline) + lines[end:]
+    new = _add_logseq_aliases(new, list(aliases), newline)
     out = "".join(new)
     if not text.endswith("\n") and out.endswith(newline):
         out = out[: -len(newline)]
     return (BOM if bom else "") + out
 
 
-def obsidian_author_note(name: str, sources: list[Source]) -> str:
-    """A new Obsidian author note: a title and the managed region."""
-    return f"# {name}\n\n" + _obsidian_region(sources, "\n") + "\n"
+def obsidian_author_note(name: str, sources: list[Source], aliases: list[str] | tuple = ()) -> str:
+    """A new Obsidian author note: aliases in frontmatter, a title and the managed region."""
+    front = ""
+    if aliases:
+        items = "".join(
+            f"  - {json.dumps(a, ensure_ascii=False)}\n"
+            for a in sorted(set(aliases), key=str.casefold)
+        )
+        front = f"---\naliases:\n{items}---\n"
+    return front + f"# {name}\n\n" + _obsidian_region(sources, "\n") + "\n"
 
 
 def _obsidian_region(sources: list[Source], newline: str) -> str:
-    return (
-        OBSIDIAN_BEGIN
-        + newline
-        + "## Readwise sources"
-        + newline
-        + "".join(_source_lines(sources, "", newline))
-        + OBSIDIAN_END
+    lines = [OBSIDIAN_BEGIN, "## Readwise sources"]
+    for category, items in _ordered_groups(sources):
+        lines.append(f"### {category.capitalize()}")
+        lines += [f"- {_entry(s)}" for s in items]
+    lines.append(OBSIDIAN_END)
+    return newline.join(lines)
+
+
+def _add_obsidian_aliases(text: str, aliases: list[str], newline: str) -> str:
+    """Add missing names to a frontmatter `aliases:` block list (the form we write); a
+    frontmatter in another form is left as it is."""
+    if not aliases:
+        return text
+    lines = split_lines(text)
+    if lines and body(lines[0]) == "---":
+        end = next((i for i in range(1, len(lines)) if body(lines[i]) in ("---", "...")), None)
+        if end is None:
+            return text
+        key = next((i for i in range(1, end) if re.match(r"^aliases:\s*$", body(lines[i]))), None)
+        if key is None:
+            if any(re.match(r"^aliases:", body(lines[i])) for i in range(1, end)):
+                return text  # aliases in a form we don't edit
+            insert_at, have = end, []
+            head = [f"aliases:{newline}"]
+        else:
+            stop = key + 1
+            while stop < end and re.match(r"^\s+-\s", body(lines[stop])):
+                stop += 1
+            have = [
+                json_or_plain(body(ln).split("-", 1)[1].strip()) for ln in lines[key + 1 : stop]
+            ]
+            insert_at, head = stop, []
+        known = {a.casefold() for a in have}
+        extra = sorted({a for a in aliases if a.casefold() not in known}, key=str.casefold)
+        if not extra:
+            return text
+        new = head + [f"  - {json.dumps(a, ensure_ascii=False)}{newline}" for a in extra]
+        return "".join(lines[:insert_at] + new + lines[insert_at:])
+    items = "".join(
+        f"  - {json.dumps(a, ensure_ascii=False)}{newline}"
+        for a in sorted(set(aliases), key=str.casefold)
     )
+    return f"---{newline}aliases:{newline}{items}---{newline}" + text
 
 
-def update_obsidian_author_note(text: str, sources: list[Source]) -> str | None:
-    """Replace the managed region; None when the note has none (a note the user owns)."""
+def json_or_plain(value: str) -> str:
+    """A YAML list item's value: a JSON-style quoted string, or the plain text."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        try:
+            return str(json.loads(value)) if value[0] == '"' else value[1:-1]
+        except ValueError:
+            return value[1:-1]
+    return value
+
+
+def update_obsidian_author_note(
+    text: str, sources: list[Source], aliases: list[str] | tuple = ()
+) -> str | None:
+    """Replace the managed region and add missing aliases; None when the note has no region
+    (a note the user owns)."""
     begin = text.find(OBSIDIAN_BEGIN)
     end = text.find(OBSIDIAN_END, begin + 1)
     if begin < 0 or end < 0:
         return None
     newline = "\r\n" if "\r\n" in text[begin:end] else "\n"
-    return text[:begin] + _obsidian_region(sources, newline) + text[end + len(OBSIDIAN_END) :]
+    out = text[:begin] + _obsidian_region(sources, newline) + text[end + len(OBSIDIAN_END) :]
+    return _add_obsidian_aliases(out, list(aliases), newline)
+
+
+def user_text(kind: str, text: str, name: str) -> str:
+    """What the user wrote on an author page we manage: everything but our title, alias and
+    frontmatter lines and the managed region. Empty when the page holds nothing of theirs."""
+    if kind == "obsidian":
+        begin = text.find(OBSIDIAN_BEGIN)
+        end = text.find(OBSIDIAN_END, begin + 1)
+        if begin >= 0 and end >= 0:
+            text = text[:begin] + text[end + len(OBSIDIAN_END) :]
+        lines = split_lines(text)
+        if lines and body(lines[0]) == "---":
+            stop = next((i for i in range(1, len(lines)) if body(lines[i]) in ("---", "...")), 0)
+            lines = lines[stop + 1 :]
+        lines = [ln for ln in lines if body(ln).strip() != f"# {name}"]
+    else:
+        lines = split_lines(text.lstrip(BOM))
+        marker = next((i for i, ln in enumerate(lines) if body(ln).strip() == LOGSEQ_MARKER), None)
+        if marker is not None:
+            start = marker
+            while start > 0 and not BULLET.match(body(lines[start])):
+                start -= 1
+            stop = marker + 1
+            while stop < len(lines) and (
+                not body(lines[stop]).strip() or body(lines[stop])[:1] in ("\t", " ")
+            ):
+                stop += 1
+            lines = lines[:start] + lines[stop:]
+        lines = [ln for ln in lines if not re.match(r"^(title|alias)::", body(ln), re.IGNORECASE)]
+    out = "".join(lines).strip("\r\n")
+    return out if out.strip() else ""
+
+
+def plain_or_empty(value: str) -> bool:
+    """An author value with no link markup and no tag: text we may turn into links."""
+    return "[[" not in value and "]]" not in value and not value.lstrip().startswith("#")

@@ -81,8 +81,19 @@ def is_readwise_page(page: Page) -> bool:
     return any(is_highlight(item, page.kind) for s in page.sections for item in s.items)
 
 
-def _default_link(name: str) -> str:
-    return f"[[{name}]]"
+def _default_link(kind: Kind) -> Callable[[str], str | None]:
+    """Plain text → `[[Name]]` (Obsidian: a safe note name, showing the original text)."""
+
+    def make(value: str) -> str | None:
+        if not rules.plain_author(value):
+            return None
+        if kind == "obsidian":
+            from daemon.core.authors import obsidian_link
+
+            return obsidian_link(value)
+        return f"[[{value.strip()}]]"
+
+    return make
 
 
 def normalize_page(
@@ -109,7 +120,7 @@ def normalize_page(
     if switches.order:
         stats.highlights_moved = rules.order(page)
     if switches.link_author:
-        stats.authors_linked = rules.link_author(page, ctx.author_link or _default_link)
+        stats.authors_linked = rules.link_author(page, ctx.author_link or _default_link(kind))
 
     out = page.serialize()
     changed = out != text

@@ -171,8 +171,8 @@ def plain_author(value: str) -> bool:
 
 
 def link_author(page: Page, make_link: Callable[[str], str | None]) -> int:
-    """Turn a plain-text author into a page link (`make_link` gives the markup, or None to leave
-    it). Returns 1 when the line changed."""
+    """Rewrite the author value with `make_link` (plain text → a link; a link to another name of
+    the same person → a link to the canonical page; None leaves it). Returns 1 on a change."""
     found = (
         logseq.property_line(page, "author")
         if page.kind == "logseq"
@@ -182,10 +182,10 @@ def link_author(page: Page, make_link: Callable[[str], str | None]) -> int:
         return 0
     run, i = found
     m = _AUTHOR_LINE[page.kind].match(body(run[i]))
-    if not m or not plain_author(m["value"]):
+    if not m or not m["value"]:
         return 0
     link = make_link(m["value"])
-    if link is None:
+    if link is None or link == m["value"]:
         return 0
     run[i] = m["pre"] + link + m["post"] + ending(run[i])
     page.meta["author"] = link

@@ -1,0 +1,332 @@
+"""Author pages: one per person, with the other names as aliases and a managed backlinks index.
+
+The pure parts (identity, names, page texts) live in daemon.core.identity and daemon.core.authors;
+this module decides which pages to create, update, merge or leave, and does it through the
+writer. It never writes a page the user owns (one without the managed region).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from daemon.core import authors as author_pages
+from daemon.core.highlights import WIKILINK, is_highlight, location
+from daemon.core.identity import (
+    Author,
+    AuthorPlan,
+    PageAuthor,
+    name_key,
+    newest_date,
+    page_handle,
+    split_names,
+)
+from daemon.core.model import Page
+from daemon.core.text import NotUtf8, decode
+from daemon.errors import PageVanished, VaultsyncError
+from daemon.vault import Vault
+from daemon.writer import Snapshot, VaultGuard, ensure_folder, read_page, remove_page, write_atomic
+
+if TYPE_CHECKING:
+    from daemon.sync import PassOptions, PassReport, _VaultIndex
+
+_LINKS = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]*))?\]\]")
+
+
+def page_link(vault: Vault, path: Path, meta: dict[str, str]) -> str:
+    """How an author page links to a source: Logseq by page name, Obsidian by note name."""
+    if vault.kind == "logseq":
+        return meta.get("title") or author_pages.logseq_page_name(path.stem)
+    return path.stem
+
+
+def author_names(value: str, split: bool) -> list[str]:
+    """The names an author value gives: its link targets, or the plain text (split if asked)."""
+    targets = [m.group(1).strip() for m in _LINKS.finditer(value)]
+    if targets:
+        return targets
+    value = value.strip()
+    if not author_pages.plain_or_empty(value):
+        return []
+    return split_names(value) if split else [value]
+
+
+def page_facts(vault: Vault, path: Path, page: Page, split: bool) -> PageAuthor | None:
+    """What a parsed Readwise page says about its author (None when it names none)."""
+    names = author_names(page.meta.get("author", ""), split)
+    if not names:
+        return None
+    highlights = [i for s in page.sections for i in s.items if is_highlight(i, page.kind)]
+    locs = [loc for loc in (location(i, page.kind) for i in highlights) if loc]
+    tweet_urls = [loc.url for loc in locs if loc.status_id is not None]
+    handle = page_handle(page.meta.get("url", ""), tweet_urls) if tweet_urls else None
+    heads = "\n".join(line for s in page.sections for line in s.head)
+    return PageAuthor(
+        names=tuple(names),
+        handle=handle,
+        link=page_link(vault, path, page.meta),
+        category=page.meta.get("category", "").lstrip("#").strip(),
+        highlights=len(highlights),
+        newest=newest_date(heads, [loc.status_id for loc in locs if loc.status_id]),
+    )
+
+
+def author_maker(kind: str, plan: AuthorPlan | None, split: bool) -> Callable[[str], str | None]:
+    """The author rule's rewrite: plain text becomes links; in Obsidian, a link to another name
+    of a person points at the canonical note and keeps showing the name the page used (Logseq
+    resolves `alias::` itself, so its links keep their text)."""
+
+    def obsidian_target(name: str) -> str | None:
+        canonical = plan.resolve(name) if plan else name
+        try:
+            return author_pages.obsidian_file_stem(canonical)
+        except author_pages.UnsafeName:
+            return None
+
+    def link(name: str) -> str | None:
+        if kind == "logseq":
+            return f"[[{name}]]"
+        stem = obsidian_target(name)
+        if stem is None:
+            return None
+        return f"[[{stem}]]" if stem == name else f"[[{stem}|{name}]]"
+
+    def make(value: str) -> str | None:
+        if _LINKS.search(value):
+            if kind == "logseq":
+                return None
+
+            def relink(m: re.Match[str]) -> str:
+                shown = (m.group(2) or m.group(1)).strip()
+                stem = obsidian_target(m.group(1).strip())
+                if stem is None:
+                    return m.group(0)
+                return f"[[{stem}]]" if stem == shown else f"[[{stem}|{shown}]]"
+
+            return _LINKS.sub(relink, value)
+        if not author_pages.plain_or_empty(value) or not value.strip():
+            return None
+        names = split_names(value) if split else [value.strip()]
+        out, pos = [], 0
+        for name in names:
+            at = value.find(name, pos)
+            new = link(name)
+            if at < 0 or new is None:
+                return None
+            out += [value[pos:at], new]
+            pos = at + len(name)
+        return "".join(out) + value[pos:]
+
+    return make
+
+
+def _sources(author: Author) -> list[author_pages.Source]:
+    return [author_pages.Source(s.link, s.category, s.highlights, s.newest) for s in author.sources]
+
+
+def sync_author_pages(
+    vault: Vault,
+    index: _VaultIndex,
+    plan: AuthorPlan,
+    options: PassOptions,
+    guard: VaultGuard,
+    report: PassReport,
+    only: set[str] | None = None,
+) -> None:
+    """Create, update and merge author pages for the plan's authors (those whose key is in
+    `only`, or all). With all, managed pages that no source names any more are emptied."""
+    handled: set[Path] = set()
+    for key, author in sorted(plan.authors.items()):
+        if only is not None and key not in only:
+            continue
+        handled |= _sync_one(vault, index, author, options, guard, report)
+    if only is None:
+        for path in sorted(set(index.managed) - handled):
+            _update(vault, index, path, [], [], "", options, guard, report)
+
+
+def _sync_one(
+    vault: Vault,
+    index: _VaultIndex,
+    author: Author,
+    options: PassOptions,
+    guard: VaultGuard,
+    report: PassReport,
+) -> set[Path]:
+    path = index.names.get(name_key(author.name))
+    if path is not None and path not in index.managed:
+        return set()  # a page the user owns: Logseq and Obsidian show its backlinks already
+    # Other names of this person that have a page: ours are merged in, the user's stay and are
+    # not claimed as aliases (two pages may not answer to one name).
+    merge: list[tuple[str, Path]] = []
+    aliases: list[str] = []
+    for alias in sorted(author.aliases, key=str.casefold):
+        other = index.names.get(name_key(alias))
+        if other is None or other == path:
+            aliases.append(alias)
+        elif other in index.managed:
+            merge.append((alias, other))
+            aliases.append(alias)
+    extra = _merged_text(vault, merge, report)
+    sources = _sources(author)
+    if path is None:
+        if not sources:
+            return set()
+        path = _create(vault, index, author, sources, aliases, extra, options, guard, report)
+        if path is None:
+            return set()
+    else:
+        _update(vault, index, path, sources, aliases, extra, options, guard, report)
+    for _alias, old in merge:
+        _remove(vault, index, old, options, guard, report)
+    return {path} | {old for _a, old in merge}
+
+
+def _merged_text(vault: Vault, merge: list[tuple[str, Path]], report: PassReport) -> str:
+    """The user's own text on author pages about to be merged into the canonical one."""
+    parts = []
+    for alias, old in merge:
+        try:
+            text = decode(read_page(old).data)
+        except (VaultsyncError, NotUtf8):
+            continue
+        mine = author_pages.user_text(vault.kind, text, alias)
+        if mine:
+            parts.append(mine)
+    return "\n".join(parts)
+
+
+def _with_extra(kind: str, text: str, extra: str) -> str:
+    if not extra:
+        return text
+    sep = "" if text.endswith("\n") else "\n"
+    return f"{text}{sep}{extra}\n"
+
+
+def _create(
+    vault: Vault,
+    index: _VaultIndex,
+    author: Author,
+    sources: list[author_pages.Source],
+    aliases: list[str],
+    extra: str,
+    options: PassOptions,
+    guard: VaultGuard,
+    report: PassReport,
+) -> Path | None:
+    from daemon.sync import _diff, _reason
+
+    name = author.name
+    try:
+        if vault.kind == "logseq":
+            stem = author_pages.logseq_file_stem(name)
+            with_title = (
+                vault.name_format != "triple-lowbar" or author_pages.logseq_page_name(stem) != name
+            )
+            text = author_pages.logseq_author_page(name, sources, with_title, aliases)
+            path = vault.root / vault.pages_dir / f"{stem}.md"
+        else:
+            stem = author_pages.obsidian_file_stem(name)
+            text = author_pages.obsidian_author_note(name, sources, aliases)
+            path = vault.root / options.authors_folder / f"{stem}.md"
+    except author_pages.UnsafeName as err:
+        report.skipped.append((vault.root, f"author page for {name[:80]!r} not created: {err}"))
+        return None
+    text = _with_extra(vault.kind, text, extra)
+    if path.exists():
+        return None  # a file of that name appeared since the walk; the next pass will see it
+    if options.want_diff:
+        report.diffs.append(_diff(path, vault.root, "", text))
+    if options.mode == "write":
+        try:
+            ensure_folder(guard, path.parent)
+            write_atomic(guard, None, path, text.encode("utf-8"))
+            index.managed[path] = read_page(path)
+        except VaultsyncError as err:
+            report.failed.append((path, _reason(err, path)))
+            return None
+    report.authors_created.append(path)
+    index.names[name_key(name)] = path
+    return path
+
+
+def _update(
+    vault: Vault,
+    index: _VaultIndex,
+    path: Path,
+    sources: list[author_pages.Source],
+    aliases: list[str],
+    extra: str,
+    options: PassOptions,
+    guard: VaultGuard,
+    report: PassReport,
+) -> None:
+    from daemon.sync import _diff, _reason
+
+    try:
+        snap = read_page(path)  # fresh: the stored snapshot may predate our own last write
+        text = decode(snap.data)
+    except PageVanished:
+        index.managed.pop(path, None)
+        return
+    except VaultsyncError as err:
+        report.skipped.append((path, _reason(err, path)))
+        return
+    except NotUtf8 as err:
+        report.skipped.append((path, str(err)))
+        return
+    update = (
+        author_pages.update_logseq_author_page
+        if vault.kind == "logseq"
+        else author_pages.update_obsidian_author_note
+    )
+    new = update(text, sources, aliases)
+    if new is None:
+        return
+    new = _with_extra(vault.kind, new, extra)
+    if new == text:
+        return
+    if options.want_diff:
+        report.diffs.append(_diff(path, vault.root, text, new))
+    if options.mode == "write":
+        try:
+            write_atomic(guard, snap, path, new.encode("utf-8"), history=options.history)
+            index.managed[path] = read_page(path)
+        except VaultsyncError as err:
+            report.failed.append((path, _reason(err, path)))
+            return
+    report.authors_updated.append(path)
+
+
+def _remove(
+    vault: Vault,
+    index: _VaultIndex,
+    path: Path,
+    options: PassOptions,
+    guard: VaultGuard,
+    report: PassReport,
+) -> None:
+    """Remove an author page merged into the canonical one (its bytes go to the history)."""
+    from daemon.sync import _diff, _reason
+
+    try:
+        snap: Snapshot = read_page(path)
+    except VaultsyncError:
+        return
+    if options.want_diff:
+        report.diffs.append(_diff(path, vault.root, decode(snap.data), ""))
+    if options.mode == "write":
+        try:
+            remove_page(guard, snap, history=options.history)
+        except VaultsyncError as err:
+            report.failed.append((path, _reason(err, path)))
+            return
+        index.managed.pop(path, None)
+        for name in [n for n, p in index.names.items() if p == path]:
+            del index.names[name]
+    report.authors_merged.append(path)
+
+
+__all__ = ["author_maker", "page_facts", "page_link", "sync_author_pages", "WIKILINK"]

@@ -1,0 +1,172 @@
+"""Who wrote a page, and which one author page all of a person's pages link to.
+
+Readwise names one person several ways over time (`@AlexTamkin on Twitter`, `Alex Tamkin`, a
+newer display name). For a tweet page the stable key is the handle in the page's source URL;
+for other sources it is the author string, compared case- and white-space-insensitively. The
+config's `authors.aliases` mapping wins over everything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+_HANDLE = re.compile(
+    r"https?://(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/(?!i/|home|search)([A-Za-z0-9_]{1,15})(?:/|$|\?)"
+)
+_SPACE = re.compile(r"\s+")
+_SPLIT = re.compile(r"\s*(?:,\s*(?:and|&)\s+|,\s*|\s+and\s+|\s+&\s+)\s*")
+_TWITTER_EPOCH_MS = 1288834974657
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+_DATE = re.compile(
+    r"\b(?P<month>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+"
+    r"(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})"
+)
+
+
+def handle_of(url: str) -> str | None:
+    """The Twitter/X handle in a URL (`twitter.com/<handle>/status/…`), lower-cased."""
+    m = _HANDLE.search(url or "")
+    return m.group(1).lower() if m else None
+
+
+def page_handle(source_url: str, tweet_urls: Iterable[str]) -> str | None:
+    """A tweet page's author: the handle of its source URL, else the handle most tweets carry
+    (a thread may quote or reply to others: they are not its author)."""
+    handle = handle_of(source_url)
+    if handle:
+        return handle
+    counts = Counter(h for h in (handle_of(u) for u in tweet_urls) if h)
+    if not counts:
+        return None
+    best = max(counts.values())
+    return min(h for h, n in counts.items() if n == best)
+
+
+def name_key(name: str) -> str:
+    """Author names compare case- and white-space-insensitively."""
+    return _SPACE.sub(" ", name).strip().casefold()
+
+
+def split_names(value: str) -> list[str]:
+    """`A, B, and C` / `A and B` / `A & B` → each name (used only when the config asks)."""
+    parts = [p.strip() for p in _SPLIT.split(value.strip()) if p and p.strip()]
+    return parts or [value.strip()]
+
+
+def newest_date(text: str, status_ids: Iterable[int] = ()) -> int:
+    """A sortable stamp (YYYYMMDD) for "newest first": the latest date a section heading or a
+    Date:: line names, else the time in the newest tweet id, else 0."""
+    best = 0
+    for m in _DATE.finditer(text):
+        try:
+            d = datetime(int(m["year"]), _MONTHS[m["month"][:3].lower()], int(m["day"]))
+        except ValueError:
+            continue
+        best = max(best, d.year * 10000 + d.month * 100 + d.day)
+    if best:
+        return best
+    ids = [i for i in status_ids if i > 2**22]
+    if ids:
+        ms = (max(ids) >> 22) + _TWITTER_EPOCH_MS
+        d = datetime.utcfromtimestamp(ms / 1000)
+        return d.year * 10000 + d.month * 100 + d.day
+    return 0
+
+
+@dataclass(frozen=True)
+class PageAuthor:
+    """What one Readwise page says about its author, as the plan needs it."""
+
+    names: tuple[str, ...]  # the author as the page names it (one, or several when split)
+    handle: str | None = None
+    link: str = ""  # how an author page links back to this page
+    category: str = ""
+    highlights: int = 0
+    newest: int = 0
+
+
+@dataclass
+class Author:
+    """One person: the canonical name their page has, the other names seen, their sources."""
+
+    name: str
+    aliases: set[str] = field(default_factory=set)
+    sources: list[PageAuthor] = field(default_factory=list)
+    handles: set[str] = field(default_factory=set)
+
+
+@dataclass
+class AuthorPlan:
+    """Every author of a vault, and which canonical name each name a page uses resolves to."""
+
+    authors: dict[str, Author]  # name_key(canonical) → Author
+    canonical: dict[str, str]  # name_key(any name seen) → canonical name
+
+    def resolve(self, name: str) -> str:
+        return self.canonical.get(name_key(name), name)
+
+
+def plan_authors(
+    pages: Iterable[PageAuthor],
+    mapping: Mapping[str, str] | None = None,
+    existing: Iterable[str] = (),
+) -> AuthorPlan:
+    """Group pages by person and choose each person's canonical name.
+
+    The canonical name is, in order: the config mapping's target; a name that already has a
+    page (so nothing is renamed under the user); the name most pages use; the alphabetically
+    first. Pages with one handle form one person whatever names they give.
+    """
+    mapped = {name_key(k): v.strip() for k, v in (mapping or {}).items() if v.strip()}
+    has_page = {name_key(n) for n in existing}
+    groups: dict[tuple[str, str], list[tuple[str, PageAuthor]]] = {}
+    for page in pages:
+        for name in page.names:
+            if not name.strip():
+                continue
+            key = ("handle", page.handle) if page.handle else ("name", name_key(name))
+            groups.setdefault(key, []).append((name.strip(), page))
+
+    authors: dict[str, Author] = {}
+    canonical: dict[str, str] = {}
+    for (_kind, _key), members in sorted(groups.items()):
+        names = Counter(name for name, _ in members)
+        target = next((mapped[name_key(n)] for n in sorted(names) if name_key(n) in mapped), None)
+        if target is None and _kind == "name":
+            # A plain name a handle's pages also use is that person ("handle" groups come first).
+            target = next(
+                (canonical[name_key(n)] for n in sorted(names) if name_key(n) in canonical), None
+            )
+        if target is None:
+            with_page = sorted(n for n in names if name_key(n) in has_page)
+            if with_page:
+                target = with_page[0]
+            else:
+                top = max(names.values())
+                target = min(n for n, c in names.items() if c == top)
+        author = authors.setdefault(name_key(target), Author(name=target))
+        for name in names:
+            if name_key(name) != name_key(author.name):
+                author.aliases.add(name)
+            canonical[name_key(name)] = author.name
+        canonical[name_key(target)] = author.name
+        seen = {id(s) for s in author.sources}
+        for _name, page in members:
+            if id(page) not in seen:
+                author.sources.append(page)
+                seen.add(id(page))
+            if page.handle:
+                author.handles.add(page.handle)
+    # Mapped names that no page uses still resolve (a rename may leave links to the old name).
+    for source, target in mapped.items():
+        canonical.setdefault(source, target)
+    return AuthorPlan(authors=authors, canonical=canonical)
