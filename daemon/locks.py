@@ -32,6 +32,21 @@ class LockBusy(VaultsyncError):
         return f"{self.what} is busy: {self.holder}"
 
 
+class DaemonRunning(LockBusy):
+    """A daemon already runs on this state folder."""
+
+    def __init__(self, pid: str, state_dir: Path) -> None:
+        super().__init__("the daemon", f"pid {pid}")
+        self.pid, self.state_dir = pid, state_dir
+
+    def __str__(self) -> str:
+        return (
+            f"already running (pid {self.pid}, state folder {self.state_dir}); one daemon "
+            "watches every configured vault, so stop that one first if you want to restart it. "
+            "`vaultsync status` shows what it watches"
+        )
+
+
 def _lock_path(state_dir: Path, key: str) -> Path:
     folder = ensure_private_dir(state_dir / "locks")
     return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.lock"
@@ -71,11 +86,9 @@ class DaemonLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "not recorded yet"
             os.close(fd)
-            raise LockBusy(
-                "the daemon", f"already running (pid {holder}); see `vaultsync status`"
-            ) from None
+            raise DaemonRunning(holder, self.path.parent) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self.fd = fd
