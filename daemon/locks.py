@@ -11,7 +11,7 @@ import fcntl
 import hashlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +30,13 @@ class LockBusy(VaultsyncError):
 
     def __str__(self) -> str:
         return f"{self.what} is busy: {self.holder}"
+
+
+class LockWaitCancelled(LockBusy):
+    """The wait for a lock was given up because the waiter is stopping."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what, "stopped waiting for it")
 
 
 class DaemonRunning(LockBusy):
@@ -53,8 +60,14 @@ def _lock_path(state_dir: Path, key: str) -> Path:
 
 
 @contextmanager
-def vault_lock(state_dir: Path, root: Path, timeout: float = 600.0) -> Iterator[None]:
-    """Hold the vault's lock; waits (polling) up to `timeout` seconds for another holder."""
+def vault_lock(
+    state_dir: Path,
+    root: Path,
+    timeout: float = 600.0,
+    cancelled: Callable[[], bool] | None = None,
+) -> Iterator[None]:
+    """Hold the vault's lock; waits (polling) up to `timeout` seconds for another holder, and
+    gives up (LockWaitCancelled) as soon as `cancelled()` turns true."""
     path = _lock_path(state_dir, str(root))
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
@@ -64,6 +77,8 @@ def vault_lock(state_dir: Path, root: Path, timeout: float = 600.0) -> Iterator[
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if cancelled is not None and cancelled():
+                    raise LockWaitCancelled(f"vault {root}") from None
                 if time.monotonic() >= deadline:
                     raise LockBusy(f"vault {root}", "another vaultsync pass holds it") from None
                 time.sleep(0.05)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from daemon.coalescer import Coalescer
 from daemon.errors import VaultsyncError
-from daemon.locks import DaemonLock, vault_lock
+from daemon.locks import DaemonLock, LockBusy, LockWaitCancelled, vault_lock
 from daemon.sync import PassOptions, PassReport, VaultSession
 from daemon.vault import Vault
 from daemon.writer import VaultGuard, is_temp_file, read_page, write_private_file
@@ -118,6 +118,9 @@ class Daemon:
         self._config_stamp = self._stamp()
         self._initial = vaults
         self.watcher = None
+        # Set by the signal handler itself (the queue is read only between passes), so a wait
+        # for a vault a `resync` holds ends as soon as we are asked to stop.
+        self._stopping = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -152,10 +155,13 @@ class Daemon:
             (signal.SIGINT, _STOP),
             (signal.SIGHUP, _RELOAD),
         ):
-            previous[sig] = signal.signal(
-                sig, lambda *_a, _w=what: self.events.put((_w, None, None))
-            )
+            previous[sig] = signal.signal(sig, lambda *_a, _w=what: self._request(_w))
         return previous
+
+    def _request(self, what: str) -> None:
+        if what == _STOP:
+            self._stopping = True
+        self.events.put((what, None, None))
 
     @staticmethod
     def _restore_signals(previous: dict) -> None:
@@ -164,7 +170,10 @@ class Daemon:
 
     def stop(self) -> None:
         """Ask the loop to stop after the page in hand (thread-safe)."""
-        self.events.put((_STOP, None, None))
+        self._request(_STOP)
+
+    def _vault_lock(self, run: _VaultRun):
+        return vault_lock(self.state_dir, run.vault.root, cancelled=lambda: self._stopping)
 
     # ------------------------------------------------------------------ vaults
 
@@ -210,8 +219,10 @@ class Daemon:
             log.info("%s: vault is back at %s; catching up", run.vault.name, run.vault.root)
             run.available = True
         try:
-            with vault_lock(self.state_dir, run.vault.root):
+            with self._vault_lock(run):
                 report = run.session.full_pass()
+        except LockWaitCancelled:
+            return  # stopping
         except VaultsyncError as err:
             log.error("%s: %s pass failed: %s", run.vault.name, why, err)
             self.status.error(f"{run.vault.name}: {err}")
@@ -308,11 +319,18 @@ class Daemon:
             if not changed and not deleted:
                 continue
             try:
-                with vault_lock(self.state_dir, run.vault.root):
+                with self._vault_lock(run):
                     report = run.session.update(changed, deleted)
+            except LockWaitCancelled:
+                return  # stopping
             except VaultsyncError as err:
                 log.error("%s: %s", run.vault.name, err)
                 self.status.error(f"{run.vault.name}: {err}")
+                if isinstance(err, LockBusy):  # not lost: tried again after a quiet period
+                    for path in changed:
+                        self.coalescer.add(path, "modified")
+                    for path in deleted:
+                        self.coalescer.add(path, "deleted")
                 continue
             self._remember_writes(run)
             log_report(report, self.status)
