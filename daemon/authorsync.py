@@ -44,7 +44,9 @@ def page_link(vault: Vault, path: Path, meta: dict[str, str]) -> str:
 
 def author_names(value: str, split: bool) -> list[str]:
     """The names an author value gives: its link targets, or the plain text (split if asked)."""
-    targets = [m.group(1).strip() for m in _LINKS.finditer(value)]
+    # `[[Target|Shown]]`: the shown text is the name the page gives (the target may be a safe
+    # file name or the canonical note we pointed it at).
+    targets = [(m.group(2) or m.group(1)).strip() for m in _LINKS.finditer(value)]
     if targets:
         return targets
     value = value.strip()
@@ -155,19 +157,27 @@ def _sync_one(
     guard: VaultGuard,
     report: PassReport,
 ) -> set[Path]:
-    path = index.names.get(name_key(author.name))
+    key = _page_key(vault, author.name)
+    path = index.names.get(key) if key else None
+    merge: list[tuple[str, Path]] = []
+    if path is not None and path in index.managed and key in index.alias_names:
+        # Found only as an alias of a page we made for an earlier canonical name (the config
+        # mapping changed): that page is merged into a new page of the canonical name.
+        merge.append((author.name, path))
+        path = None
     if path is not None and path not in index.managed:
         return set()  # a page the user owns: Logseq and Obsidian show its backlinks already
     # Other names of this person that have a page: ours are merged in, the user's stay and are
     # not claimed as aliases (two pages may not answer to one name).
-    merge: list[tuple[str, Path]] = []
     aliases: list[str] = []
     for alias in sorted(author.aliases, key=str.casefold):
-        other = index.names.get(name_key(alias))
+        alias_key = _page_key(vault, alias)
+        other = index.names.get(alias_key) if alias_key else None
         if other is None or other == path:
             aliases.append(alias)
         elif other in index.managed:
-            merge.append((alias, other))
+            if all(other != m for _a, m in merge):
+                merge.append((alias, other))
             aliases.append(alias)
     extra = _merged_text(vault, merge, report)
     sources = _sources(author)
@@ -182,6 +192,16 @@ def _sync_one(
     for _alias, old in merge:
         _remove(vault, index, old, options, guard, report)
     return {path} | {old for _a, old in merge}
+
+
+def _page_key(vault: Vault, name: str) -> str | None:
+    """How the index knows the page of a name: Logseq by page name, Obsidian by note name."""
+    if vault.kind == "logseq":
+        return name_key(name)
+    try:
+        return author_pages.obsidian_file_stem(name).casefold()
+    except author_pages.UnsafeName:
+        return None
 
 
 def _merged_text(vault: Vault, merge: list[tuple[str, Path]], report: PassReport) -> str:
@@ -248,7 +268,7 @@ def _create(
             report.failed.append((path, _reason(err, path)))
             return None
     report.authors_created.append(path)
-    index.names[name_key(name)] = path
+    index.names[path.stem.casefold() if vault.kind == "obsidian" else name_key(name)] = path
     return path
 
 

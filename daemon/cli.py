@@ -138,7 +138,8 @@ def print_summary(report: PassReport, out=sys.stdout) -> None:
         ("authors linked", s.authors_linked),
         (
             "author pages",
-            f"{len(report.authors_created)} created, {len(report.authors_updated)} updated",
+            f"{len(report.authors_created)} created, {len(report.authors_updated)} updated"
+            + (f", {len(report.authors_merged)} merged" if report.authors_merged else ""),
         ),
         ("skipped", len(report.skipped)),
         ("failed", len(report.failed)),

@@ -16,7 +16,6 @@ from typing import Literal
 
 from daemon.authorsync import author_maker, page_facts, sync_author_pages
 from daemon.core import authors as author_pages
-from daemon.core.highlights import WIKILINK
 from daemon.core.identity import AuthorPlan, PageAuthor, name_key, plan_authors
 from daemon.core.logseq import LOGSEQ_PROPERTY
 from daemon.core.normalize import (
@@ -110,18 +109,20 @@ class _VaultIndex:
     """What phase 1 learns about every page: names (for author pages) and block references."""
 
     names: dict[str, Path] = field(default_factory=dict)  # casefolded page/note name → file
+    alias_names: set[str] = field(default_factory=set)  # keys of `names` that are aliases
     referenced_ids: set[str] = field(default_factory=set)
     managed: dict[Path, Snapshot] = field(default_factory=dict)  # author pages we manage
     candidates: list[_Source] = field(default_factory=list)
 
     def names_with_pages(self) -> list[str]:
-        """Every name some page answers to (casefolded)."""
-        return list(self.names)
+        """Every page's own name (casefolded), aliases left out."""
+        return [n for n in self.names if n not in self.alias_names]
 
 
-def _logseq_names(path: Path, data: bytes) -> list[str]:
-    """Names a Logseq page answers to: its decoded file name, `title::`, `alias::` values."""
-    names = [author_pages.logseq_page_name(path.stem)]
+def _logseq_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
+    """Names a Logseq page answers to, each with whether it is an alias: its decoded file
+    name, `title::`, `alias::` values."""
+    names = [(author_pages.logseq_page_name(path.stem), False)]
     head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
     for line in split_lines(head):
         text = body(line)
@@ -132,12 +133,9 @@ def _logseq_names(path: Path, data: bytes) -> list[str]:
             continue
         key, value = m.group(1).lower(), m.group(2)
         if key == "title":
-            names.append(value.strip())
+            names.append((value.strip(), False))
         elif key == "alias":
-            for part in value.split(","):
-                part = WIKILINK.sub(lambda x: x.group(1), part).strip()
-                if part:
-                    names.append(part)
+            names += [(part, True) for part in author_pages.aliases_in(value)]
     return names
 
 
@@ -165,8 +163,12 @@ def _learn(vault: Vault, index: _VaultIndex, path: Path, snap: Snapshot) -> str:
     """Record what one page tells the index; returns "managed", "candidate" or "other"."""
     data = snap.data
     if vault.kind == "logseq":
-        for name in _logseq_names(path, data):
-            index.names.setdefault(name.casefold(), path)
+        for name, is_alias in _logseq_names(path, data):
+            key = name.casefold()
+            if key not in index.names:
+                index.names[key] = path
+                if is_alias:
+                    index.alias_names.add(key)
     else:
         index.names.setdefault(path.stem.casefold(), path)
         if b"#^" in data:
@@ -349,6 +351,7 @@ class VaultSession:
     def _forget(self, path: Path) -> None:
         for name in [n for n, p in self.index.names.items() if p == path]:
             del self.index.names[name]
+            self.index.alias_names.discard(name)
         self.index.managed.pop(path, None)
         self.facts.pop(path, None)
 

@@ -137,7 +137,8 @@ def _alias_value(aliases: list[str]) -> str:
     return ", ".join(f"[[{a}]]" for a in aliases)
 
 
-def _aliases_in(value: str) -> list[str]:
+def aliases_in(value: str) -> list[str]:
+    """The names an `alias::` value lists: `[[A, B]], C` → A, B and C."""
     found = re.findall(r"\[\[([^\]]+)\]\]", value)
     rest = re.sub(r"\[\[[^\]]+\]\]", "", value)
     found += [p.strip() for p in rest.split(",") if p.strip()]
@@ -166,7 +167,7 @@ def _add_logseq_aliases(lines: list[str], aliases: list[str], newline: str) -> l
     for i in range(first_bullet):
         m = re.match(r"^(alias::[ \t]*)(.*?)([ \t]*)$", body(lines[i]), re.IGNORECASE)
         if m:
-            have = _aliases_in(m.group(2))
+            have = aliases_in(m.group(2))
             known = {a.casefold() for a in have}
             extra = sorted({a for a in aliases if a.casefold() not in known}, key=str.casefold)
             if not extra:
