@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon.core import authors as author_pages
-from daemon.core.highlights import WIKILINK, is_highlight, location
+from daemon.core.highlights import is_highlight, location
 from daemon.core.identity import (
     Author,
     AuthorPlan,
@@ -349,4 +349,33 @@ def _remove(
     report.authors_merged.append(path)
 
 
-__all__ = ["author_maker", "page_facts", "page_link", "sync_author_pages", "WIKILINK"]
+def likely_duplicates(authors: list[Author]) -> list[tuple[str, str]]:
+    """Pairs of authors whose names look like one person's (for `vaultsync authors`)."""
+    import difflib
+
+    def simple(name: str) -> str:
+        name = re.sub(r"\s+on twitter$", "", name.strip(), flags=re.IGNORECASE).lstrip("@")
+        return re.sub(r"[^a-z0-9]", "", name.casefold())
+
+    pairs = []
+    names = sorted((a.name for a in authors), key=str.casefold)
+    keys = {n: simple(n) for n in names}
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            ka, kb = keys[a], keys[b]
+            if not ka or not kb:
+                continue
+            if ka == kb or (min(len(ka), len(kb)) >= 5 and (ka in kb or kb in ka)):
+                pairs.append((a, b))
+            elif difflib.SequenceMatcher(None, ka, kb).ratio() >= 0.88:
+                pairs.append((a, b))
+    return pairs
+
+
+__all__ = [
+    "author_maker",
+    "likely_duplicates",
+    "page_facts",
+    "page_link",
+    "sync_author_pages",
+]

@@ -415,6 +415,36 @@ def cmd_service(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_authors(args: argparse.Namespace) -> int:
+    """List each author: canonical page, other names, sources; flag likely duplicates."""
+    from daemon.authorsync import _page_key, likely_duplicates
+    from daemon.sync import VaultSession
+
+    loaded, vaults = _vaults(args)
+    options = _options(loaded.config, "check", False)
+    for vault in vaults:
+        session = VaultSession(vault, options)
+        session.full_pass()
+        authors = sorted(session.plan.authors.values(), key=lambda a: a.name.casefold())
+        print(f"{vault.name}: {len(authors)} author{'s' if len(authors) != 1 else ''}")
+        for author in authors:
+            key = _page_key(vault, author.name)
+            page = session.index.names.get(key) if key else None
+            where = page.relative_to(vault.root).as_posix() if page else "(no page yet)"
+            n = len(author.sources)
+            print(f"  {author.name}  —  {n} source{'s' if n != 1 else ''}, page: {where}")
+            if author.aliases:
+                print(f"    also named: {', '.join(sorted(author.aliases, key=str.casefold))}")
+            if author.handles:
+                print(f"    handle: {', '.join('@' + h for h in sorted(author.handles))}")
+        pairs = likely_duplicates(authors)
+        if pairs:
+            print("  likely the same person (map one to the other under authors.aliases):")
+            for a, b in pairs:
+                print(f"    {a!r} ~ {b!r}")
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------------- parser
 
 
@@ -517,6 +547,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing unit")
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_service)
+
+    p = sub.add_parser("authors", help="list authors, their pages, other names and sources")
+    _selection(p)
+    p.set_defaults(func=cmd_authors)
 
     p = sub.add_parser("config", help="validate, explain or create the config file")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION")
