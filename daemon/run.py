@@ -249,6 +249,7 @@ class Daemon:
 
     def _loop(self) -> None:
         next_reconcile = self._next_reconcile()
+        interval = self.settings.reconcile_interval
         next_config = next_health = time.monotonic()
         while True:
             now = time.monotonic()
@@ -282,6 +283,10 @@ class Daemon:
             if now >= next_config:
                 self._reload()
                 next_config = now + CONFIG_CHECK_SECONDS
+            if self.settings.reconcile_interval != interval:
+                # A reload changed it (from 0, the old schedule was none at all): start anew.
+                interval = self.settings.reconcile_interval
+                next_reconcile = self._next_reconcile()
             if now >= next_health:
                 self._health()
                 next_health = now + HEALTH_CHECK_SECONDS
