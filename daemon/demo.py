@@ -38,7 +38,12 @@ def run(once: bool = True, keep: str | None = None) -> int:
     folders = copy_samples(base)
     vaults = [make_vault(folder) for folder in folders]
     print(f"Copied the sample vaults to {base}\n")
-    options = PassOptions(mode="write", want_diff=True, authors_folder=Config().authors.folder)
+    options = PassOptions(
+        mode="write",
+        want_diff=True,
+        authors_folder=Config().authors.folder,
+        state_dir=base / "state",
+    )
     reports = _run_passes(vaults, options, quiet=True)
     for report in reports:
         sys.stdout.write("".join(report.diffs))
