@@ -121,6 +121,9 @@ class Daemon:
         # Set by the signal handler itself (the queue is read only between passes), so a wait
         # for a vault a `resync` holds ends as soon as we are asked to stop.
         self._stopping = False
+        # Vaults to rescan after a folder event: name -> (first event, due). Delayed like page
+        # events, so a folder being copied in is read once, after the copy, not once per folder.
+        self._rescans: dict[str, tuple[float, float]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -259,6 +262,7 @@ class Daemon:
             due_at = self.coalescer.next_deadline()
             if due_at is not None:
                 deadlines.append(due_at)
+            deadlines += [due for _first, due in self._rescans.values()]
             timeout = max(0.0, min(deadlines) - now)
             try:
                 event = self.events.get(timeout=timeout)
@@ -271,13 +275,14 @@ class Daemon:
                 if kind == _RELOAD:
                     self._reload(force=True)
                 elif kind == "dir" and name in self.runs:
-                    self._full_pass(self.runs[name], "folder event")
+                    self._queue_rescan(name)
                 elif name in self.runs:
                     self.coalescer.add(path, "deleted" if kind == "deleted" else "modified")
                 try:
                     event = self.events.get_nowait()
                 except queue.Empty:
                     event = None
+            self._process_rescans()
             self._process_due()
             now = time.monotonic()
             if now >= next_config:
@@ -295,6 +300,21 @@ class Daemon:
                     self._full_pass(run, "reconcile")
                 self._write_status()
                 next_reconcile = self._next_reconcile()
+
+    def _queue_rescan(self, name: str) -> None:
+        now = time.monotonic()
+        first = self._rescans[name][0] if name in self._rescans else now
+        due = min(now + self.settings.quiet_period, first + self.settings.max_delay)
+        self._rescans[name] = (first, due)
+
+    def _process_rescans(self) -> None:
+        now = time.monotonic()
+        for name, (_first, due) in list(self._rescans.items()):
+            if due <= now:
+                del self._rescans[name]
+                if name in self.runs:
+                    self._full_pass(self.runs[name], "folder event")
+                    self._write_status()
 
     def _next_reconcile(self) -> float | None:
         interval = self.settings.reconcile_interval
