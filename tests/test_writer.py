@@ -33,6 +33,7 @@ from daemon.writer import (
     ensure_folder,
     is_temp_file,
     read_page,
+    remove_page,
     write_atomic,
 )
 
@@ -302,6 +303,32 @@ def test_a_failing_history_stops_the_rewrite(
     with pytest.raises(HistoryUnavailable, match="disk is full"):
         write_atomic(guard, snap, page, b"cleaned", history=history)
     assert page.read_bytes() == b"original"
+
+
+def test_remove_page_keeps_a_copy_in_history(
+    vault: Path, guard: VaultGuard, tmp_path: Path
+) -> None:
+    history = History(tmp_path / "state" / "history")
+    page = make_page(vault / "Old Author.md", b"merged away")
+    remove_page(guard, read_page(page), history=history)
+    assert not page.exists()
+    assert history.load(page, 1) == b"merged away"
+
+
+def test_remove_page_refuses_a_page_changed_since_read(vault: Path, guard: VaultGuard) -> None:
+    page = make_page(vault / "Old Author.md", b"merged away")
+    snap = read_page(page)
+    page.write_bytes(b"user added")
+    with pytest.raises(ChangedSinceRead):
+        remove_page(guard, snap)
+    assert page.read_bytes() == b"user added"
+
+
+def test_remove_page_refuses_outside_the_vault(guard: VaultGuard, outside: Path) -> None:
+    page = make_page(outside / "page.md", b"not ours")
+    with pytest.raises(UnsafePathError):
+        remove_page(guard, read_page(page))
+    assert page.exists()
 
 
 # --------------------------------------------------------------------------- the guard
