@@ -10,11 +10,11 @@ import re
 from daemon.core.highlights import (
     BULLET,
     LOGSEQ_ID,
+    LOGSEQ_PROPERTY,
     OBSIDIAN_ID,
     comparable,
     highlight_key,
     is_highlight,
-    own_text_lines,
     subtree_key,
 )
 from daemon.core.model import Item, Page
@@ -38,16 +38,28 @@ def _all_ids(page: Page) -> set[str]:
     return {m.group(1) for line in page.lines() if (m := pattern(body(line)))}
 
 
+def _line_key(line: str) -> str:
+    return comparable(BULLET.sub("", body(line), count=1))
+
+
 def _comparable_lines(page: Page) -> set[str]:
     out = set()
     for line in page.lines():
-        text = body(line)
-        if _SECTION_LINE.match(text.lstrip()):
+        if _SECTION_LINE.match(body(line).lstrip()):
             continue
-        text = comparable(BULLET.sub("", text, count=1))
+        text = _line_key(line)
         if text:
             out.add(text)
     return out
+
+
+def _text_line_keys(item: Item, kind: str) -> set[str]:
+    """Line keys of the item's text lines (not its Logseq property lines, checked one by one)."""
+    return {
+        _line_key(line)
+        for i, line in enumerate(item.lines)
+        if i == 0 or kind != "logseq" or not LOGSEQ_PROPERTY.match(body(line))
+    }
 
 
 def find_losses(before: Page, after: Page, referenced: frozenset[str] = frozenset()) -> list[str]:
@@ -68,13 +80,13 @@ def find_losses(before: Page, after: Page, referenced: frozenset[str] = frozense
         if key not in after_children:
             missing.append(f"highlight {key[-1][:60]!r}")
             continue
-        covered.update(comparable(t) for t in own_text_lines(item, before.kind))
+        covered |= _text_line_keys(item, before.kind)
         for child in item.children:
             if subtree_key(child, before.kind) not in after_children[key]:
                 missing.append(f"note {' '.join(subtree_key(child, before.kind))[:60]!r}")
                 continue
             for node in child.walk():
-                covered.update(comparable(t) for t in own_text_lines(node, before.kind))
+                covered |= _text_line_keys(node, before.kind)
 
     lost_ids = _all_ids(before) - _all_ids(after)
     if before.kind == "obsidian":
