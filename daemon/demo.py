@@ -32,6 +32,14 @@ def run(once: bool = True, keep: str | None = None) -> int:
 
     if keep:
         base = Path(keep).expanduser()
+        taken = [base / name for name in SAMPLES if (base / name).exists()]
+        if taken:
+            from daemon.errors import UsageError
+
+            raise UsageError(
+                f"{taken[0]} exists (from an earlier demo?); give --keep an empty or new "
+                "folder, or remove that one"
+            )
         base.mkdir(parents=True, exist_ok=True)
     else:
         base = Path(tempfile.mkdtemp(prefix="vaultsync-demo-"))
