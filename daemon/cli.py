@@ -214,11 +214,22 @@ def cmd_config_init(args: argparse.Namespace) -> int:
 
 def _setup_logging(args: argparse.Namespace) -> None:
     import logging
+    import logging.handlers
 
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if args.log_file:
-        handlers.append(logging.FileHandler(args.log_file, encoding="utf-8"))
+        path = Path(args.log_file).expanduser()  # a unit file or launchd does not expand "~"
+        try:
+            # Reopened when logrotate (or the user) moves the file away.
+            handlers.append(logging.handlers.WatchedFileHandler(path, encoding="utf-8"))
+        except OSError as err:
+            from daemon.errors import UsageError
+
+            raise UsageError(
+                f"--log-file {path}: cannot open it for appending: {err.strerror or err}; "
+                "check that its folder exists and is writable"
+            ) from None
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True
     )
