@@ -25,15 +25,17 @@ class Item:
 
     def all_lines(self) -> Iterator[str]:
         """Own lines, then every descendant's, in file order."""
-        yield from self.lines
-        for child in self.children:
-            yield from child.all_lines()
+        for item in self.walk():
+            yield from item.lines
 
     def walk(self) -> Iterator[Item]:
-        """This item and every descendant, depth first."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
+        """This item and every descendant, depth first (iterative: outlines can nest deeper
+        than Python's recursion limit)."""
+        stack: list[Item] = [self]
+        while stack:
+            item = stack.pop()
+            yield item
+            stack.extend(reversed(item.children))
 
 
 @dataclass(eq=False)
