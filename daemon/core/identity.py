@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 _HANDLE = re.compile(
-    r"https?://(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/(?!i/|home|search)([A-Za-z0-9_]{1,15})(?:/|$|\?)"
+    r"https?://(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/([A-Za-z0-9_]{1,15})(?:[/?#]|$)"
+)
+# Twitter's own paths, never handles (whole path segments: `homebrew` is a handle).
+_NOT_HANDLES = frozenset(
+    "i home search explore hashtag intent share settings messages notifications compose "
+    "login logout signup tos privacy".split()
 )
 _SPACE = re.compile(r"\s+")
 _SPLIT = re.compile(r"\s*(?:,\s*(?:and|&)\s+|,\s*|\s+and\s+|\s+&\s+)\s*")
@@ -35,7 +40,9 @@ _DATE = re.compile(
 def handle_of(url: str) -> str | None:
     """The Twitter/X handle in a URL (`twitter.com/<handle>/status/…`), lower-cased."""
     m = _HANDLE.search(url or "")
-    return m.group(1).lower() if m else None
+    if not m or m.group(1).lower() in _NOT_HANDLES:
+        return None
+    return m.group(1).lower()
 
 
 def page_handle(source_url: str, tweet_urls: Iterable[str]) -> str | None:
