@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 _HANDLE = re.compile(
     r"https?://(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/([A-Za-z0-9_]{1,15})(?:[/?#]|$)"
@@ -84,7 +84,7 @@ def newest_date(text: str, status_ids: Iterable[int] = ()) -> int:
     ids = [i for i in status_ids if i > 2**22]
     if ids:
         ms = (max(ids) >> 22) + _TWITTER_EPOCH_MS
-        d = datetime.utcfromtimestamp(ms / 1000)
+        d = datetime.fromtimestamp(ms / 1000, UTC)
         return d.year * 10000 + d.month * 100 + d.day
     return 0
 
