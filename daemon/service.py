@@ -9,6 +9,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from daemon.errors import UsageError
+from daemon.paths import STATE_DIR_ENV, ensure_private_dir
 
 UNIT_NAME = "vaultsync.service"
 AGENT_LABEL = "io.github.vaultsync"
@@ -22,6 +23,7 @@ def systemd_unit(config: Path, vault_roots: list[Path], state_dir: Path) -> str:
     """A hardened user unit: restarts on failure, may write only the vaults and the state folder."""
     exec_start = " ".join(shlex.quote(part) for part in _command(config))
     writable = " ".join(shlex.quote(str(p)) for p in [*vault_roots, state_dir])
+    env = shlex.quote(f"{STATE_DIR_ENV}={state_dir}")
     return f"""[Unit]
 Description=vaultsync: keep the Readwise pages in your notes clean
 Documentation=https://pypi.org/project/vaultsync/
@@ -29,6 +31,8 @@ Documentation=https://pypi.org/project/vaultsync/
 [Service]
 Type=simple
 ExecStart={exec_start}
+# The state folder it may write (below), whatever the environment of the service manager.
+Environment={env}
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=10
@@ -53,7 +57,7 @@ WantedBy=default.target
 """
 
 
-def launchd_plist(config: Path, log_file: Path) -> str:
+def launchd_plist(config: Path, state_dir: Path, log_file: Path) -> str:
     """A launchd agent that starts at login and is restarted if it fails."""
     args = "\n".join(f"    <string>{escape(part)}</string>" for part in _command(config))
     return f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -66,6 +70,11 @@ def launchd_plist(config: Path, log_file: Path) -> str:
   <array>
 {args}
   </array>
+  <key>EnvironmentVariables</key>
+  <dict>
+    <key>{STATE_DIR_ENV}</key>
+    <string>{escape(str(state_dir))}</string>
+  </dict>
   <key>RunAtLoad</key>
   <true/>
   <key>KeepAlive</key>
@@ -108,7 +117,7 @@ def install(
             "again: the unit may write only the vaults it names"
         )
     elif platform == "darwin":
-        path, text = _agent_path(), launchd_plist(config, state_dir / "vaultsync.log")
+        path, text = _agent_path(), launchd_plist(config, state_dir, state_dir / "vaultsync.log")
         then = f"launchctl load -w {shlex.quote(str(path))}\n  logs: {state_dir / 'vaultsync.log'}"
     else:
         raise UsageError(
@@ -117,6 +126,9 @@ def install(
         )
     if path.exists() and not force:
         raise UsageError(f"{path} exists; use --force to overwrite it")
+    # systemd refuses to start a unit whose ReadWritePaths= names a missing folder, and
+    # launchd cannot open a log file in one.
+    ensure_private_dir(state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path, then
