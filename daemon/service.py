@@ -19,11 +19,25 @@ def _command(config: Path) -> list[str]:
     return [sys.executable, "-m", "daemon", "run", "--config", str(config)]
 
 
+_UNIT_SPECIAL = set(' \t"\'\\;')
+
+
+def _unit_word(text: str, exec_line: bool = False) -> str:
+    """One word of a unit-file setting, as systemd reads it back: "%" starts a specifier and
+    (in Exec lines) "$" a variable, so both are doubled; quoted when it holds a blank or quote."""
+    text = text.replace("%", "%%")
+    if exec_line:
+        text = text.replace("$", "$$")
+    if text and not _UNIT_SPECIAL.intersection(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def systemd_unit(config: Path, vault_roots: list[Path], state_dir: Path) -> str:
     """A hardened user unit: restarts on failure, may write only the vaults and the state folder."""
-    exec_start = " ".join(shlex.quote(part) for part in _command(config))
-    writable = " ".join(shlex.quote(str(p)) for p in [*vault_roots, state_dir])
-    env = shlex.quote(f"{STATE_DIR_ENV}={state_dir}")
+    exec_start = " ".join(_unit_word(part, exec_line=True) for part in _command(config))
+    writable = " ".join(_unit_word(str(p)) for p in [*vault_roots, state_dir])
+    env = _unit_word(f"{STATE_DIR_ENV}={state_dir}")
     return f"""[Unit]
 Description=vaultsync: keep the Readwise pages in your notes clean
 Documentation=https://pypi.org/project/vaultsync/
