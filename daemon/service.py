@@ -16,7 +16,9 @@ AGENT_LABEL = "io.github.vaultsync"
 
 
 def _command(config: Path) -> list[str]:
-    return [sys.executable, "-m", "daemon", "run", "--config", str(config)]
+    # -P: with -m, Python would first import from the working directory, so a folder named
+    # `daemon` there (the service may start in the home folder) would be run instead.
+    return [sys.executable, "-P", "-m", "daemon", "run", "--config", str(config)]
 
 
 _UNIT_SPECIAL = set(' \t"\'\\;')
