@@ -21,6 +21,7 @@ def _command(config: Path) -> list[str]:
     return [sys.executable, "-P", "-m", "daemon", "run", "--config", str(config)]
 
 
+_TMP_DIRS = (Path("/tmp"), Path("/var/tmp"))
 _UNIT_SPECIAL = set(' \t"\'\\;')
 
 
@@ -40,6 +41,11 @@ def systemd_unit(config: Path, vault_roots: list[Path], state_dir: Path) -> str:
     exec_start = " ".join(_unit_word(part, exec_line=True) for part in _command(config))
     writable = " ".join(_unit_word(str(p)) for p in [*vault_roots, state_dir])
     env = _unit_word(f"{STATE_DIR_ENV}={state_dir}")
+    # A private /tmp would hide a vault (or the state folder) that lives in /tmp.
+    in_tmp = any(
+        p.resolve().is_relative_to(t) for p in [*vault_roots, state_dir] for t in _TMP_DIRS
+    )
+    private_tmp = "" if in_tmp else "PrivateTmp=yes\n"
     return f"""[Unit]
 Description=vaultsync: keep the Readwise pages in your notes clean
 Documentation=https://pypi.org/project/vaultsync/
@@ -54,8 +60,7 @@ Restart=on-failure
 RestartSec=10
 # Hardening: vaultsync reads the config, writes only the vaults and its state folder.
 NoNewPrivileges=yes
-PrivateTmp=yes
-ProtectSystem=strict
+{private_tmp}ProtectSystem=strict
 ProtectHome=read-only
 ReadWritePaths={writable}
 ProtectKernelTunables=yes
