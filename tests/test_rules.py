@@ -270,8 +270,11 @@ def test_order_leaves_a_section_of_mixed_positions_alone(body: str) -> None:
 
 
 def test_order_sorts_each_section_on_its_own_when_not_folded() -> None:
-    before = logseq(f"\t- b {loc(2)}\n\t- a {loc(1)}\n" + LATER + f"\t- d {loc(4)}\n\t- c {loc(3)}\n")
-    after = logseq(f"\t- a {loc(1)}\n\t- b {loc(2)}\n" + LATER + f"\t- c {loc(3)}\n\t- d {loc(4)}\n")
+    ab, cd = f"\t- a {loc(1)}\n\t- b {loc(2)}\n", f"\t- c {loc(3)}\n\t- d {loc(4)}\n"
+    before = logseq(
+        f"\t- b {loc(2)}\n\t- a {loc(1)}\n" + LATER + f"\t- d {loc(4)}\n\t- c {loc(3)}\n"
+    )
+    after = logseq(ab + LATER + cd)
     assert run(before, only("order")) == after
 
 
