@@ -1,0 +1,157 @@
+"""The no-loss check: it names what an output lacks, and says nothing about real normalizations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from daemon.core import rules
+from daemon.core.noloss import find_losses
+from daemon.core.normalize import PageContext, normalize_page, parse
+
+SAMPLES = Path(__file__).parent / "samples"
+
+LINK = "([Location {0}](https://readwise.io/to_kindle?action=open&asin=B0X&location={0}))"
+
+LOGSEQ = (
+    "title:: T (highlights)\n"
+    "author:: [[A]]\n"
+    "\n"
+    "- Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]\n"
+    f"\t- first {LINK.format(1)}\n"
+    "\t  id:: 64f00000-0000-4000-8000-000000000001\n"
+    "\t\t- **Note**: about the first\n"
+    f"\t- second {LINK.format(2)}\n"
+    "\t- my own block\n"
+    "- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n"
+    f"\t- third {LINK.format(3)}\n"
+)
+
+OBSIDIAN = (
+    "# T\n\n## Highlights\n"
+    f"- first {LINK.format(1)} ^rw1\n"
+    "    - Note: about the first\n"
+    f"- second {LINK.format(2)} ^keepme\n"
+    "- my own line\n"
+)
+
+
+def losses(before: str, after: str, kind: str = "logseq", referenced=frozenset()) -> list[str]:
+    return find_losses(parse(before, kind), parse(after, kind), frozenset(referenced))  # type: ignore[arg-type]
+
+
+def test_nothing_missing_from_an_identical_page() -> None:
+    assert losses(LOGSEQ, LOGSEQ) == []
+    assert losses(OBSIDIAN, OBSIDIAN, "obsidian", {"keepme"}) == []
+
+
+def test_a_dropped_highlight() -> None:
+    after = LOGSEQ.replace(f"\t- second {LINK.format(2)}\n", "")
+    found = losses(LOGSEQ, after)
+    assert any(m.startswith("highlight") and "second" in m for m in found)
+
+
+def test_a_highlight_whose_text_changed() -> None:
+    after = LOGSEQ.replace("\t- second ", "\t- 2nd ")
+    assert any(m.startswith("highlight") for m in losses(LOGSEQ, after))
+
+
+def test_a_note_moved_to_another_highlight() -> None:
+    after = LOGSEQ.replace("\t\t- **Note**: about the first\n", "").replace(
+        f"\t- second {LINK.format(2)}\n",
+        f"\t- second {LINK.format(2)}\n\t\t- **Note**: about the first\n",
+    )
+    found = losses(LOGSEQ, after)
+    assert any(m.startswith("note") and "about the first" in m for m in found)
+
+
+def test_a_note_moved_out_to_the_top_level() -> None:
+    after = (
+        LOGSEQ.replace("\t\t- **Note**: about the first\n", "") + "- **Note**: about the first\n"
+    )
+    assert any(m.startswith("note") for m in losses(LOGSEQ, after))
+
+
+def test_a_dropped_logseq_id() -> None:
+    after = LOGSEQ.replace("\t  id:: 64f00000-0000-4000-8000-000000000001\n", "")
+    assert "block id 64f00000-0000-4000-8000-000000000001" in losses(LOGSEQ, after)
+
+
+def test_a_logseq_id_on_a_users_block() -> None:
+    before = LOGSEQ.replace("\t- my own block\n", "\t- my own block\n\t  id:: 64f0-user\n")
+    after = before.replace("\t  id:: 64f0-user\n", "")
+    assert "block id 64f0-user" in losses(before, after)
+
+
+def test_a_dropped_referenced_obsidian_id() -> None:
+    after = OBSIDIAN.replace(" ^keepme", "")
+    assert "block id keepme" in losses(OBSIDIAN, after, "obsidian", {"keepme"})
+
+
+def test_an_unreferenced_obsidian_id_may_go() -> None:
+    after = OBSIDIAN.replace(" ^rw1", "")
+    assert losses(OBSIDIAN, after, "obsidian", {"keepme"}) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "before", "line"),
+    [
+        ("logseq", LOGSEQ, "\t- my own block\n"),
+        ("obsidian", OBSIDIAN, "- my own line\n"),
+        ("logseq", LOGSEQ, "author:: [[A]]\n"),
+    ],
+)
+def test_a_dropped_user_line(kind: str, before: str, line: str) -> None:
+    after = before.replace(line, "")
+    found = losses(before, after, kind, {"keepme"})
+    assert any(m.startswith("line") for m in found), found
+
+
+def test_a_dropped_logseq_property_on_a_highlight() -> None:
+    before = LOGSEQ.replace(
+        f"\t- second {LINK.format(2)}\n", f"\t- second {LINK.format(2)}\n\t  rating:: 5\n"
+    )
+    after = before.replace("\t  rating:: 5\n", "")
+    assert any("rating" in m for m in losses(before, after))
+
+
+def test_a_folded_section_heading_is_not_a_loss() -> None:
+    after = LOGSEQ.replace("- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n", "")
+    assert losses(LOGSEQ, after) == []
+
+
+def test_the_losses_are_reported_by_normalize_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    def careless_order(page) -> int:  # a broken rule: drops the last item of each section
+        for section in page.sections:
+            section.items = section.items[:-1]
+        return 1
+
+    monkeypatch.setattr(rules, "order", careless_order)
+    out = normalize_page(LOGSEQ, "logseq")
+    assert out.changed and out.losses
+    assert any("third" in m for m in out.losses)  # after folding, "third" comes last
+
+
+# ---- real normalizations lose nothing -----------------------------------------------------------
+
+
+SAMPLE_PAGES = [
+    ("logseq", p) for p in sorted((SAMPLES / "logseq" / "pages").glob("*(highlights).md"))
+] + [("obsidian", p) for p in sorted((SAMPLES / "obsidian" / "Readwise").rglob("*.md"))]
+
+
+@pytest.mark.parametrize(("kind", "path"), SAMPLE_PAGES, ids=lambda v: getattr(v, "name", v))
+def test_no_losses_for_the_samples(kind: str, path: Path) -> None:
+    text = path.read_bytes().decode("utf-8")
+    out = normalize_page(text, kind)  # type: ignore[arg-type]
+    assert out.changed
+    assert out.losses == []
+    assert losses(text, out.text, kind) == []
+
+
+def test_no_losses_for_a_referenced_id_kept_over_the_first() -> None:
+    text = f"# T\n\n## Highlights\n- quote {LINK.format(1)} ^rw1\n- quote {LINK.format(1)} ^rw2\n"
+    ctx = PageContext(referenced_ids=frozenset({"rw2"}))
+    out = normalize_page(text, "obsidian", context=ctx)
+    assert out.losses == [] and "^rw2" in out.text and "^rw1" not in out.text
