@@ -333,11 +333,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _history(args: argparse.Namespace):
+def _history(args: argparse.Namespace, cfg=None):
     from daemon.history import History
     from daemon.settings import state_dir
 
-    cfg = _load(args).config
+    cfg = cfg if cfg is not None else _state_config(args)
     return History(
         state_dir(cfg) / "history",
         keep_versions=cfg.history.keep_versions,
@@ -379,10 +379,11 @@ def cmd_undo(args: argparse.Namespace) -> int:
     from daemon.errors import PageVanished
     from daemon.writer import VaultGuard, read_page, write_atomic
 
-    history = _history(args)
+    cfg = _state_config(args)
+    history = _history(args, cfg)
     path = Path(args.path).resolve()
     data = history.load(path, args.version)
-    guard = VaultGuard([_vault_root_of(path, _load(args).config.vaults)])
+    guard = VaultGuard([_vault_root_of(path, cfg.vaults)])
     try:
         snap = read_page(path)
     except PageVanished:
