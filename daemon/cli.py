@@ -377,25 +377,30 @@ def cmd_undo(args: argparse.Namespace) -> int:
     import hashlib
 
     from daemon.errors import PageVanished
+    from daemon.locks import vault_lock
+    from daemon.settings import state_dir
     from daemon.writer import VaultGuard, read_page, write_atomic
 
     cfg = _state_config(args)
     history = _history(args, cfg)
     path = Path(args.path).resolve()
     data = history.load(path, args.version)
-    guard = VaultGuard([_vault_root_of(path, cfg.vaults)])
-    try:
-        snap = read_page(path)
-    except PageVanished:
-        snap = None
+    root = _vault_root_of(path, cfg.vaults)
     if args.dry_run:
         print(f"[dry run] would restore version {args.version} of {path} ({len(data)} bytes)")
         return EXIT_OK
-    if snap is not None and snap.data != data:
-        history.save(path, snap.data)  # the undo itself can be undone
-    if snap is None or snap.data != data:
-        write_atomic(guard, snap, path, data)
-    history.mark_restored(path, data)
+    # Under the vault's lock, like any writing pass, so a running daemon does not clean the
+    # page between the restore and its mark; and marked first, for the same reason.
+    with vault_lock(state_dir(cfg), root):
+        try:
+            snap = read_page(path)
+        except PageVanished:
+            snap = None
+        history.mark_restored(path, data)
+        if snap is not None and snap.data != data:
+            history.save(path, snap.data)  # the undo itself can be undone
+        if snap is None or snap.data != data:
+            write_atomic(VaultGuard([root]), snap, path, data)
     digest = hashlib.sha256(data).hexdigest()[:12]
     print(
         f"restored version {args.version} of {path} (sha256 {digest}…); vaultsync leaves it "
