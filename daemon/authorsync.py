@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from daemon.sync import PassOptions, PassReport, _VaultIndex
 
 _LINKS = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]*))?\]\]")
+_DATE_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?Date::", re.IGNORECASE)
 
 
 def page_link(vault: Vault, path: Path, meta: dict[str, str]) -> str:
@@ -64,7 +65,13 @@ def page_facts(vault: Vault, path: Path, page: Page, split: bool) -> PageAuthor 
     locs = [loc for loc in (location(i, page.kind) for i in highlights) if loc]
     tweet_urls = [loc.url for loc in locs if loc.status_id is not None]
     handle = page_handle(page.meta.get("url", ""), tweet_urls) if tweet_urls else None
-    heads = "\n".join(line for s in page.sections for line in s.head)
+    # Sync headings date a source; so do the `Date::` sub-items custom templates write (the
+    # only dates an Obsidian page keeps once its "New highlights" sections are folded).
+    dated = [line for s in page.sections for line in s.head]
+    dated += [
+        line for i in highlights for sub in i.walk() for line in sub.lines if _DATE_LINE.match(line)
+    ]
+    heads = "\n".join(dated)
     return PageAuthor(
         names=tuple(names),
         handle=handle,
