@@ -48,12 +48,23 @@ def author_names(value: str, split: bool) -> list[str]:
     # `[[Target|Shown]]`: the shown text is the name the page gives (the target may be a safe
     # file name or the canonical note we pointed it at).
     targets = [(m.group(2) or m.group(1)).strip() for m in _LINKS.finditer(value)]
+    several = _one_link_of_several(value) if split else None
+    if several:
+        return split_names(several)
     if targets:
         return targets
     value = value.strip()
     if not author_pages.plain_or_empty(value):
         return []
     return split_names(value) if split else [value]
+
+
+def _one_link_of_several(value: str) -> str | None:
+    """`[[A, B, and C]]`, one link naming several people (how Readwise links them in Logseq):
+    its text; None for anything else."""
+    m = _LINKS.fullmatch(value.strip())
+    shown = (m.group(2) or m.group(1)).strip() if m else ""
+    return shown if len(split_names(shown)) > 1 else None
 
 
 def page_facts(vault: Vault, path: Path, page: Page, split: bool) -> PageAuthor | None:
@@ -103,7 +114,10 @@ def author_maker(kind: str, plan: AuthorPlan | None, split: bool) -> Callable[[s
         return f"[[{stem}]]" if stem == name else f"[[{stem}|{name}]]"
 
     def make(value: str) -> str | None:
-        if _LINKS.search(value):
+        several = _one_link_of_several(value) if split else None
+        if several:
+            value = several  # then linked name by name, as plain text is
+        elif _LINKS.search(value):
             if kind == "logseq":
                 return None
 
