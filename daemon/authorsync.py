@@ -159,15 +159,23 @@ def sync_author_pages(
     only: set[str] | None = None,
 ) -> None:
     """Create, update and merge author pages for the plan's authors (those whose key is in
-    `only`, or all). With all, managed pages that no source names any more are emptied."""
+    `only`, or all). Managed pages that no source names any more (of those keys, or all) are
+    emptied."""
     handled: set[Path] = set()
     for key, author in sorted(plan.authors.items()):
         if only is not None and key not in only:
             continue
         handled |= _sync_one(vault, index, author, options, guard, report)
     if only is None:
-        for path in sorted(set(index.managed) - handled):
-            _update(vault, index, path, [], [], "", options, guard, report)
+        orphans = set(index.managed)
+    else:
+        # An author whose last source went is no longer in the plan: find their page by its
+        # own name (an alias may be another page's).
+        keys = (_page_key(vault, key) for key in only - set(plan.authors))
+        orphans = {index.names[k] for k in keys if k in index.names and k not in index.alias_names}
+        orphans &= set(index.managed)
+    for path in sorted(orphans - handled):
+        _update(vault, index, path, [], [], "", options, guard, report)
 
 
 def _sync_one(
