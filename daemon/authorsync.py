@@ -75,7 +75,8 @@ def page_facts(vault: Vault, path: Path, page: Page, split: bool) -> PageAuthor 
     highlights = [i for s in page.sections for i in s.items if is_highlight(i, page.kind)]
     locs = [loc for loc in (location(i, page.kind) for i in highlights) if loc]
     tweet_urls = [loc.url for loc in locs if loc.status_id is not None]
-    handle = page_handle(page.meta.get("url", ""), tweet_urls) if tweet_urls else None
+    # The source URL names the author even when the highlights link Reader, not the tweets.
+    handle = page_handle(page.meta.get("url", ""), tweet_urls)
     # Sync headings date a source; so do the `Date::` sub-items custom templates write (the
     # only dates an Obsidian page keeps once its "New highlights" sections are folded).
     dated = [line for s in page.sections for line in s.head]
