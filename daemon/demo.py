@@ -56,7 +56,7 @@ def run(once: bool = True, keep: str | None = None) -> int:
     for report in reports:
         sys.stdout.write("".join(report.diffs))
         print()
-        print_summary(report)
+        print_summary(report, sys.stdout)  # its default stream is the one at import time
         print()
     failed = any(r.failed for r in reports)
     if once:
