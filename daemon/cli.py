@@ -447,7 +447,9 @@ def cmd_authors(args: argparse.Namespace) -> int:
         for author in authors:
             key = _page_key(vault, author.name)
             page = session.index.names.get(key) if key else None
-            where = page.relative_to(vault.root).as_posix() if page else "(no page yet)"
+            # A dry pass names the pages it would create: only a file on disk is a page.
+            exists = page is not None and page.exists()
+            where = page.relative_to(vault.root).as_posix() if exists else "(no page yet)"
             n = len(author.sources)
             print(f"  {author.name}  —  {n} source{'s' if n != 1 else ''}, page: {where}")
             if author.aliases:
