@@ -170,20 +170,35 @@ def plain_author(value: str) -> bool:
     return bool(value) and "[[" not in value and "]]" not in value and not value.startswith("#")
 
 
-def link_author(page: Page, make_link: Callable[[str], str | None]) -> int:
-    """Rewrite the author value with `make_link` (plain text → a link; a link to another name of
-    the same person → a link to the canonical page; None leaves it). Returns 1 on a change."""
+def _author_match(page: Page) -> tuple[list[str], int, re.Match[str]] | None:
+    """The author line (its run, index and match) when it holds a value."""
     found = (
         logseq.property_line(page, "author")
         if page.kind == "logseq"
         else obsidian.author_line(page)
     )
     if found is None:
-        return 0
+        return None
     run, i = found
     m = _AUTHOR_LINE[page.kind].match(body(run[i]))
     if not m or not m["value"]:
+        return None
+    return run, i, m
+
+
+def author_value(page: Page) -> str | None:
+    """The author value link_author would hand to `make_link`, or None when there is none."""
+    found = _author_match(page)
+    return found[2]["value"] if found else None
+
+
+def link_author(page: Page, make_link: Callable[[str], str | None]) -> int:
+    """Rewrite the author value with `make_link` (plain text → a link; a link to another name of
+    the same person → a link to the canonical page; None leaves it). Returns 1 on a change."""
+    found = _author_match(page)
+    if found is None:
         return 0
+    run, i, m = found
     link = make_link(m["value"])
     if link is None or link == m["value"]:
         return 0
