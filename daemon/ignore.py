@@ -270,6 +270,11 @@ class VaultWalker:
         self.skipped: list[SkippedFolder] = []
 
     def __iter__(self) -> Iterator[Path]:
+        for entry, _rel in self.entries():
+            yield Path(entry.path)
+
+    def entries(self) -> Iterator[tuple[os.DirEntry[str], str]]:
+        """Like iterating, but each page as its directory entry and vault-relative POSIX path."""
         self.skipped = []
         flt = self.filter
         # (absolute folder, relative folder with trailing '/' or '', covered by an include)
@@ -285,7 +290,7 @@ class VaultWalker:
                     if state is not None:
                         subfolders.append((entry.path, rel + "/", state))
                 elif flt._file_matches(rel, included) and _is_file(entry):
-                    yield Path(entry.path)
+                    yield entry, rel
             stack.extend(reversed(subfolders))
 
     def _list(self, folder: str, *, is_root: bool) -> list[os.DirEntry[str]]:
@@ -328,6 +333,19 @@ def walk_vault(
     walker = VaultWalker(root, flt)
     try:
         yield from walker
+    finally:
+        if skipped is not None:
+            skipped.extend(walker.skipped)
+
+
+def walk_entries(
+    root: Path, flt: PathFilter, skipped: list[SkippedFolder] | None = None
+) -> Iterator[tuple[os.DirEntry[str], str]]:
+    """Like walk_vault, as (directory entry, vault-relative POSIX path): no Path built, and the
+    entry's stat() ready for a cache check."""
+    walker = VaultWalker(root, flt)
+    try:
+        yield from walker.entries()
     finally:
         if skipped is not None:
             skipped.extend(walker.skipped)
