@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ from daemon.core.identity import (
 )
 from daemon.core.model import Page
 from daemon.core.text import NotUtf8, decode
-from daemon.errors import PageVanished, VaultsyncError
+from daemon.errors import ChangedSinceRead, PageVanished, VaultsyncError
 from daemon.vault import Vault
 from daemon.writer import Snapshot, VaultGuard, ensure_folder, read_page, remove_page, write_atomic
 
@@ -209,7 +210,8 @@ def _sync_one(
             if all(other != m for _a, m in merge):
                 merge.append((alias, other))
             aliases.append(alias)
-    extra = _merged_text(vault, merge, report)
+    merged = _read_merged(vault, merge, report)
+    extra = merged.text
     sources = _sources(author)
     if path is None:
         if not sources:
@@ -217,10 +219,11 @@ def _sync_one(
         path = _create(vault, index, author, sources, aliases, extra, options, guard, report)
         if path is None:
             return set()
-    else:
-        _update(vault, index, path, sources, aliases, extra, options, guard, report)
-    for _alias, old in merge:
-        _remove(vault, index, old, options, guard, report)
+    elif not _update(vault, index, path, sources, aliases, extra, options, guard, report):
+        return {path} | {old for _a, old in merge}  # not merged: the old pages stay as they are
+    # Removed only as read: a page changed since it was merged waits for the next pass.
+    for snap in merged.snapshots:
+        _remove(vault, index, snap, options, guard, report)
     return {path} | {old for _a, old in merge}
 
 
@@ -234,23 +237,40 @@ def _page_key(vault: Vault, name: str) -> str | None:
         return None
 
 
-def _merged_text(vault: Vault, merge: list[tuple[str, Path]], report: PassReport) -> str:
-    """The user's own text on author pages about to be merged into the canonical one."""
-    parts = []
+@dataclass
+class _Merged:
+    """The user's own text on author pages about to be merged into the canonical one, and the
+    pages as read (removed once the canonical page holds their text)."""
+
+    text: str = ""
+    snapshots: list[Snapshot] = field(default_factory=list)
+
+
+def _read_merged(vault: Vault, merge: list[tuple[str, Path]], report: PassReport) -> _Merged:
+    from daemon.sync import _reason
+
+    parts, snapshots = [], []
     for alias, old in merge:
         try:
-            text = decode(read_page(old).data)
-        except (VaultsyncError, NotUtf8):
+            snap = read_page(old)
+            text = decode(snap.data)
+        except PageVanished:
+            continue
+        except (VaultsyncError, NotUtf8) as err:
+            # Unreadable: not merged, so never removed (its text would be lost).
+            reason = _reason(err, old) if isinstance(err, VaultsyncError) else str(err)
+            report.skipped.append((old, f"not merged into another author page: {reason}"))
             continue
         mine = author_pages.user_text(vault.kind, text, alias)
         if mine:
             parts.append(mine)
-    return "\n".join(parts)
+        snapshots.append(snap)
+    return _Merged("\n".join(parts), snapshots)
 
 
 def _with_extra(kind: str, text: str, extra: str) -> str:
-    if not extra:
-        return text
+    if not extra or extra in text:
+        return text  # (already there: a merge retried after the old page could not be removed)
     sep = "" if text.endswith("\n") else "\n"
     return f"{text}{sep}{extra}\n"
 
@@ -312,7 +332,8 @@ def _update(
     options: PassOptions,
     guard: VaultGuard,
     report: PassReport,
-) -> None:
+) -> bool:
+    """Bring a managed page up to date; False when it could not be (nothing merged into it)."""
     from daemon.sync import _diff, _reason
 
     try:
@@ -320,13 +341,13 @@ def _update(
         text = decode(snap.data)
     except PageVanished:
         index.managed.pop(path, None)
-        return
+        return False
     except VaultsyncError as err:
         report.skipped.append((path, _reason(err, path)))
-        return
+        return False
     except NotUtf8 as err:
         report.skipped.append((path, str(err)))
-        return
+        return False
     update = (
         author_pages.update_logseq_author_page
         if vault.kind == "logseq"
@@ -334,10 +355,10 @@ def _update(
     )
     new = update(text, sources, aliases)
     if new is None:
-        return
+        return False  # the user removed the managed region since the walk: theirs now
     new = _with_extra(vault.kind, new, extra)
     if new == text:
-        return
+        return True
     if options.want_diff:
         report.diffs.append(_diff(path, vault.root, text, new))
     if options.mode == "write":
@@ -346,30 +367,32 @@ def _update(
             index.managed[path] = read_page(path)
         except VaultsyncError as err:
             report.failed.append((path, _reason(err, path)))
-            return
+            return False
     report.authors_updated.append(path)
+    return True
 
 
 def _remove(
     vault: Vault,
     index: _VaultIndex,
-    path: Path,
+    snap: Snapshot,
     options: PassOptions,
     guard: VaultGuard,
     report: PassReport,
 ) -> None:
-    """Remove an author page merged into the canonical one (its bytes go to the history)."""
+    """Remove an author page merged into the canonical one, unless it changed since it was read
+    for the merge (its bytes go to the history)."""
     from daemon.sync import _diff, _reason
 
-    try:
-        snap: Snapshot = read_page(path)
-    except VaultsyncError:
-        return
+    path = Path(snap.path)
     if options.want_diff:
         report.diffs.append(_diff(path, vault.root, decode(snap.data), ""))
     if options.mode == "write":
         try:
             remove_page(guard, snap, history=options.history)
+        except ChangedSinceRead:
+            report.skipped.append((path, "changed while being merged; merged on the next pass"))
+            return
         except VaultsyncError as err:
             report.failed.append((path, _reason(err, path)))
             return
