@@ -191,6 +191,7 @@ class Daemon:
             if name not in wanted or self.runs[name].vault != wanted[name]:
                 log.info("%s: no longer watched", name)
                 del self.runs[name]
+        added: list[_VaultRun] = []
         for name, vault in wanted.items():
             if name in self.runs:
                 self.runs[name].session.guard = guard
@@ -199,11 +200,15 @@ class Daemon:
             session = VaultSession(vault, self.settings.options, guard)
             self.runs[name] = _VaultRun(vault, session)
             log.info("%s: watching %s (%s)", name, vault.root, vault.kind)
-            self._full_pass(self.runs[name], "start-up")
+            added.append(self.runs[name])
         assert self.watcher is not None
+        # Watch first, then catch up: a page that changes while the start-up pass runs (after
+        # the pass read its folder) has an event waiting, instead of going unseen.
         self.watcher.update(
             {n: (r.vault.root, r.vault.path_filter, r.vault.poll) for n, r in self.runs.items()}
         )
+        for run in added:
+            self._full_pass(run, "start-up")
         self._write_status()
 
     def _full_pass(self, run: _VaultRun, why: str) -> None:
