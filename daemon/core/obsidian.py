@@ -42,8 +42,35 @@ def _frontmatter_end(lines: list[str]) -> int:
     return 0
 
 
-def _section(head_line: str, lines: list[str], is_new: bool) -> Section:
-    """Split a section's body into head lines, list items and trailing blank lines."""
+def _list_end(lines: list[str]) -> int:
+    """Where the section's list ends: at the blank lines before a line that is neither a list
+    item nor indented into one (Markdown closes the list there; Readwise never writes blank
+    lines inside a highlight). What follows is the user's, not any highlight's."""
+    seen_item = in_fence = False
+    blank_from: int | None = None
+    for i, line in enumerate(lines):
+        text = body(line)
+        if in_fence:
+            in_fence = not _FENCE.match(text)
+            continue
+        if not text.strip():
+            blank_from = i if blank_from is None else blank_from
+            continue
+        is_item = bool(BULLET.match(text))
+        if seen_item and blank_from is not None and not is_item and _indent_width(text) < 2:
+            return blank_from
+        blank_from = None
+        seen_item = seen_item or is_item
+        if seen_item and _FENCE.match(BULLET.sub("", text, count=1) if is_item else text):
+            in_fence = True
+    return len(lines)
+
+
+def _section(head_line: str, lines: list[str], is_new: bool) -> tuple[Section, list[str]]:
+    """Split a section's body into head lines, list items and trailing blank lines; the lines
+    after the list (see _list_end) come back apart."""
+    rest = lines[_list_end(lines) :]
+    lines = lines[: len(lines) - len(rest)]
     end = len(lines)
     while end > 0 and not body(lines[end - 1]).strip():
         end -= 1
@@ -84,7 +111,7 @@ def _section(head_line: str, lines: list[str], is_new: bool) -> Section:
             current.lines.append(line)
         if _FENCE.match(text) and current is not None:
             in_fence = True
-    return Section(head=head, items=items, tail=tail, is_new=is_new)
+    return Section(head=head, items=items, tail=tail, is_new=is_new), rest
 
 
 def parse(text: str) -> Page:
@@ -104,7 +131,10 @@ def parse(text: str) -> Page:
     def close() -> None:
         nonlocal open_head, section_lines
         if open_head is not None:
-            segments.append(_section(open_head, section_lines, open_new))
+            section, rest = _section(open_head, section_lines, open_new)
+            segments.append(section)
+            if rest:
+                segments.append(rest)
         open_head, section_lines = None, []
 
     for line in lines[fm_end:]:
