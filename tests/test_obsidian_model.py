@@ -62,7 +62,13 @@ TRICKY = {
     "line separator inside a line": CLEAN.replace("first tweet", "first\u2028tweet"),
     "blank lines between items": CLEAN.replace("\n- second", "\n\n\n- second"),
     "lazy continuation paragraph": CLEAN.replace(
-        "- second tweet ", "- second tweet\n\nits second paragraph "
+        "- second tweet ", "- second tweet\nits second paragraph "
+    ),
+    "indented paragraph after a blank line": CLEAN.replace(
+        "- second tweet ", "- second tweet\n\n  its second paragraph "
+    ),
+    "paragraph after the list": CLEAN.replace(
+        "\n## My thoughts", "\nMy own words.\n\n## My thoughts"
     ),
     "empty": "",
     "only newline": "\n",
@@ -115,6 +121,31 @@ def test_sections_of_the_customised_template() -> None:
         "- Note: good opener for the talk ^rw700000001-note",
         "- Date:: [[March 2nd, 2023, Thursday]]",
     ]
+
+
+def test_readwise_paragraphs_on_following_lines_stay_in_the_highlight() -> None:
+    (section,) = parse(TRICKY["lazy continuation paragraph"], "obsidian").sections
+    assert section.items[1].lines[1].startswith("its second paragraph ([View Tweet]")
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "My closing words on this book.\n",
+        "---\n\nfooter\n",
+        "> a quote I added\n",
+        "```\n- code, not a highlight\n```\n",
+        "| a | b |\n|---|---|\n",
+    ],
+)
+def test_what_follows_the_list_after_a_blank_line_is_not_the_last_highlight(after: str) -> None:
+    text = f"# T\n\n## Highlights\n- a {TWEET.format(2)}\n- b {TWEET.format(1)}\n\n{after}"
+    page = parse(text, "obsidian")
+    (section,) = page.sections
+    assert [len(i.lines) for i in section.items] == [1, 1]
+    assert page.serialize() == text
+    out = normalize_page(text, "obsidian").text
+    assert out == f"# T\n\n## Highlights\n- b {TWEET.format(1)}\n- a {TWEET.format(2)}\n\n{after}"
 
 
 def test_a_heading_inside_a_fence_opens_no_section() -> None:

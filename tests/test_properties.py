@@ -252,14 +252,15 @@ def obsidian_pages(draw: st.DrawFn, clean: bool | None = None) -> Truth:
             lines.append("## Highlights" if s == 0 else f"## New highlights added March {s}, 2023")
         for cp in section:
             paras = _paragraphs(cp)
-            # A later paragraph sits at column 0; one starting "2." would be a list item.
+            # Readwise writes a later paragraph on the next line, at column 0, with no blank line
+            # between (readwiseio/obsidian-readwise#48); one starting "2." would be a list item.
             paras = paras[:1] + [f"so {p}" for p in paras[1:]]
             paras[-1] = f"{paras[-1]} {cp.hl.link(cp.c)}"
             rw = f" ^rw{cp.hl.n}x{cp.c}" if custom else ""
             first = f"- {paras[0]}" + (rw if len(paras) == 1 else "")
             lines.append(first)
             for i, p in enumerate(paras[1:], start=1):
-                lines += ["", p + (rw if i == len(paras) - 1 else "")]
+                lines.append(p + (rw if i == len(paras) - 1 else ""))
             if cp.carries_id and not custom:
                 lines[-1] += f" ^{cp.hl.block_id}"
             if cp.hl.note:
