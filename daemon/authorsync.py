@@ -177,7 +177,7 @@ def sync_author_pages(
         orphans = {index.names[k] for k in keys if k in index.names and k not in index.alias_names}
         orphans &= set(index.managed)
     for path in sorted(orphans - handled):
-        _update(vault, index, path, [], [], "", options, guard, report)
+        _update(vault, index, path, [], [], _Merged(), options, guard, report)
 
 
 def _sync_one(
@@ -211,15 +211,24 @@ def _sync_one(
                 merge.append((alias, other))
             aliases.append(alias)
     merged = _read_merged(vault, merge, report)
-    extra = merged.text
+    # The names the merged pages answered to stay names of this person (the user may have
+    # added some), unless another page answers to one.
+    known = {name_key(a) for a in aliases} | {name_key(author.name)}
+    merging = {old for _a, old in merge}
+    for alias in merged.aliases:
+        alias_key = _page_key(vault, alias)
+        other = index.names.get(alias_key) if alias_key else None
+        if name_key(alias) not in known and (other is None or other == path or other in merging):
+            aliases.append(alias)
+            known.add(name_key(alias))
     sources = _sources(author)
     if path is None:
         if not sources:
             return set()
-        path = _create(vault, index, author, sources, aliases, extra, options, guard, report)
+        path = _create(vault, index, author, sources, aliases, merged, options, guard, report)
         if path is None:
             return set()
-    elif not _update(vault, index, path, sources, aliases, extra, options, guard, report):
+    elif not _update(vault, index, path, sources, aliases, merged, options, guard, report):
         return {path} | {old for _a, old in merge}  # not merged: the old pages stay as they are
     # Removed only as read: a page changed since it was merged waits for the next pass.
     for snap in merged.snapshots:
@@ -244,12 +253,15 @@ class _Merged:
 
     text: str = ""
     snapshots: list[Snapshot] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # the names they listed as aliases
+    front: list[str] = field(default_factory=list)  # Obsidian: their other frontmatter entries
 
 
 def _read_merged(vault: Vault, merge: list[tuple[str, Path]], report: PassReport) -> _Merged:
     from daemon.sync import _reason
 
-    parts, snapshots = [], []
+    merged = _Merged()
+    parts = []
     for alias, old in merge:
         try:
             snap = read_page(old)
@@ -264,11 +276,23 @@ def _read_merged(vault: Vault, merge: list[tuple[str, Path]], report: PassReport
         mine = author_pages.user_text(vault.kind, text, alias)
         if mine:
             parts.append(mine)
-        snapshots.append(snap)
-    return _Merged("\n".join(parts), snapshots)
+        merged.snapshots.append(snap)
+        merged.aliases += author_pages.page_aliases(vault.kind, text)
+        if vault.kind == "obsidian":
+            merged.front += author_pages.frontmatter_entries(text)
+    merged.text = "\n".join(parts)
+    return merged
 
 
-def _with_extra(kind: str, text: str, extra: str) -> str:
+def _with_extra(kind: str, text: str, merged: _Merged) -> str:
+    """The canonical page's text with what the merged pages held of the user's."""
+    extra = merged.text
+    if kind == "obsidian" and merged.front:
+        text, clash = author_pages.add_frontmatter_entries(text, merged.front)
+        if clash:
+            # The key is there with another value: kept below the note's text instead.
+            block = "```yaml\n" + "".join(e if e.endswith("\n") else e + "\n" for e in clash)
+            extra = "\n".join(filter(None, [block + "```", extra]))
     if not extra or extra in text:
         return text  # (already there: a merge retried after the old page could not be removed)
     sep = "" if text.endswith("\n") else "\n"
@@ -281,7 +305,7 @@ def _create(
     author: Author,
     sources: list[author_pages.Source],
     aliases: list[str],
-    extra: str,
+    merged: _Merged,
     options: PassOptions,
     guard: VaultGuard,
     report: PassReport,
@@ -304,7 +328,7 @@ def _create(
     except author_pages.UnsafeName as err:
         report.skipped.append((vault.root, f"author page for {name[:80]!r} not created: {err}"))
         return None
-    text = _with_extra(vault.kind, text, extra)
+    text = _with_extra(vault.kind, text, merged)
     if path.exists():
         return None  # a file of that name appeared since the walk; the next pass will see it
     if options.want_diff:
@@ -328,7 +352,7 @@ def _update(
     path: Path,
     sources: list[author_pages.Source],
     aliases: list[str],
-    extra: str,
+    merged: _Merged,
     options: PassOptions,
     guard: VaultGuard,
     report: PassReport,
@@ -356,7 +380,7 @@ def _update(
     new = update(text, sources, aliases)
     if new is None:
         return False  # the user removed the managed region since the walk: theirs now
-    new = _with_extra(vault.kind, new, extra)
+    new = _with_extra(vault.kind, new, merged)
     if new == text:
         return True
     if options.want_diff:

@@ -297,6 +297,95 @@ def update_obsidian_author_note(
     return _add_obsidian_aliases(out, list(aliases), newline)
 
 
+def _frontmatter(lines: list[str]) -> int | None:
+    """The index of the line closing a note's frontmatter; None when it has none."""
+    if not lines or body(lines[0]) != "---":
+        return None
+    return next((i for i in range(1, len(lines)) if body(lines[i]) in ("---", "...")), None)
+
+
+def _entries(lines: list[str]) -> list[str]:
+    """Frontmatter lines grouped into entries: a key line with its indented or list lines."""
+    entries: list[str] = []
+    for line in lines:
+        text = body(line)
+        if entries and (not text.strip() or text[:1] in (" ", "\t", "-")):
+            entries[-1] += line
+        else:
+            entries.append(line)
+    return entries
+
+
+def _entry_key(entry: str) -> str | None:
+    m = re.match(r"^([^\s#:][^:]*?)\s*:(?:\s|$)", entry)
+    return m.group(1) if m else None
+
+
+def page_aliases(kind: str, text: str) -> list[str]:
+    """The names an author page lists as aliases: Logseq `alias::` among the page properties,
+    Obsidian `aliases:` in the frontmatter."""
+    lines = split_lines(text.lstrip(BOM))
+    if kind == "logseq":
+        for line in lines:
+            if BULLET.match(body(line)):
+                break
+            m = re.match(r"^alias::(.*)$", body(line), re.IGNORECASE)
+            if m:
+                return aliases_in(m.group(1))
+        return []
+    end = _frontmatter(lines)
+    if end is None:
+        return []
+    import yaml
+
+    try:
+        data = yaml.safe_load("".join(lines[1:end]))
+    except yaml.YAMLError:
+        return []
+    value = data.get("aliases") if isinstance(data, dict) else None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    return [str(v).strip() for v in value if v is not None and str(v).strip()]
+
+
+def frontmatter_entries(text: str) -> list[str]:
+    """An Obsidian note's frontmatter entries other than `aliases` (kept when it is merged)."""
+    lines = split_lines(text)
+    end = _frontmatter(lines)
+    if end is None:
+        return []
+    return [e for e in _entries(lines[1:end]) if _entry_key(e) != "aliases"]
+
+
+def add_frontmatter_entries(text: str, entries: list[str]) -> tuple[str, list[str]]:
+    """Add the entries whose key the note's frontmatter lacks (a frontmatter is made if need
+    be); returns the text and the entries it holds under the same key with another value."""
+    if not entries:
+        return text, []
+    lines = split_lines(text)
+    newline = dominant_newline(lines)
+    end = _frontmatter(lines)
+    have = _entries(lines[1:end]) if end is not None else []
+    by_key = {_entry_key(e): e for e in have}
+    add, clash = [], []
+    for entry in entries:
+        key = _entry_key(entry)
+        same = [e for e in have if e.strip() == entry.strip()]
+        if same:
+            continue
+        if key is not None and key in by_key:
+            clash.append(entry)
+        else:
+            add.append("".join(ln.rstrip("\r\n") + newline for ln in split_lines(entry)))
+    if not add:
+        return text, clash
+    if end is None:
+        return f"---{newline}" + "".join(add) + f"---{newline}" + text, clash
+    return "".join(lines[:end] + add + lines[end:]), clash
+
+
 def user_text(kind: str, text: str, name: str) -> str:
     """What the user wrote on an author page we manage: everything but our title, alias and
     frontmatter lines and the managed region. Empty when the page holds nothing of theirs."""
