@@ -153,13 +153,19 @@ class Daemon:
         if threading.current_thread() is not threading.main_thread():
             return {}
         previous = {}
-        for sig, what in (
-            (signal.SIGTERM, _STOP),
-            (signal.SIGINT, _STOP),
-            (signal.SIGHUP, _RELOAD),
-        ):
-            previous[sig] = signal.signal(sig, lambda *_a, _w=what: self._request(_w))
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, self._on_signal)
         return previous
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if signum == signal.SIGHUP:
+            self._request(_RELOAD)
+            return
+        if signum == signal.SIGINT:
+            # The loop stops after the pass in hand, which on a big vault takes a while: a
+            # second Ctrl-C stops at once (the writer removes its temp file on the way out).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        self._request(_STOP)
 
     def _request(self, what: str) -> None:
         if what == _STOP:
