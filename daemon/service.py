@@ -22,7 +22,7 @@ def _command(config: Path) -> list[str]:
 
 
 _TMP_DIRS = (Path("/tmp"), Path("/var/tmp"))
-_UNIT_SPECIAL = set(' \t"\'\\;')
+_UNIT_SPECIAL = set(" \t\"'\\;")
 
 
 def _unit_word(text: str, exec_line: bool = False) -> str:
