@@ -129,30 +129,46 @@ def plan_authors(
 ) -> AuthorPlan:
     """Group pages by person and choose each person's canonical name.
 
-    The canonical name is, in order: the config mapping's target; a name that already has a
-    page (so nothing is renamed under the user); the name most pages use; the alphabetically
-    first. Pages with one handle form one person whatever names they give.
+    Pages of one handle are one person whatever names they give, and so are pages that give
+    one name (links go by name: a name cannot lead to two pages). The canonical name is, in
+    order: the config mapping's target; a name that already has a page (so nothing is renamed
+    under the user); the name most pages use; the alphabetically first.
     """
     mapped = {name_key(k): v.strip() for k, v in (mapping or {}).items() if v.strip()}
     has_page = {name_key(n) for n in existing}
-    groups: dict[tuple[str, str], list[tuple[str, PageAuthor]]] = {}
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(key: tuple[str, str]) -> tuple[str, str]:
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    def union(a: tuple[str, str], b: tuple[str, str]) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    members_of: list[tuple[tuple[str, str], str, PageAuthor]] = []
     for page in pages:
-        for name in page.names:
-            if not name.strip():
-                continue
-            key = ("handle", page.handle) if page.handle else ("name", name_key(name))
-            groups.setdefault(key, []).append((name.strip(), page))
+        names = [n.strip() for n in page.names if n.strip()]
+        for name in names:
+            by_name = ("name", name_key(name))
+            find(by_name)
+            # A page naming several people: its handle is at most one of theirs.
+            if page.handle and len(names) == 1:
+                union(("handle", page.handle), by_name)
+            members_of.append((by_name, name, page))
+    groups: dict[tuple[str, str], list[tuple[str, PageAuthor]]] = {}
+    for key, name, page in members_of:
+        groups.setdefault(find(key), []).append((name, page))
 
     authors: dict[str, Author] = {}
     canonical: dict[str, str] = {}
-    for (_kind, _key), members in sorted(groups.items()):
+    for _root, members in sorted(groups.items()):
         names = Counter(name for name, _ in members)
         target = next((mapped[name_key(n)] for n in sorted(names) if name_key(n) in mapped), None)
-        if target is None and _kind == "name":
-            # A plain name a handle's pages also use is that person ("handle" groups come first).
-            target = next(
-                (canonical[name_key(n)] for n in sorted(names) if name_key(n) in canonical), None
-            )
         if target is None:
             with_page = sorted(n for n in names if name_key(n) in has_page)
             if with_page:
@@ -171,7 +187,7 @@ def plan_authors(
             if id(page) not in seen:
                 author.sources.append(page)
                 seen.add(id(page))
-            if page.handle:
+            if page.handle and len(page.names) == 1:
                 author.handles.add(page.handle)
     # Mapped names that no page uses still resolve (a rename may leave links to the old name).
     for source, target in mapped.items():
