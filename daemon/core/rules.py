@@ -107,9 +107,16 @@ def _drop_segment(page: Page, index: int) -> None:
     del page.segments[index]
 
 
+def _indent(items: list[Item]) -> str | None:
+    """The leading white space all the items' first lines share; None when they differ."""
+    leads = {line[: len(line) - len(line.lstrip(" \t"))] for line in (i.lines[0] for i in items)}
+    return leads.pop() if len(leads) == 1 else None
+
+
 def fold_sections(page: Page, remove_empty: bool = True) -> int:
     """Move the highlights of later sections into the first section that has any; drop the
-    emptied later sections (when `remove_empty`). Returns how many sections were folded."""
+    emptied later sections (when `remove_empty`). Returns how many sections were folded.
+    A section indented otherwise than the first stays: moved, its items would change depth."""
     sections = page.sections
     target = next((s for s in sections if s.items), None)
     if target is None:
@@ -118,6 +125,9 @@ def fold_sections(page: Page, remove_empty: bool = True) -> int:
     folded = 0
     for section in sections[sections.index(target) + 1 :]:
         if section.items:
+            indent = _indent(target.items)
+            if indent is None or _indent(section.items) != indent:
+                continue
             target.items.extend(section.items)
             section.items = []
             folded += 1
@@ -131,7 +141,10 @@ def fold_sections(page: Page, remove_empty: bool = True) -> int:
 def order_section(section: Section, kind: Kind) -> int:
     """Sort a section's highlights by tweet status id or location number; the user's own items
     travel with the highlight before them. Returns how many highlights changed place.
-    A section whose highlights do not all carry the same kind of position is left as it is."""
+    A section whose highlights do not all carry the same kind of position, or whose items are
+    not all indented alike (reordered, some would change depth), is left as it is."""
+    if _indent(section.items) is None:
+        return 0
     lead: list[Item] = []
     units: list[list[Item]] = []
     for item in section.items:
