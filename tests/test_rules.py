@@ -214,6 +214,19 @@ def test_fold_obsidian_keeps_a_later_heading_with_the_users_paragraph() -> None:
     assert run(before, only("fold_sections"), "obsidian") == after
 
 
+def test_fold_leaves_a_section_indented_otherwise() -> None:
+    # Moved under "\t- a", a "  - b" block (two levels deep to Logseq) would become a's child.
+    before = logseq(f"\t- a {loc(1)}\n" + LATER + f"  - b {loc(3)}\n")
+    out = normalize_page(before, "logseq", only("fold_sections"))
+    assert out.text == before and out.losses == []
+
+
+def test_the_other_rules_still_apply_when_a_section_cannot_fold() -> None:
+    before = logseq(f"\t- a {loc(1)}\n\t- a {loc(1)}\n" + LATER + f"  - b {loc(3)}\n")
+    after = logseq(f"\t- a {loc(1)}\n" + LATER + f"  - b {loc(3)}\n")
+    assert run(before, Rules()) == after
+
+
 # ---- order --------------------------------------------------------------------------------------
 
 
@@ -267,6 +280,12 @@ def test_order_users_blocks_travel_with_the_highlight_before_them() -> None:
 def test_order_leaves_a_section_of_mixed_positions_alone(body: str) -> None:
     before = logseq(body)
     assert normalize_page(before, "logseq", only("order")).text == before
+
+
+def test_order_leaves_a_section_of_items_indented_differently_alone() -> None:
+    before = logseq(f"  - b {loc(2)}\n\t- a {loc(1)}\n")  # siblings to Logseq, a tab and spaces
+    out = normalize_page(before, "logseq", only("order"))
+    assert out.text == before and out.losses == []
 
 
 def test_order_sorts_each_section_on_its_own_when_not_folded() -> None:
