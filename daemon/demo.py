@@ -69,5 +69,9 @@ def run(once: bool = True, keep: str | None = None) -> int:
         f"Watching {base}. Drop a Readwise page into {folders[0] / 'pages'} or "
         f"{folders[1] / 'Readwise'} to see it cleaned; Ctrl-C to stop."
     )
-    # Its own state folder beside the copies: the demo never meets a daemon you already run.
-    return run_daemon(vaults, options, state_dir=base / "state")
+    try:
+        # Its own state folder beside the copies: the demo never meets a daemon you already run.
+        return run_daemon(vaults, options, state_dir=base / "state")
+    finally:
+        if not keep:  # as with --once: a temporary copy does not outlive the demo
+            shutil.rmtree(base, ignore_errors=True)
