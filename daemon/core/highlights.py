@@ -20,8 +20,9 @@ OPEN_IN_READWISE = re.compile(r"\[Open in Readwise\]\(" + _URL + r"\)")
 STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
 BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 LOGSEQ_PROPERTY = re.compile(r"^[ \t]*([A-Za-z0-9_.\-]+):: ?(.*)$")
-LOGSEQ_ID = re.compile(r"^[ \t]*id:: *(\S+)[ \t]*$", re.IGNORECASE)
-OBSIDIAN_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$")
+# Trailing white space may include a stray "\r" (a CRLF file edited by a tool that added one).
+LOGSEQ_ID = re.compile(r"^[ \t]*id:: *(\S+?)\s*$", re.IGNORECASE)
+OBSIDIAN_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)\s*$")
 WIKILINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
 _SPACE = re.compile(r"\s+")
 
