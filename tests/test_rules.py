@@ -111,6 +111,14 @@ def test_dedupe_keeps_the_logseq_id_a_copy_carries() -> None:
     assert run(before, only("dedupe")) == after
 
 
+def test_dedupe_sees_an_id_line_with_a_stray_carriage_return() -> None:
+    before = logseq(
+        f"\t- quote {loc(1)}\r\n\t- quote {loc(1)}\r\n\t  id:: 64f0-0001\r\r\n\t- b {loc(2)}\r\n"
+    )
+    after = logseq(f"\t- quote {loc(1)}\r\n\t  id:: 64f0-0001\r\r\n\t- b {loc(2)}\r\n")
+    assert run(before, only("dedupe")) == after
+
+
 def test_dedupe_keeps_both_copies_with_different_logseq_ids() -> None:
     before = logseq(
         f"\t- quote {loc(1)}\n"
