@@ -69,6 +69,10 @@ def run(once: bool = True, keep: str | None = None) -> int:
         f"Watching {base}. Drop a Readwise page into {folders[0] / 'pages'} or "
         f"{folders[1] / 'Readwise'} to see it cleaned; Ctrl-C to stop."
     )
+    import logging
+
+    if not logging.getLogger().handlers:  # else only warnings would show: say what it cleans
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
     try:
         # Its own state folder beside the copies: the demo never meets a daemon you already run.
         return run_daemon(vaults, options, state_dir=base / "state")
