@@ -537,7 +537,7 @@ def test_vault_removed_then_restored(daemon: DaemonProcess, tmp_path: Path, grap
 
 
 def test_demo_without_a_terminal_exits_after_one_pass(tmp_path: Path):
-    env = {**os.environ, "VAULTSYNC_STATE_DIR": str(tmp_path / "state")}
+    env = {**os.environ, "VAULTSYNC_STATE_DIR": str(tmp_path / "state"), "TMPDIR": str(tmp_path)}
     done = subprocess.run(
         [*VAULTSYNC, "demo"],
         stdin=subprocess.DEVNULL,
@@ -551,6 +551,59 @@ def test_demo_without_a_terminal_exits_after_one_pass(tmp_path: Path):
     assert "Watching" not in done.stdout
     copied = re.search(r"Copied the sample vaults to (.+)", done.stdout)
     assert copied and not Path(copied.group(1).strip()).exists()
+
+
+def test_demo_on_a_terminal_watches_until_ctrl_c(tmp_path: Path):
+    """With a terminal it keeps watching the copy; Ctrl-C stops it and removes the copy."""
+    import pty
+
+    # TMPDIR: its temporary copy goes under tmp_path, so even a failed run leaves nothing behind.
+    env = {**os.environ, "VAULTSYNC_STATE_DIR": str(tmp_path / "state"), "TMPDIR": str(tmp_path)}
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [*VAULTSYNC, "demo"],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    output = b""
+    try:
+
+        def read_until(text: bytes) -> Callable[[], bool]:
+            def ready() -> bool:
+                nonlocal output
+                import select
+
+                while select.select([leader], [], [], 0)[0]:
+                    try:
+                        output += os.read(leader, 65536)
+                    except OSError:  # the terminal closed: the demo exited
+                        return True
+                return text in output or proc.poll() is not None
+
+            return ready
+
+        wait_for(read_until(b"Watching"), what="the demo to start watching")
+        assert proc.poll() is None, output.decode(errors="replace")
+        copied = re.search(rb"Copied the sample vaults to (\S+)", output)
+        assert copied
+        base = Path(copied.group(1).decode())
+        assert (base / "logseq" / "pages").is_dir()
+        # What it invites you to do: drop a page in, and see it cleaned.
+        name = page_name("Demo Drop")
+        drop_by_rename(base / "logseq" / "pages", name, messy_page("Demo Drop"))
+        wait_for(read_until(f"cleaned pages/{name}".encode()), what="the demo to say so")
+        assert proc.poll() is None, output.decode(errors="replace")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0
+        assert not base.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        os.close(leader)
 
 
 # ------------------------------------------------------------------------------- in process
