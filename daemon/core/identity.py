@@ -170,12 +170,11 @@ def plan_authors(
         names = Counter(name for name, _ in members)
         target = next((mapped[name_key(n)] for n in sorted(names) if name_key(n) in mapped), None)
         if target is None:
-            with_page = sorted(n for n in names if name_key(n) in has_page)
-            if with_page:
-                target = with_page[0]
-            else:
-                top = max(names.values())
-                target = min(n for n, c in names.items() if c == top)
+            # Spellings that differ in case share a page: choose among them as on the first
+            # pass (most used, then first), or a second pass would rename the person.
+            choices = [n for n in names if name_key(n) in has_page] or list(names)
+            top = max(names[n] for n in choices)
+            target = min(n for n in choices if names[n] == top)
         author = authors.setdefault(name_key(target), Author(name=target))
         for name in names:
             if name_key(name) != name_key(author.name):
