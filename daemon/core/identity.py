@@ -160,6 +160,8 @@ def plan_authors(
             if page.handle and len(names) == 1:
                 union(("handle", page.handle), by_name)
             members_of.append((by_name, name, page))
+    for source, target in mapped.items():
+        union(("name", source), ("name", name_key(target)))  # a mapped name is its target's
     groups: dict[tuple[str, str], list[tuple[str, PageAuthor]]] = {}
     for key, name, page in members_of:
         groups.setdefault(find(key), []).append((name, page))
