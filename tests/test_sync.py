@@ -342,3 +342,25 @@ def test_samples_fixture_is_a_copy(graph: Path) -> None:
     assert graph != SAMPLES / "logseq"
     shutil.rmtree(graph / "pages")
     assert (SAMPLES / "logseq" / THREAD).exists()
+
+
+def test_a_page_the_no_loss_check_refuses_is_not_written(
+    graph: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from daemon.core import rules
+
+    def careless_order(page) -> int:  # a broken rule: drops the last item of each section
+        for section in page.sections:
+            section.items = section.items[:-1]
+        return 1
+
+    monkeypatch.setattr(rules, "order", careless_order)
+    age(graph)
+    before = files(graph)
+    report = run_pass(make_vault(graph))
+    after = files(graph)
+    for rel in (THREAD, BOOK):
+        assert after[rel] == before[rel]
+    failed = {path.name: reason for path, reason in report.failed}
+    assert set(failed) == {Path(THREAD).name, Path(BOOK).name}
+    assert all("not written" in reason for reason in failed.values())
