@@ -8,9 +8,12 @@ scenario ends with a second pass that must change nothing (bytes and mtimes).
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from daemon.core.authors import OBSIDIAN_BEGIN, OBSIDIAN_END, aliases_in
 from daemon.history import History
@@ -928,3 +931,143 @@ def test_logseq_merge_keeps_the_aliases_the_user_added(tmp_path: Path) -> None:
     assert logseq_resolve(vault, "AT") == new
     assert logseq_resolve(vault, "@AlexTamkin on Twitter") == new
     assert_second_pass_changes_nothing(vault, PassOptions(author_aliases=MAPPING))
+
+
+def test_a_source_whose_author_changes_moves_to_the_other_page(tmp_path: Path) -> None:
+    vault = index_vault(tmp_path, "logseq")
+    session = VaultSession(vault)
+    checked(session.full_pass())
+    essay = vault.root / "pages" / "An Essay (highlights).md"
+    essay.write_text(essay.read_text().replace("author:: [[Marta Quill]]", "author:: Ivo Stone"))
+    checked(session.update([essay]))
+    marta = (vault.root / "pages" / "Marta Quill.md").read_text()
+    ivo = (vault.root / "pages" / "Ivo Stone.md").read_text()
+    assert "An Essay" not in marta and "Articles" not in marta
+    assert "[[An Essay (highlights)]] · 2 highlights" in ivo
+    assert "author:: [[Ivo Stone]]\n" in essay.read_text()
+    assert_second_pass_changes_nothing(vault)
+
+
+def test_a_title_change_in_place_renames_the_entry(tmp_path: Path) -> None:
+    # Logseq links a page by its title:: (the file name may stay as it was).
+    vault = index_vault(tmp_path, "logseq")
+    session = VaultSession(vault)
+    checked(session.full_pass())
+    book = vault.root / "pages" / "New Book (highlights).md"
+    book.write_text(book.read_text().replace("title:: New Book", "title:: Retitled Book"))
+    checked(session.update([book]))
+    text = (vault.root / "pages" / "Marta Quill.md").read_text()
+    assert "[[Retitled Book (highlights)]] · 1 highlight" in text
+    assert "New Book" not in text
+    assert_second_pass_changes_nothing(vault)
+
+
+@pytest.mark.parametrize("kind", ["logseq", "obsidian"])
+def test_names_that_are_not_file_names(tmp_path: Path, kind: str) -> None:
+    # `/` and `:` cannot stand in a file name: Logseq encodes them (and keeps the name in
+    # title:: when it must), Obsidian links a safe note name showing the real one.
+    names = ["AC/DC", "Who? Me: Yes", "con"]
+    if kind == "logseq":
+        vault = make_graph(
+            tmp_path / "g",
+            {f"B{i} (highlights)": book(f"B{i}", n, kind) for i, n in enumerate(names)},
+        )
+        checked(run_pass(vault))
+        for i, name in enumerate(names):
+            page = logseq_resolve(vault, name)
+            assert page is not None and page.parent == vault.root / "pages", name
+            assert f"[[B{i} (highlights)]]" in page.read_text()
+        assert (vault.root / "pages" / "AC___DC.md").exists()
+        assert (vault.root / "pages" / "con___.md").exists()  # a Windows-reserved name
+    else:
+        vault = make_obsidian(
+            tmp_path / "o",
+            {f"Readwise/Books/B{i}": book(f"B{i}", n, kind) for i, n in enumerate(names)},
+        )
+        checked(run_pass(vault))
+        assert md_files(vault.root, "Readwise/Authors") == [
+            "Readwise/Authors/AC DC.md",
+            "Readwise/Authors/Who Me Yes.md",
+            "Readwise/Authors/con_.md",
+        ]
+        b1 = (vault.root / "Readwise" / "Books" / "B1.md").read_text()
+        assert "- Author: [[Who Me Yes|Who? Me: Yes]]\n" in b1
+    assert_second_pass_changes_nothing(vault)
+
+
+# ------------------------------------------------------------------ property: any mix of names
+
+_HANDLES = {"alextamkin": "AlexTamkin", "david_perell": "david_perell", None: None}
+_NAME_CHOICES = [
+    "@AlexTamkin on Twitter",
+    "Alex Tamkin",
+    "alex tamkin",
+    "Alex L Tamkin",
+    "David Perell",
+    "@david_perell on Twitter",
+    "Marta Quill",
+]
+
+
+@st.composite
+def readwise_pages(draw: st.DrawFn) -> list[tuple[str, str | None, bool]]:
+    """(author name, handle or None, linked?) per page."""
+    return draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(_NAME_CHOICES), st.sampled_from(list(_HANDLES)), st.booleans()
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
+
+
+@settings(max_examples=25)
+@given(pages=readwise_pages(), kind=st.sampled_from(["logseq", "obsidian"]), mapped=st.booleans())
+def test_every_source_reaches_exactly_one_author_page_that_lists_it(
+    pages: list[tuple[str, str | None, bool]], kind: str, mapped: bool
+) -> None:
+    options = PassOptions(
+        author_aliases={"@david_perell on Twitter": "David Perell"} if mapped else {}
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        specs = {}
+        for i, (name, handle, linked) in enumerate(pages):
+            author = f"[[{name}]]" if linked else name
+            url = (
+                f"https://x.com/{_HANDLES[handle]}/status/{1540123808735973376 + i}"
+                if handle
+                else ""
+            )
+            category = "tweets" if handle else "articles"
+            if kind == "logseq":
+                specs[f"S{i} (highlights)"] = logseq_page(f"S{i}", author, url, category=category)
+            else:
+                specs[f"Readwise/S{i}"] = obsidian_page(f"S{i}", author, url, category=category)
+        make = make_graph if kind == "logseq" else make_obsidian
+        vault = make(Path(tmp) / "v", specs)
+        session = VaultSession(vault, options)
+        checked(session.full_pass())
+        managed = {p for p in vault.root.rglob("*.md") if p.name[0] != "S"}
+        assert len(managed) == len(session.plan.authors)
+        for i in range(len(pages)):
+            if kind == "logseq":
+                source = (vault.root / "pages" / f"S{i} (highlights).md").read_text()
+                (target,) = link_targets(logseq_author_value(source))
+                page = logseq_resolve(vault, target)
+                entry = f"[[S{i} (highlights)]]"
+            else:
+                source = (vault.root / "Readwise" / f"S{i}.md").read_text()
+                line = next(ln for ln in source.splitlines() if ln.startswith("- Author: "))
+                (target,) = link_targets(line)
+                page = vault.root / "Readwise" / "Authors" / f"{target}.md"
+                entry = f"[[S{i}]]"
+            assert page in managed, (target, source)
+            assert entry in page.read_text()
+            listing = [p for p in managed if entry in p.read_text()]
+            assert listing == [page]
+        age(vault.root)
+        before = files(vault.root)
+        assert not checked(run_pass(vault, options)).any_change
+        assert files(vault.root) == before
