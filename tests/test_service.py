@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import os
 import plistlib
 import shlex
 import shutil
@@ -165,3 +166,30 @@ def test_unknown_platform_is_a_clear_error(home: Path, tmp_path: Path, platform:
     with pytest.raises(UsageError, match=platform):
         service.uninstall(platform=platform)
     assert not (home / "xdg").exists() and not (home / "Library").exists()
+
+
+def test_systemd_reads_the_unit_without_complaint(tmp_path: Path, vaults: list[Path]):
+    """systemd's own parser, where it is installed: every line read, every path unquoted."""
+    import subprocess
+
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        pytest.skip("systemd-analyze is not installed")
+    config = tmp_path / "conf $dir" / "config.yaml"
+    unit = tmp_path / "units" / "vaultsync.service"
+    unit.parent.mkdir()
+    unit.write_text(service.systemd_unit(config, vaults, tmp_path / "state"), encoding="utf-8")
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    done = subprocess.run(
+        [tool, "--user", "verify", str(unit)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)},
+        timeout=60,
+    )
+    if "Failed to initialize manager" in done.stderr:
+        pytest.skip(f"systemd-analyze cannot run here: {done.stderr.strip()}")
+    complaints = [line for line in done.stderr.splitlines() if str(unit) in line]
+    assert complaints == []
+    assert done.returncode == 0, done.stderr
