@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from daemon.core import logseq, obsidian
 from daemon.core.highlights import (
+    LOGSEQ_PROPERTY,
     highlight_key,
     is_highlight,
     item_ids,
@@ -46,15 +47,47 @@ def repair_encoding(page: Page) -> int:
     return fixed
 
 
+def _properties(item: Item) -> dict[str, tuple[int, str]]:
+    """A Logseq block's own property lines: key → (line index, value)."""
+    out: dict[str, tuple[int, str]] = {}
+    for i, line in enumerate(item.lines[1:], start=1):
+        m = LOGSEQ_PROPERTY.match(body(line))
+        if m:
+            out.setdefault(m.group(1).lower(), (i, m.group(2).strip()))
+    return out
+
+
+def _merged_lines(base: Item, other: Item, kind: Kind) -> list[str] | None:
+    """`base`'s lines plus the Logseq properties (collapsed::, the user's own) only `other`
+    has; None when the two give one property different values."""
+    if kind != "logseq":
+        return list(base.lines)
+    have = _properties(base)
+    extra = []
+    for key, (i, value) in _properties(other).items():
+        if key not in have:
+            extra.append(other.lines[i])
+        elif have[key][1] != value:
+            return None
+    at = max((i for i, _ in have.values()), default=0) + 1  # properties follow the first line
+    return base.lines[:at] + extra + base.lines[at:]
+
+
 def _merge_into(keeper: Item, dup: Item, kind: Kind, referenced: frozenset[str]) -> bool:
-    """Fold `dup` into `keeper`: children merged, an id the copy carries kept. False when both
-    carry a different id that must survive: then both copies stay."""
+    """Fold `dup` into `keeper`: children merged, an id and properties the copy carries kept.
+    False when the copies carry different ids that must survive, or disagree on a property:
+    then both copies stay."""
     ids_keeper = _own_essential(keeper, kind, referenced)
     ids_dup = _own_essential(dup, kind, referenced)
     if ids_dup and ids_keeper and ids_dup != ids_keeper:
         return False
     if ids_dup and not ids_keeper:
-        keeper.lines = list(dup.lines)
+        lines = _merged_lines(dup, keeper, kind)
+    else:
+        lines = _merged_lines(keeper, dup, kind)
+    if lines is None:
+        return False
+    keeper.lines = lines
     known = {subtree_key(child, kind): child for child in keeper.children}
     for child in dup.children:
         match = known.get(subtree_key(child, kind))
