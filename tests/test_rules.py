@@ -111,6 +111,23 @@ def test_dedupe_keeps_the_logseq_id_a_copy_carries() -> None:
     assert run(before, only("dedupe")) == after
 
 
+def test_dedupe_keeps_the_properties_of_both_copies() -> None:
+    before = logseq(
+        f"\t- quote {loc(1)}\n\t  collapsed:: true\n\t\t- **Note**: n\n"
+        f"\t- quote {loc(1)}\n\t  id:: 64f0-0001\n\t  rating:: 5\n"
+    )
+    after = logseq(
+        f"\t- quote {loc(1)}\n\t  id:: 64f0-0001\n\t  rating:: 5\n\t  collapsed:: true\n"
+        "\t\t- **Note**: n\n"
+    )
+    assert run(before, only("dedupe")) == after
+
+
+def test_dedupe_keeps_both_copies_when_their_properties_disagree() -> None:
+    before = logseq(f"\t- quote {loc(1)}\n\t  rating:: 4\n\t- quote {loc(1)}\n\t  rating:: 5\n")
+    assert normalize_page(before, "logseq", only("dedupe")).text == before
+
+
 def test_dedupe_sees_an_id_line_with_a_stray_carriage_return() -> None:
     before = logseq(
         f"\t- quote {loc(1)}\r\n\t- quote {loc(1)}\r\n\t  id:: 64f0-0001\r\r\n\t- b {loc(2)}\r\n"
