@@ -216,7 +216,7 @@ def _setup_logging(args: argparse.Namespace) -> None:
     import logging
     import logging.handlers
 
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    level = logging.WARNING if args.quiet else logging.INFO
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if args.log_file:
         path = Path(args.log_file).expanduser()  # a unit file or launchd does not expand "~"
@@ -233,6 +233,10 @@ def _setup_logging(args: argparse.Namespace) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True
     )
+    if args.verbose:
+        # Our own details only: watchdog's debug output is several lines per file opened.
+        for name in ("vaultsync", "daemon"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
