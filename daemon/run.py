@@ -286,8 +286,10 @@ class Daemon:
                 if kind == _RELOAD:
                     self._reload(force=True)
                 elif kind == "dir" and name in self.runs:
+                    log.debug("%s: folder event at %s", name, _rel(self.runs[name].vault, path))
                     self._queue_rescan(name)
                 elif name in self.runs:
+                    log.debug("%s: %s %s", name, kind, _rel(self.runs[name].vault, path))
                     self.coalescer.add(path, "deleted" if kind == "deleted" else "modified")
                 try:
                     event = self.events.get_nowait()
@@ -351,6 +353,8 @@ class Daemon:
                 entry[2].append(path)
             elif not self._is_echo(path):
                 entry[1].append(path)
+            else:
+                log.debug("%s: %s is as we wrote it", run.vault.name, _rel(run.vault, path))
         for run, changed, deleted in work.values():
             if not changed and not deleted:
                 continue
