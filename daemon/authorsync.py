@@ -296,6 +296,8 @@ def _with_extra(kind: str, text: str, merged: _Merged) -> str:
     if not extra or extra in text:
         return text  # (already there: a merge retried after the old page could not be removed)
     sep = "" if text.endswith("\n") else "\n"
+    if kind == "obsidian" and not text.endswith("\n\n"):
+        sep += "\n"  # a paragraph of its own, not glued to the region's end marker
     return f"{text}{sep}{extra}\n"
 
 
