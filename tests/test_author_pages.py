@@ -513,7 +513,7 @@ def test_obsidian_rename_relinks_readwise_pages_only(alex_vault: Vault, tmp_path
     assert report.authors_merged == [old] and report.authors_created == [new]
     assert md_files(root, "Readwise/Authors") == ["Readwise/Authors/Alex Tamkin.md"]
     text = new.read_text()
-    assert "My notes on Alex." in text
+    assert f"{OBSIDIAN_END}\n\nMy notes on Alex.\n" in text  # a paragraph of its own
     assert sorted(frontmatter_aliases(text)) == ["@AlexTamkin on Twitter", "Alex L Tamkin"]
     expected = {
         "One": "- Author: [[Alex Tamkin|@AlexTamkin on Twitter]]\n",
