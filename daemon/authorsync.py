@@ -237,9 +237,10 @@ def _sync_one(
 
 
 def _page_key(vault: Vault, name: str) -> str | None:
-    """How the index knows the page of a name: Logseq by page name, Obsidian by note name."""
+    """How the index knows the page of a name: Logseq by page name, Obsidian by note name
+    (casefolded, as daemon.sync's index keys them: white space is part of a Logseq name)."""
     if vault.kind == "logseq":
-        return name_key(name)
+        return name.strip().casefold()
     try:
         return author_pages.obsidian_file_stem(name).casefold()
     except author_pages.UnsafeName:
@@ -344,7 +345,9 @@ def _create(
             report.failed.append((path, _reason(err, path)))
             return None
     report.authors_created.append(path)
-    index.names[path.stem.casefold() if vault.kind == "obsidian" else name_key(name)] = path
+    key = _page_key(vault, name)
+    if key:
+        index.names[key] = path
     return path
 
 
