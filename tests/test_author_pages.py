@@ -1071,3 +1071,20 @@ def test_every_source_reaches_exactly_one_author_page_that_lists_it(
         before = files(vault.root)
         assert not checked(run_pass(vault, options)).any_change
         assert files(vault.root) == before
+
+
+def test_a_name_with_odd_white_space_keeps_its_page_up_to_date(tmp_path: Path) -> None:
+    # Readwise sometimes writes two spaces in a name; the page made for it must be found again.
+    vault = make_graph(
+        tmp_path / "g",
+        {"A (highlights)": logseq_page("A", "[[Marta  Quill]]", category="books")},
+    )
+    checked(run_pass(vault))
+    (page,) = [p for p in (vault.root / "pages").iterdir() if "Quill" in p.name]
+    (vault.root / "pages" / "B (highlights).md").write_text(
+        logseq_page("B", "[[Marta  Quill]]", category="books")
+    )
+    report = checked(run_pass(vault))
+    assert report.authors_updated == [page] and report.authors_created == []
+    assert "[[A (highlights)]]" in page.read_text() and "[[B (highlights)]]" in page.read_text()
+    assert_second_pass_changes_nothing(vault)
