@@ -45,8 +45,9 @@ def _frontmatter_end(lines: list[str]) -> int:
 def _list_end(lines: list[str]) -> int:
     """Where the section's list ends: at the blank lines before a line that is neither a list
     item nor indented into one (Markdown closes the list there; Readwise never writes blank
-    lines inside a highlight). What follows is the user's, not any highlight's."""
-    seen_item = in_fence = False
+    lines inside a highlight). What follows is the user's, not any highlight's. The same holds
+    after text under the heading, so a section whose items were folded away reads the same."""
+    seen = in_fence = False
     blank_from: int | None = None
     for i, line in enumerate(lines):
         text = body(line)
@@ -57,11 +58,11 @@ def _list_end(lines: list[str]) -> int:
             blank_from = i if blank_from is None else blank_from
             continue
         is_item = bool(BULLET.match(text))
-        if seen_item and blank_from is not None and not is_item and _indent_width(text) < 2:
+        if seen and blank_from is not None and not is_item and _indent_width(text) < 2:
             return blank_from
         blank_from = None
-        seen_item = seen_item or is_item
-        if seen_item and _FENCE.match(BULLET.sub("", text, count=1) if is_item else text):
+        seen = True
+        if _FENCE.match(BULLET.sub("", text, count=1) if is_item else text):
             in_fence = True
     return len(lines)
 
