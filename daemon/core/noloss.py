@@ -62,16 +62,26 @@ def _text_line_keys(item: Item, kind: str) -> set[str]:
     }
 
 
+def _property_lines(item: Item, kind: str) -> set[str]:
+    """A Logseq block's own property lines (id::, collapsed::, the user's), compared as text."""
+    if kind != "logseq":
+        return set()
+    return {_line_key(line) for line in item.lines[1:] if LOGSEQ_PROPERTY.match(body(line))}
+
+
 def find_losses(before: Page, after: Page, referenced: frozenset[str] = frozenset()) -> list[str]:
     """What `before` holds that `after` lacks: highlights, notes under their highlight, block ids,
     lines. An empty list means the output may be written."""
     missing: list[str] = []
 
     after_children: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    after_properties: dict[tuple[str, ...], set[str]] = {}
     for item in _highlights(after):
-        after_children.setdefault(highlight_key(item, after.kind), set()).update(
+        key = highlight_key(item, after.kind)
+        after_children.setdefault(key, set()).update(
             subtree_key(c, after.kind) for c in item.children
         )
+        after_properties.setdefault(key, set()).update(_property_lines(item, after.kind))
     # Text lines of a highlight (or of a note) the output holds under the same key: a copy may
     # wrap its text differently, so its lines are accounted for by the key, not line by line.
     covered: set[str] = set()
@@ -81,6 +91,8 @@ def find_losses(before: Page, after: Page, referenced: frozenset[str] = frozense
             missing.append(f"highlight {key[-1][:60]!r}")
             continue
         covered |= _text_line_keys(item, before.kind)
+        for prop in sorted(_property_lines(item, before.kind) - after_properties[key]):
+            missing.append(f"property {prop[:40]!r} of highlight {key[-1][:40]!r}")
         for child in item.children:
             if subtree_key(child, before.kind) not in after_children[key]:
                 missing.append(f"note {' '.join(subtree_key(child, before.kind))[:60]!r}")
