@@ -116,6 +116,19 @@ def test_a_dropped_logseq_property_on_a_highlight() -> None:
     assert any("rating" in m for m in losses(before, after))
 
 
+def test_a_property_dropped_from_its_highlight_even_if_the_line_occurs_elsewhere() -> None:
+    before = (
+        LOGSEQ.replace(
+            f"\t- second {LINK.format(2)}\n", f"\t- second {LINK.format(2)}\n\t  rating:: 5\n"
+        )
+        + "- my ratings\n  rating:: 5\n"
+    )
+    after = before.replace(f"{LINK.format(2)}\n\t  rating:: 5\n", f"{LINK.format(2)}\n", 1)
+    assert after != before
+    found = losses(before, after)
+    assert any(m.startswith("property") and "rating" in m for m in found), found
+
+
 def test_a_folded_section_heading_is_not_a_loss() -> None:
     after = LOGSEQ.replace("- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n", "")
     assert losses(LOGSEQ, after) == []

@@ -148,6 +148,23 @@ def test_what_follows_the_list_after_a_blank_line_is_not_the_last_highlight(afte
     assert out == f"# T\n\n## Highlights\n- b {TWEET.format(1)}\n- a {TWEET.format(2)}\n\n{after}"
 
 
+def test_a_section_emptied_by_folding_reads_the_same_afterwards() -> None:
+    # A later section with the user's own line under its heading is kept when folded; the
+    # user's paragraph and bullets after its list must not become its items on the next run.
+    text = (
+        f"# T\n\n## Highlights\n- a {TWEET.format(1)}\n\n"
+        f"## New highlights added March 9, 2023\nmy remark\n- b {TWEET.format(2)}\n\n"
+        "My paragraph.\n- my own bullet\n- another\n"
+    )
+    once = normalize_page(text, "obsidian").text
+    assert once == (
+        f"# T\n\n## Highlights\n- a {TWEET.format(1)}\n- b {TWEET.format(2)}\n\n"
+        "## New highlights added March 9, 2023\nmy remark\n\nMy paragraph.\n- my own bullet\n"
+        "- another\n"
+    )
+    assert normalize_page(once, "obsidian").text == once
+
+
 def test_a_heading_inside_a_fence_opens_no_section() -> None:
     page = parse(TRICKY["heading inside a fence"], "obsidian")
     assert len(page.sections) == 1
