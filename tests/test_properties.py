@@ -502,3 +502,43 @@ def test_realistic_ordinary_notes_never_change(text: str, kind: str) -> None:
     out = normalize_page(text, kind)  # type: ignore[arg-type]
     assert not out.is_readwise
     assert out.text == text
+
+
+@st.composite
+def noisy(draw: st.DrawFn) -> tuple[GeneratedPage, str]:
+    """A realistic page with byte noise: trailing tabs, spaces or a stray CR, a CR or a line
+    separator inside a line, extra blank lines."""
+    page = draw(realistic())
+    out = []
+    for line in page.text.split("\n"):
+        r = draw(st.integers(0, 14))
+        if r == 0:
+            line += "\t"
+        elif r == 1:
+            line += " "
+        elif r == 2:
+            line += "\r"
+        elif r == 3 and line:
+            line = line[:1] + "\u2028" + line[1:]
+        elif r == 4 and line:
+            line = line[:2] + "\r" + line[2:]
+        elif r == 5:
+            out.append("")
+        out.append(line)
+    return page, "\n".join(out)
+
+
+@given(noisy())
+def test_noisy_pages_round_trip_normalize_idempotently_and_lose_nothing(
+    case: tuple[GeneratedPage, str],
+) -> None:
+    page, text = case
+    app = _app(page)
+    assert parse(text, app).serialize() == text  # type: ignore[arg-type]
+    ctx = PageContext(referenced_ids=_ids_to_keep(page))
+    once = normalize_page(text, app, context=ctx)  # type: ignore[arg-type]
+    if not once.is_readwise:
+        assert once.text == text
+        return
+    assert once.losses == []
+    assert normalize_page(once.text, app, context=ctx).text == once.text  # type: ignore[arg-type]
