@@ -235,3 +235,26 @@ def test_undo_while_another_vault_is_unplugged(capsys, tmp_path: Path, graph: Pa
     code, out, err = run(capsys, "undo", str(page), "--config", str(config))
     assert code == 0, err
     assert page.read_bytes() == original
+
+
+def test_undo_brings_back_a_deleted_page(capsys, config: Path, graph: Path, state: Path):
+    page = graph / "pages" / PAGE
+    assert run(capsys, "resync", "--config", str(config), "-q")[0] == 0
+    cleaned = page.read_bytes()
+    page.unlink()
+    code, out, err = run(capsys, "undo", str(page), "--config", str(config))
+    assert code == 0, err
+    assert page.read_bytes() != cleaned  # version 1: the page as it was before the rewrite
+    assert page.read_bytes() == (SAMPLES / "logseq" / "pages" / PAGE).read_bytes()
+
+
+def test_undo_outside_any_vault_is_refused(capsys, config: Path, tmp_path: Path, state: Path):
+    from daemon.history import History
+
+    stray = tmp_path / "elsewhere" / "page.md"
+    stray.parent.mkdir()
+    stray.write_text("mine\n", encoding="utf-8")
+    History(state / "history").save(stray.resolve(), b"older\n")
+    code, _out, err = run(capsys, "undo", str(stray), "--config", str(config))
+    assert code == 2 and "not inside" in err
+    assert stray.read_text(encoding="utf-8") == "mine\n"
