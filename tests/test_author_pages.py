@@ -1088,3 +1088,22 @@ def test_a_name_with_odd_white_space_keeps_its_page_up_to_date(tmp_path: Path) -
     assert report.authors_updated == [page] and report.authors_created == []
     assert "[[A (highlights)]]" in page.read_text() and "[[B (highlights)]]" in page.read_text()
     assert_second_pass_changes_nothing(vault)
+
+
+@pytest.mark.parametrize("kind", ["logseq", "obsidian"])
+def test_crlf_and_bom_on_an_author_page_are_kept(tmp_path: Path, kind: str) -> None:
+    vault = index_vault(tmp_path, kind)
+    session = VaultSession(vault)
+    checked(session.full_pass())
+    page = author_page_of(vault)
+    bom = b"\xef\xbb\xbf" if kind == "logseq" else b""
+    page.write_bytes(bom + page.read_bytes().replace(b"\n", b"\r\n") + b"- mine\r\n")
+    checked(session.update([page]))
+    gone = next(p for p in vault.root.rglob("Old Book*.md"))
+    gone.unlink()
+    checked(session.update([], [gone]))
+    data = page.read_bytes()
+    assert data.startswith(bom) and data.endswith(b"- mine\r\n")
+    assert b"Old Book" not in data and b"New Book" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")  # every line still ends in CRLF
+    assert_second_pass_changes_nothing(vault)
