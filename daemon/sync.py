@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from daemon.core.normalize import (
     normalize_page,
     parse,
 )
+from daemon.core.rules import author_value
 from daemon.core.text import NotUtf8, body, decode, split_lines
 from daemon.errors import (
     ChangedSinceRead,
@@ -34,7 +36,17 @@ from daemon.errors import (
     PageVanished,
     VaultsyncError,
 )
-from daemon.ignore import walk_vault
+from daemon.ignore import walk_entries
+from daemon.state import (
+    Entry,
+    Names,
+    StateCache,
+    base_key,
+    clean_key,
+    digest,
+    now_ns,
+    open_cache,
+)
 from daemon.vault import Vault
 from daemon.writer import (
     Snapshot,
@@ -56,6 +68,7 @@ MANAGED = re.compile(
     + re.escape(author_pages.OBSIDIAN_BEGIN.encode())
 )
 BLOCK_REF = re.compile(r"\[\[[^\]|#]*#\^([A-Za-z0-9-]+)")
+HELD_ID = re.compile(rb"\^([A-Za-z0-9-]+)")  # a superset of the `^id`s an Obsidian page holds
 WRITE_ATTEMPTS = 3
 
 
@@ -72,6 +85,8 @@ class PassOptions:
     state_dir: Path | None = None  # where locks live (None: the default state folder)
     split_authors: bool = False  # "A, B, and C" → one link per author
     author_aliases: dict[str, str] = field(default_factory=dict)  # name → canonical author
+    # Keep the state cache (daemon.state) in state_dir, so unchanged pages are not read again.
+    cache: bool = True
 
 
 @dataclass
@@ -101,7 +116,10 @@ class PassReport:
 @dataclass
 class _Source:
     path: Path
-    snapshot: Snapshot
+    snapshot: Snapshot | None  # None: not read, its cache row says what it holds
+    rel: str = ""  # vault-relative POSIX path: the cache's key
+    entry: Entry | None = None  # its state cache row, when a cache is kept
+    clean: bool = False  # the row says these bytes are clean in this pass's context
 
 
 @dataclass
@@ -139,13 +157,33 @@ def _logseq_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
     return names
 
 
-def _index(vault: Vault, report: PassReport, progress: Callable[[], None] | None) -> _VaultIndex:
+def _index(
+    vault: Vault,
+    report: PassReport,
+    progress: Callable[[], None] | None,
+    cache: StateCache | None = None,
+    now: int = 0,
+) -> _VaultIndex:
+    """Phase 1: what every page tells the index. With a cache, a page it knows unchanged is
+    not read (its row says what it holds); every other page is read and its row renewed."""
     index = _VaultIndex()
     skipped_folders: list = []
-    for path in walk_vault(vault.root, vault.path_filter, skipped_folders):
+    seen: set[str] = set()
+    for dir_entry, rel in walk_entries(vault.root, vault.path_filter, skipped_folders):
+        path = Path(dir_entry.path)
         if progress:
             progress()
         report.scanned += 1
+        entry = cache.fresh(rel, dir_entry, now) if cache is not None else None
+        if entry is not None:
+            seen.add(rel)
+            _note(index, path, entry.names, entry.refs)
+            if entry.kind == "managed":
+                # Not read: the author sync reads a managed page afresh before using its bytes.
+                index.managed[path] = Snapshot(path, b"", entry.mtime_ns, entry.size, entry.ino)
+            elif entry.kind == "candidate":
+                index.candidates.append(_Source(path, None, rel, entry))
+            continue
         try:
             snap = read_page(path)
         except PageVanished:
@@ -153,34 +191,75 @@ def _index(vault: Vault, report: PassReport, progress: Callable[[], None] | None
         except VaultsyncError as err:
             report.skipped.append((path, _reason(err, path)))
             continue
-        _learn(vault, index, path, snap)
+        if cache is None:
+            _learn(vault, index, path, snap)
+            continue
+        seen.add(rel)
+        entry = _entry(vault, path, snap, cache.get(rel), now)
+        cache.put(rel, entry)
+        _note(index, path, entry.names, entry.refs)
+        if entry.kind == "managed":
+            index.managed[path] = snap
+        elif entry.kind == "candidate":
+            index.candidates.append(_Source(path, snap, rel, entry))
     for folder in skipped_folders:
         report.skipped.append((folder.path, f"folder not read: {folder.reason}"))
+    if cache is not None:
+        cache.keep_only(seen)
     return index
+
+
+def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str, ...]]:
+    """What a page's bytes tell the index: its kind ("managed", "candidate" or "other"), the
+    names it answers to (each with whether it is an alias), the block ids it links to."""
+    refs: tuple[str, ...] = ()
+    if vault.kind == "logseq":
+        names: Names = tuple(_logseq_names(path, data))
+    else:
+        names = ((path.stem, False),)
+        if b"#^" in data:
+            text = data.decode("utf-8", errors="replace")
+            refs = tuple(dict.fromkeys(m.group(1) for m in BLOCK_REF.finditer(text)))
+    if MANAGED.search(data):
+        return "managed", names, refs
+    if CANDIDATE.search(data):
+        return "candidate", names, refs
+    return "other", names, refs
+
+
+def _note(index: _VaultIndex, path: Path, names: Names, refs: tuple[str, ...]) -> None:
+    for name, is_alias in names:
+        key = name.casefold()
+        if key not in index.names:
+            index.names[key] = path
+            if is_alias:
+                index.alias_names.add(key)
+    index.referenced_ids.update(refs)
 
 
 def _learn(vault: Vault, index: _VaultIndex, path: Path, snap: Snapshot) -> str:
     """Record what one page tells the index; returns "managed", "candidate" or "other"."""
-    data = snap.data
-    if vault.kind == "logseq":
-        for name, is_alias in _logseq_names(path, data):
-            key = name.casefold()
-            if key not in index.names:
-                index.names[key] = path
-                if is_alias:
-                    index.alias_names.add(key)
-    else:
-        index.names.setdefault(path.stem.casefold(), path)
-        if b"#^" in data:
-            text = data.decode("utf-8", errors="replace")
-            index.referenced_ids.update(m.group(1) for m in BLOCK_REF.finditer(text))
-    if MANAGED.search(data):
+    kind, names, refs = _facts(vault, path, snap.data)
+    _note(index, path, names, refs)
+    if kind == "managed":
         index.managed[path] = snap
-        return "managed"
-    if CANDIDATE.search(data):
+    elif kind == "candidate":
         index.candidates.append(_Source(path, snap))
-        return "candidate"
-    return "other"
+    return kind
+
+
+def _entry(vault: Vault, path: Path, snap: Snapshot, old: Entry | None, now: int) -> Entry:
+    """The cache row of bytes just read (`now`: a time before the read). The same bytes as the
+    old row (a touch, our own write read back): the old row, restamped."""
+    dig = digest(snap.data)
+    if old is not None and old.digest == dig:
+        old.restat(snap.size, snap.mtime_ns, snap.ino, now)
+        return old
+    kind, names, refs = _facts(vault, path, snap.data)
+    ids: tuple[str, ...] = ()
+    if kind == "candidate" and vault.kind == "obsidian":
+        ids = tuple(dict.fromkeys(m.group(1).decode() for m in HELD_ID.finditer(snap.data)))
+    return Entry(snap.size, snap.mtime_ns, snap.ino, now, dig, kind, names, refs, ids)
 
 
 def _sha256(data: bytes) -> str:
@@ -287,57 +366,139 @@ class VaultSession:
         self.facts: dict[Path, PageAuthor] = {}  # Readwise page → what it says of its author
         self.plan = AuthorPlan({}, {})
         self.written: dict[Path, bytes] = {}  # what we last wrote, for the daemon's echo check
+        self.cache: StateCache | None = None  # during a pass, when a state cache is kept
+        self._now = 0  # wall clock at the start of the pass (ns): before any page is read
+        self._base = ""  # the pass's clean key (code, kind, rules), for the cache
 
     def full_pass(self, progress: Callable[[], None] | None = None) -> PassReport:
-        """Every page read; every Readwise page cleaned; every author page brought up to date."""
+        """Every page read (or known unchanged from the state cache); every Readwise page
+        cleaned; every author page brought up to date."""
         report = PassReport(vault=self.vault, mode=self.options.mode)
         if self.options.mode == "write":
             cleanup_temp_files(self.vault.root)
-        self.index = _index(self.vault, report, progress)
-        self.facts = {}
-        candidates, self.index.candidates = self.index.candidates, []
-        for source in candidates:
-            self._learn_author(source)
-        self._replan()
-        for source in candidates:
-            self._clean(source, report)
-        self._replan()  # counts and dates as the cleaned pages have them
-        if self.options.author_pages:
-            sync_author_pages(self.vault, self.index, self.plan, self.options, self.guard, report)
+        self._open_cache(load=True)
+        try:
+            self.index = _index(self.vault, report, progress, self.cache, self._now)
+            self.facts = {}
+            candidates, self.index.candidates = self.index.candidates, []
+            candidates = [s for s in candidates if self._static_clean(s, report)]
+            for source in candidates:
+                self._learn_author(source)
+            self._replan()
+            known = dict(self.facts)
+            for source in candidates:
+                self._clean(source, report)
+            if self.facts != known:
+                self._replan()  # counts and dates as the cleaned pages have them
+            if self.options.author_pages:
+                sync_author_pages(
+                    self.vault, self.index, self.plan, self.options, self.guard, report
+                )
+        finally:
+            self._close_cache()
         return report
+
+    def _open_cache(self, load: bool) -> None:
+        self.cache = None
+        if not self.options.cache:
+            return
+        cache = open_cache(self.options.state_dir, self.vault.root)
+        if cache is None:
+            return
+        self._now = now_ns()
+        opts = self.options
+        self._base = base_key(self.vault.kind, opts.rules, opts.split_authors)
+        if load:
+            cache.load()
+        self.cache = cache if cache.enabled else None
+
+    def _close_cache(self) -> None:
+        if self.cache is not None:
+            self.cache.flush()
+        self.cache = None
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.vault.root).as_posix()
+        except ValueError:
+            return ""
+
+    def _static_clean(self, source: _Source, report: PassReport) -> bool:
+        """Mark a candidate clean when its cache row says so in this pass's context (its author
+        link is checked once the plan is known); read it now if phase 1 did not and it is not
+        clean. False when it cannot be read."""
+        entry = source.entry
+        if entry is None:
+            return True
+        referenced = self.index.referenced_ids
+        if entry.clean is not None and entry.clean == clean_key(self._base, referenced, entry.ids):
+            source.clean = True
+            return True
+        return source.snapshot is not None or self._read_source(source, report)
+
+    def _read_source(self, source: _Source, report: PassReport) -> bool:
+        try:
+            snap = read_page(source.path)
+        except PageVanished:
+            if self.cache is not None:
+                self.cache.drop(source.rel)
+            return False
+        except VaultsyncError as err:
+            report.skipped.append((source.path, _reason(err, source.path)))
+            return False
+        source.snapshot = snap
+        source.entry = _entry(self.vault, source.path, snap, source.entry, self._now)
+        if self.cache is not None:
+            self.cache.put(source.rel, source.entry)
+        return True
 
     def update(self, changed: Iterable[Path], deleted: Iterable[Path] = ()) -> PassReport:
         """Process the paths an event named: changed pages cleaned, deleted ones forgotten, the
         author pages they touch refreshed."""
         report = PassReport(vault=self.vault, mode=self.options.mode)
-        before = self._author_keys(list(changed) + list(deleted))
-        for path in deleted:
-            self._forget(path)
-        sources = []
-        for path in changed:
-            self._forget(path)
-            try:
-                snap = read_page(path)
-            except PageVanished:
-                continue
-            except VaultsyncError as err:
-                report.skipped.append((path, _reason(err, path)))
-                continue
-            report.scanned += 1
-            if _learn(self.vault, self.index, path, snap) == "candidate":
-                sources.append(_Source(path, snap))
-        self.index.candidates = []
-        for source in sources:
-            self._learn_author(source)
-        self._replan()
-        for source in sources:
-            self._clean(source, report)
-        self._replan()
-        affected = before | self._author_keys([s.path for s in sources])
-        if self.options.author_pages and affected:
-            sync_author_pages(
-                self.vault, self.index, self.plan, self.options, self.guard, report, affected
-            )
+        changed, deleted = list(changed), list(deleted)
+        before = self._author_keys(changed + deleted)
+        self._open_cache(load=False)
+        try:
+            for path in deleted:
+                self._forget(path)
+                if self.cache is not None:
+                    self.cache.drop(self._rel(path))
+            sources = []
+            for path in changed:
+                self._forget(path)
+                try:
+                    snap = read_page(path)
+                except PageVanished:
+                    if self.cache is not None:
+                        self.cache.drop(self._rel(path))
+                    continue
+                except VaultsyncError as err:
+                    report.skipped.append((path, _reason(err, path)))
+                    continue
+                report.scanned += 1
+                rel, entry = self._rel(path), None
+                if self.cache is not None and rel:
+                    entry = _entry(self.vault, path, snap, None, self._now)
+                    self.cache.put(rel, entry)
+                if _learn(self.vault, self.index, path, snap) == "candidate":
+                    sources.append(_Source(path, snap, rel, entry))
+            self.index.candidates = []
+            for source in sources:
+                self._learn_author(source)
+            self._replan()
+            known = dict(self.facts)
+            for source in sources:
+                self._clean(source, report)
+            if self.facts != known:
+                self._replan()  # the same facts give the same plan
+            affected = before | self._author_keys([s.path for s in sources])
+            if self.options.author_pages and affected:
+                sync_author_pages(
+                    self.vault, self.index, self.plan, self.options, self.guard, report, affected
+                )
+        finally:
+            self._close_cache()
         return report
 
     def _author_keys(self, paths: Iterable[Path]) -> set[str]:
@@ -357,6 +518,10 @@ class VaultSession:
 
     def _learn_author(self, source: _Source) -> None:
         """Who wrote the page, read before any page is cleaned so links point at one page."""
+        if source.clean:  # as its cache row says: so are its author facts
+            if source.entry is not None and source.entry.author is not None:
+                self.facts[source.path] = source.entry.author
+            return
         try:
             page = parse(decode(source.snapshot.data), self.vault.kind)
         except NotUtf8:
@@ -374,19 +539,64 @@ class VaultSession:
     def _clean(self, source: _Source, report: PassReport) -> None:
         referenced = frozenset(self.index.referenced_ids)
         maker = author_maker(self.vault.kind, self.plan, self.options.split_authors)
+        if source.clean:
+            entry = source.entry
+            assert entry is not None
+            value = entry.author_value
+            if not self.options.rules.link_author or value is None or maker(value) in (None, value):
+                if entry.readwise:
+                    report.readwise += 1
+                return
+            # Its author link changes (the plan moved): clean it.
+            if source.snapshot is None and not self._read_source(source, report):
+                return
         result = clean_page(self.vault, source, self.options, self.guard, referenced, report, maker)
+        facts = None
+        if result is not None and result.is_readwise and result.page is not None:
+            facts = page_facts(self.vault, source.path, result.page, self.options.split_authors)
+        if self.cache is not None and source.entry is not None:
+            self._remember(source, result, facts, referenced)
         if result is None or not result.is_readwise:
             return
         report.readwise += 1
-        if result.page is not None:
-            facts = page_facts(self.vault, source.path, result.page, self.options.split_authors)
-            if facts:
-                self.facts[source.path] = facts
+        if facts:
+            self.facts[source.path] = facts
         if result.changed:
             report.changed.append(source.path)
             report.stats.add(result.stats)
             if self.options.mode == "write":
                 self.written[source.path] = result.text.encode("utf-8")
+
+    def _remember(
+        self,
+        source: _Source,
+        result: Normalized | None,
+        facts: PageAuthor | None,
+        referenced: frozenset[str],
+    ) -> None:
+        """Record in the cache whether the page is clean now; a page we wrote is recorded with
+        the bytes we wrote (its mtime is young: the next pass reads it back once)."""
+        assert self.cache is not None and source.entry is not None
+        entry = source.entry
+        if result is None or (result.changed and self.options.mode != "write"):
+            entry.clean = None  # skipped, failed, or left unclean: cleaned again next pass
+            self.cache.put(source.rel, entry)
+            return
+        if result.changed:
+            data = result.text.encode("utf-8")
+            try:
+                st = os.stat(source.path)
+            except OSError:
+                self.cache.drop(source.rel)
+                return
+            # `_now` predates the write, so the row stays "unsure" until the page is read back.
+            snap = Snapshot(source.path, data, st.st_mtime_ns, st.st_size, st.st_ino)
+            entry = _entry(self.vault, source.path, snap, None, self._now)
+        entry.clean = clean_key(self._base, referenced, entry.ids)
+        entry.readwise = result.is_readwise
+        entry.author_value = author_value(result.page) if result.page is not None else None
+        entry.author = facts
+        self.cache.put(source.rel, entry)
 
 
 def run_pass(

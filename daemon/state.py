@@ -1,0 +1,391 @@
+"""A per-vault cache of what each page held when it was last read or written.
+
+It lives outside the vault (`<state_dir>/cache/<hash of the vault root>.sqlite`) and lets a pass
+skip reading a page whose size, mtime and inode are unchanged: the page's names, kind, block
+references and, for a Readwise page found clean, its author facts come from the cache instead.
+It is only a cache: a missing, damaged or foreign file is rebuilt, and deleting it only makes the
+next pass slower. Whatever goes wrong with it, the pass carries on without it.
+
+A row is trusted only when its stat matches and the page's mtime was at least RACY_NS older
+than the moment the row was recorded (git's "racily clean" rule): a page changed again within
+the file system's timestamp granularity after we read it keeps its mtime, so a young mtime means
+"unsure" and the page is read again (and its hash compared).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from daemon.core.identity import PageAuthor
+
+if TYPE_CHECKING:
+    import sqlite3
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+RACY_NS = 2_000_000_000  # 2 s: covers FAT's 2 s mtime granularity, and coarse clocks elsewhere
+KINDS = ("other", "managed", "candidate")
+
+# Sources whose code decides what a row says (names, kind, whether a page is clean): a change to
+# any of them invalidates every row.
+_FINGERPRINT_FILES = ("sync.py", "authorsync.py", "state.py", "core")
+_SEP, _ALIAS, _JSON = "\x1f", "\x1e", "\x1d"
+_SPECIAL = frozenset("\x00\x1d\x1e\x1f")
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pages ("
+    " rel TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+    " ino INTEGER NOT NULL, checked_ns INTEGER NOT NULL, digest BLOB NOT NULL,"
+    " kind TEXT NOT NULL, names TEXT NOT NULL, refs TEXT NOT NULL, extra TEXT"
+    ") WITHOUT ROWID",
+)
+_COLUMNS = "rel, size, mtime_ns, ino, checked_ns, digest, kind, names, refs, extra"
+
+Names = tuple[tuple[str, bool], ...]  # (name, is an alias)
+
+
+@dataclass(slots=True)
+class Entry:
+    """What one page held when last read (or written by us), and what a pass learned from it."""
+
+    size: int
+    mtime_ns: int
+    ino: int
+    checked_ns: int  # wall clock (ns) no later than the moment the bytes were read or written
+    digest: bytes  # sha256 of those bytes
+    kind: str  # "other", "managed" (an author page we manage) or "candidate" (may be Readwise)
+    names: Names = ()
+    refs: tuple[str, ...] = ()  # Obsidian block ids this page links to ([[Note#^id]])
+    ids: tuple[str, ...] = ()  # block ids a candidate may hold (a superset is fine)
+    clean: str | None = None  # a candidate: the context key under which these bytes are clean
+    readwise: bool = False  # a clean candidate: whether it is a Readwise page at all
+    author_value: str | None = None  # a clean Readwise page: its author value, as the rule sees it
+    author: PageAuthor | None = None  # a clean Readwise page: what it says of its author
+
+    def matches(self, st: os.stat_result) -> bool:
+        """True when `st` describes the file this entry was recorded from."""
+        return (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.ino)
+
+    def trusted(self, st: os.stat_result, now_ns: int) -> bool:
+        """True when the page certainly still holds the recorded bytes (stat and racy rules)."""
+        return (
+            self.matches(st)
+            and self.mtime_ns + RACY_NS <= self.checked_ns
+            and self.mtime_ns + RACY_NS <= now_ns
+        )
+
+    def restat(self, size: int, mtime_ns: int, ino: int, checked_ns: int) -> None:
+        """The same bytes, seen again under a new stat (touched, or our own write read back)."""
+        self.size, self.mtime_ns, self.ino, self.checked_ns = size, mtime_ns, ino, checked_ns
+
+
+def digest(data: bytes) -> bytes:
+    """The hash rows record of a page's bytes."""
+    return hashlib.sha256(data).digest()
+
+
+def cache_path(state_dir: Path, root: Path) -> Path:
+    """Where the cache of the vault at `root` lives."""
+    raw = os.fsencode(os.path.realpath(root))
+    return Path(state_dir) / "cache" / f"{hashlib.sha256(raw).hexdigest()[:32]}.sqlite"
+
+
+_fingerprint: str | None = None
+
+
+def code_fingerprint() -> str:
+    """A hash of the code that decides what a row says; another version invalidates every row."""
+    global _fingerprint
+    if _fingerprint is None:
+        from daemon import __version__
+
+        h = hashlib.sha256(f"{CACHE_VERSION}:{__version__}".encode())
+        here = Path(__file__).parent
+        files: list[Path] = []
+        for name in _FINGERPRINT_FILES:
+            path = here / name
+            files += sorted(path.glob("*.py")) if path.is_dir() else [path]
+        for path in files:
+            try:
+                h.update(path.name.encode() + b"\0" + path.read_bytes())
+            except OSError:
+                h.update(path.name.encode() + b"\0?")
+        _fingerprint = h.hexdigest()[:32]
+    return _fingerprint
+
+
+def base_key(*parts: object) -> str:
+    """A pass's context key: the code's fingerprint and the options that shape a clean page."""
+    text = "\0".join([code_fingerprint(), *map(repr, parts)])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def clean_key(base: str, referenced: set[str] | frozenset[str], ids: tuple[str, ...]) -> str:
+    """The context a candidate is cleaned under: the pass's `base` key (code, kind, rules) and
+    which of the page's own block ids other notes reference (dedupe keeps those)."""
+    kept = sorted(i for i in ids if i in referenced)
+    if not kept:
+        return base
+    return hashlib.sha256((base + "\0" + " ".join(kept)).encode()).hexdigest()[:32]
+
+
+# ----------------------------------------------------------------------------- row encoding
+
+
+def _encode_names(names: Names) -> str:
+    if names and not any(_SPECIAL.intersection(n) for n, _a in names):
+        return _SEP.join(_ALIAS + n if alias else n for n, alias in names)
+    return _JSON + json.dumps([[n, a] for n, a in names])
+
+
+def _decode_names(text: str) -> Names:
+    if _SEP not in text and not text.startswith((_ALIAS, _JSON)):
+        return ((text, False),)  # most pages: one name, its own
+    if text.startswith(_JSON):
+        return tuple((str(n), bool(a)) for n, a in json.loads(text[1:]))
+    return tuple((n[1:], True) if n.startswith(_ALIAS) else (n, False) for n in text.split(_SEP))
+
+
+def _encode_extra(entry: Entry) -> str | None:
+    if entry.kind != "candidate":
+        return None
+    extra: dict[str, Any] = {}
+    if entry.ids:
+        extra["i"] = list(entry.ids)
+    if entry.clean is not None:
+        extra["c"] = entry.clean
+        extra["r"] = entry.readwise
+        extra["v"] = entry.author_value
+        a = entry.author
+        if a is not None:
+            extra["a"] = [list(a.names), a.handle, a.link, a.category, a.highlights, a.newest]
+    return json.dumps(extra, separators=(",", ":")) if extra else None
+
+
+def _decode_row(row: tuple) -> Entry:
+    _rel, size, mtime_ns, ino, checked_ns, dig, kind, names, refs, extra = row
+    if kind not in KINDS or not isinstance(dig, bytes):
+        raise ValueError(f"unknown kind {kind!r}")
+    entry = Entry(
+        size,
+        mtime_ns,
+        ino,
+        checked_ns,
+        dig,
+        kind,
+        _decode_names(names),
+        tuple(refs.split()) if refs else (),
+    )
+    if extra:
+        data = json.loads(extra)
+        entry.ids = tuple(data.get("i", ()))
+        entry.clean = data.get("c")
+        entry.readwise = bool(data.get("r", False))
+        entry.author_value = data.get("v")
+        a = data.get("a")
+        if a is not None:
+            names_, handle, link, category, highlights, newest = a
+            entry.author = PageAuthor(
+                tuple(names_), handle, link, category, int(highlights), int(newest)
+            )
+    return entry
+
+
+def _encode_row(rel: str, e: Entry) -> tuple:
+    return (
+        rel,
+        e.size,
+        e.mtime_ns,
+        e.ino,
+        e.checked_ns,
+        e.digest,
+        e.kind,
+        _encode_names(e.names),
+        " ".join(e.refs),
+        _encode_extra(e),
+    )
+
+
+# ----------------------------------------------------------------------------- the store
+
+
+class StateCache:
+    """The rows of one vault: loaded at the start of a full pass, written back at its end (or
+    after each incremental update). Never raises: a failing store turns itself off."""
+
+    def __init__(self, path: Path, root: Path) -> None:
+        self.path = Path(path)
+        self.root = str(root)
+        self._rows: dict[str, tuple] = {}
+        self._dirty: dict[str, Entry] = {}
+        self._deleted: set[str] = set()
+        self.enabled = True
+
+    # The connection is opened per load/flush: the daemon keeps no file open between passes,
+    # and a `resync` running beside it sees its rows.
+    def _connect(self) -> sqlite3.Connection:
+        import sqlite3
+
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        os.close(fd)
+        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            stamp = f"{code_fingerprint()}:{self.root}"
+            row = conn.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
+            if row is None or row[0] != stamp:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("DELETE FROM pages")
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (stamp,))
+                conn.execute("COMMIT")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _guarded(self, what: str, action) -> Any:
+        """Run `action(conn)`; on a damaged file start afresh once, on anything else turn off."""
+        import sqlite3
+
+        for attempt in (1, 2):
+            try:
+                conn = self._connect()
+                try:
+                    return action(conn)
+                finally:
+                    conn.close()
+            except sqlite3.DatabaseError as err:
+                if attempt == 1 and not isinstance(err, sqlite3.OperationalError):
+                    log.warning("state cache %s is damaged (%s); starting afresh", self.path, err)
+                    self._remove_files()
+                    continue
+                self._disable(what, err)
+            except (sqlite3.Error, OSError, ValueError) as err:
+                self._disable(what, err)
+            return None
+        return None
+
+    def _disable(self, what: str, err: Exception) -> None:
+        log.warning(
+            "state cache %s: cannot %s (%s); passes read every page until this is fixed",
+            self.path,
+            what,
+            err,
+        )
+        self.enabled = False
+        self._rows, self._dirty, self._deleted = {}, {}, set()
+
+    def _remove_files(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                pass
+            except OSError as err:
+                log.warning("cannot remove %s%s: %s", self.path, suffix, err.strerror)
+
+    def load(self) -> None:
+        """Read every row (a full pass looks at every page)."""
+        if not self.enabled:
+            return
+
+        def read(conn: sqlite3.Connection) -> dict[str, tuple]:
+            return {row[0]: row for row in conn.execute(f"SELECT {_COLUMNS} FROM pages")}
+
+        self._rows = self._guarded("read it", read) or {}
+        self._dirty, self._deleted = {}, set()
+
+    def get(self, rel: str) -> Entry | None:
+        """The entry of a vault-relative page path; None when unknown or unreadable."""
+        entry = self._dirty.get(rel)
+        if entry is not None:
+            return entry
+        row = self._rows.get(rel)
+        if row is None:
+            return None
+        try:
+            return _decode_row(row)
+        except (ValueError, TypeError, KeyError, json.JSONDecodeError):
+            return None
+
+    def fresh(self, rel: str, dir_entry: os.DirEntry[str], now_ns: int) -> Entry | None:
+        """The entry of a page that certainly still holds the recorded bytes, else None."""
+        row = self._rows.get(rel)
+        if row is None or rel in self._dirty:
+            return None
+        size, mtime_ns, ino, checked_ns = row[1:5]
+        if mtime_ns + RACY_NS > checked_ns or mtime_ns + RACY_NS > now_ns:
+            return None
+        try:
+            st = dir_entry.stat()
+        except OSError:
+            return None  # reading it says what is wrong
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime_ns, ino):
+            return None
+        return self.get(rel)
+
+    def put(self, rel: str, entry: Entry) -> None:
+        """Record what a page holds now; written by the next flush."""
+        if self.enabled:
+            self._dirty[rel] = entry
+            self._deleted.discard(rel)
+
+    def drop(self, rel: str) -> None:
+        """Forget a page (deleted, or no longer one we look at)."""
+        if self.enabled:
+            self._dirty.pop(rel, None)
+            self._rows.pop(rel, None)
+            self._deleted.add(rel)
+
+    def keep_only(self, seen: set[str]) -> None:
+        """After a full walk: forget every loaded page the walk did not find."""
+        for rel in [r for r in self._rows if r not in seen]:
+            self.drop(rel)
+
+    def flush(self) -> None:
+        """Write the changed rows in one transaction, then let go of what was loaded."""
+        if not self.enabled or not (self._dirty or self._deleted):
+            self._rows = {}
+            return
+        rows = [_encode_row(rel, e) for rel, e in self._dirty.items()]
+        deleted = [(rel,) for rel in self._deleted]
+
+        def write(conn: sqlite3.Connection) -> bool:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("DELETE FROM pages WHERE rel = ?", deleted)
+                conn.executemany(
+                    f"INSERT OR REPLACE INTO pages ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows
+                )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return True
+
+        self._guarded("write it", write)
+        self._rows, self._dirty, self._deleted = {}, {}, set()
+
+
+def open_cache(state_dir: Path | None, root: Path) -> StateCache | None:
+    """The cache of the vault at `root`, or None when there is no state folder to keep it in."""
+    if state_dir is None:
+        return None
+    return StateCache(cache_path(state_dir, root), root)
+
+
+def now_ns() -> int:
+    """The wall clock rows compare mtimes with."""
+    return time.time_ns()
