@@ -18,6 +18,13 @@ SECTION_HEAD = re.compile(
     r"^[-*+][ \t]+(?P<which>Highlights first synced by|New highlights added)\b", re.IGNORECASE
 )
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
+# The heading line a sync writes, and nothing else (a user's own text on it is not ours to drop):
+# "Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]",
+# "New highlights added [[Mar 12th, 2023]] at 11:38 AM" (any date format, 12 or 24 hour clock).
+SYNC_HEADING = re.compile(
+    r"^-[ \t]+(?:Highlights first synced by \[\[Readwise\]\]|New highlights added)"
+    r"(?:[ \t]+\[\[[^\]]*\]\])?(?:[ \t]+at[ \t]+\d{1,2}:\d{2}(?:[ \t]*[AaPp]\.?[Mm]\.?)?)?[ \t]*$"
+)
 # Only a dash starts a block: to Logseq (mldoc) "* x", "+ x", "1. x" and "2) x" are text of the
 # block before them, as in a multi-paragraph highlight's continuation lines.
 BLOCK_START = re.compile(r"^[ \t]*-(?:[ \t]+|$)")
@@ -103,6 +110,11 @@ def parse(text: str) -> Page:
         newline=newline,
         meta=meta,
     )
+
+
+def is_sync_heading(line: str) -> bool:
+    """The line is a section heading exactly as a Readwise sync writes it."""
+    return SYNC_HEADING.match(body(line)) is not None
 
 
 def section_removable(section: Section) -> bool:

@@ -5,8 +5,7 @@ It is written independently of the rules: it compares two parsed pages, not what
 
 from __future__ import annotations
 
-import re
-
+from daemon.core import logseq, obsidian
 from daemon.core.highlights import (
     BULLET,
     LOGSEQ_ID,
@@ -19,13 +18,6 @@ from daemon.core.highlights import (
 )
 from daemon.core.model import Item, Page
 from daemon.core.text import body
-
-# Heading lines a sync writes; a folded section's heading may go.
-_SECTION_LINE = re.compile(
-    r"^(?:[-*+][ \t]+(?:Highlights first synced by|New highlights added)\b"
-    r"|#{2,4}[ \t]+(?:New )?highlights\b)",
-    re.IGNORECASE,
-)
 
 
 def _highlights(page: Page) -> list[Item]:
@@ -43,9 +35,10 @@ def _line_key(line: str) -> str:
 
 
 def _comparable_lines(page: Page) -> set[str]:
+    sync_heading = logseq.is_sync_heading if page.kind == "logseq" else obsidian.is_sync_heading
     out = set()
     for line in page.lines():
-        if _SECTION_LINE.match(body(line).lstrip()):
+        if sync_heading(line):  # a folded section's heading may go
             continue
         text = _line_key(line)
         if text:

@@ -17,6 +17,13 @@ from daemon.core.text import BOM, body, split_lines
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 SECTION_TITLE = re.compile(r"^(?P<new>new )?highlights\b", re.IGNORECASE)
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
+# Section headings as templates write them: "## Highlights", "## Highlights first synced by …",
+# "## New highlights added <date>", "### New highlights synced"; not "## Highlights I disagree
+# with", a heading of the user's own that only starts alike.
+SYNC_TITLE = re.compile(
+    r"^(?:highlights(?: first synced by .*)?|new highlights (?:added|synced)(?: .*)?)$",
+    re.IGNORECASE,
+)
 _META_ITEM = re.compile(r"^[-*+][ \t]+(?P<key>[A-Za-z][A-Za-z -]*?):[ \t]*(?P<value>.*)$")
 
 
@@ -187,6 +194,12 @@ def _metadata(lines: list[str], fm_end: int) -> dict[str, str]:
         if m:
             meta.setdefault(m["key"].strip().lower(), m["value"].strip())
     return meta
+
+
+def is_sync_heading(line: str) -> bool:
+    """The line is a section heading as a Readwise template writes it."""
+    m = HEADING.match(body(line))
+    return m is not None and 2 <= len(m.group(1)) <= 4 and SYNC_TITLE.match(m.group(2)) is not None
 
 
 def section_removable(section: Section) -> bool:

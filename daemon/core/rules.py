@@ -155,8 +155,11 @@ def fold_sections(page: Page, remove_empty: bool = True) -> int:
     if target is None:
         return 0
     removable = logseq.section_removable if page.kind == "logseq" else obsidian.section_removable
+    synced = logseq.is_sync_heading if page.kind == "logseq" else obsidian.is_sync_heading
     folded = 0
     for section in sections[sections.index(target) + 1 :]:
+        if not synced(section.head[0]):
+            continue  # a heading of the user's own ("## Highlights I disagree with"): theirs
         if section.items:
             indent = _indent(target.items)
             if indent is None or _indent(section.items) != indent:
