@@ -129,6 +129,26 @@ def test_a_property_dropped_from_its_highlight_even_if_the_line_occurs_elsewhere
     assert any(m.startswith("property") and "rating" in m for m in found), found
 
 
+@pytest.mark.parametrize(
+    ("kind", "before", "heading"),
+    [
+        ("logseq", LOGSEQ, "- New highlights added [[Mar 1st, 2023]] at 9:00 AM (reread!)\n"),
+        ("obsidian", OBSIDIAN, "## Highlights I disagree with\n"),
+    ],
+)
+def test_a_dropped_heading_of_the_users_own(kind: str, before: str, heading: str) -> None:
+    anchor = "- New highlights added" if kind == "logseq" else "- my own line"
+    if kind == "logseq":
+        before = before.replace("- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n", heading)
+    else:
+        before = before.replace(
+            "- my own line\n", f"- my own line\n\n{heading}- x {LINK.format(9)}\n"
+        )
+    assert anchor in before and heading in before
+    after = before.replace(heading, "")
+    assert any(m.startswith("line") for m in losses(before, after, kind, {"keepme"}))
+
+
 def test_a_folded_section_heading_is_not_a_loss() -> None:
     after = LOGSEQ.replace("- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n", "")
     assert losses(LOGSEQ, after) == []

@@ -239,6 +239,23 @@ def test_fold_obsidian_keeps_a_later_heading_with_the_users_paragraph() -> None:
     assert run(before, only("fold_sections"), "obsidian") == after
 
 
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        (
+            "obsidian",
+            OBS_HEAD + f"## Highlights\n- a {tweet(1)}\n\n## Highlights I disagree with\n",
+        ),
+        ("logseq", logseq(f"\t- a {tweet(1)}\n- New highlights added [[x]] that I regrouped\n")),
+        ("logseq", logseq(f"\t- a {tweet(1)}\n- Highlights first synced by [[Readwise]] (mine)\n")),
+    ],
+)
+def test_fold_leaves_a_heading_of_the_users_own(kind: str, text: str) -> None:
+    before = text + ("\t" if kind == "logseq" else "") + f"- b {tweet(2)}\n"
+    out = normalize_page(before, kind, only("fold_sections"))  # type: ignore[arg-type]
+    assert out.text == before and not out.changed
+
+
 def test_fold_leaves_a_section_indented_otherwise() -> None:
     # Moved under "\t- a", a "  - b" block (two levels deep to Logseq) would become a's child.
     before = logseq(f"\t- a {loc(1)}\n" + LATER + f"  - b {loc(3)}\n")
