@@ -109,6 +109,21 @@ def location(item: Item, kind: Kind) -> Location | None:
     return None
 
 
+# Where a Readwise location link points: Readwise itself, or the tweet (twitter.com, x.com).
+READWISE_URL = re.compile(r"^https?://(?:[\w-]+\.)*(?:readwise\.io|twitter\.com|x\.com)/", re.I)
+
+
+def from_readwise(item: Item, kind: Kind) -> bool:
+    """The item carries a link only Readwise writes: "Open in Readwise", or a location link to
+    Readwise or to the tweet (a note of the user's own may cite "([Page 12](their url))")."""
+    for text in own_text_lines(item, kind):
+        if OPEN_IN_READWISE.search(text):
+            return True
+        if any(READWISE_URL.match(m.group("url")) for m in LOCATION_LINK.finditer(text)):
+            return True
+    return False
+
+
 def is_highlight(item: Item, kind: Kind) -> bool:
     """A highlight carries a Readwise location link or an "Open in Readwise" link."""
     for text in own_text_lines(item, kind):

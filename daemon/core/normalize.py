@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from daemon.core import logseq, obsidian, rules
-from daemon.core.highlights import is_highlight
+from daemon.core.highlights import from_readwise
 from daemon.core.model import Kind, Page
 from daemon.core.noloss import find_losses
 
@@ -78,7 +78,7 @@ def parse(text: str, kind: Kind) -> Page:
 
 def is_readwise_page(page: Page) -> bool:
     """A Readwise page: a highlights section holding a highlight with a Readwise link."""
-    return any(is_highlight(item, page.kind) for s in page.sections for item in s.items)
+    return any(from_readwise(item, page.kind) for s in page.sections for item in s.items)
 
 
 def _default_link(kind: Kind) -> Callable[[str], str | None]:
