@@ -225,6 +225,10 @@ NOT_READWISE = {
     "links outside a section": (
         f"- my list\n\t- a tweet {TWEET.format(1)}\n\t- again {TWEET.format(1)}\n"
     ),
+    "own notes citing locations like Readwise does": (
+        "- Highlights first synced by [[Readwise]]\n"
+        "\t- b ([Location 20](https://my.kindle.notes/20))\n\t- a ([Location 9](https://my.kindle.notes/9))\n"
+    ),
     "a markdown heading": "## Highlights\n- one ([Location 5](u))\n- one ([Location 5](u))\n",
     "empty": "",
 }

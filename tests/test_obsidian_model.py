@@ -209,6 +209,10 @@ NOT_READWISE = {
     "readwise links outside a section": (
         f"# T\n\n## Quotes\n- a {TWEET.format(2)}\n- b {TWEET.format(1)}\n"
     ),
+    "own notes citing pages like Readwise does": (
+        "# Book notes\n\n## Highlights\n- quote two ([Page 30](https://books.example/x))\n"
+        "- quote one ([Page 3](https://books.example/x))\n"
+    ),
     "sync log": (
         "# Readwise Syncs\n\n## Sync on March 9, 2023 at 8:02 PM\n"
         "- [[Small Teams Ship Faster...]]: 2 new highlights\n"
