@@ -506,3 +506,36 @@ def test_entries_round_trip(names, refs, clean, value, author) -> None:
     )
     row = state._encode_row("pages/a.md", entry)
     assert state._decode_row(row) == entry
+
+
+# ---- the index's name map, indexed by page too --------------------------------------------------
+
+_ops = st.lists(
+    st.tuples(
+        st.sampled_from(["set", "del", "setdefault", "pop", "update"]),
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.sampled_from([Path("p"), Path("q"), Path("r")]),
+    ),
+    max_size=30,
+)
+
+
+@given(_ops)
+def test_names_know_the_names_of_each_page(ops) -> None:
+    """`names.of(path)` is what a scan of every name would find, whatever was done to the map."""
+    names, model = sync._Names(), {}
+    for op, key, path in ops:
+        for target in (names, model):
+            if op == "set":
+                target[key] = path
+            elif op == "del" and key in target:
+                del target[key]
+            elif op == "setdefault":
+                target.setdefault(key, path)
+            elif op == "pop":
+                target.pop(key, None)
+            elif op == "update":
+                target.update({key: path})
+    assert dict(names) == model
+    for path in (Path("p"), Path("q"), Path("r")):
+        assert sorted(names.of(path)) == sorted(k for k, v in model.items() if v == path)
