@@ -415,7 +415,10 @@ def write_atomic(
         )
     except OSError as err:
         raise WriteFailed(target, _write_reason(folder, err)) from None
+    old_fd: int | None = None
     try:
+        if snapshot is not None:
+            old_fd = _open_unchanged(target, real, snapshot)
         _verify_unchanged(target, real, snapshot)  # once more: narrows the race with editors
         if snapshot is None:
             _link_new(temp, real, target)
@@ -423,13 +426,21 @@ def write_atomic(
             os.replace(temp, real)
     except VaultsyncError:
         _remove_quietly(temp)
+        _close(old_fd)
         raise
     except OSError as err:
         _remove_quietly(temp)
+        _close(old_fd)
         raise WriteFailed(target, _write_reason(folder, err)) from None
     except BaseException:
         _remove_quietly(temp)
+        _close(old_fd)
         raise
+    if old_fd is not None and snapshot is not None:
+        try:
+            _put_back_late_write(guard, snapshot, new_data, target, real, old_fd, history)
+        finally:
+            os.close(old_fd)
     try:
         _fsync_folder(folder)
     except OSError as err:
@@ -457,6 +468,72 @@ def remove_page(guard: VaultGuard, snapshot: Snapshot, *, history: History | Non
         _fsync_folder(real.parent)
     except OSError:
         pass
+
+
+def _close(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
+
+
+def _open_unchanged(target: Path, real: Path, snapshot: Snapshot) -> int:
+    """A handle on the page exactly as read, held across the rename (see _put_back_late_write)."""
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise ChangedSinceRead(target) from None
+    except OSError as err:
+        if err.errno == errno.ELOOP:  # replaced by a symbolic link since it was read
+            raise ChangedSinceRead(target) from None
+        raise
+    if not snapshot.matches(os.fstat(fd)):
+        os.close(fd)
+        raise ChangedSinceRead(target)
+    return fd
+
+
+def _read_all_at(fd: int) -> bytes:
+    chunks: list[bytes] = []
+    offset = 0
+    while chunk := os.pread(fd, 1 << 20, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _put_back_late_write(
+    guard: VaultGuard,
+    snapshot: Snapshot,
+    new_data: bytes,
+    target: Path,
+    real: Path,
+    old_fd: int,
+    history: History | None,
+) -> None:
+    """A write that reached the page after the last check and before the rename went into the
+    file the rename just unlinked, and would vanish with it. Put those bytes back and raise
+    ChangedSinceRead, so the caller starts over from them."""
+    late = _read_all_at(old_fd)
+    if late in (snapshot.data, new_data):  # nothing written there that the page lacks
+        return
+    kept = "the first write could not be put back"
+    if history is not None:
+        try:  # kept there even if the page changes again before it goes back
+            history.save(real, late)
+            kept = "the version with the first write is in the history (`vaultsync history`)"
+        except VaultsyncError as err:
+            log.warning("%s", err)
+    put_back = False
+    try:
+        ours = read_page(real)
+        if ours.data == new_data:  # else the page changed again: never write over that
+            put_back = write_atomic(guard, ours, target, late)
+    except VaultsyncError as err:
+        log.warning("%s", err)
+    if put_back:
+        raise ChangedSinceRead(target)  # the caller starts over from the bytes put back
+    raise WriteFailed(
+        target, f"another program wrote to it while it was replaced, and again just after; {kept}"
+    )
 
 
 def _link_new(temp: Path, real: Path, target: Path) -> None:
