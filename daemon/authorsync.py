@@ -44,8 +44,10 @@ def page_link(vault: Vault, path: Path, meta: dict[str, str]) -> str:
     return path.stem
 
 
-def author_names(value: str, split: bool) -> list[str]:
-    """The names an author value gives: its link targets, or the plain text (split if asked)."""
+def author_names(value: str, split: bool, whole: frozenset[str] = frozenset()) -> list[str]:
+    """The names an author value gives: its link targets, or the plain text (split if asked,
+    unless the config maps the whole value to an author: `Kahneman, Daniel` stays one)."""
+    split = split and not _mapped_whole(value, whole)
     # `[[Target|Shown]]`: the shown text is the name the page gives (the target may be a safe
     # file name or the canonical note we pointed it at).
     targets = [(m.group(2) or m.group(1)).strip() for m in _LINKS.finditer(value)]
@@ -60,6 +62,11 @@ def author_names(value: str, split: bool) -> list[str]:
     return split_names(value) if split else [value]
 
 
+def _mapped_whole(value: str, whole: frozenset[str]) -> bool:
+    text = _LINKS.sub(lambda m: m.group(2) or m.group(1), value)
+    return name_key(text) in whole
+
+
 def _one_link_of_several(value: str) -> str | None:
     """`[[A, B, and C]]`, one link naming several people (how Readwise links them in Logseq):
     its text; None for anything else."""
@@ -68,9 +75,11 @@ def _one_link_of_several(value: str) -> str | None:
     return shown if len(split_names(shown)) > 1 else None
 
 
-def page_facts(vault: Vault, path: Path, page: Page, split: bool) -> PageAuthor | None:
+def page_facts(
+    vault: Vault, path: Path, page: Page, split: bool, whole: frozenset[str] = frozenset()
+) -> PageAuthor | None:
     """What a parsed Readwise page says about its author (None when it names none)."""
-    names = author_names(page.meta.get("author", ""), split)
+    names = author_names(page.meta.get("author", ""), split, whole)
     if not names:
         return None
     highlights = [i for s in page.sections for i in s.items if is_highlight(i, page.kind)]
@@ -95,7 +104,9 @@ def page_facts(vault: Vault, path: Path, page: Page, split: bool) -> PageAuthor 
     )
 
 
-def author_maker(kind: str, plan: AuthorPlan | None, split: bool) -> Callable[[str], str | None]:
+def author_maker(
+    kind: str, plan: AuthorPlan | None, split: bool, whole: frozenset[str] = frozenset()
+) -> Callable[[str], str | None]:
     """The author rule's rewrite: plain text becomes links; in Obsidian, a link to another name
     of a person points at the canonical note and keeps showing the name the page used (Logseq
     resolves `alias::` itself, so its links keep their text)."""
@@ -116,7 +127,8 @@ def author_maker(kind: str, plan: AuthorPlan | None, split: bool) -> Callable[[s
         return f"[[{stem}]]" if stem == name else f"[[{stem}|{name}]]"
 
     def make(value: str) -> str | None:
-        several = _one_link_of_several(value) if split else None
+        split_here = split and not _mapped_whole(value, whole)
+        several = _one_link_of_several(value) if split_here else None
         if several:
             value = several  # then linked name by name, as plain text is
         elif _LINKS.search(value):
@@ -133,7 +145,7 @@ def author_maker(kind: str, plan: AuthorPlan | None, split: bool) -> Callable[[s
             return _LINKS.sub(relink, value)
         if not author_pages.plain_or_empty(value) or not value.strip():
             return None
-        names = split_names(value) if split else [value.strip()]
+        names = split_names(value) if split_here else [value.strip()]
         out, pos = [], 0
         for name in names:
             at = value.find(name, pos)
