@@ -281,10 +281,14 @@ def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str
 def _note(index: _VaultIndex, path: Path, names: Names, refs: tuple[str, ...]) -> None:
     for name, is_alias in names:
         key = name.casefold()
-        if key not in index.names:
+        # A page's own name wins over another page's alias of the same name, whatever the
+        # order the walk met them in.
+        if key not in index.names or (key in index.alias_names and not is_alias):
             index.names[key] = path
             if is_alias:
                 index.alias_names.add(key)
+            else:
+                index.alias_names.discard(key)
     index.referenced_ids.update(refs)
 
 
@@ -458,7 +462,10 @@ class VaultSession:
             return
         self._now = now_ns()
         opts = self.options
-        self._base = base_key(self.vault.kind, opts.rules, opts.split_authors)
+        # Everything that shapes a clean page: the author mapping changes links and splitting.
+        self._base = base_key(
+            self.vault.kind, opts.rules, opts.split_authors, sorted(opts.author_aliases.items())
+        )
         if load:
             cache.load()
         self.cache = cache if cache.enabled else None
@@ -578,9 +585,15 @@ class VaultSession:
         except NotUtf8:
             return
         if is_readwise_page(page):
-            facts = page_facts(self.vault, source.path, page, self.options.split_authors)
+            facts = page_facts(
+                self.vault, source.path, page, self.options.split_authors, self._mapped_names()
+            )
             if facts:
                 self.facts[source.path] = facts
+
+    def _mapped_names(self) -> frozenset[str]:
+        """Names the config maps to an author: never split, even with split_authors on."""
+        return frozenset(name_key(k) for k in self.options.author_aliases)
 
     def _replan(self) -> None:
         self.plan = plan_authors(
@@ -589,7 +602,9 @@ class VaultSession:
 
     def _clean(self, source: _Source, report: PassReport) -> None:
         referenced = frozenset(self.index.referenced_ids)
-        maker = author_maker(self.vault.kind, self.plan, self.options.split_authors)
+        maker = author_maker(
+            self.vault.kind, self.plan, self.options.split_authors, self._mapped_names()
+        )
         if source.clean:
             entry = source.entry
             assert entry is not None
@@ -604,7 +619,13 @@ class VaultSession:
         result = clean_page(self.vault, source, self.options, self.guard, referenced, report, maker)
         facts = None
         if result is not None and result.is_readwise and result.page is not None:
-            facts = page_facts(self.vault, source.path, result.page, self.options.split_authors)
+            facts = page_facts(
+                self.vault,
+                source.path,
+                result.page,
+                self.options.split_authors,
+                self._mapped_names(),
+            )
         if self.cache is not None and source.entry is not None:
             self._remember(source, result, facts, referenced)
         if result is None or not result.is_readwise:
