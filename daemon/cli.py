@@ -86,7 +86,14 @@ def _vault_lock(vault: Vault, options: PassOptions):
     from daemon.locks import vault_lock
     from daemon.paths import default_state_dir
 
-    return vault_lock(options.state_dir or default_state_dir(), vault.root)
+    def waiting() -> None:
+        print(
+            f"vaultsync: {vault.name}: waiting for another vaultsync pass on this vault "
+            "(the daemon?) to finish…",
+            file=sys.stderr,
+        )
+
+    return vault_lock(options.state_dir or default_state_dir(), vault.root, on_wait=waiting)
 
 
 class _progress:
@@ -121,8 +128,9 @@ class _progress:
             self._progress.stop()
 
 
-def print_summary(report: PassReport, out=sys.stdout) -> None:
+def print_summary(report: PassReport, out=None) -> None:
     """The end-of-pass summary: counts, then each skipped or failed page with its reason."""
+    out = out or sys.stdout
     s = report.stats
     verb = {"write": "rewritten", "dry-run": "would be rewritten", "check": "would change"}
     label = "[dry run] " if report.mode == "dry-run" else ""

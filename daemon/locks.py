@@ -65,9 +65,11 @@ def vault_lock(
     root: Path,
     timeout: float = 600.0,
     cancelled: Callable[[], bool] | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> Iterator[None]:
     """Hold the vault's lock; waits (polling) up to `timeout` seconds for another holder, and
-    gives up (LockWaitCancelled) as soon as `cancelled()` turns true."""
+    gives up (LockWaitCancelled) as soon as `cancelled()` turns true. `on_wait` is called once
+    if the lock is busy, so a command can say why it waits."""
     path = _lock_path(state_dir, str(root))
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
@@ -77,6 +79,9 @@ def vault_lock(
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if on_wait is not None:
+                    on_wait()
+                    on_wait = None
                 if cancelled is not None and cancelled():
                     raise LockWaitCancelled(f"vault {root}") from None
                 if time.monotonic() >= deadline:
