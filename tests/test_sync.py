@@ -364,3 +364,23 @@ def test_a_page_the_no_loss_check_refuses_is_not_written(
     failed = {path.name: reason for path, reason in report.failed}
     assert set(failed) == {Path(THREAD).name, Path(BOOK).name}
     assert all("not written" in reason for reason in failed.values())
+
+
+def test_a_pages_directory_outside_the_graph_is_not_used(graph: Path, tmp_path: Path) -> None:
+    (graph / "logseq" / "config.edn").write_text(
+        '{:file/name-format :triple-lowbar\n :pages-directory "../elsewhere"}\n', encoding="utf-8"
+    )
+    vault = make_vault(graph)
+    assert vault.pages_dir == "pages"
+    report = run_pass(vault)
+    assert graph / "pages" / "@AlexTamkin on Twitter.md" in report.authors_created
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_pages_folder_linked_out_of_the_graph_is_not_written(graph: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside-pages"
+    shutil.move(graph / "pages", outside)
+    (graph / "pages").symlink_to(outside, target_is_directory=True)
+    before = files(outside)
+    run_pass(make_vault(graph))
+    assert files(outside) == before
