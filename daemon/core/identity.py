@@ -84,7 +84,10 @@ def newest_date(text: str, status_ids: Iterable[int] = ()) -> int:
     ids = [i for i in status_ids if i > 2**22]
     if ids:
         ms = (max(ids) >> 22) + _TWITTER_EPOCH_MS
-        d = datetime.fromtimestamp(ms / 1000, UTC)
+        try:
+            d = datetime.fromtimestamp(ms / 1000, UTC)
+        except (OverflowError, ValueError, OSError):  # a damaged id: no date to tell
+            return 0
         return d.year * 10000 + d.month * 100 + d.day
     return 0
 
