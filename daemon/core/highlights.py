@@ -82,6 +82,8 @@ class Location:
     def order_kind(self) -> str | None:
         if self.status_id is not None:
             return "tweet"
+        if self.number is None:  # no usable position (see _number): not ordered
+            return None
         if self.label.startswith("Location"):
             return "location"
         if self.label.startswith("Page"):
@@ -103,10 +105,15 @@ def location(item: Item, kind: Kind) -> Location | None:
             return Location(
                 label=m.group("label"),
                 url=m.group("url"),
-                status_id=int(status.group(1)) if status else None,
-                number=int(number) if number else None,
+                status_id=_number(status.group(1)) if status else None,
+                number=_number(number) if number else None,
             )
     return None
+
+
+def _number(digits: str) -> int | None:
+    # Real ids and positions have at most 20 digits; Python refuses to convert > 4300 digits.
+    return int(digits) if len(digits) <= 40 else None
 
 
 # Where a Readwise location link points: Readwise itself, or the tweet (twitter.com, x.com).
