@@ -120,6 +120,10 @@ def author_maker(
 
     def link(name: str) -> str | None:
         if kind == "logseq":
+            try:
+                author_pages.logseq_file_stem(name)
+            except author_pages.UnsafeName:
+                return None  # no page can carry that name: leave the text as it is
             return f"[[{name}]]"
         stem = obsidian_target(name)
         if stem is None:
@@ -341,7 +345,10 @@ def _create(
             text = author_pages.obsidian_author_note(name, sources, aliases)
             path = vault.root / options.authors_folder / f"{stem}.md"
     except author_pages.UnsafeName as err:
-        report.skipped.append((vault.root, f"author page for {name[:80]!r} not created: {err}"))
+        named_by = ", ".join(sorted({src.link for src in author.sources})[:3])
+        report.skipped.append(
+            (vault.root, f"author page for {name[:80]!r} (named by {named_by}) not created: {err}")
+        )
         return None
     text = _with_extra(vault.kind, text, merged)
     if path.exists():

@@ -158,6 +158,7 @@ def fold_sections(page: Page, remove_empty: bool = True) -> int:
     synced = logseq.is_sync_heading if page.kind == "logseq" else obsidian.is_sync_heading
     folded = 0
     for section in sections[sections.index(target) + 1 :]:
+        emptied = False
         if not synced(section.head[0]):
             continue  # a heading of the user's own ("## Highlights I disagree with"): theirs
         if section.items:
@@ -169,8 +170,11 @@ def fold_sections(page: Page, remove_empty: bool = True) -> int:
             folded += 1
         elif not section.is_new:
             continue  # an empty heading the user keeps: not ours to fold
+        else:
+            emptied = True  # a sync section whose highlights were all repeats
         if remove_empty and removable(section):
             _drop_segment(page, page.segments.index(section))
+            folded += 1 if emptied else 0
     return folded
 
 
