@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon.core import authors as author_pages
-from daemon.core.highlights import is_highlight, location
+from daemon.core.highlights import highlight_key, is_highlight, location
 from daemon.core.identity import (
     Author,
     AuthorPlan,
@@ -89,7 +89,11 @@ def page_facts(
     handle = page_handle(page.meta.get("url", ""), tweet_urls)
     # Sync headings date a source; so do the `Date::` sub-items custom templates write (the
     # only dates an Obsidian page keeps once its "New highlights" sections are folded).
-    dated = [line for s in page.sections for line in s.head]
+    # Only what a clean page still has counts (the first section's heading; later sync
+    # headings are folded away), so the facts are the same before and after cleaning — and
+    # the same whether or not this pass could write the page.
+    first = next((s for s in page.sections if s.items), None)
+    dated = list(first.head) if first else []
     dated += [
         line for i in highlights for sub in i.walk() for line in sub.lines if _DATE_LINE.match(line)
     ]
@@ -99,7 +103,7 @@ def page_facts(
         handle=handle,
         link=page_link(vault, path, page.meta),
         category=page.meta.get("category", "").lstrip("#").strip(),
-        highlights=len(highlights),
+        highlights=len({highlight_key(i, page.kind) for i in highlights}),  # repeats once
         newest=newest_date(heads, [loc.status_id for loc in locs if loc.status_id]),
     )
 
