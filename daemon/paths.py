@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -34,10 +35,28 @@ def default_state_dir() -> Path:
     return _from_env(STATE_DIR_ENV) or Path(folder)
 
 
+def make_private_dirs(path: Path) -> None:
+    """Create `path` and its missing parents, each with mode 0o700 (mkdir's `parents=True` gives
+    the parents the umask's default mode: the state folder came out 0o755). Raises OSError."""
+    missing: list[Path] = []
+    current = Path(path)
+    while not os.path.lexists(current) and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+    if not Path(path).is_dir():
+        raise FileExistsError(errno.EEXIST, "exists and is not a folder", str(path))
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create `path` (and parents) if needed, and make it readable by its owner only (0o700)."""
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dirs(path)
         info = path.stat()
         # mkdir's mode is filtered by the umask, and an existing folder keeps its mode: set it.
         owned = not hasattr(os, "getuid") or info.st_uid == os.getuid()

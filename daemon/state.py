@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from daemon.core.identity import PageAuthor
+from daemon.paths import make_private_dirs
 
 if TYPE_CHECKING:
     import sqlite3
@@ -234,7 +235,7 @@ class StateCache:
     def _connect(self) -> sqlite3.Connection:
         import sqlite3
 
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dirs(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         os.close(fd)
         conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
