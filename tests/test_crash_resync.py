@@ -1,0 +1,474 @@
+"""Crash safety of the whole `vaultsync resync` command, and of the daemon, over generated vaults.
+
+A vault of generated Readwise pages is cleaned by a child process that is killed with SIGKILL:
+- "op": the child kills itself at the k-th file operation of the run (k drawn over every write,
+  rename, link, fsync, unlink, mkdir and chmod a clean run makes; a write is torn in half first),
+  so every point of the protocol, history saves and author pages included, gets hit;
+- "timed": the parent kills the child after a random delay within a clean run's duration;
+- the same with the real `vaultsync resync` and `vaultsync run` processes.
+The forked children run the CLI's own `main` (imported once, so a kill costs no start-up time).
+
+After each kill: every page is exactly its old bytes or exactly its new bytes, every other file
+is a complete new author page or one temp file, and the history holds only whole old copies. A
+restart removes the temp file and ends with exactly the vault a run without a crash gives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import daemon.config
+import daemon.settings
+import daemon.sync
+from daemon import cli
+from daemon.core.highlights import repaired
+from daemon.history import History
+from daemon.writer import is_temp_file
+
+try:
+    from genvault import build_vault, files
+except ModuleNotFoundError:  # pragma: no cover
+    from tests.genvault import build_vault, files
+
+REPO = Path(__file__).resolve().parents[1]
+PAGES = 24
+SUBPROCESS_TIMEOUT = 120.0  # generous: only a hung child ever gets near it
+KILL = signal.SIGKILL
+
+# What the CLI imports lazily, imported here once, so forked children start at once.
+_PRELOADED = (daemon.config, daemon.settings, daemon.sync, repaired("cafÃ©"))
+
+# The file operations a kill can land before ("write" is torn: half its bytes, then the kill).
+OPERATIONS = ("write", "replace", "rename", "link", "fsync", "unlink", "mkdir", "fchmod")
+
+
+@dataclass
+class Scenario:
+    """One generated vault, and what a run without a crash makes of it."""
+
+    app: str
+    template: Path
+    original: dict[str, bytes]
+    final: dict[str, bytes]
+    ops: int  # file operations of a clean run
+    seconds: float  # duration of a clean run in a forked child
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+@pytest.fixture
+def fast_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder on tmpfs when there is one: a SIGKILL leaves the page cache alone, so what a
+    process crash can do is the same there, and its fsyncs cost nothing (200 kills stay fast).
+    The real-process and daemon tests run on tmp_path (the disk)."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="vaultsync-crash-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------ forked children
+
+
+def _arm(kill_at: int) -> Callable[[], int]:
+    """In a child: count file operations and SIGKILL ourselves at operation `kill_at` (-1:
+    never); returns a function giving the count so far."""
+    seen = 0
+
+    def wrap(name: str) -> Callable[..., object]:
+        real = getattr(os, name)
+
+        def op(*args: object, **kwargs: object) -> object:
+            nonlocal seen
+            if seen == kill_at:
+                if name == "write" and len(args[1]) > 1:  # type: ignore[arg-type]
+                    data = bytes(args[1])  # type: ignore[arg-type]
+                    real(args[0], data[: len(data) // 2])
+                os.kill(os.getpid(), KILL)
+            seen += 1
+            return real(*args, **kwargs)
+
+        return op
+
+    for name in OPERATIONS:
+        setattr(os, name, wrap(name))
+    return lambda: seen
+
+
+def _fork_resync(root: Path, state: Path, kill_at: int = -1, count_file: Path | None = None) -> int:
+    """Start `vaultsync resync --vault root` in a forked child; returns its pid. With
+    `count_file`, the child writes there how many file operations it made."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 70
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.environ["VAULTSYNC_STATE_DIR"] = str(state)
+        count = _arm(kill_at)
+        code = cli.main(["resync", "--vault", str(root), "-q"])
+        if count_file is not None:
+            count_file.write_text(str(count()))
+    finally:
+        os._exit(code)
+
+
+def _count_of(path: Path) -> int:
+    return int(path.read_text()) if path.exists() else 0
+
+
+def _wait(pid: int) -> int:
+    """Wait for a forked child; its exit code, or minus the signal that killed it."""
+    deadline = time.monotonic() + SUBPROCESS_TIMEOUT
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, KILL)
+            os.waitpid(pid, 0)
+            pytest.fail("a forked resync hung")
+        time.sleep(0.005)
+
+
+def _kill(pid: int) -> bool:
+    """SIGKILL a child; True if it was still running (the kill landed)."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # pragma: no cover
+        return False
+    if done:
+        assert os.waitstatus_to_exitcode(status) == 0
+        return False
+    os.kill(pid, KILL)
+    code = _wait(pid)
+    return code == -KILL
+
+
+# ------------------------------------------------------------------------------ scenario
+
+
+def make_scenario(base: Path, rng: random.Random, app: str, pages: int = PAGES) -> Scenario:
+    template = base / "template"
+    build_vault(template, rng, app, pages=pages)
+    original = files(template)
+    ref = base / "reference"
+    shutil.copytree(template, ref, symlinks=True)
+    count = base / "ops"
+    start = time.monotonic()
+    assert _wait(_fork_resync(ref, base / "ref-state", -1, count)) == 0
+    seconds = time.monotonic() - start
+    final = files(ref)
+    assert final != original, "the generated vault needs cleaning"
+    shutil.rmtree(ref)
+    return Scenario(app, template, original, final, _count_of(count), seconds)
+
+
+def check_torn(root: Path, state: Path, sc: Scenario) -> int:
+    """After a kill: old or new bytes, never torn; returns how many pages were already new."""
+    now = files(root)
+    temps = [rel for rel in now if is_temp_file(rel)]
+    assert len(temps) <= 1, f"more than one write in flight: {temps}"
+    new = 0
+    for rel, old in sc.original.items():
+        assert rel in now, f"{rel} was lost"
+        assert now[rel] in (old, sc.final[rel]), f"{rel} is torn ({len(now[rel])} bytes)"
+        new += now[rel] != old
+    for rel, data in now.items():
+        if rel in sc.original or rel in temps:
+            continue
+        assert rel in sc.final, f"a stray file appeared: {rel}"
+        assert data == sc.final[rel], f"author page {rel} is partial"
+    check_history(root, state, sc, now)
+    return new
+
+
+def check_history(root: Path, state: Path, sc: Scenario, now: dict[str, bytes]) -> None:
+    """Every copy the history holds is a page's whole old bytes; a rewritten page has one."""
+    history = History(state / "history")
+    for rel, old in sc.original.items():
+        versions = history.versions(root / rel)
+        assert len(versions) <= 1, f"{rel}: {len(versions)} versions"
+        for v in versions:
+            assert history.load(root / rel, v.number) == old
+        if now[rel] != old:
+            assert len(versions) == 1, f"{rel} was rewritten without a copy in the history"
+
+
+def check_finished(root: Path, sc: Scenario) -> None:
+    now = files(root)
+    assert [rel for rel in now if is_temp_file(rel)] == [], "a temp file survived the restart"
+    assert sorted(now) == sorted(sc.final)
+    for rel, data in sc.final.items():
+        assert now[rel] == data, f"{rel} differs from a run without a crash"
+
+
+def crash_round(base: Path, sc: Scenario, rng: random.Random, how: str) -> dict[str, int]:
+    """Copy the scenario's vault, run resync, kill it, check; restart, check. Counts for the doc."""
+    root, state = base / "vault", base / "state"
+    shutil.copytree(sc.template, root, symlinks=True)
+    if how == "op":
+        at = rng.randrange(sc.ops)
+        code = _wait(_fork_resync(root, state, at))
+        assert code == -KILL, f"the child was to kill itself at operation {at} of {sc.ops}"
+        landed = True
+    else:
+        pid = _fork_resync(root, state)
+        time.sleep(rng.uniform(0, sc.seconds))  # the moment of the kill, not a synchronisation
+        landed = _kill(pid)
+    new = check_torn(root, state, sc)
+    assert _wait(_fork_resync(root, state)) == 0  # the restart
+    check_finished(root, sc)
+    check_history(root, state, sc, files(root))
+    shutil.rmtree(base)
+    return {"kills": int(landed), "partial": int(landed and 0 < new < len(sc.original))}
+
+
+def run_rounds(tmp_path: Path, seed: int, rounds: int, apps: tuple[str, ...]) -> dict[str, int]:
+    rng = random.Random(seed)
+    scenarios = [make_scenario(tmp_path / f"s{i}", rng, app) for i, app in enumerate(apps)]
+    totals = {"rounds": 0, "kills": 0, "partial": 0}
+    for i in range(rounds):
+        sc = scenarios[i % len(scenarios)]
+        counts = crash_round(tmp_path / f"r{i}", sc, rng, "op" if i % 2 == 0 else "timed")
+        totals["rounds"] += 1
+        for key, value in counts.items():
+            totals[key] += value
+    return totals
+
+
+def test_resync_killed_a_handful_of_times(fast_dir: Path) -> None:
+    totals = run_rounds(fast_dir, 20250101, 6, ("logseq", "obsidian"))
+    assert totals["rounds"] == 6
+    assert totals["kills"] >= 3  # every "op" round is a kill
+
+
+@pytest.mark.slow
+def test_resync_killed_200_times(fast_dir: Path) -> None:
+    totals = run_rounds(fast_dir, 7001, 200, ("logseq", "obsidian") * 3)
+    print(f"\nresync crash rounds: {totals}")
+    assert totals["kills"] >= 100
+    assert totals["partial"] >= 50  # most kills land with some pages done and some not
+
+
+# ------------------------------------------------------------------------------ real processes
+
+
+def _vaultsync(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "daemon", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _env(state: Path, config: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(VAULTSYNC_STATE_DIR=str(state), VAULTSYNC_CONFIG=str(config), CI="1")
+    env.pop("VAULTSYNC_DEBUG", None)
+    return env
+
+
+def _finish(proc: subprocess.Popen[bytes]) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
+    return proc.returncode, out.decode(), err.decode()
+
+
+def real_resync_round(base: Path, sc: Scenario, rng: random.Random, seconds: float) -> bool:
+    root, state = base / "vault", base / "state"
+    shutil.copytree(sc.template, root, symlinks=True)
+    env = _env(state, base / "none.yaml")
+    proc = _vaultsync("resync", "--vault", str(root), "-q", env=env)
+    time.sleep(rng.uniform(0, seconds))  # the moment of the kill
+    proc.kill()
+    code, _out, err = _finish(proc)
+    assert "Traceback" not in err
+    check_torn(root, state, sc)
+    code2, out, err = _finish(_vaultsync("resync", "--vault", str(root), "-q", env=env))
+    assert code2 == 0, err
+    assert "Traceback" not in err
+    assert "failed               0" in out
+    check_finished(root, sc)
+    shutil.rmtree(base)
+    return code == -KILL
+
+
+def _timed_real_resync(base: Path, sc: Scenario) -> float:
+    root = base / "vault"
+    shutil.copytree(sc.template, root, symlinks=True)
+    start = time.monotonic()
+    code, _out, err = _finish(
+        _vaultsync("resync", "--vault", str(root), "-q", env=_env(base / "st", base / "no.yaml"))
+    )
+    assert code == 0, err
+    seconds = time.monotonic() - start
+    shutil.rmtree(base)
+    return seconds
+
+
+def run_real_rounds(tmp_path: Path, seed: int, rounds: int) -> int:
+    rng = random.Random(seed)
+    sc = make_scenario(tmp_path / "s", rng, rng.choice(("logseq", "obsidian")))
+    seconds = _timed_real_resync(tmp_path / "timing", sc)
+    return sum(real_resync_round(tmp_path / f"r{i}", sc, rng, seconds) for i in range(rounds))
+
+
+def test_real_resync_process_killed(tmp_path: Path) -> None:
+    assert run_real_rounds(tmp_path, 424242, 1) <= 1
+
+
+@pytest.mark.slow
+def test_real_resync_process_killed_many_times(tmp_path: Path) -> None:
+    kills = run_real_rounds(tmp_path, 515151, 20)
+    print(f"\nreal resync kills that landed: {kills} of 20")
+
+
+# ------------------------------------------------------------------------------ the daemon
+
+
+class Daemon:
+    """A `vaultsync run` child on one vault, with its own config and state folder."""
+
+    def __init__(self, base: Path, root: Path) -> None:
+        self.config = base / "config.yaml"
+        self.state = base / "state"
+        self.config.write_text(
+            f"vaults:\n  - path: {str(root)!r}\n"
+            "daemon:\n  quiet_period: 0.05\n  max_delay: 0.5\n"
+            f"state_dir: {str(self.state)!r}\n",
+            encoding="utf-8",
+        )
+        self.env = _env(self.state, self.config)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = _vaultsync("run", "--config", str(self.config), env=self.env)
+
+    def wait_ready(self) -> None:
+        """Until the daemon's status file says it runs (after its start-up pass)."""
+        assert self.proc is not None
+        deadline = time.monotonic() + SUBPROCESS_TIMEOUT
+        while True:
+            assert self.proc.poll() is None, "the daemon stopped"
+            try:
+                status = json.loads((self.state / "status.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                status = {}
+            if status.get("pid") == self.proc.pid:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail("the daemon never became ready")
+            time.sleep(0.02)
+
+    def kill(self) -> str:
+        assert self.proc is not None
+        self.proc.kill()
+        _code, _out, err = _finish(self.proc)
+        return err
+
+    def stop(self) -> str:
+        assert self.proc is not None
+        self.wait_ready()  # a SIGTERM before the handlers are installed would just kill it
+        self.proc.send_signal(signal.SIGTERM)
+        code, _out, err = _finish(self.proc)
+        assert code == 0, err
+        return err
+
+
+def wait_for(root: Path, want: dict[str, bytes], daemon: Daemon) -> float:
+    """Poll until the vault holds exactly `want`; the seconds it took (generous timeout)."""
+    start = time.monotonic()
+    while files(root) != want:
+        assert daemon.proc is not None and daemon.proc.poll() is None, "the daemon stopped"
+        if time.monotonic() - start > SUBPROCESS_TIMEOUT:
+            pytest.fail("the daemon never finished the job")
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+def daemon_round(base: Path, sc: Scenario, rng: random.Random, seconds: float) -> None:
+    """Kill the daemon during its start-up pass, restart it; then revert pages (as a re-export
+    would), kill it while it handles the events, restart it."""
+    root = base / "vault"
+    shutil.copytree(sc.template, root, symlinks=True)
+    daemon = Daemon(base, root)
+
+    daemon.start()
+    time.sleep(rng.uniform(0, seconds))  # the moment of the kill
+    assert "Traceback" not in daemon.kill()
+    check_torn(root, daemon.state, sc)
+    daemon.start()
+    wait_for(root, sc.final, daemon)
+
+    reverted = rng.sample(sorted(sc.original), k=max(1, len(sc.original) // 3))
+    for rel in reverted:
+        (root / rel).write_bytes(sc.original[rel])
+    time.sleep(rng.uniform(0, 0.6))  # the moment of the kill: quiet period and processing
+    assert "Traceback" not in daemon.kill()
+    now = files(root)
+    for rel in reverted:
+        assert now[rel] in (sc.original[rel], sc.final[rel]), f"{rel} is torn"
+    assert len([rel for rel in now if is_temp_file(rel)]) <= 1
+    daemon.start()
+    wait_for(root, sc.final, daemon)
+    assert "Traceback" not in daemon.stop()
+    shutil.rmtree(base)
+
+
+def _daemon_seconds(base: Path, sc: Scenario) -> float:
+    root = base / "vault"
+    shutil.copytree(sc.template, root, symlinks=True)
+    daemon = Daemon(base, root)
+    daemon.start()
+    seconds = wait_for(root, sc.final, daemon)
+    daemon.stop()
+    shutil.rmtree(base)
+    return seconds
+
+
+def run_daemon_rounds(tmp_path: Path, seed: int, rounds: int, apps: tuple[str, ...]) -> None:
+    rng = random.Random(seed)
+    scenarios = [make_scenario(tmp_path / f"s{app}", rng, app) for app in apps]
+    timing = {sc.app: _daemon_seconds(tmp_path / f"t{sc.app}", sc) for sc in scenarios}
+    for i in range(rounds):
+        sc = scenarios[i % len(scenarios)]
+        daemon_round(tmp_path / f"r{i}", sc, rng, timing[sc.app])
+
+
+def test_daemon_killed_and_restarted(tmp_path: Path) -> None:
+    run_daemon_rounds(tmp_path, 99, 1, ("obsidian",))
+
+
+@pytest.mark.slow
+def test_daemon_killed_many_times(tmp_path: Path) -> None:
+    run_daemon_rounds(tmp_path, 1234, 10, ("logseq", "obsidian"))
+
+
+def test_kill_points_cover_the_whole_protocol(tmp_path: Path) -> None:
+    """The operations counted include the history copy, the temp write, the rename and the
+    author pages' creation: a run makes several per rewritten page."""
+    sc = make_scenario(tmp_path / "s", random.Random(5), "logseq")
+    rewritten = sum(sc.final[rel] != old for rel, old in sc.original.items())
+    created = len(set(sc.final) - set(sc.original))
+    assert sc.ops >= 3 * rewritten + 2 * created
