@@ -228,6 +228,7 @@ class StateCache:
         self._rows: dict[str, tuple] = {}
         self._dirty: dict[str, Entry] = {}
         self._deleted: set[str] = set()
+        self._taken: set[str] = set()  # rows handed out by take() during a walk
         self.enabled = True
 
     # The connection is opened per load/flush: the daemon keeps no file open between passes,
@@ -306,7 +307,7 @@ class StateCache:
             return {row[0]: row for row in conn.execute(f"SELECT {_COLUMNS} FROM pages")}
 
         self._rows = self._guarded("read it", read) or {}
-        self._dirty, self._deleted = {}, set()
+        self._dirty, self._deleted, self._taken = {}, set(), set()
 
     def get(self, rel: str) -> Entry | None:
         """The entry of a vault-relative page path; None when unknown or unreadable."""
@@ -314,8 +315,10 @@ class StateCache:
         if entry is not None:
             return entry
         row = self._rows.get(rel)
-        if row is None:
-            return None
+        return None if row is None else self._decode(row)
+
+    @staticmethod
+    def _decode(row: tuple) -> Entry | None:
         try:
             return _decode_row(row)
         except (ValueError, TypeError, KeyError, json.JSONDecodeError):
@@ -335,7 +338,16 @@ class StateCache:
             return None  # reading it says what is wrong
         if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime_ns, ino):
             return None
-        return self.get(rel)
+        del self._rows[rel]  # a full pass looks at each page once: let go of the row
+        return self._decode(row)
+
+    def take(self, rel: str) -> Entry | None:
+        """The entry of a page about to be read again (its row no longer held in memory)."""
+        row = self._rows.pop(rel, None)
+        if row is None:
+            return self._dirty.get(rel)
+        self._taken.add(rel)
+        return self._decode(row)
 
     def put(self, rel: str, entry: Entry) -> None:
         """Record what a page holds now; written by the next flush."""
@@ -351,9 +363,13 @@ class StateCache:
             self._deleted.add(rel)
 
     def keep_only(self, seen: set[str]) -> None:
-        """After a full walk: forget every loaded page the walk did not find."""
+        """After a full walk: forget every loaded page the walk did not find (or could not
+        read)."""
         for rel in [r for r in self._rows if r not in seen]:
             self.drop(rel)
+        for rel in self._taken - seen:
+            self.drop(rel)
+        self._taken = set()
 
     def flush(self) -> None:
         """Write the changed rows in one transaction, then let go of what was loaded."""

@@ -128,24 +128,37 @@ class _Names(dict[str, Path]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._by_path: dict[Path, set[str]] = {}
+        # Most files answer to one name: that name itself, a set only for several (memory).
+        self._by_path: dict[Path, str | set[str]] = {}
 
     def of(self, path: Path) -> list[str]:
         """The names that lead to `path`."""
-        return list(self._by_path.get(path, ()))
+        keys = self._by_path.get(path)
+        if keys is None:
+            return []
+        return [keys] if isinstance(keys, str) else list(keys)
 
     def _unlink(self, key: str, path: Path) -> None:
         keys = self._by_path.get(path)
-        if keys is not None:
+        if keys == key:
+            del self._by_path[path]
+        elif isinstance(keys, set):
             keys.discard(key)
-            if not keys:
-                del self._by_path[path]
+            if len(keys) == 1:
+                self._by_path[path] = keys.pop()
 
     def __setitem__(self, key: str, path: Path) -> None:
         if key in self:
             self._unlink(key, dict.__getitem__(self, key))
         super().__setitem__(key, path)
-        self._by_path.setdefault(path, set()).add(key)
+        keys = self._by_path.get(path)
+        if keys is None:
+            self._by_path[path] = key
+        elif isinstance(keys, str):
+            if keys != key:
+                self._by_path[path] = {keys, key}
+        else:
+            keys.add(key)
 
     def __delitem__(self, key: str) -> None:
         path = dict.__getitem__(self, key)
@@ -246,7 +259,7 @@ def _index(
             _learn(vault, index, path, snap)
             continue
         seen.add(rel)
-        entry = _entry(vault, path, snap, cache.get(rel), now)
+        entry = _entry(vault, path, snap, cache.take(rel), now)
         cache.put(rel, entry)
         _note(index, path, entry.names, entry.refs)
         if entry.kind == "managed":

@@ -539,3 +539,27 @@ def test_names_know_the_names_of_each_page(ops) -> None:
     assert dict(names) == model
     for path in (Path("p"), Path("q"), Path("r")):
         assert sorted(names.of(path)) == sorted(k for k, v in model.items() if v == path)
+
+
+# ---- rewrites made for speed give the same answers ---------------------------------------------
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=30))
+def test_name_key_fast_path_matches_the_regex(name: str) -> None:
+    from daemon.core import identity
+
+    assert identity.name_key(name) == identity._SPACE.sub(" ", name).strip().casefold()
+
+
+def test_the_only_printable_white_space_is_the_space() -> None:
+    """What name_key's fast path relies on, over every code point."""
+    import re
+    import sys
+
+    space = re.compile(r"\s")
+    found = [
+        i
+        for i in range(sys.maxunicode + 1)
+        if space.match(chr(i)) and chr(i).isprintable() and chr(i) != " "
+    ]
+    assert found == []
