@@ -563,3 +563,52 @@ def test_the_only_printable_white_space_is_the_space() -> None:
         if space.match(chr(i)) and chr(i).isprintable() and chr(i) != " "
     ]
     assert found == []
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "words",
+                "([View Tweet](https://twitter.com/a/status/12))",
+                "([Location 7](https://readwise.io/to_kindle?location=7))",
+                "[Open in Readwise](https://readwise.io/open/1)",
+                "[[A Link|shown]]",
+                "[[Plain]]",
+                "^abc-1",
+                "  ",
+                "\t",
+                "\u00a0",
+                "Ã©",
+            ]
+        ),
+        max_size=8,
+    ).map(" ".join)
+)
+def test_comparable_fast_paths_match_the_plain_substitutions(text: str) -> None:
+    from daemon.core import highlights as h
+
+    plain = h.repaired(text)
+    for pattern in (h.LOCATION_LINK, h.OPEN_IN_READWISE, h.OBSIDIAN_ID):
+        plain = pattern.sub(" ", plain)
+    plain = h.WIKILINK.sub(lambda m: m.group(2) if m.group(2) is not None else m.group(1), plain)
+    assert h.comparable(text) == h._SPACE.sub(" ", plain).strip()
+
+
+def test_item_answers_follow_the_items_lines() -> None:
+    """The item questions are memoized by the item's lines: an edited item gets new answers."""
+    from daemon.core.highlights import highlight_key, is_highlight, location, own_text_lines
+    from daemon.core.model import Item
+
+    item = Item(["\t- words ([View Tweet](https://twitter.com/a/status/12))\n"])
+    assert is_highlight(item, "logseq") and location(item, "logseq").status_id == 12
+    assert own_text_lines(item, "logseq") == [
+        "words ([View Tweet](https://twitter.com/a/status/12))"
+    ]
+    before = highlight_key(item, "logseq")
+    item.lines[0] = "\t- other words\n"
+    assert not is_highlight(item, "logseq") and location(item, "logseq") is None
+    assert highlight_key(item, "logseq") != before
+    own = own_text_lines(item, "logseq")
+    own.append("changed by a caller")
+    assert own_text_lines(item, "logseq") == ["other words"]

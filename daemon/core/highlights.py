@@ -40,11 +40,24 @@ def repaired(text: str) -> str:
 def own_text_lines(item: Item, kind: Kind) -> list[str]:
     """The item's own content lines: bullet and indentation stripped, Logseq property lines and
     Obsidian `^id` markers left out."""
+    return list(_own_text(tuple(item.lines), kind))
+
+
+# The rules, the no-loss check and the author facts ask the same questions of each item many
+# times per page: the answers depend only on the item's own lines, so they are kept for the
+# last items seen (immutable results; a page's items many times over).
+_MEMO = 1024
+
+
+@lru_cache(maxsize=_MEMO)
+def _own_text(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
     out = []
-    for i, line in enumerate(item.lines):
+    for i, line in enumerate(lines):
         text = body(line)
         if i == 0:
-            text = BULLET.sub("", text, count=1)
+            m = BULLET.match(text)  # anchored: the same as sub(count=1), without a template
+            if m:
+                text = text[m.end() :]
         else:
             if kind == "logseq" and LOGSEQ_PROPERTY.match(text):
                 continue
@@ -52,7 +65,7 @@ def own_text_lines(item: Item, kind: Kind) -> list[str]:
         if kind == "obsidian":
             text = OBSIDIAN_ID.sub("", text)
         out.append(text)
-    return out
+    return tuple(out)
 
 
 def item_ids(item: Item, kind: Kind) -> list[str]:
@@ -97,8 +110,13 @@ class Location:
 
 def location(item: Item, kind: Kind) -> Location | None:
     """The item's Readwise location link, if it is a highlight."""
-    for text in own_text_lines(item, kind):
-        m = LOCATION_LINK.search(text)
+    return _location(tuple(item.lines), kind)
+
+
+@lru_cache(maxsize=_MEMO)
+def _location(lines: tuple[str, ...], kind: Kind) -> Location | None:
+    for text in _own_text(lines, kind):
+        m = LOCATION_LINK.search(text) if "([" in text else None
         if m:
             status = STATUS_ID.search(m.group("url")) if m.group("label") == "View Tweet" else None
             number = m.group("loc") or m.group("page")
@@ -133,8 +151,14 @@ def from_readwise(item: Item, kind: Kind) -> bool:
 
 def is_highlight(item: Item, kind: Kind) -> bool:
     """A highlight carries a Readwise location link or an "Open in Readwise" link."""
-    for text in own_text_lines(item, kind):
-        if LOCATION_LINK.search(text) or OPEN_IN_READWISE.search(text):
+    return _is_highlight(tuple(item.lines), kind)
+
+
+@lru_cache(maxsize=_MEMO)
+def _is_highlight(lines: tuple[str, ...], kind: Kind) -> bool:
+    for text in _own_text(lines, kind):
+        # Both links hold "](" (a cheap test before the regexes).
+        if "](" in text and (LOCATION_LINK.search(text) or OPEN_IN_READWISE.search(text)):
             return True
     return False
 
@@ -143,18 +167,31 @@ def comparable(text: str) -> str:
     """Text as the identity and no-loss checks compare it: mojibake repaired, links reduced to
     their shown text, Readwise links and block ids removed, white space collapsed."""
     text = repaired(text)
-    text = LOCATION_LINK.sub(" ", text)
-    text = OPEN_IN_READWISE.sub(" ", text)
-    text = OBSIDIAN_ID.sub(" ", text)
-    text = WIKILINK.sub(lambda m: m.group(2) if m.group(2) is not None else m.group(1), text)
+    # Each pattern needs a literal it holds: skipping a substitution when that literal is absent
+    # changes nothing, and saves most of the work (this runs for every highlight, many times).
+    if "([" in text:
+        text = LOCATION_LINK.sub(" ", text)
+    if "[Open in Readwise](" in text:
+        text = OPEN_IN_READWISE.sub(" ", text)
+    if "^" in text:
+        text = OBSIDIAN_ID.sub(" ", text)
+    if "[[" in text:
+        text = WIKILINK.sub(lambda m: m.group(2) if m.group(2) is not None else m.group(1), text)
+    if "  " not in text and text.isprintable():  # the only white space is single spaces
+        return text.strip()
     return _SPACE.sub(" ", text).strip()
 
 
 def highlight_key(item: Item, kind: Kind) -> tuple[str, ...]:
     """Two copies of one highlight share this key: the same tweet with the same text, or the same
     text whatever its location link, white space and mojibake."""
-    text = comparable(" ".join(own_text_lines(item, kind)))
-    loc = location(item, kind)
+    return _highlight_key(tuple(item.lines), kind)
+
+
+@lru_cache(maxsize=_MEMO)
+def _highlight_key(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
+    text = comparable(" ".join(_own_text(lines, kind)))
+    loc = _location(lines, kind)
     if loc is not None and loc.status_id is not None:
         return ("tweet", str(loc.status_id), text)
     return ("text", text)
