@@ -612,3 +612,41 @@ def test_item_answers_follow_the_items_lines() -> None:
     own = own_text_lines(item, "logseq")
     own.append("changed by a caller")
     assert own_text_lines(item, "logseq") == ["other words"]
+
+
+# ---- the daemon's update re-plans the authors only when its inputs changed ---------------------
+
+
+def _plan_view(plan) -> dict[str, tuple]:
+    return {
+        key: (a.name, sorted(a.aliases), sorted(map(repr, a.sources)), sorted(a.handles))
+        for key, a in plan.authors.items()
+    } | {"canonical": tuple(sorted(plan.canonical.items()))}
+
+
+def test_an_update_that_changes_no_plan_input_does_not_re_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "v"
+    build(root, "logseq", seed=5)
+    session = VaultSession(make_vault(root), PassOptions(state_dir=tmp_path / "state"))
+    session.full_pass()
+    plans = []
+    real = sync.plan_authors
+    monkeypatch.setattr(sync, "plan_authors", lambda *a: plans.append(1) or real(*a))
+    page = root / "pages" / "Source 2 (highlights).md"
+    text = page.read_text(encoding="utf-8")
+    highlight = next(ln for ln in text.splitlines(keepends=True) if "([" in ln)
+    put(page, text + ("" if text.endswith("\n") else "\n") + highlight)  # a repeat: same facts
+    report = session.update([page])
+    assert [p.name for p in report.changed] == [page.name] and plans == []
+    note = root / "journals" / "note 1.md"
+    put(note, note.read_text(encoding="utf-8") + "- more\n")
+    session.update([note])
+    assert plans == []
+    put(page, text.replace("title:: ", "title:: Renamed ", 1))  # a name changes: re-plan
+    session.update([page])
+    assert plans
+    fresh = VaultSession(make_vault(root), PassOptions(cache=False))
+    fresh.full_pass()
+    assert _plan_view(session.plan) == _plan_view(fresh.plan)
