@@ -295,9 +295,7 @@ class VaultMachine(RuleBasedStateMachine):
         if not getattr(self, "full_clean", False):
             return
         assert [k for k in files(self.root) if is_temp_file(k)] == []
-        # A second pass, as the daemon would run it: nothing left to do. (Not `check`: it
-        # counts the page behind the symlink as a source of its author page, which a writing
-        # pass, refused that page, does not.)
+        # A second pass, as the daemon would run it: nothing left to do.
         report = run_pass(make_vault(self.root), PassOptions(history=self.history))
         changed = [p for p in report.changed if not p.is_symlink()]
         assert not changed, f"a second pass changed {changed}"
