@@ -34,6 +34,7 @@ from daemon.errors import (
     ChangedSinceRead,
     LossCheckFailed,
     PageVanished,
+    UnsafePathError,
     VaultsyncError,
 )
 from daemon.ignore import walk_entries
@@ -368,6 +369,12 @@ def clean_page(
 ) -> Normalized | None:
     """Normalize one page and write it when it changed; retried when the page changes under us."""
     snap = source.snapshot
+    try:
+        guard.check(source.path)
+    except UnsafePathError as err:
+        # E.g. a link to a page outside the vault: read for the index, never written.
+        report.skipped.append((source.path, f"{err.reason}; left as it is"))
+        return None
     history = options.history
     if history is not None and history.restored_hash(source.path.resolve()) == _sha256(snap.data):
         report.skipped.append(
