@@ -476,8 +476,8 @@ class VaultSession:
 
     def _open_cache(self, load: bool) -> None:
         self.cache = None
-        if not self.options.cache:
-            return
+        if not self.options.cache or self.options.mode != "write":
+            return  # a dry run or a check writes nothing at all, the cache included
         cache = open_cache(self.options.state_dir, self.vault.root)
         if cache is None:
             return
