@@ -32,7 +32,20 @@ log = logging.getLogger("vaultsync")
 CONFIG_CHECK_SECONDS = 1.0
 HEALTH_CHECK_SECONDS = 5.0
 RECENT_ERRORS = 20
-_STOP, _RELOAD = "stop", "reload"
+_STOP, _RELOAD, _OVERFLOW = "stop", "reload", "overflow"
+
+
+class _OverflowAlarm(logging.Handler):
+    """watchdog only logs an inotify queue overflow (events were lost); turn that warning into
+    a rescan request on the daemon's queue."""
+
+    def __init__(self, events: queue.SimpleQueue) -> None:
+        super().__init__(logging.WARNING)
+        self.events = events
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self.events.put((_OVERFLOW, None, None))
 
 
 @dataclass
@@ -134,6 +147,8 @@ class Daemon:
         lock = DaemonLock(self.state_dir)
         lock.acquire()
         previous = self._install_signals()
+        overflow = _OverflowAlarm(self.events)
+        logging.getLogger("watchdog.observers.inotify_c").addHandler(overflow)
         try:
             self.watcher = VaultWatcher({}, self._sink, log)
             self.watcher.start()
@@ -142,6 +157,7 @@ class Daemon:
             self._loop()
             return 0
         finally:
+            logging.getLogger("watchdog.observers.inotify_c").removeHandler(overflow)
             if self.watcher is not None:
                 self.watcher.stop()
             self._restore_signals(previous)
@@ -285,6 +301,11 @@ class Daemon:
                     return
                 if kind == _RELOAD:
                     self._reload(force=True)
+                elif kind == _OVERFLOW:
+                    # The kernel dropped events: which vault is not said, so rescan them all
+                    # (with the state cache, a rescan of unchanged pages is a stat walk).
+                    for vault_name in self.runs:
+                        self._queue_rescan(vault_name)
                 elif kind == "dir" and name in self.runs:
                     log.debug("%s: folder event at %s", name, _rel(self.runs[name].vault, path))
                     self._queue_rescan(name)
