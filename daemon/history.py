@@ -33,6 +33,7 @@ _VERSION_NAME = re.compile(r"\A(\d{1,20})-([0-9a-f]{64})\.bin\Z")
 _META = "page.json"
 # A temp file this old in a page folder is a crash leftover, not a save in progress.
 _STALE_TEMP_SECONDS = 3600
+RECOUNT_EVERY = 256  # saves between two full counts of the store's size
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,11 @@ class History:
         self.max_total_bytes = max_total_bytes
         self._clock = clock
         self._lock = threading.Lock()
+        # The store's size as this process last counted it, kept up to date by its own saves
+        # and removals, so a save need not list every version of every page. Recounted from
+        # disk when it nears the limit or every RECOUNT_EVERY saves (other processes save too).
+        self._total: int | None = None
+        self._saves_since_count = 0
         try:
             self._make_private_folder(self.root)
         except OSError as err:
@@ -259,8 +265,14 @@ class History:
         saved_ns = max(self._clock(), stored[0].saved_ns + 1 if stored else 0)
         newest = folder / f"{saved_ns:020d}-{digest}.bin"
         write_private_file(newest, data)
-        for old in stored[self.keep_versions - 1 :]:
+        removed = stored[self.keep_versions - 1 :]
+        for old in removed:
             self._remove(old.file)
+        if self._total is not None:
+            self._total += len(data) - sum(old.size for old in removed)
+            self._saves_since_count += 1
+            if self._total <= self.max_total_bytes and self._saves_since_count < RECOUNT_EVERY:
+                return
         self._prune_total(keep=newest)
 
     def _prune_total(self, keep: Path) -> None:
@@ -274,6 +286,7 @@ class History:
             everything.extend(self._read_versions(folder))
         total = sum(s.size for s in everything)
         everything.sort(key=lambda s: s.saved_ns)
+        self._saves_since_count = 0
         touched: set[Path] = set()
         for old in everything:
             if total <= self.max_total_bytes:
@@ -285,6 +298,7 @@ class History:
             touched.add(old.file.parent)
         for folder in touched:
             self._drop_if_empty(folder)
+        self._total = total
 
     def _drop_if_empty(self, folder: Path) -> None:
         if self._read_versions(folder) or self._read_meta(folder).get("restored_sha256"):
