@@ -96,12 +96,22 @@ def _read_error(path: Path, err: OSError) -> PageUnreadable:
     return PageUnreadable(path, f"cannot read: {err.strerror or err}")
 
 
-def _read_all(fd: int, limit: int) -> bytes:
-    """Read until end of file, or until more than `limit` bytes have been read."""
+def _read_all(fd: int, limit: int, expected: int = -1) -> bytes:
+    """Read until end of file, or until more than `limit` bytes have been read.
+
+    Once exactly `expected` bytes (the size fstat gave) are in, stop without the extra read that
+    would only confirm the end: read_page re-stats the page afterwards, and a page that grew
+    meanwhile has another size, so it is read again either way. Asking for no more than one
+    byte past `expected` also keeps each read's buffer the page's size, not 1 MiB (which glibc
+    would map and unmap for every page).
+    """
     chunks: list[bytes] = []
     total = 0
-    while total <= limit:
-        chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+    while total <= limit and total != expected:
+        want = limit + 1 - total
+        if expected > total:
+            want = min(want, expected + 1 - total)
+        chunk = os.read(fd, min(1 << 20, want))
         if not chunk:
             break
         chunks.append(chunk)
@@ -115,7 +125,8 @@ def read_page(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> Snapshot:
     Raises PageVanished if it is gone, PageUnreadable for anything else that stops the read, and
     ChangedSinceRead if the page kept changing while being read.
     """
-    path = Path(path)
+    if not isinstance(path, Path):
+        path = Path(path)
     for _ in range(READ_ATTEMPTS):
         try:
             # O_NONBLOCK: opening a FIFO someone left in the vault must not hang the daemon.
@@ -137,7 +148,7 @@ def read_page(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> Snapshot:
                     f"cannot read: it is {size}, larger than the {limit} limit for a page; "
                     "vaultsync leaves it alone",
                 )
-            data = _read_all(fd, max_bytes)
+            data = _read_all(fd, max_bytes, before.st_size)
         except OSError as err:
             raise _read_error(path, err) from None
         finally:
