@@ -15,6 +15,7 @@ Events can be lost (queue overflow, a restart): keep a periodic reconcile pass.
 from __future__ import annotations
 
 import errno
+import inspect
 import logging
 import os
 import stat
@@ -83,6 +84,51 @@ def _report_limit_errors(observer: BaseObserver, on_limit: Callable[[OSError], N
             raise
 
     reader.add_callback = checked_add_callback
+
+
+def _event_filter() -> list[type[FileSystemEvent]]:
+    """The watchdog event classes _Handler acts on; every other kind is never even subscribed to.
+
+    Without a filter, watchdog's inotify observer subscribes to every event it knows, IN_OPEN and
+    IN_CLOSE_NOWRITE included: every page any program merely *reads* (our own passes, the echo
+    check, the notes app indexing, backups) puts two events in the kernel queue (16,384 deep by
+    default), and a burst of writes plus the reads it causes overflows it, losing events. From
+    this list watchdog builds the inotify mask: IN_CREATE, IN_MOVED_FROM/TO, IN_DELETE,
+    IN_DELETE_SELF, IN_MODIFY, IN_ATTRIB (it comes with FileModifiedEvent) and IN_CLOSE_WRITE,
+    never IN_OPEN, IN_ACCESS or IN_CLOSE_NOWRITE. Other observers (polling, FSEvents, Windows)
+    apply the same list to the events they produce, which only drops ones _Handler ignores.
+    Keep it in step with _Handler._dispatch (tests/test_watcher.py checks both ways).
+    """
+    from watchdog.events import (
+        DirCreatedEvent,
+        DirDeletedEvent,
+        DirMovedEvent,
+        FileClosedEvent,
+        FileCreatedEvent,
+        FileDeletedEvent,
+        FileModifiedEvent,
+        FileMovedEvent,
+    )
+
+    return [
+        FileCreatedEvent,
+        FileModifiedEvent,
+        FileDeletedEvent,
+        FileMovedEvent,
+        FileClosedEvent,  # close after write: Linux only, the cleanest "save finished"
+        DirCreatedEvent,
+        DirDeletedEvent,
+        DirMovedEvent,
+    ]
+
+
+def _schedule(observer: BaseObserver, handler: _Handler, root: Path) -> None:
+    options: dict[str, Any] = {"recursive": True}
+    # A watchdog without the parameter gets no filter: _Handler still drops what it does not
+    # need, only the kernel queue fills faster.
+    if "event_filter" in inspect.signature(observer.schedule).parameters:
+        options["event_filter"] = _event_filter()
+    observer.schedule(handler, os.fspath(root), **options)  # type: ignore[arg-type]
 
 
 def _polling_observer(interval: float) -> BaseObserver:
@@ -311,7 +357,7 @@ class VaultWatcher:
         """Create, schedule and start an observer; on failure stop whatever threads it started."""
         observer = make()  # may raise (EMFILE); the native one starts a reader thread here
         try:
-            observer.schedule(handler, os.fspath(root), recursive=True)  # type: ignore[arg-type]
+            _schedule(observer, handler, root)
             observer.start()
         except BaseException:
             _shutdown(observer)

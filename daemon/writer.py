@@ -96,12 +96,22 @@ def _read_error(path: Path, err: OSError) -> PageUnreadable:
     return PageUnreadable(path, f"cannot read: {err.strerror or err}")
 
 
-def _read_all(fd: int, limit: int) -> bytes:
-    """Read until end of file, or until more than `limit` bytes have been read."""
+def _read_all(fd: int, limit: int, expected: int = -1) -> bytes:
+    """Read until end of file, or until more than `limit` bytes have been read.
+
+    Once exactly `expected` bytes (the size fstat gave) are in, stop without the extra read that
+    would only confirm the end: read_page re-stats the page afterwards, and a page that grew
+    meanwhile has another size, so it is read again either way. Asking for no more than one
+    byte past `expected` also keeps each read's buffer the page's size, not 1 MiB (which glibc
+    would map and unmap for every page).
+    """
     chunks: list[bytes] = []
     total = 0
-    while total <= limit:
-        chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+    while total <= limit and total != expected:
+        want = limit + 1 - total
+        if expected > total:
+            want = min(want, expected + 1 - total)
+        chunk = os.read(fd, min(1 << 20, want))
         if not chunk:
             break
         chunks.append(chunk)
@@ -115,7 +125,8 @@ def read_page(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> Snapshot:
     Raises PageVanished if it is gone, PageUnreadable for anything else that stops the read, and
     ChangedSinceRead if the page kept changing while being read.
     """
-    path = Path(path)
+    if not isinstance(path, Path):
+        path = Path(path)
     for _ in range(READ_ATTEMPTS):
         try:
             # O_NONBLOCK: opening a FIFO someone left in the vault must not hang the daemon.
@@ -137,7 +148,7 @@ def read_page(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> Snapshot:
                     f"cannot read: it is {size}, larger than the {limit} limit for a page; "
                     "vaultsync leaves it alone",
                 )
-            data = _read_all(fd, max_bytes)
+            data = _read_all(fd, max_bytes, before.st_size)
         except OSError as err:
             raise _read_error(path, err) from None
         finally:
@@ -171,11 +182,15 @@ def _name_problem(name: str) -> str | None:
         return "the file name is empty"
     if name in (".", ".."):
         return f"'{name}' is not a file name"
-    if "\x00" in name:
-        return "the file name contains a NUL character"
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        return "the file name contains a control character (such as a line break or tab)"
-    if len(os.fsencode(name)) > MAX_NAME_BYTES:
+    # isprintable() is False for every control character (NUL included): only such names, a
+    # small minority, need the character-by-character look.
+    if not name.isprintable():
+        if "\x00" in name:
+            return "the file name contains a NUL character"
+        if any(unicodedata.category(ch) == "Cc" for ch in name):
+            return "the file name contains a control character (such as a line break or tab)"
+    size = len(name) if name.isascii() else len(os.fsencode(name))
+    if size > MAX_NAME_BYTES:
         return f"the file name is longer than {MAX_NAME_BYTES} bytes, the limit of most filesystems"
     return None
 
@@ -185,9 +200,52 @@ class VaultGuard:
 
     def __init__(self, roots: Iterable[Path]) -> None:
         self.roots: tuple[Path, ...] = tuple(Path(os.path.realpath(r)) for r in roots)
+        # (root, root + "/") as strings, for _proven_folder's prefix test
+        self._prefixes: tuple[tuple[str, str], ...] = tuple(
+            (str(root), str(root) if str(root).endswith("/") else f"{root}/") for root in self.roots
+        )
 
     def _inside(self, real: Path) -> bool:
         return any(real == root or real.is_relative_to(root) for root in self.roots)
+
+    def _proven_folder(self, folder: str) -> bool:
+        """True when `folder` is, right now, a folder inside a vault reached through no symbolic
+        link at all: then it is its own real path, and _resolve_folder would return it unchanged.
+
+        This is the case of nearly every write (vault roots are real paths and pages are found
+        by walking them), and it is proven here with one lstat per path component, the same
+        system calls realpath makes, without realpath's Python overhead (the full check was
+        about 7 % of a cold pass). Every component from "/" down is looked at: a component that
+        is a folder per lstat is not a link, so the kernel resolves `folder` through exactly
+        these folders to a place inside the vault. Nothing is remembered between calls, so no
+        stale answer can ever be trusted: a folder swapped for a link (or moved out of the vault
+        and replaced by a link to where it went) since the last write is seen by this lstat.
+        False means "not proven here" (a link, a missing folder, a relative or odd path, an
+        ancestor of the root turned into a link, another platform): _resolve_folder decides,
+        and explains a refusal.
+        """
+        if os.sep != "/":
+            return False
+        for root, prefix in self._prefixes:
+            if folder == root or folder.startswith(prefix):
+                break
+        else:
+            return False
+        parts = folder.split("/")
+        if parts[0] != "":
+            return False  # relative
+        current = ""
+        for part in parts[1:]:
+            if part in ("", ".", ".."):
+                return False  # not normalized: realpath's answer would differ from `folder`
+            current += "/" + part
+            try:
+                mode = os.lstat(current).st_mode
+            except OSError:
+                return False
+            if not stat.S_ISDIR(mode):
+                return False
+        return True
 
     def _resolve_folder(self, path: Path, folder: Path) -> Path:
         try:
@@ -218,8 +276,10 @@ class VaultGuard:
 
     def check(self, path: Path) -> Path:
         """Return the real path to write to, or raise UnsafePathError saying why not."""
-        path = Path(path)
-        if "\x00" in str(path):
+        if not isinstance(path, Path):
+            path = Path(path)
+        text = str(path)
+        if "\x00" in text:
             raise UnsafePathError(path, "the path contains a NUL character")
         name = path.name  # "" for "/" and for "" (which Path spells ".")
         problem = _name_problem(name)
@@ -227,7 +287,10 @@ class VaultGuard:
             raise UnsafePathError(path, problem)
         if not self.roots:
             raise UnsafePathError(path, "no vault is configured")
-        real = self._resolve_folder(path, path.parent) / name
+        if self._proven_folder(os.path.dirname(text)):
+            real = path  # its folder is its own real path, so the path is too
+        else:
+            real = self._resolve_folder(path, path.parent) / name
         try:
             st = os.lstat(real)
         except FileNotFoundError:
@@ -242,9 +305,12 @@ class VaultGuard:
 
     def check_folder(self, folder: Path) -> Path:
         """Return the real path of an existing folder if it lies inside a vault."""
-        folder = Path(folder)
+        if not isinstance(folder, Path):
+            folder = Path(folder)
         if not self.roots:
             raise UnsafePathError(folder, "no vault is configured")
+        if self._proven_folder(str(folder)):
+            return folder
         return self._resolve_folder(folder, folder)
 
 
@@ -394,7 +460,8 @@ def write_atomic(
     file exists there). Raises ChangedSinceRead (PageAppeared when creating) if the page changed
     after the snapshot, UnsafePathError outside the vault, WriteFailed when the disk refuses.
     """
-    target = Path(target)
+    if not isinstance(target, Path):
+        target = Path(target)
     real = guard.check(target)
     if snapshot is not None and new_data == snapshot.data:
         return False

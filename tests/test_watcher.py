@@ -6,12 +6,14 @@ import errno
 import logging
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,8 +24,13 @@ from daemon.watcher import (
     NATIVE,
     POLLING,
     VaultWatcher,
+    _event_filter,
     _Handler,
 )
+from daemon.writer import read_page
+
+if TYPE_CHECKING:
+    from watchdog.events import FileSystemEvent
 
 TIMEOUT = 10.0  # generous: only ever reached when an event never comes
 
@@ -214,6 +221,128 @@ def test_a_failing_sink_does_not_end_the_watch(
     finally:
         watcher.stop()
     assert "boom" in caplog.text
+
+
+# -- which events are subscribed at all ------------------------------------------------------
+
+IN_ACCESS, IN_MODIFY, IN_CLOSE_WRITE, IN_CLOSE_NOWRITE, IN_OPEN = 0x1, 0x2, 0x8, 0x10, 0x20
+IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE = 0x40, 0x80, 0x100, 0x200
+WATCH_LINE = re.compile(r"^inotify wd:\d+ ino:([0-9a-f]+) .*?mask:([0-9a-f]+)", re.M)
+
+
+def inotify_masks(folder: Path) -> list[int]:
+    """The event masks of this process's inotify watches on `folder`, as the kernel holds them."""
+    ino = os.stat(folder).st_ino
+    masks = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:inotify":
+                continue
+            info = Path(f"/proc/self/fdinfo/{fd}").read_text()
+        except OSError:
+            continue  # the listing's own descriptor, closed by now
+        for match in re.finditer(
+            r"^inotify wd:\d+ ino:([0-9a-f]+) .*?mask:([0-9a-f]+)", info, re.M
+        ):
+            if int(match[1], 16) == ino:
+                masks.append(int(match[2], 16))
+    return masks
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fdinfo"), reason="needs Linux's /proc")
+def test_the_kernel_queues_no_event_for_reads(
+    vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    (vault / "pages").mkdir()
+    watcher = make_watcher({"v": (vault, PathFilter(), False)})
+    assert watcher.watched() == {"v": NATIVE}
+    later = vault / "later"
+    later.mkdir()  # watched from its creation on: the mask must be the same there
+    sink.wait_for(later, "dir")
+    wanted = IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
+    for folder in (vault, vault / "pages", later):
+        masks = inotify_masks(folder)
+        assert masks, f"no inotify watch on {folder}"
+        for mask in masks:
+            assert mask & (IN_ACCESS | IN_OPEN | IN_CLOSE_NOWRITE) == 0, hex(mask)
+            assert mask & wanted == wanted, hex(mask)
+
+
+def test_reading_pages_reaches_no_handler(
+    vault: Path,
+    sink: Sink,
+    make_watcher: Callable[..., VaultWatcher],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raw: list[tuple[str, str]] = []  # every event watchdog hands the handler
+    dispatch = _Handler.dispatch
+
+    def recording(self: _Handler, event: FileSystemEvent) -> None:
+        raw.append((event.event_type, os.fsdecode(event.src_path)))
+        dispatch(self, event)
+
+    monkeypatch.setattr(_Handler, "dispatch", recording)
+    page = vault / "pages" / "page.md"
+    write(page)  # before the watch starts: no event of its own
+    make_watcher({"v": (vault, PathFilter(), False)})
+    for _ in range(100):
+        read_page(page)
+        page.read_bytes()
+        os.listdir(page.parent)
+    # Events of one observer arrive in order: once the sentinel is in, the reads' would be too.
+    sentinel = vault / "sentinel.md"
+    write(sentinel)
+    sink.wait_for(sentinel, "created")
+    assert [event for event in raw if event[1] != str(sentinel)] == []
+
+
+def test_writes_renames_and_deletes_still_arrive_in_new_folders(
+    vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    make_watcher({"v": (vault, PathFilter(), False)})
+    folder = vault / "new" / "deeper"
+    folder.mkdir(parents=True)
+    sink.wait_for(vault / "new", "dir")
+    page = folder / "page.md"
+    write(page)
+    sink.wait_for(page, "created")
+    with page.open("r+", encoding="utf-8") as f:  # rewritten in place, as some editors do
+        f.write("- b")
+    sink.wait_for(page, "modified")
+    temp = folder / ".page.md.vaultsync-0123456789abcdef.tmp"
+    write(temp, "- new\n")
+    os.replace(temp, page)
+    sink.wait_for(page, "moved")
+    page.unlink()
+    sink.wait_for(page, "deleted")
+
+
+def test_the_filter_lets_through_exactly_what_the_handler_uses(
+    tmp_path: Path, log: logging.Logger
+) -> None:
+    """Each watchdog event kind reaches the sink iff it is in the filter the observer gets."""
+    from watchdog import events
+
+    kinds = [
+        cls
+        for cls in vars(events).values()
+        if isinstance(cls, type)
+        and issubclass(cls, events.FileSystemEvent)
+        and cls not in (events.FileSystemEvent, events.FileSystemMovedEvent)
+    ]
+    assert {events.FileOpenedEvent, events.FileClosedNoWriteEvent, events.DirModifiedEvent} < set(
+        kinds
+    )
+    root = str(tmp_path)
+    calls: list[str] = []
+    handler = _Handler("v", tmp_path, PathFilter(), lambda _v, _p, k: calls.append(k), log)
+    for cls in kinds:
+        calls.clear()
+        src, dest = (f"{root}/d", f"{root}/e") if cls.is_directory else (f"{root}/a.md", "")
+        if issubclass(cls, events.FileSystemMovedEvent):
+            dest = f"{root}/e" if cls.is_directory else f"{root}/b.md"
+        handler.dispatch(cls(src, dest))
+        assert bool(calls) == (cls in _event_filter()), cls.__name__
 
 
 # -- polling fallback ---------------------------------------------------------------------

@@ -685,6 +685,59 @@ def test_read_page_rereads_when_the_page_changes_during_the_read(
     assert snap.size == len(snap.data) == os.stat(page).st_size
 
 
+def test_read_page_rereads_a_page_that_grows_right_after_the_read(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read stops at the size fstat gave; the growth shows in the re-stat, so it reads again."""
+    page = make_page(vault / "page.md", b"first version")
+    real_read = os.read
+    calls = 0
+
+    def append_after_first_read(fd: int, n: int) -> bytes:
+        nonlocal calls
+        calls += 1
+        data = real_read(fd, n)
+        if calls == 1:
+            with open(page, "ab") as f:
+                f.write(b" and more")
+        return data
+
+    monkeypatch.setattr(os, "read", append_after_first_read)
+    snap = read_page(page)
+    assert snap.data == b"first version and more"
+    assert snap.size == len(snap.data) == os.stat(page).st_size
+
+
+def test_read_page_rereads_a_page_truncated_during_the_read(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = make_page(vault / "page.md", b"a long first version")
+    real_read = os.read
+    calls = 0
+
+    def truncate_during_first_read(fd: int, n: int) -> bytes:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            with open(page, "r+b") as f:
+                f.truncate(7)
+        return real_read(fd, n)
+
+    monkeypatch.setattr(os, "read", truncate_during_first_read)
+    assert read_page(page).data == b"a long "
+
+
+@pytest.mark.parametrize("size", [0, 1, 2**20 - 1, 2**20, 2**20 + 1, 5 * 2**20 + 3])
+def test_read_page_reads_every_byte_whatever_the_size(vault: Path, size: int) -> None:
+    data = bytes(i % 251 for i in range(size))
+    page = make_page(vault / "page.md", data)
+    assert read_page(page).data == data
+    assert read_page(page, max_bytes=size).data == data  # exactly at the limit
+    if size:
+        with pytest.raises(PageUnreadable):
+            read_page(page, max_bytes=size - 1)
+
+
 def test_read_page_gives_up_on_a_page_that_keeps_changing(
     vault: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
