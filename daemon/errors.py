@@ -122,8 +122,7 @@ class PageAppeared(ChangedSinceRead):
 
     def __str__(self) -> str:
         return (
-            f"{self.path}: a file appeared here before vaultsync could create it; "
-            "left it as it is"
+            f"{self.path}: a file appeared here before vaultsync could create it; left it as it is"
         )
 
 
