@@ -179,15 +179,17 @@ def sync_author_pages(
     guard: VaultGuard,
     report: PassReport,
     only: set[str] | None = None,
-) -> None:
+) -> bool:
     """Create, update and merge author pages for the plan's authors (those whose key is in
     `only`, or all). Managed pages that no source names any more (of those keys, or all) are
-    emptied."""
+    emptied. False when a page was left uncreated for a reason the report does not show (a file
+    of its name appeared since the walk, or lies outside it): the vault is not settled."""
     handled: set[Path] = set()
+    blocked: list[Path] = []
     for key, author in sorted(plan.authors.items()):
         if only is not None and key not in only:
             continue
-        handled |= _sync_one(vault, index, author, options, guard, report)
+        handled |= _sync_one(vault, index, author, options, guard, report, blocked)
     if only is None:
         orphans = set(index.managed)
     else:
@@ -198,6 +200,7 @@ def sync_author_pages(
         orphans &= set(index.managed)
     for path in sorted(orphans - handled):
         _update(vault, index, path, [], [], _Merged(), options, guard, report)
+    return not blocked
 
 
 def _sync_one(
@@ -207,6 +210,7 @@ def _sync_one(
     options: PassOptions,
     guard: VaultGuard,
     report: PassReport,
+    blocked: list[Path],
 ) -> set[Path]:
     key = _page_key(vault, author.name)
     path = index.names.get(key) if key else None
@@ -245,7 +249,9 @@ def _sync_one(
     if path is None:
         if not sources:
             return set()
-        path = _create(vault, index, author, sources, aliases, merged, options, guard, report)
+        path = _create(
+            vault, index, author, sources, aliases, merged, options, guard, report, blocked
+        )
         if path is None:
             return set()
     elif not _update(vault, index, path, sources, aliases, merged, options, guard, report):
@@ -332,6 +338,7 @@ def _create(
     options: PassOptions,
     guard: VaultGuard,
     report: PassReport,
+    blocked: list[Path],
 ) -> Path | None:
     from daemon.sync import _diff, _reason
 
@@ -356,6 +363,7 @@ def _create(
         return None
     text = _with_extra(vault.kind, text, merged)
     if path.exists():
+        blocked.append(path)
         return None  # a file of that name appeared since the walk; the next pass will see it
     if options.want_diff:
         report.diffs.append(_diff(path, vault.root, "", text))

@@ -229,6 +229,9 @@ class StateCache:
         self._dirty: dict[str, Entry] = {}
         self._deleted: set[str] = set()
         self._taken: set[str] = set()  # rows handed out by take() during a walk
+        # The `settled` mark (see settle()): as loaded, and what the next flush leaves.
+        self.settled: str | None = None
+        self._settle: str | None = None
         self.enabled = True
 
     # The connection is opened per load/flush: the daemon keeps no file open between passes,
@@ -250,6 +253,7 @@ class StateCache:
             if row is None or row[0] != stamp:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.execute("DELETE FROM pages")
+                conn.execute("DELETE FROM meta WHERE key = 'settled'")
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (stamp,))
                 conn.execute("COMMIT")
         except BaseException:
@@ -303,11 +307,14 @@ class StateCache:
         if not self.enabled:
             return
 
-        def read(conn: sqlite3.Connection) -> dict[str, tuple]:
-            return {row[0]: row for row in conn.execute(f"SELECT {_COLUMNS} FROM pages")}
+        def read(conn: sqlite3.Connection) -> tuple[dict[str, tuple], str | None]:
+            settled = conn.execute("SELECT value FROM meta WHERE key = 'settled'").fetchone()
+            rows = {row[0]: row for row in conn.execute(f"SELECT {_COLUMNS} FROM pages")}
+            return rows, settled[0] if settled else None
 
-        self._rows = self._guarded("read it", read) or {}
+        self._rows, self.settled = self._guarded("read it", read) or ({}, None)
         self._dirty, self._deleted, self._taken = {}, set(), set()
+        self._settle = None
 
     def get(self, rel: str) -> Entry | None:
         """The entry of a vault-relative page path; None when unknown or unreadable."""
@@ -362,18 +369,26 @@ class StateCache:
             self._rows.pop(rel, None)
             self._deleted.add(rel)
 
-    def keep_only(self, seen: set[str]) -> None:
+    def keep_only(self, seen: set[str]) -> int:
         """After a full walk: forget every loaded page the walk did not find (or could not
-        read)."""
-        for rel in [r for r in self._rows if r not in seen]:
-            self.drop(rel)
-        for rel in self._taken - seen:
+        read). Returns how many were forgotten."""
+        gone = [r for r in self._rows if r not in seen] + list(self._taken - seen)
+        for rel in gone:
             self.drop(rel)
         self._taken = set()
+        return len(gone)
+
+    def settle(self, key: str) -> None:
+        """Mark the rows, as the next flush leaves them, as those of a settled vault: a full
+        pass under the settings `key` found every page as these rows say and changed nothing.
+        Any later flush without this call removes the mark."""
+        if self.enabled:
+            self._settle = key
 
     def flush(self) -> None:
         """Write the changed rows in one transaction, then let go of what was loaded."""
-        if not self.enabled or not (self._dirty or self._deleted):
+        settle, self._settle = self._settle, None
+        if not self.enabled or not (self._dirty or self._deleted or settle != self.settled):
             self._rows = {}
             return
         rows = [_encode_row(rel, e) for rel, e in self._dirty.items()]
@@ -386,6 +401,11 @@ class StateCache:
                 conn.executemany(
                     f"INSERT OR REPLACE INTO pages ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows
                 )
+                # Rows changed without a full pass vouching for them: no longer settled.
+                if settle is None:
+                    conn.execute("DELETE FROM meta WHERE key = 'settled'")
+                else:
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('settled', ?)", (settle,))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -394,6 +414,7 @@ class StateCache:
 
         self._guarded("write it", write)
         self._rows, self._dirty, self._deleted = {}, {}, set()
+        self.settled = settle
 
 
 def open_cache(state_dir: Path | None, root: Path) -> StateCache | None:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from daemon.authorsync import author_maker, page_facts, sync_author_pages
 from daemon.core import authors as author_pages
-from daemon.core.identity import AuthorPlan, PageAuthor, name_key, plan_authors
+from daemon.core.identity import Author, AuthorPlan, PageAuthor, name_key, plan_authors
 from daemon.core.logseq import LOGSEQ_PROPERTY
 from daemon.core.normalize import (
     Normalized,
@@ -196,6 +196,9 @@ class _VaultIndex:
     referenced_ids: set[str] = field(default_factory=set)
     managed: dict[Path, Snapshot] = field(default_factory=dict)  # author pages we manage
     candidates: list[_Source] = field(default_factory=list)
+    # Phase 1 found every page as the state cache's rows recorded it (none added, removed,
+    # changed or unreadable): what the rows say is what the vault holds.
+    unchanged: bool = False
 
     def names_with_pages(self) -> list[str]:
         """Every page's own name (casefolded), aliases left out."""
@@ -234,6 +237,7 @@ def _index(
     index = _VaultIndex()
     skipped_folders: list = []
     seen: set[str] = set()
+    unchanged = cache is not None
     for dir_entry, rel in walk_entries(vault.root, vault.path_filter, skipped_folders):
         path = Path(dir_entry.path)
         if progress:
@@ -252,15 +256,19 @@ def _index(
         try:
             snap = read_page(path)
         except PageVanished:
+            unchanged = False
             continue
         except VaultsyncError as err:
             report.skipped.append((path, _reason(err, path)))
+            unchanged = False
             continue
         if cache is None:
             _learn(vault, index, path, snap)
             continue
         seen.add(rel)
-        entry = _entry(vault, path, snap, cache.take(rel), now)
+        old = cache.take(rel)
+        entry = _entry(vault, path, snap, old, now)
+        unchanged = unchanged and entry is old  # (the same bytes: the old row, restamped)
         cache.put(rel, entry)
         _note(index, path, entry.names, entry.refs)
         if entry.kind == "managed":
@@ -270,7 +278,8 @@ def _index(
     for folder in skipped_folders:
         report.skipped.append((folder.path, f"folder not read: {folder.reason}"))
     if cache is not None:
-        cache.keep_only(seen)
+        unchanged = cache.keep_only(seen) == 0 and unchanged and not skipped_folders
+    index.unchanged = unchanged
     return index
 
 
@@ -424,6 +433,29 @@ def clean_page(
     return None
 
 
+class _PendingPlan(AuthorPlan):
+    """An author plan made the first time it is asked for: a settled pass does not need it
+    (Logseq's author links do not depend on it), the daemon's next update may."""
+
+    def __init__(self, make: Callable[[], AuthorPlan]) -> None:  # (no dataclass fields set)
+        self._make: Callable[[], AuthorPlan] | None = make
+        self._plan: AuthorPlan | None = None
+
+    def _made(self) -> AuthorPlan:
+        if self._plan is None:
+            assert self._make is not None
+            self._plan, self._make = self._make(), None
+        return self._plan
+
+    @property  # type: ignore[override]
+    def authors(self) -> dict[str, Author]:
+        return self._made().authors
+
+    @property  # type: ignore[override]
+    def canonical(self) -> dict[str, str]:
+        return self._made().canonical
+
+
 class VaultSession:
     """A vault kept clean over time: the full pass, and incremental passes for changed paths.
 
@@ -445,6 +477,7 @@ class VaultSession:
         self.cache: StateCache | None = None  # during a pass, when a state cache is kept
         self._now = 0  # wall clock at the start of the pass (ns): before any page is read
         self._base = ""  # the pass's clean key (code, kind, rules), for the cache
+        self._settings = ""  # _base and every other setting that shapes the author pages
 
     def full_pass(self, progress: Callable[[], None] | None = None) -> PassReport:
         """Every page read (or known unchanged from the state cache); every Readwise page
@@ -455,21 +488,35 @@ class VaultSession:
         self._open_cache(load=True)
         try:
             self.index = _index(self.vault, report, progress, self.cache, self._now)
+            # The vault as the last full pass left it, which changed nothing under the same
+            # settings: the author plan and pages come out as that pass found them.
+            settled = (
+                self.cache is not None
+                and self.index.unchanged
+                and self.cache.settled == self._settings
+            )
             self.facts = {}
             candidates, self.index.candidates = self.index.candidates, []
             candidates = [s for s in candidates if self._static_clean(s, report)]
             for source in candidates:
                 self._learn_author(source)
-            self._replan()
+            self._replan(lazy=settled)
             known = dict(self.facts)
             for source in candidates:
                 self._clean(source, report)
             if self.facts != known:
                 self._replan()  # counts and dates as the cleaned pages have them
-            if self.options.author_pages:
-                sync_author_pages(
+            complete = True
+            if self.options.author_pages and not settled:
+                complete = sync_author_pages(
                     self.vault, self.index, self.plan, self.options, self.guard, report
                 )
+            if (
+                self.cache is not None
+                and complete
+                and not (report.any_change or report.failed or report.skipped)
+            ):
+                self.cache.settle(self._settings)
         finally:
             self._close_cache()
         return report
@@ -486,6 +533,13 @@ class VaultSession:
         # Everything that shapes a clean page: the author mapping changes links and splitting.
         self._base = base_key(
             self.vault.kind, opts.rules, opts.split_authors, sorted(opts.author_aliases.items())
+        )
+        v = self.vault
+        self._settings = base_key(
+            self._base,
+            opts.author_pages,
+            opts.authors_folder,
+            (v.name_format, v.pages_dir, v.include, v.exclude),
         )
         if load:
             cache.load()
@@ -618,11 +672,15 @@ class VaultSession:
         """Names the config maps to an author: never split, even with split_authors on."""
         return frozenset(name_key(k) for k in self.options.author_aliases)
 
-    def _replan(self) -> None:
-        self.plan = plan_authors(
-            self.facts.values(), self.options.author_aliases, self.index.names_with_pages()
-        )
-        self._planned_aliases = dict(self.options.author_aliases)
+    def _replan(self, lazy: bool = False) -> None:
+        """Plan the authors; `lazy`: only when first asked (the inputs taken now)."""
+        facts, aliases = list(self.facts.values()), dict(self.options.author_aliases)
+        names = self.index.names_with_pages()
+        if lazy:
+            self.plan = _PendingPlan(lambda: plan_authors(facts, aliases, names))
+        else:
+            self.plan = plan_authors(facts, aliases, names)
+        self._planned_aliases = aliases
 
     def _names_of(self, path: Path) -> frozenset[tuple[str, bool]]:
         alias_names = self.index.alias_names

@@ -1,0 +1,291 @@
+"""A settled vault (the last full pass changed nothing, the vault is as the state cache says):
+the next pass skips the author re-plan and the author pages, and still gives what a pass without
+any cache gives after every kind of change."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from test_state import Clock, Counter, build, cache_file, files, put, run, summary
+
+import daemon.authorsync as authorsync
+import daemon.sync as sync
+from daemon.core import authors as author_pages
+from daemon.core.identity import AuthorPlan, plan_authors
+from daemon.state import StateCache
+from daemon.sync import PassOptions, VaultSession
+from daemon.vault import make_vault
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    c = Clock()
+    monkeypatch.setattr(sync, "now_ns", c)
+    return c
+
+
+@pytest.fixture
+def counter(monkeypatch: pytest.MonkeyPatch) -> Counter:
+    """Counts every page read, the author sync's included."""
+    c = Counter(monkeypatch)
+    read = authorsync.read_page
+
+    def counting_read(path, *a, **k):
+        c.reads.append(Path(path))
+        return read(path, *a, **k)
+
+    monkeypatch.setattr(authorsync, "read_page", counting_read)
+    return c
+
+
+def settled_mark(state_dir: Path, root: Path) -> str | None:
+    cache = StateCache(cache_file(state_dir, root), make_vault(root).root)
+    cache.load()
+    return cache.settled
+
+
+def managed_pages(root: Path) -> list[Path]:
+    markers = (author_pages.LOGSEQ_MARKER, author_pages.OBSIDIAN_BEGIN)
+    return sorted(
+        p for p in root.rglob("*.md") if any(m in p.read_text(encoding="utf-8") for m in markers)
+    )
+
+
+def settle(root: Path, state_dir: Path, clock: Clock, **options: object) -> None:
+    for _ in range(3):
+        clock.later()
+        run(root, state_dir, **options)
+    assert settled_mark(state_dir, root) is not None
+
+
+@pytest.mark.parametrize("app", ["logseq", "obsidian"])
+def test_a_settled_vault_is_a_stat_walk_author_pages_included(
+    tmp_path: Path, app: str, clock: Clock, counter: Counter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, state_dir = tmp_path / "v", tmp_path / "state"
+    build(root, app, seed=3)
+    settle(root, state_dir, clock)
+    assert managed_pages(root)
+    plans: list[int] = []
+    real_plan = sync.plan_authors
+
+    def counting_plan(*a, **k):
+        plans.append(1)
+        return real_plan(*a, **k)
+
+    monkeypatch.setattr(sync, "plan_authors", counting_plan)
+    before = files(root)
+    counter.reset()
+    clock.later()
+    report = run(root, state_dir)
+    assert counter.reads == [] and counter.normalized == 0
+    assert not report.any_change and report.readwise == 14
+    assert files(root) == before
+    if app == "logseq":  # (Obsidian's author links ask the plan which note is canonical)
+        assert plans == []
+    assert settled_mark(state_dir, root) is not None  # and still settled
+
+
+def test_a_pass_with_changes_does_not_settle_the_vault(tmp_path: Path, clock: Clock) -> None:
+    root, state_dir = tmp_path / "v", tmp_path / "state"
+    build(root, "logseq", seed=2)
+    clock.later()
+    assert run(root, state_dir).any_change
+    assert settled_mark(state_dir, root) is None
+
+
+def test_an_update_unsettles_the_vault(tmp_path: Path, clock: Clock) -> None:
+    root, state_dir = tmp_path / "v", tmp_path / "state"
+    build(root, "logseq", seed=2)
+    settle(root, state_dir, clock)
+    session = VaultSession(make_vault(root), PassOptions(state_dir=state_dir))
+    note = root / "journals" / "note 1.md"
+    put(note, note.read_text(encoding="utf-8") + "- more\n")
+    clock.later()
+    session.update([note])
+    assert settled_mark(state_dir, root) is None
+
+
+# ---- every kind of change gives what a pass without a cache gives --------------------------------
+
+
+def _readwise(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("Source *.md"))
+
+
+def _edit_readwise(root: Path, app: str, rng: random.Random) -> None:
+    page = rng.choice(_readwise(root))
+    text = page.read_text(encoding="utf-8")
+    highlight = next(ln for ln in text.splitlines(keepends=True) if "([" in ln and "](" in ln)
+    put(page, text + ("" if text.endswith("\n") else "\n") + highlight)
+
+
+def _add_readwise(root: Path, app: str, rng: random.Random) -> None:
+    from pagegen import logseq_page_with_truth, obsidian_page_with_truth, random_author
+
+    gen = logseq_page_with_truth if app == "logseq" else obsidian_page_with_truth
+    page, _ = gen(rng, author=random_author(random.Random(99), "books"), kind="books")
+    folder = "pages" if app == "logseq" else "Readwise/Books"
+    put(root / folder / "Source added.md", page)
+
+
+def _delete_readwise(root: Path, app: str, rng: random.Random) -> None:
+    rng.choice(_readwise(root)).unlink()
+
+
+def _edit_author_page(root: Path, app: str, rng: random.Random) -> None:
+    page = rng.choice(managed_pages(root))
+    put(page, page.read_text(encoding="utf-8") + "- my own note on this person\n")
+
+
+def _break_author_region(root: Path, app: str, rng: random.Random) -> None:
+    page = rng.choice(managed_pages(root))
+    lines = page.read_text(encoding="utf-8").splitlines(keepends=True)
+    # drop a source line of the managed region: the next pass puts it back
+    victim = next(i for i, ln in enumerate(lines) if "[[" in ln and "highlight" in ln)
+    put(page, "".join(lines[:victim] + lines[victim + 1 :]))
+
+
+def _delete_author_page(root: Path, app: str, rng: random.Random) -> None:
+    rng.choice(managed_pages(root)).unlink()
+
+
+def _name_appears(root: Path, app: str, rng: random.Random) -> None:
+    """An ordinary page renamed to an author's name: that name now has a page the user owns."""
+    managed = rng.choice(managed_pages(root))
+    name = managed.stem
+    note = sorted(root.rglob("note *.md"))[0]
+    managed.unlink()
+    note.rename(note.with_name(f"{name}.md"))
+
+
+def _name_disappears(root: Path, app: str, rng: random.Random) -> None:
+    """A page that carried an author's name renamed away: the author gets a page again."""
+    managed = rng.choice(managed_pages(root))
+    managed.rename(managed.with_name("renamed away.md"))
+
+
+def _touch(root: Path, app: str, rng: random.Random) -> None:
+    for page in (rng.choice(_readwise(root)), rng.choice(managed_pages(root))):
+        put(page, page.read_bytes())
+
+
+CHANGES: dict[str, Callable[[Path, str, random.Random], None]] = {
+    "readwise edited": _edit_readwise,
+    "readwise added": _add_readwise,
+    "readwise deleted": _delete_readwise,
+    "author page edited": _edit_author_page,
+    "author region edited": _break_author_region,
+    "author page deleted": _delete_author_page,
+    "a name appears": _name_appears,
+    "a name disappears": _name_disappears,
+    "pages touched": _touch,
+}
+
+
+@pytest.mark.parametrize("app", ["logseq", "obsidian"])
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_change_to_a_settled_vault_gives_the_uncached_result(
+    tmp_path: Path, app: str, change: str, clock: Clock
+) -> None:
+    a, b, state_dir = tmp_path / "cached", tmp_path / "plain", tmp_path / "state"
+    build(a, app, seed=5)
+    shutil.copytree(a, b)
+    settle(a, state_dir, clock)
+    for _ in range(3):
+        run(b, None)
+    assert files(a) == files(b)
+    for root in (a, b):
+        CHANGES[change](root, app, random.Random(1))
+    for step in range(3):
+        clock.later()
+        got, want = run(a, state_dir), run(b, None)
+        assert summary(got) == summary(want), step
+        assert files(a) == files(b), step
+
+
+@pytest.mark.parametrize("app", ["logseq", "obsidian"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"author_aliases": {"Someone": "Someone Else"}},
+        "alias of an author",
+        {"authors_folder": "People"},
+        {"author_pages": False},
+        {"split_authors": True},
+    ],
+    ids=["aliases", "author aliased", "authors folder", "no author pages", "split"],
+)
+def test_changed_settings_on_a_settled_vault_give_the_uncached_result(
+    tmp_path: Path, app: str, options: dict[str, object] | str, clock: Clock
+) -> None:
+    a, b, state_dir = tmp_path / "cached", tmp_path / "plain", tmp_path / "state"
+    build(a, app, seed=6)
+    shutil.copytree(a, b)
+    settle(a, state_dir, clock)
+    for _ in range(3):
+        run(b, None)
+    if options == "alias of an author":
+        managed = managed_pages(a)[0].stem
+        options = {"author_aliases": {managed: "Another Name"}}
+    assert isinstance(options, dict)
+    for step in range(3):
+        clock.later()
+        got, want = run(a, state_dir, **options), run(b, None, **options)
+        assert summary(got) == summary(want), step
+        assert files(a) == files(b), step
+
+
+def test_the_plan_a_settled_pass_skipped_is_the_plan_it_would_have_made(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """The daemon keeps the session: its later updates use the plan, made when first asked,
+    from what the pass knew (not from what an update has changed since)."""
+    root, state_dir = tmp_path / "v", tmp_path / "state"
+    build(root, "logseq", seed=7)
+    settle(root, state_dir, clock)
+    session = VaultSession(make_vault(root), PassOptions(state_dir=state_dir))
+    clock.later()
+    session.full_pass()
+    assert type(session.plan) is not AuthorPlan  # not made yet
+    want = plan_authors(
+        session.facts.values(), session.options.author_aliases, session.index.names_with_pages()
+    )
+    # An update forgets a page before it asks the plan anything.
+    gone = _readwise(root)[0]
+    gone.unlink()
+    session._forget(gone)
+    session.facts.clear()
+    assert session.plan.authors == want.authors and session.plan.canonical == want.canonical
+
+
+def test_an_author_page_blocked_by_a_file_the_walk_does_not_see_keeps_the_vault_unsettled(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """A folder named like the author page the pass would create: nothing is created and the
+    report says nothing, so the vault is not settled; once it goes, the page is created."""
+    a, b, state_dir = tmp_path / "cached", tmp_path / "plain", tmp_path / "state"
+    build(a, "obsidian", seed=8)
+    shutil.copytree(a, b)
+    settle(a, state_dir, clock)
+    for _ in range(3):
+        run(b, None)
+    victim = managed_pages(a)[0].relative_to(a)
+    for root in (a, b):
+        (root / victim).unlink()
+        (root / victim).mkdir()
+    for _ in range(3):
+        clock.later()
+        assert summary(run(a, state_dir)) == summary(run(b, None))
+    assert settled_mark(state_dir, a) is None
+    for root in (a, b):
+        (root / victim).rmdir()
+    clock.later()
+    got = run(a, state_dir)
+    assert summary(got) == summary(run(b, None))
+    assert [p.relative_to(a) for p in got.authors_created] == [victim]
+    assert files(a) == files(b)
