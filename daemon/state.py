@@ -155,6 +155,21 @@ def _decode_names(text: str) -> Names:
     return tuple((n[1:], True) if n.startswith(_ALIAS) else (n, False) for n in text.split(_SEP))
 
 
+def row_names(row: tuple) -> Names | None:
+    """The names a loaded row records (None when it cannot be read): without decoding the rest
+    of the row, for the many pages whose names are all a pass needs."""
+    try:
+        return _decode_names(row[7])
+    except (ValueError, TypeError, AttributeError, IndexError):
+        return None
+
+
+def row_refs(row: tuple) -> tuple[str, ...]:
+    """The block ids a loaded row's page links to."""
+    refs = row[8]
+    return tuple(refs.split()) if refs else ()
+
+
 def _encode_extra(entry: Entry) -> str | None:
     if entry.kind != "candidate":
         return None
@@ -322,31 +337,37 @@ class StateCache:
         if entry is not None:
             return entry
         row = self._rows.get(rel)
-        return None if row is None else self._decode(row)
+        return None if row is None else self.decode(row)
 
     @staticmethod
-    def _decode(row: tuple) -> Entry | None:
+    def decode(row: tuple) -> Entry | None:
+        """The entry a loaded row records; None when it cannot be read."""
         try:
             return _decode_row(row)
-        except (ValueError, TypeError, KeyError, json.JSONDecodeError):
+        except (ValueError, TypeError, KeyError, AttributeError, json.JSONDecodeError):
             return None
 
     def fresh(self, rel: str, dir_entry: os.DirEntry[str], now_ns: int) -> Entry | None:
         """The entry of a page that certainly still holds the recorded bytes, else None."""
+        row = self.fresh_row(rel, dir_entry, now_ns)
+        return None if row is None else self.decode(row)
+
+    def fresh_row(self, rel: str, dir_entry: os.DirEntry[str], now_ns: int) -> tuple | None:
+        """Like fresh(), the row as loaded (undecoded: see decode(), row_names())."""
         row = self._rows.get(rel)
         if row is None or rel in self._dirty:
             return None
-        size, mtime_ns, ino, checked_ns = row[1:5]
+        _rel, size, mtime_ns, ino, checked_ns = row[:5]
         if mtime_ns + RACY_NS > checked_ns or mtime_ns + RACY_NS > now_ns:
             return None
         try:
             st = dir_entry.stat()
         except OSError:
             return None  # reading it says what is wrong
-        if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime_ns, ino):
+        if st.st_mtime_ns != mtime_ns or st.st_size != size or st.st_ino != ino:
             return None
         del self._rows[rel]  # a full pass looks at each page once: let go of the row
-        return self._decode(row)
+        return row
 
     def take(self, rel: str) -> Entry | None:
         """The entry of a page about to be read again (its row no longer held in memory)."""
@@ -354,7 +375,7 @@ class StateCache:
         if row is None:
             return self._dirty.get(rel)
         self._taken.add(rel)
-        return self._decode(row)
+        return self.decode(row)
 
     def put(self, rel: str, entry: Entry) -> None:
         """Record what a page holds now; written by the next flush."""

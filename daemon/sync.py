@@ -47,6 +47,8 @@ from daemon.state import (
     digest,
     now_ns,
     open_cache,
+    row_names,
+    row_refs,
 )
 from daemon.vault import Vault
 from daemon.writer import (
@@ -191,18 +193,46 @@ class _Names(dict[str, Path]):
 class _VaultIndex:
     """What phase 1 learns about every page: names (for author pages) and block references."""
 
-    names: _Names = field(default_factory=_Names)  # casefolded page/note name → file
-    alias_names: set[str] = field(default_factory=set)  # keys of `names` that are aliases
     referenced_ids: set[str] = field(default_factory=set)
     managed: dict[Path, Snapshot] = field(default_factory=dict)  # author pages we manage
     candidates: list[_Source] = field(default_factory=list)
     # Phase 1 found every page as the state cache's rows recorded it (none added, removed,
     # changed or unreadable): what the rows say is what the vault holds.
     unchanged: bool = False
+    # The names phase 1 found, in walk order, not entered yet: (page, its names). They are
+    # entered the first time `names` is asked for; a settled pass never asks, and a `Path`
+    # and a name entry per page are most of what phase 1 costs beyond the stat walk.
+    pending: list[tuple[str | Path, Names]] = field(default_factory=list)
+    _names: _Names = field(default_factory=_Names)
+    _alias_names: set[str] = field(default_factory=set)
+
+    @property
+    def names(self) -> _Names:
+        """Casefolded page/note name → file."""
+        if self.pending:
+            self.enter_pending()
+        return self._names
+
+    @property
+    def alias_names(self) -> set[str]:
+        """The keys of `names` that are aliases."""
+        if self.pending:
+            self.enter_pending()
+        return self._alias_names
+
+    def enter_pending(self) -> None:
+        """Enter the names phase 1 found (see `pending`)."""
+        pending, self.pending = self.pending, []
+        for path, names in pending:
+            _note_names(self._names, self._alias_names, Path(path), names)
 
     def names_with_pages(self) -> list[str]:
         """Every page's own name (casefolded), aliases left out."""
-        return [n for n in self.names if n not in self.alias_names]
+        if self.pending:
+            # What entering them would leave: a page's own name wins over any alias.
+            own = {n.casefold() for _p, names in self.pending for n, alias in names if not alias}
+            return [*own, *(n for n in self._names if n not in self._alias_names)]
+        return [n for n in self._names if n not in self._alias_names]
 
 
 def _logseq_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
@@ -238,21 +268,38 @@ def _index(
     skipped_folders: list = []
     seen: set[str] = set()
     unchanged = cache is not None
+    pending, referenced = index.pending, index.referenced_ids
     for dir_entry, rel in walk_entries(vault.root, vault.path_filter, skipped_folders):
-        path = Path(dir_entry.path)
         if progress:
             progress()
         report.scanned += 1
-        entry = cache.fresh(rel, dir_entry, now) if cache is not None else None
-        if entry is not None:
-            seen.add(rel)
-            _note(index, path, entry.names, entry.refs)
-            if entry.kind == "managed":
-                # Not read: the author sync reads a managed page afresh before using its bytes.
-                index.managed[path] = Snapshot(path, b"", entry.mtime_ns, entry.size, entry.ino)
-            elif entry.kind == "candidate":
-                index.candidates.append(_Source(path, None, rel, entry))
-            continue
+        row = cache.fresh_row(rel, dir_entry, now) if cache is not None else None
+        if row is not None:
+            # Unchanged (not read): its row says what it holds. Most pages are ordinary
+            # notes, of which only the names and block references count.
+            if row[6] == "other":
+                names = row_names(row)
+                if names is not None:
+                    seen.add(rel)
+                    pending.append((dir_entry.path, names))
+                    if row[8]:
+                        referenced.update(row_refs(row))
+                    continue
+            else:
+                entry = cache.decode(row)
+                if entry is not None:
+                    seen.add(rel)
+                    path = Path(dir_entry.path)
+                    pending.append((path, entry.names))
+                    referenced.update(entry.refs)
+                    if entry.kind == "managed":
+                        # The author sync reads a managed page afresh before using its bytes.
+                        snap = Snapshot(path, b"", entry.mtime_ns, entry.size, entry.ino)
+                        index.managed[path] = snap
+                    else:
+                        index.candidates.append(_Source(path, None, rel, entry))
+                    continue
+        path = Path(dir_entry.path)
         try:
             snap = read_page(path)
         except PageVanished:
@@ -263,18 +310,21 @@ def _index(
             unchanged = False
             continue
         if cache is None:
-            _learn(vault, index, path, snap)
-            continue
-        seen.add(rel)
-        old = cache.take(rel)
-        entry = _entry(vault, path, snap, old, now)
-        unchanged = unchanged and entry is old  # (the same bytes: the old row, restamped)
-        cache.put(rel, entry)
-        _note(index, path, entry.names, entry.refs)
-        if entry.kind == "managed":
+            kind, names, refs = _facts(vault, path, snap.data)
+            read: Entry | None = None
+        else:
+            seen.add(rel)
+            old = cache.take(rel)
+            read = _entry(vault, path, snap, old, now)
+            unchanged = unchanged and read is old  # (the same bytes: the old row, restamped)
+            cache.put(rel, read)
+            kind, names, refs = read.kind, read.names, read.refs
+        pending.append((path, names))
+        referenced.update(refs)
+        if kind == "managed":
             index.managed[path] = snap
-        elif entry.kind == "candidate":
-            index.candidates.append(_Source(path, snap, rel, entry))
+        elif kind == "candidate":
+            index.candidates.append(_Source(path, snap, rel if read else "", read))
     for folder in skipped_folders:
         report.skipped.append((folder.path, f"folder not read: {folder.reason}"))
     if cache is not None:
@@ -302,17 +352,21 @@ def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str
 
 
 def _note(index: _VaultIndex, path: Path, names: Names, refs: tuple[str, ...]) -> None:
+    _note_names(index.names, index.alias_names, path, names)
+    index.referenced_ids.update(refs)
+
+
+def _note_names(index: _Names, alias_names: set[str], path: Path, names: Names) -> None:
     for name, is_alias in names:
         key = name.casefold()
         # A page's own name wins over another page's alias of the same name, whatever the
         # order the walk met them in.
-        if key not in index.names or (key in index.alias_names and not is_alias):
-            index.names[key] = path
+        if key not in index or (key in alias_names and not is_alias):
+            index[key] = path
             if is_alias:
-                index.alias_names.add(key)
+                alias_names.add(key)
             else:
-                index.alias_names.discard(key)
-    index.referenced_ids.update(refs)
+                alias_names.discard(key)
 
 
 def _learn(vault: Vault, index: _VaultIndex, path: Path, snap: Snapshot) -> str:
@@ -478,6 +532,7 @@ class VaultSession:
         self._now = 0  # wall clock at the start of the pass (ns): before any page is read
         self._base = ""  # the pass's clean key (code, kind, rules), for the cache
         self._settings = ""  # _base and every other setting that shapes the author pages
+        self.one_off = False  # one full pass and done (run_pass): what it needs not is not built
 
     def full_pass(self, progress: Callable[[], None] | None = None) -> PassReport:
         """Every page read (or known unchanged from the state cache); every Readwise page
@@ -519,6 +574,8 @@ class VaultSession:
                 self.cache.settle(self._settings)
         finally:
             self._close_cache()
+        if not self.one_off:
+            self.index.enter_pending()  # now, not in the first update the daemon hands over
         return report
 
     def _open_cache(self, load: bool) -> None:
@@ -773,4 +830,6 @@ def run_pass(
     progress: Callable[[], None] | None = None,
 ) -> PassReport:
     """One full pass over a vault: Readwise pages cleaned, author pages kept up to date."""
-    return VaultSession(vault, options, guard).full_pass(progress)
+    session = VaultSession(vault, options, guard)
+    session.one_off = True
+    return session.full_pass(progress)

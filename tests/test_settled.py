@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_state import Clock, Counter, build, cache_file, files, put, run, summary
 
 import daemon.authorsync as authorsync
@@ -289,3 +291,22 @@ def test_an_author_page_blocked_by_a_file_the_walk_does_not_see_keeps_the_vault_
     assert summary(got) == summary(run(b, None))
     assert [p.relative_to(a) for p in got.authors_created] == [victim]
     assert files(a) == files(b)
+
+
+_page_names = st.lists(
+    st.lists(st.tuples(st.sampled_from(["a", "A", "b", "c", "d"]), st.booleans()), max_size=3),
+    max_size=6,
+)
+
+
+@given(_page_names)
+def test_names_entered_late_are_the_names_entered_at_once(pages) -> None:
+    """Phase 1 leaves names pending; what the index answers does not depend on when they are
+    entered, and the names a plan weighs can be told without entering them."""
+    eager, lazy = sync._VaultIndex(), sync._VaultIndex()
+    for i, names in enumerate(pages):
+        sync._note(eager, Path(f"/v/p{i}.md"), tuple(names), ())
+        lazy.pending.append((f"/v/p{i}.md", tuple(names)))
+    assert sorted(lazy.names_with_pages()) == sorted(eager.names_with_pages())
+    assert dict(lazy.names) == dict(eager.names)
+    assert lazy.alias_names == eager.alias_names and not lazy.pending
