@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -264,10 +264,15 @@ class VaultWalker:
     appears there when it is missing or unreadable.
     """
 
-    def __init__(self, root: Path, flt: PathFilter) -> None:
+    def __init__(
+        self, root: Path, flt: PathFilter, temp_file: Callable[[str], object] | None = None
+    ) -> None:
         self.root = Path(root)
         self.filter = flt
         self.skipped: list[SkippedFolder] = []
+        # Called with the path of every `*.tmp` file in a folder walked, before the walk goes on
+        # (a writing pass removes vaultsync's own leftovers in the same walk).
+        self.temp_file = temp_file
 
     def __iter__(self) -> Iterator[Path]:
         for entry, _rel in self.entries():
@@ -276,7 +281,7 @@ class VaultWalker:
     def entries(self) -> Iterator[tuple[os.DirEntry[str], str]]:
         """Like iterating, but each page as its directory entry and vault-relative POSIX path."""
         self.skipped = []
-        flt = self.filter
+        flt, temp_file = self.filter, self.temp_file
         # (absolute folder, relative folder with trailing '/' or '', covered by an include)
         stack: list[tuple[str, str, bool]] = [(os.fspath(self.root), "", False)]
         while stack:
@@ -291,6 +296,8 @@ class VaultWalker:
                         subfolders.append((entry.path, rel + "/", state))
                 elif flt._file_matches(rel, included) and _is_file(entry):
                     yield entry, rel
+                elif temp_file is not None and rel.endswith(".tmp"):
+                    temp_file(entry.path)
             stack.extend(reversed(subfolders))
 
     def _list(self, folder: str, *, is_root: bool) -> list[os.DirEntry[str]]:
@@ -339,11 +346,14 @@ def walk_vault(
 
 
 def walk_entries(
-    root: Path, flt: PathFilter, skipped: list[SkippedFolder] | None = None
+    root: Path,
+    flt: PathFilter,
+    skipped: list[SkippedFolder] | None = None,
+    temp_file: Callable[[str], object] | None = None,
 ) -> Iterator[tuple[os.DirEntry[str], str]]:
     """Like walk_vault, as (directory entry, vault-relative POSIX path): no Path built, and the
-    entry's stat() ready for a cache check."""
-    walker = VaultWalker(root, flt)
+    entry's stat() ready for a cache check. `temp_file`: see VaultWalker."""
+    walker = VaultWalker(root, flt, temp_file)
     try:
         yield from walker.entries()
     finally:

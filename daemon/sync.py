@@ -56,6 +56,7 @@ from daemon.writer import (
     VaultGuard,
     cleanup_temp_files,
     read_page,
+    remove_temp_file,
     write_atomic,
 )
 
@@ -261,15 +262,18 @@ def _index(
     progress: Callable[[], None] | None,
     cache: StateCache | None = None,
     now: int = 0,
+    cleanup: bool = False,
 ) -> _VaultIndex:
     """Phase 1: what every page tells the index. With a cache, a page it knows unchanged is
-    not read (its row says what it holds); every other page is read and its row renewed."""
+    not read (its row says what it holds); every other page is read and its row renewed.
+    `cleanup`: remove the temp files a crashed vaultsync left in the folders walked."""
     index = _VaultIndex()
     skipped_folders: list = []
     seen: set[str] = set()
     unchanged = cache is not None
     pending, referenced = index.pending, index.referenced_ids
-    for dir_entry, rel in walk_entries(vault.root, vault.path_filter, skipped_folders):
+    temp_file = remove_temp_file if cleanup else None
+    for dir_entry, rel in walk_entries(vault.root, vault.path_filter, skipped_folders, temp_file):
         if progress:
             progress()
         report.scanned += 1
@@ -538,11 +542,13 @@ class VaultSession:
         """Every page read (or known unchanged from the state cache); every Readwise page
         cleaned; every author page brought up to date."""
         report = PassReport(vault=self.vault, mode=self.options.mode)
-        if self.options.mode == "write":
-            cleanup_temp_files(self.vault.root)
+        write = self.options.mode == "write"
+        if write:
+            self._cleanup_unwalked()
         self._open_cache(load=True)
         try:
-            self.index = _index(self.vault, report, progress, self.cache, self._now)
+            # (Leftover temp files are removed by the walk, before any page is written.)
+            self.index = _index(self.vault, report, progress, self.cache, self._now, write)
             # The vault as the last full pass left it, which changed nothing under the same
             # settings: the author plan and pages come out as that pass found them.
             settled = (
@@ -577,6 +583,18 @@ class VaultSession:
         if not self.one_off:
             self.index.enter_pending()  # now, not in the first update the daemon hands over
         return report
+
+    def _cleanup_unwalked(self) -> None:
+        """Remove leftover temp files from the one folder a pass may write to that its walk
+        can leave out: the author pages' folder, when the config excludes it."""
+        if self.vault.kind == "logseq":
+            folder = self.vault.pages_dir
+        else:
+            folder = self.options.authors_folder
+        path = self.vault.root / folder
+        if ".." not in Path(folder).parts and self.vault.path_filter.dir_excluded(folder):
+            if path.is_dir():
+                cleanup_temp_files(path)
 
     def _open_cache(self, load: bool) -> None:
         self.cache = None

@@ -310,3 +310,33 @@ def test_names_entered_late_are_the_names_entered_at_once(pages) -> None:
     assert sorted(lazy.names_with_pages()) == sorted(eager.names_with_pages())
     assert dict(lazy.names) == dict(eager.names)
     assert lazy.alias_names == eager.alias_names and not lazy.pending
+
+
+# ---- leftover temp files go in the pass's one walk -----------------------------------------------
+
+_LEFTOVER = ".Source 1.md.vaultsync-0123456789abcdef.tmp"
+
+
+@pytest.mark.parametrize("mode", ["write", "dry-run", "check"])
+def test_a_writing_pass_removes_leftover_temp_files_in_its_walk(tmp_path: Path, mode: str) -> None:
+    root = tmp_path / "v"
+    build(root, "obsidian", seed=9)
+    leftovers = [
+        root / "Readwise" / "Books" / _LEFTOVER,
+        root / "Notes" / "deep" / _LEFTOVER,
+        root / "Readwise" / "Authors" / _LEFTOVER,  # excluded below: cleaned all the same
+    ]
+    others = [
+        root / "Notes" / ".not.vaultsync-0123.tmp",  # not named like ours
+        root / "Notes" / "a.tmp",
+    ]
+    for path in leftovers + others:
+        put(path, "half a page")
+    folder_link = root / "Notes" / "link"
+    folder_link.symlink_to(root / "Readwise" / "Books")  # links are not followed
+    vault = make_vault(root, exclude=("Readwise/Authors/",))
+    sync.run_pass(vault, PassOptions(mode=mode, state_dir=tmp_path / "state"))  # type: ignore[arg-type]
+    for path in leftovers:
+        assert path.exists() == (mode != "write"), path
+    for path in others:
+        assert path.exists(), path
