@@ -139,12 +139,15 @@ class _Matcher:
                 name_parts.append(_translate_name(rest))
             else:
                 path_parts.append(_glob_to_regex(body))
-        self._name_re = _join(name_parts)
-        self._path_re = _join(path_parts)
+        # None when there is no such pattern (this runs for every file of every walk).
+        self._name_re = _join(name_parts) if name_parts else None
+        self._path_re = _join(path_parts) if path_parts else None
 
     def fullmatch(self, rel: str) -> bool:
-        name = rel.rpartition("/")[2]
-        return bool(self._name_re.fullmatch(name) or self._path_re.fullmatch(rel))
+        name_re, path_re = self._name_re, self._path_re
+        if name_re is not None and name_re.fullmatch(rel[rel.rfind("/") + 1 :]):
+            return True
+        return path_re is not None and path_re.fullmatch(rel) is not None
 
 
 def _join(parts: list[str]) -> re.Pattern[str]:
