@@ -7,9 +7,10 @@ writer. It never writes a page the user owns (one without the managed region).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -382,6 +383,12 @@ def _create(
     return path
 
 
+def sync_key(kind: str, sources: list[author_pages.Source], aliases: list[str]) -> str:
+    """What a managed page's update depends on besides its own bytes (nothing merged in)."""
+    text = repr((kind, [astuple(s) for s in sources], aliases))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def _update(
     vault: Vault,
     index: _VaultIndex,
@@ -396,6 +403,13 @@ def _update(
     """Bring a managed page up to date; False when it could not be (nothing merged into it)."""
     from daemon.sync import _diff, _reason
 
+    key = None
+    if not (merged.text or merged.front or merged.snapshots):
+        key = sync_key(vault.kind, sources, aliases)
+        if index.synced.get(path) == key:
+            # As the walk found it, the page holds bytes already found up to date with these
+            # very sources and aliases: the update would give them back unchanged.
+            return True
     try:
         snap = read_page(path)  # fresh: the stored snapshot may predate our own last write
         text = decode(snap.data)
@@ -418,12 +432,15 @@ def _update(
         return False  # the user removed the managed region since the walk: theirs now
     new = _with_extra(vault.kind, new, merged)
     if new == text:
+        if key is not None and path in index.managed_rows:  # (a full pass: recorded after it)
+            index.verified[path] = (key, snap.data)
         return True
     if options.want_diff:
         report.diffs.append(_diff(path, vault.root, text, new))
     if options.mode == "write":
         try:
             write_atomic(guard, snap, path, new.encode("utf-8"), history=options.history)
+            index.synced.pop(path, None)
             index.managed[path] = read_page(path)
         except VaultsyncError as err:
             report.failed.append((path, _reason(err, path)))

@@ -70,6 +70,9 @@ class Entry:
     readwise: bool = False  # a clean candidate: whether it is a Readwise page at all
     author_value: str | None = None  # a clean Readwise page: its author value, as the rule sees it
     author: PageAuthor | None = None  # a clean Readwise page: what it says of its author
+    # An author page we manage: the key of the sources and aliases these bytes were found up
+    # to date with (daemon.authorsync.sync_key), so an unchanged page need not be read again.
+    synced: str | None = None
 
     def matches(self, st: os.stat_result) -> bool:
         """True when `st` describes the file this entry was recorded from."""
@@ -171,6 +174,8 @@ def row_refs(row: tuple) -> tuple[str, ...]:
 
 
 def _encode_extra(entry: Entry) -> str | None:
+    if entry.kind == "managed":
+        return json.dumps({"s": entry.synced}) if entry.synced else None
     if entry.kind != "candidate":
         return None
     extra: dict[str, Any] = {}
@@ -200,7 +205,10 @@ def _decode_row(row: tuple) -> Entry:
         _decode_names(names),
         tuple(refs.split()) if refs else (),
     )
-    if extra:
+    if extra and kind == "managed":
+        synced = json.loads(extra).get("s")
+        entry.synced = synced if isinstance(synced, str) else None
+    elif extra:
         data = json.loads(extra)
         entry.ids = tuple(data.get("i", ()))
         entry.clean = data.get("c")

@@ -204,6 +204,12 @@ class _VaultIndex:
     # entered the first time `names` is asked for; a settled pass never asks, and a `Path`
     # and a name entry per page are most of what phase 1 costs beyond the stat walk.
     pending: list[tuple[str | Path, Names]] = field(default_factory=list)
+    # Managed pages whose cache row says which sources and aliases their bytes (as the walk
+    # found them) are up to date with (authorsync.sync_key); and the rows, to record more.
+    synced: dict[Path, str] = field(default_factory=dict)
+    managed_rows: dict[Path, tuple[str, Entry]] = field(default_factory=dict)
+    # Filled by the author sync: managed pages it read and found up to date (key, bytes read).
+    verified: dict[Path, tuple[str, bytes]] = field(default_factory=dict)
     _names: _Names = field(default_factory=_Names)
     _alias_names: set[str] = field(default_factory=set)
 
@@ -300,6 +306,9 @@ def _index(
                         # The author sync reads a managed page afresh before using its bytes.
                         snap = Snapshot(path, b"", entry.mtime_ns, entry.size, entry.ino)
                         index.managed[path] = snap
+                        index.managed_rows[path] = (rel, entry)
+                        if entry.synced:
+                            index.synced[path] = entry.synced
                     else:
                         index.candidates.append(_Source(path, None, rel, entry))
                     continue
@@ -327,6 +336,10 @@ def _index(
         referenced.update(refs)
         if kind == "managed":
             index.managed[path] = snap
+            if read is not None:
+                index.managed_rows[path] = (rel, read)
+                if read.synced:  # (the same bytes as when last found up to date)
+                    index.synced[path] = read.synced
         elif kind == "candidate":
             index.candidates.append(_Source(path, snap, rel if read else "", read))
     for folder in skipped_folders:
@@ -572,6 +585,9 @@ class VaultSession:
                 complete = sync_author_pages(
                     self.vault, self.index, self.plan, self.options, self.guard, report
                 )
+                self._record_synced()
+            # Only this pass's walk vouches for them: the daemon's updates read afresh.
+            self.index.synced, self.index.managed_rows = {}, {}
             if (
                 self.cache is not None
                 and complete
@@ -583,6 +599,19 @@ class VaultSession:
         if not self.one_off:
             self.index.enter_pending()  # now, not in the first update the daemon hands over
         return report
+
+    def _record_synced(self) -> None:
+        """Record in the cache which managed pages the author sync found up to date, with what:
+        while they keep those bytes and those inputs, the next sync need not read them."""
+        index = self.index
+        verified, index.verified = index.verified, {}
+        if self.cache is None:
+            return
+        for path, (key, data) in verified.items():
+            rel, entry = index.managed_rows.get(path, ("", None))
+            if entry is not None and entry.synced != key and entry.digest == digest(data):
+                entry.synced = key
+                self.cache.put(rel, entry)
 
     def _cleanup_unwalked(self) -> None:
         """Remove leftover temp files from the one folder a pass may write to that its walk

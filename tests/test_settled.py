@@ -340,3 +340,51 @@ def test_a_writing_pass_removes_leftover_temp_files_in_its_walk(tmp_path: Path, 
         assert path.exists() == (mode != "write"), path
     for path in others:
         assert path.exists(), path
+
+
+# ---- an author page found up to date is not read again while it and its sources stay -----------
+
+
+@pytest.mark.parametrize("app", ["logseq", "obsidian"])
+def test_a_pass_after_a_change_reads_only_the_author_pages_it_touches(
+    tmp_path: Path, app: str, clock: Clock, counter: Counter
+) -> None:
+    root, state_dir = tmp_path / "v", tmp_path / "state"
+    build(root, app, seed=4)
+    settle(root, state_dir, clock)
+    note = sorted(root.rglob("note *.md"))[0]
+    put(note, note.read_text(encoding="utf-8") + "- a new thought\n")  # not settled any more
+    counter.reset()
+    clock.later()
+    assert not run(root, state_dir).any_change
+    assert counter.reads == [note]
+    _edit_author_page(root, app, random.Random(2))  # the user's own words on an author page
+    counter.reset()
+    clock.later()
+    assert not run(root, state_dir).any_change
+    (page,) = set(counter.reads)  # read by the walk, and by the author sync (new bytes)
+    assert page in managed_pages(root)
+
+
+@pytest.mark.parametrize("app", ["logseq", "obsidian"])
+def test_the_daemon_reads_an_author_page_the_user_changed_after_a_full_pass(
+    tmp_path: Path, app: str, clock: Clock
+) -> None:
+    a, b, state_dir = tmp_path / "cached", tmp_path / "plain", tmp_path / "state"
+    build(a, app, seed=5)
+    shutil.copytree(a, b)
+    settle(a, state_dir, clock)
+    sessions = {}
+    for root, state in ((a, state_dir), (b, None)):
+        clock.later()
+        sessions[root] = VaultSession(make_vault(root), PassOptions(state_dir=state))
+        sessions[root].full_pass()
+    assert files(a) == files(b)
+    for root in (a, b):
+        _break_author_region(root, app, random.Random(3))
+    before = files(a)
+    for root in (a, b):
+        clock.later()
+        # Every Readwise page seen again: every author's page is looked at, the broken one too.
+        sessions[root].update(_readwise(root))
+    assert files(a) == files(b) != before
