@@ -179,7 +179,16 @@ def _split_rel(rel_path: str) -> list[str] | None:
 class PathFilter:
     """Decides which vault-relative paths are candidate pages (see the module docstring)."""
 
-    __slots__ = ("include", "exclude", "_inc_any", "_inc_file", "_exc_any", "_exc_file", "_cache")
+    __slots__ = (
+        "include",
+        "exclude",
+        "_inc_any",
+        "_inc_file",
+        "_exc_any",
+        "_exc_file",
+        "_cache",
+        "_every_page",
+    )
 
     def __init__(self, include: Iterable[str] = DEFAULT_INCLUDE, exclude: Iterable[str] = ()):
         self.include: tuple[str, ...] = tuple(include) or DEFAULT_INCLUDE
@@ -193,6 +202,8 @@ class PathFilter:
         if problems:
             raise ConfigError(None, problems)
         self._inc_any, self._inc_file = _compile(self.include)
+        # `**/*.md` (the default) includes every page: no regex to ask per file.
+        self._every_page = "**/*.md" in self.include
         self._exc_any, self._exc_file = _compile((*ALWAYS_EXCLUDED, *self.exclude))
         # folder -> None (excluded) or whether an include covers it; read by watchdog's threads
         # too, where a lost race only recomputes an entry.
@@ -241,7 +252,7 @@ class PathFilter:
     def _file_matches(self, rel: str, included_by_folder: bool) -> bool:
         if not rel.endswith(_PAGE_SUFFIX) or self._exc_file.fullmatch(rel):
             return False
-        return included_by_folder or self._inc_file.fullmatch(rel)
+        return included_by_folder or self._every_page or self._inc_file.fullmatch(rel)
 
     def _folder_state(self, rel_dir: str, parent_included: bool) -> bool | None:
         """None when the folder is excluded, else whether an include pattern covers it."""
