@@ -10,6 +10,11 @@ A row is trusted only when its stat matches and the page's mtime was at least RA
 than the moment the row was recorded (git's "racily clean" rule): a page changed again within
 the file system's timestamp granularity after we read it keeps its mtime, so a young mtime means
 "unsure" and the page is read again (and its hash compared).
+
+A full pass that changed nothing, failed nothing and skipped nothing marks the rows `settled`
+under the settings that shape author pages (meta row); any later write of rows without that
+mark removes it. A pass that then finds every page as the rows say, under the same settings,
+knows the author plan and pages come out as that pass left them, and skips both.
 """
 
 from __future__ import annotations
