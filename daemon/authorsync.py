@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -385,7 +385,7 @@ def _create(
 
 def sync_key(kind: str, sources: list[author_pages.Source], aliases: list[str]) -> str:
     """What a managed page's update depends on besides its own bytes (nothing merged in)."""
-    text = repr((kind, [astuple(s) for s in sources], aliases))
+    text = repr((kind, [(s.link, s.category, s.highlights, s.newest) for s in sources], aliases))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

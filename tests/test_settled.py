@@ -388,3 +388,33 @@ def test_the_daemon_reads_an_author_page_the_user_changed_after_a_full_pass(
         # Every Readwise page seen again: every author's page is looked at, the broken one too.
         sessions[root].update(_readwise(root))
     assert files(a) == files(b) != before
+
+
+def test_the_sync_key_covers_every_field_of_a_source() -> None:
+    """authorsync.sync_key lists a source's fields by hand (speed): a new field must join it."""
+    import dataclasses
+
+    from daemon.authorsync import sync_key
+
+    assert [f.name for f in dataclasses.fields(author_pages.Source)] == [
+        "link",
+        "category",
+        "highlights",
+        "newest",
+    ]
+    one = author_pages.Source("A", "books", 3, 20240101)
+    keys = {
+        sync_key("logseq", [one], []),
+        sync_key("obsidian", [one], []),
+        sync_key("logseq", [one], ["B"]),
+        *(
+            sync_key("logseq", [dataclasses.replace(one, **{f: v})], [])
+            for f, v in [
+                ("link", "B"),
+                ("category", "tweets"),
+                ("highlights", 4),
+                ("newest", 20240102),
+            ]
+        ),
+    }
+    assert len(keys) == 7
