@@ -549,7 +549,7 @@ class VaultSession:
         self._now = 0  # wall clock at the start of the pass (ns): before any page is read
         self._base = ""  # the pass's clean key (code, kind, rules), for the cache
         self._settings = ""  # _base and every other setting that shapes the author pages
-        self.one_off = False  # one full pass and done (run_pass): what it needs not is not built
+        self.one_off = False  # one pass and done (run_pass): the name index only built if asked
 
     def full_pass(self, progress: Callable[[], None] | None = None) -> PassReport:
         """Every page read (or known unchanged from the state cache); every Readwise page
