@@ -260,6 +260,10 @@ class StateCache:
         # The `settled` mark (see settle()): as loaded, and what the next flush leaves.
         self.settled: str | None = None
         self._settle: str | None = None
+        # The author plan's name → canonical name map of the settled vault (JSON), kept with
+        # the mark: a settled pass answers "which note is canonical" without planning.
+        self.canonical: str | None = None
+        self._settle_canonical: str | None = None
         self.enabled = True
 
     # The connection is opened per load/flush: the daemon keeps no file open between passes,
@@ -281,7 +285,7 @@ class StateCache:
             if row is None or row[0] != stamp:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.execute("DELETE FROM pages")
-                conn.execute("DELETE FROM meta WHERE key = 'settled'")
+                conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (stamp,))
                 conn.execute("COMMIT")
         except BaseException:
@@ -335,14 +339,15 @@ class StateCache:
         if not self.enabled:
             return
 
-        def read(conn: sqlite3.Connection) -> tuple[dict[str, tuple], str | None]:
-            settled = conn.execute("SELECT value FROM meta WHERE key = 'settled'").fetchone()
+        def read(conn: sqlite3.Connection) -> tuple[dict[str, tuple], str | None, str | None]:
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
             rows = {row[0]: row for row in conn.execute(f"SELECT {_COLUMNS} FROM pages")}
-            return rows, settled[0] if settled else None
+            return rows, meta.get("settled"), meta.get("canonical")
 
-        self._rows, self.settled = self._guarded("read it", read) or ({}, None)
+        loaded = self._guarded("read it", read) or ({}, None, None)
+        self._rows, self.settled, self.canonical = loaded
         self._dirty, self._deleted, self._taken = {}, set(), set()
-        self._settle = None
+        self._settle = self._settle_canonical = None
 
     def get(self, rel: str) -> Entry | None:
         """The entry of a vault-relative page path; None when unknown or unreadable."""
@@ -412,17 +417,26 @@ class StateCache:
         self._taken = set()
         return len(gone)
 
-    def settle(self, key: str) -> None:
+    def settle(self, key: str, canonical: dict[str, str] | None = None) -> None:
         """Mark the rows, as the next flush leaves them, as those of a settled vault: a full
         pass under the settings `key` found every page as these rows say and changed nothing.
-        Any later flush without this call removes the mark."""
+        Any later flush without this call removes the mark. `canonical`: the author plan's
+        map, kept with the mark (when not given, one kept under the same `key` stays)."""
         if self.enabled:
             self._settle = key
+            if canonical is not None:
+                self._settle_canonical = json.dumps(canonical, separators=(",", ":"))
 
     def flush(self) -> None:
         """Write the changed rows in one transaction, then let go of what was loaded."""
         settle, self._settle = self._settle, None
-        if not self.enabled or not (self._dirty or self._deleted or settle != self.settled):
+        canonical, self._settle_canonical = self._settle_canonical, None
+        if settle is None:
+            canonical = None
+        elif canonical is None and settle == self.settled:
+            canonical = self.canonical  # settled again as before: its map still holds
+        meta = (settle, canonical) != (self.settled, self.canonical)
+        if not self.enabled or not (self._dirty or self._deleted or meta):
             self._rows = {}
             return
         rows = [_encode_row(rel, e) for rel, e in self._dirty.items()]
@@ -437,9 +451,14 @@ class StateCache:
                 )
                 # Rows changed without a full pass vouching for them: no longer settled.
                 if settle is None:
-                    conn.execute("DELETE FROM meta WHERE key = 'settled'")
+                    conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
                 else:
                     conn.execute("INSERT OR REPLACE INTO meta VALUES ('settled', ?)", (settle,))
+                if settle is not None and canonical is None:
+                    conn.execute("DELETE FROM meta WHERE key = 'canonical'")
+                elif canonical is not None:
+                    keep = "INSERT OR REPLACE INTO meta VALUES ('canonical', ?)"
+                    conn.execute(keep, (canonical,))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -448,7 +467,7 @@ class StateCache:
 
         self._guarded("write it", write)
         self._rows, self._dirty, self._deleted = {}, {}, set()
-        self.settled = settle
+        self.settled, self.canonical = settle, canonical
 
 
 def open_cache(state_dir: Path | None, root: Path) -> StateCache | None:

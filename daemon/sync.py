@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -508,9 +509,13 @@ class _PendingPlan(AuthorPlan):
     """An author plan made the first time it is asked for: a settled pass does not need it
     (Logseq's author links do not depend on it), the daemon's next update may."""
 
-    def __init__(self, make: Callable[[], AuthorPlan]) -> None:  # (no dataclass fields set)
+    def __init__(self, make: Callable[[], AuthorPlan], canonical: str | None = None) -> None:
+        # (no dataclass fields set). `canonical`: the map the settled vault's plan had (JSON,
+        # from the state cache), which the plan would make again from the same inputs.
         self._make: Callable[[], AuthorPlan] | None = make
         self._plan: AuthorPlan | None = None
+        self._canonical = canonical
+        self._known: dict[str, str] | None = None
 
     def _made(self) -> AuthorPlan:
         if self._plan is None:
@@ -524,6 +529,15 @@ class _PendingPlan(AuthorPlan):
 
     @property  # type: ignore[override]
     def canonical(self) -> dict[str, str]:
+        if self._plan is None and self._canonical is not None and self._known is None:
+            try:
+                known = json.loads(self._canonical)
+            except ValueError:
+                known = None
+            ok = isinstance(known, dict) and all(isinstance(v, str) for v in known.values())
+            self._known, self._canonical = (known if ok else None), None
+        if self._plan is None and self._known is not None:
+            return self._known
         return self._made().canonical
 
 
@@ -593,7 +607,9 @@ class VaultSession:
                 and complete
                 and not (report.any_change or report.failed or report.skipped)
             ):
-                self.cache.settle(self._settings)
+                # (A plan made in this pass: kept for the next settled one, Obsidian's links.)
+                plan = self.plan if type(self.plan) is AuthorPlan else None
+                self.cache.settle(self._settings, plan.canonical if plan else None)
         finally:
             self._close_cache()
         if not self.one_off:
@@ -781,7 +797,8 @@ class VaultSession:
         facts, aliases = list(self.facts.values()), dict(self.options.author_aliases)
         names = self.index.names_with_pages()
         if lazy:
-            self.plan = _PendingPlan(lambda: plan_authors(facts, aliases, names))
+            known = self.cache.canonical if self.cache is not None else None
+            self.plan = _PendingPlan(lambda: plan_authors(facts, aliases, names), known)
         else:
             self.plan = plan_authors(facts, aliases, names)
         self._planned_aliases = aliases

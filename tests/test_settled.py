@@ -87,8 +87,7 @@ def test_a_settled_vault_is_a_stat_walk_author_pages_included(
     assert counter.reads == [] and counter.normalized == 0
     assert not report.any_change and report.readwise == 14
     assert files(root) == before
-    if app == "logseq":  # (Obsidian's author links ask the plan which note is canonical)
-        assert plans == []
+    assert plans == []  # (Obsidian's links: the canonical names kept with the settled mark)
     assert settled_mark(state_dir, root) is not None  # and still settled
 
 
@@ -242,13 +241,14 @@ def test_changed_settings_on_a_settled_vault_give_the_uncached_result(
         assert files(a) == files(b), step
 
 
+@pytest.mark.parametrize("app", ["logseq", "obsidian"])
 def test_the_plan_a_settled_pass_skipped_is_the_plan_it_would_have_made(
-    tmp_path: Path, clock: Clock
+    tmp_path: Path, app: str, clock: Clock
 ) -> None:
     """The daemon keeps the session: its later updates use the plan, made when first asked,
     from what the pass knew (not from what an update has changed since)."""
     root, state_dir = tmp_path / "v", tmp_path / "state"
-    build(root, "logseq", seed=7)
+    build(root, app, seed=7)
     settle(root, state_dir, clock)
     session = VaultSession(make_vault(root), PassOptions(state_dir=state_dir))
     clock.later()
@@ -257,6 +257,8 @@ def test_the_plan_a_settled_pass_skipped_is_the_plan_it_would_have_made(
     want = plan_authors(
         session.facts.values(), session.options.author_aliases, session.index.names_with_pages()
     )
+    assert session.plan.canonical == want.canonical  # (the map kept with the settled mark)
+    assert type(session.plan) is not AuthorPlan
     # An update forgets a page before it asks the plan anything.
     gone = _readwise(root)[0]
     gone.unlink()
