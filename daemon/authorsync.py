@@ -7,6 +7,7 @@ writer. It never writes a page the user owns (one without the managed region).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -179,15 +180,17 @@ def sync_author_pages(
     guard: VaultGuard,
     report: PassReport,
     only: set[str] | None = None,
-) -> None:
+) -> bool:
     """Create, update and merge author pages for the plan's authors (those whose key is in
     `only`, or all). Managed pages that no source names any more (of those keys, or all) are
-    emptied."""
+    emptied. False when a page was left uncreated for a reason the report does not show (a file
+    of its name appeared since the walk, or lies outside it): the vault is not settled."""
     handled: set[Path] = set()
+    blocked: list[Path] = []
     for key, author in sorted(plan.authors.items()):
         if only is not None and key not in only:
             continue
-        handled |= _sync_one(vault, index, author, options, guard, report)
+        handled |= _sync_one(vault, index, author, options, guard, report, blocked)
     if only is None:
         orphans = set(index.managed)
     else:
@@ -198,6 +201,7 @@ def sync_author_pages(
         orphans &= set(index.managed)
     for path in sorted(orphans - handled):
         _update(vault, index, path, [], [], _Merged(), options, guard, report)
+    return not blocked
 
 
 def _sync_one(
@@ -207,6 +211,7 @@ def _sync_one(
     options: PassOptions,
     guard: VaultGuard,
     report: PassReport,
+    blocked: list[Path],
 ) -> set[Path]:
     key = _page_key(vault, author.name)
     path = index.names.get(key) if key else None
@@ -245,7 +250,9 @@ def _sync_one(
     if path is None:
         if not sources:
             return set()
-        path = _create(vault, index, author, sources, aliases, merged, options, guard, report)
+        path = _create(
+            vault, index, author, sources, aliases, merged, options, guard, report, blocked
+        )
         if path is None:
             return set()
     elif not _update(vault, index, path, sources, aliases, merged, options, guard, report):
@@ -332,6 +339,7 @@ def _create(
     options: PassOptions,
     guard: VaultGuard,
     report: PassReport,
+    blocked: list[Path],
 ) -> Path | None:
     from daemon.sync import _diff, _reason
 
@@ -356,6 +364,7 @@ def _create(
         return None
     text = _with_extra(vault.kind, text, merged)
     if path.exists():
+        blocked.append(path)
         return None  # a file of that name appeared since the walk; the next pass will see it
     if options.want_diff:
         report.diffs.append(_diff(path, vault.root, "", text))
@@ -374,6 +383,12 @@ def _create(
     return path
 
 
+def sync_key(kind: str, sources: list[author_pages.Source], aliases: list[str]) -> str:
+    """What a managed page's update depends on besides its own bytes (nothing merged in)."""
+    text = repr((kind, [(s.link, s.category, s.highlights, s.newest) for s in sources], aliases))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def _update(
     vault: Vault,
     index: _VaultIndex,
@@ -388,6 +403,13 @@ def _update(
     """Bring a managed page up to date; False when it could not be (nothing merged into it)."""
     from daemon.sync import _diff, _reason
 
+    key = None
+    if not (merged.text or merged.front or merged.snapshots):
+        key = sync_key(vault.kind, sources, aliases)
+        if index.synced.get(path) == key:
+            # As the walk found it, the page holds bytes already found up to date with these
+            # very sources and aliases: the update would give them back unchanged.
+            return True
     try:
         snap = read_page(path)  # fresh: the stored snapshot may predate our own last write
         text = decode(snap.data)
@@ -410,12 +432,15 @@ def _update(
         return False  # the user removed the managed region since the walk: theirs now
     new = _with_extra(vault.kind, new, merged)
     if new == text:
+        if key is not None and path in index.managed_rows:  # (a full pass: recorded after it)
+            index.verified[path] = (key, snap.data)
         return True
     if options.want_diff:
         report.diffs.append(_diff(path, vault.root, text, new))
     if options.mode == "write":
         try:
             write_atomic(guard, snap, path, new.encode("utf-8"), history=options.history)
+            index.synced.pop(path, None)
             index.managed[path] = read_page(path)
         except VaultsyncError as err:
             report.failed.append((path, _reason(err, path)))

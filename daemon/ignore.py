@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,12 +139,15 @@ class _Matcher:
                 name_parts.append(_translate_name(rest))
             else:
                 path_parts.append(_glob_to_regex(body))
-        self._name_re = _join(name_parts)
-        self._path_re = _join(path_parts)
+        # None when there is no such pattern (this runs for every file of every walk).
+        self._name_re = _join(name_parts) if name_parts else None
+        self._path_re = _join(path_parts) if path_parts else None
 
     def fullmatch(self, rel: str) -> bool:
-        name = rel.rpartition("/")[2]
-        return bool(self._name_re.fullmatch(name) or self._path_re.fullmatch(rel))
+        name_re, path_re = self._name_re, self._path_re
+        if name_re is not None and name_re.fullmatch(rel[rel.rfind("/") + 1 :]):
+            return True
+        return path_re is not None and path_re.fullmatch(rel) is not None
 
 
 def _join(parts: list[str]) -> re.Pattern[str]:
@@ -176,7 +179,16 @@ def _split_rel(rel_path: str) -> list[str] | None:
 class PathFilter:
     """Decides which vault-relative paths are candidate pages (see the module docstring)."""
 
-    __slots__ = ("include", "exclude", "_inc_any", "_inc_file", "_exc_any", "_exc_file", "_cache")
+    __slots__ = (
+        "include",
+        "exclude",
+        "_inc_any",
+        "_inc_file",
+        "_exc_any",
+        "_exc_file",
+        "_cache",
+        "_every_page",
+    )
 
     def __init__(self, include: Iterable[str] = DEFAULT_INCLUDE, exclude: Iterable[str] = ()):
         self.include: tuple[str, ...] = tuple(include) or DEFAULT_INCLUDE
@@ -190,6 +202,8 @@ class PathFilter:
         if problems:
             raise ConfigError(None, problems)
         self._inc_any, self._inc_file = _compile(self.include)
+        # `**/*.md` (the default) includes every page: no regex to ask per file.
+        self._every_page = "**/*.md" in self.include
         self._exc_any, self._exc_file = _compile((*ALWAYS_EXCLUDED, *self.exclude))
         # folder -> None (excluded) or whether an include covers it; read by watchdog's threads
         # too, where a lost race only recomputes an entry.
@@ -238,7 +252,7 @@ class PathFilter:
     def _file_matches(self, rel: str, included_by_folder: bool) -> bool:
         if not rel.endswith(_PAGE_SUFFIX) or self._exc_file.fullmatch(rel):
             return False
-        return included_by_folder or self._inc_file.fullmatch(rel)
+        return included_by_folder or self._every_page or self._inc_file.fullmatch(rel)
 
     def _folder_state(self, rel_dir: str, parent_included: bool) -> bool | None:
         """None when the folder is excluded, else whether an include pattern covers it."""
@@ -264,10 +278,15 @@ class VaultWalker:
     appears there when it is missing or unreadable.
     """
 
-    def __init__(self, root: Path, flt: PathFilter) -> None:
+    def __init__(
+        self, root: Path, flt: PathFilter, temp_file: Callable[[str], object] | None = None
+    ) -> None:
         self.root = Path(root)
         self.filter = flt
         self.skipped: list[SkippedFolder] = []
+        # Called with the path of every `*.tmp` file in a folder walked, before the walk goes on
+        # (a writing pass removes vaultsync's own leftovers in the same walk).
+        self.temp_file = temp_file
 
     def __iter__(self) -> Iterator[Path]:
         for entry, _rel in self.entries():
@@ -276,7 +295,7 @@ class VaultWalker:
     def entries(self) -> Iterator[tuple[os.DirEntry[str], str]]:
         """Like iterating, but each page as its directory entry and vault-relative POSIX path."""
         self.skipped = []
-        flt = self.filter
+        flt, temp_file = self.filter, self.temp_file
         # (absolute folder, relative folder with trailing '/' or '', covered by an include)
         stack: list[tuple[str, str, bool]] = [(os.fspath(self.root), "", False)]
         while stack:
@@ -291,6 +310,8 @@ class VaultWalker:
                         subfolders.append((entry.path, rel + "/", state))
                 elif flt._file_matches(rel, included) and _is_file(entry):
                     yield entry, rel
+                elif temp_file is not None and rel.endswith(".tmp"):
+                    temp_file(entry.path)
             stack.extend(reversed(subfolders))
 
     def _list(self, folder: str, *, is_root: bool) -> list[os.DirEntry[str]]:
@@ -339,11 +360,14 @@ def walk_vault(
 
 
 def walk_entries(
-    root: Path, flt: PathFilter, skipped: list[SkippedFolder] | None = None
+    root: Path,
+    flt: PathFilter,
+    skipped: list[SkippedFolder] | None = None,
+    temp_file: Callable[[str], object] | None = None,
 ) -> Iterator[tuple[os.DirEntry[str], str]]:
     """Like walk_vault, as (directory entry, vault-relative POSIX path): no Path built, and the
-    entry's stat() ready for a cache check."""
-    walker = VaultWalker(root, flt)
+    entry's stat() ready for a cache check. `temp_file`: see VaultWalker."""
+    walker = VaultWalker(root, flt, temp_file)
     try:
         yield from walker.entries()
     finally:

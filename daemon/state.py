@@ -10,6 +10,11 @@ A row is trusted only when its stat matches and the page's mtime was at least RA
 than the moment the row was recorded (git's "racily clean" rule): a page changed again within
 the file system's timestamp granularity after we read it keeps its mtime, so a young mtime means
 "unsure" and the page is read again (and its hash compared).
+
+A full pass that changed nothing, failed nothing and skipped nothing marks the rows `settled`
+under the settings that shape author pages (meta row); any later write of rows without that
+mark removes it. A pass that then finds every page as the rows say, under the same settings,
+knows the author plan and pages come out as that pass left them, and skips both.
 """
 
 from __future__ import annotations
@@ -70,6 +75,9 @@ class Entry:
     readwise: bool = False  # a clean candidate: whether it is a Readwise page at all
     author_value: str | None = None  # a clean Readwise page: its author value, as the rule sees it
     author: PageAuthor | None = None  # a clean Readwise page: what it says of its author
+    # An author page we manage: the key of the sources and aliases these bytes were found up
+    # to date with (daemon.authorsync.sync_key), so an unchanged page need not be read again.
+    synced: str | None = None
 
     def matches(self, st: os.stat_result) -> bool:
         """True when `st` describes the file this entry was recorded from."""
@@ -155,7 +163,24 @@ def _decode_names(text: str) -> Names:
     return tuple((n[1:], True) if n.startswith(_ALIAS) else (n, False) for n in text.split(_SEP))
 
 
+def row_names(row: tuple) -> Names | None:
+    """The names a loaded row records (None when it cannot be read): without decoding the rest
+    of the row, for the many pages whose names are all a pass needs."""
+    try:
+        return _decode_names(row[7])
+    except (ValueError, TypeError, AttributeError, IndexError):
+        return None
+
+
+def row_refs(row: tuple) -> tuple[str, ...]:
+    """The block ids a loaded row's page links to."""
+    refs = row[8]
+    return tuple(refs.split()) if refs else ()
+
+
 def _encode_extra(entry: Entry) -> str | None:
+    if entry.kind == "managed":
+        return json.dumps({"s": entry.synced}) if entry.synced else None
     if entry.kind != "candidate":
         return None
     extra: dict[str, Any] = {}
@@ -185,7 +210,10 @@ def _decode_row(row: tuple) -> Entry:
         _decode_names(names),
         tuple(refs.split()) if refs else (),
     )
-    if extra:
+    if extra and kind == "managed":
+        synced = json.loads(extra).get("s")
+        entry.synced = synced if isinstance(synced, str) else None
+    elif extra:
         data = json.loads(extra)
         entry.ids = tuple(data.get("i", ()))
         entry.clean = data.get("c")
@@ -229,6 +257,13 @@ class StateCache:
         self._dirty: dict[str, Entry] = {}
         self._deleted: set[str] = set()
         self._taken: set[str] = set()  # rows handed out by take() during a walk
+        # The `settled` mark (see settle()): as loaded, and what the next flush leaves.
+        self.settled: str | None = None
+        self._settle: str | None = None
+        # The author plan's name → canonical name map of the settled vault (JSON), kept with
+        # the mark: a settled pass answers "which note is canonical" without planning.
+        self.canonical: str | None = None
+        self._settle_canonical: str | None = None
         self.enabled = True
 
     # The connection is opened per load/flush: the daemon keeps no file open between passes,
@@ -250,6 +285,7 @@ class StateCache:
             if row is None or row[0] != stamp:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.execute("DELETE FROM pages")
+                conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (stamp,))
                 conn.execute("COMMIT")
         except BaseException:
@@ -303,11 +339,15 @@ class StateCache:
         if not self.enabled:
             return
 
-        def read(conn: sqlite3.Connection) -> dict[str, tuple]:
-            return {row[0]: row for row in conn.execute(f"SELECT {_COLUMNS} FROM pages")}
+        def read(conn: sqlite3.Connection) -> tuple[dict[str, tuple], str | None, str | None]:
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+            rows = {row[0]: row for row in conn.execute(f"SELECT {_COLUMNS} FROM pages")}
+            return rows, meta.get("settled"), meta.get("canonical")
 
-        self._rows = self._guarded("read it", read) or {}
+        loaded = self._guarded("read it", read) or ({}, None, None)
+        self._rows, self.settled, self.canonical = loaded
         self._dirty, self._deleted, self._taken = {}, set(), set()
+        self._settle = self._settle_canonical = None
 
     def get(self, rel: str) -> Entry | None:
         """The entry of a vault-relative page path; None when unknown or unreadable."""
@@ -315,31 +355,37 @@ class StateCache:
         if entry is not None:
             return entry
         row = self._rows.get(rel)
-        return None if row is None else self._decode(row)
+        return None if row is None else self.decode(row)
 
     @staticmethod
-    def _decode(row: tuple) -> Entry | None:
+    def decode(row: tuple) -> Entry | None:
+        """The entry a loaded row records; None when it cannot be read."""
         try:
             return _decode_row(row)
-        except (ValueError, TypeError, KeyError, json.JSONDecodeError):
+        except (ValueError, TypeError, KeyError, AttributeError, json.JSONDecodeError):
             return None
 
     def fresh(self, rel: str, dir_entry: os.DirEntry[str], now_ns: int) -> Entry | None:
         """The entry of a page that certainly still holds the recorded bytes, else None."""
+        row = self.fresh_row(rel, dir_entry, now_ns)
+        return None if row is None else self.decode(row)
+
+    def fresh_row(self, rel: str, dir_entry: os.DirEntry[str], now_ns: int) -> tuple | None:
+        """Like fresh(), the row as loaded (undecoded: see decode(), row_names())."""
         row = self._rows.get(rel)
         if row is None or rel in self._dirty:
             return None
-        size, mtime_ns, ino, checked_ns = row[1:5]
+        _rel, size, mtime_ns, ino, checked_ns = row[:5]
         if mtime_ns + RACY_NS > checked_ns or mtime_ns + RACY_NS > now_ns:
             return None
         try:
             st = dir_entry.stat()
         except OSError:
             return None  # reading it says what is wrong
-        if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime_ns, ino):
+        if st.st_mtime_ns != mtime_ns or st.st_size != size or st.st_ino != ino:
             return None
         del self._rows[rel]  # a full pass looks at each page once: let go of the row
-        return self._decode(row)
+        return row
 
     def take(self, rel: str) -> Entry | None:
         """The entry of a page about to be read again (its row no longer held in memory)."""
@@ -347,7 +393,7 @@ class StateCache:
         if row is None:
             return self._dirty.get(rel)
         self._taken.add(rel)
-        return self._decode(row)
+        return self.decode(row)
 
     def put(self, rel: str, entry: Entry) -> None:
         """Record what a page holds now; written by the next flush."""
@@ -362,18 +408,35 @@ class StateCache:
             self._rows.pop(rel, None)
             self._deleted.add(rel)
 
-    def keep_only(self, seen: set[str]) -> None:
+    def keep_only(self, seen: set[str]) -> int:
         """After a full walk: forget every loaded page the walk did not find (or could not
-        read)."""
-        for rel in [r for r in self._rows if r not in seen]:
-            self.drop(rel)
-        for rel in self._taken - seen:
+        read). Returns how many were forgotten."""
+        gone = [r for r in self._rows if r not in seen] + list(self._taken - seen)
+        for rel in gone:
             self.drop(rel)
         self._taken = set()
+        return len(gone)
+
+    def settle(self, key: str, canonical: dict[str, str] | None = None) -> None:
+        """Mark the rows, as the next flush leaves them, as those of a settled vault: a full
+        pass under the settings `key` found every page as these rows say and changed nothing.
+        Any later flush without this call removes the mark. `canonical`: the author plan's
+        map, kept with the mark (when not given, one kept under the same `key` stays)."""
+        if self.enabled:
+            self._settle = key
+            if canonical is not None:
+                self._settle_canonical = json.dumps(canonical, separators=(",", ":"))
 
     def flush(self) -> None:
         """Write the changed rows in one transaction, then let go of what was loaded."""
-        if not self.enabled or not (self._dirty or self._deleted):
+        settle, self._settle = self._settle, None
+        canonical, self._settle_canonical = self._settle_canonical, None
+        if settle is None:
+            canonical = None
+        elif canonical is None and settle == self.settled:
+            canonical = self.canonical  # settled again as before: its map still holds
+        meta = (settle, canonical) != (self.settled, self.canonical)
+        if not self.enabled or not (self._dirty or self._deleted or meta):
             self._rows = {}
             return
         rows = [_encode_row(rel, e) for rel, e in self._dirty.items()]
@@ -386,6 +449,16 @@ class StateCache:
                 conn.executemany(
                     f"INSERT OR REPLACE INTO pages ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows
                 )
+                # Rows changed without a full pass vouching for them: no longer settled.
+                if settle is None:
+                    conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
+                else:
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('settled', ?)", (settle,))
+                if settle is not None and canonical is None:
+                    conn.execute("DELETE FROM meta WHERE key = 'canonical'")
+                elif canonical is not None:
+                    keep = "INSERT OR REPLACE INTO meta VALUES ('canonical', ?)"
+                    conn.execute(keep, (canonical,))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -394,6 +467,7 @@ class StateCache:
 
         self._guarded("write it", write)
         self._rows, self._dirty, self._deleted = {}, {}, set()
+        self.settled, self.canonical = settle, canonical
 
 
 def open_cache(state_dir: Path | None, root: Path) -> StateCache | None:

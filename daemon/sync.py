@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -17,7 +18,7 @@ from typing import Literal
 
 from daemon.authorsync import author_maker, page_facts, sync_author_pages
 from daemon.core import authors as author_pages
-from daemon.core.identity import AuthorPlan, PageAuthor, name_key, plan_authors
+from daemon.core.identity import Author, AuthorPlan, PageAuthor, name_key, plan_authors
 from daemon.core.logseq import LOGSEQ_PROPERTY
 from daemon.core.normalize import (
     Normalized,
@@ -47,6 +48,8 @@ from daemon.state import (
     digest,
     now_ns,
     open_cache,
+    row_names,
+    row_refs,
 )
 from daemon.vault import Vault
 from daemon.writer import (
@@ -54,6 +57,7 @@ from daemon.writer import (
     VaultGuard,
     cleanup_temp_files,
     read_page,
+    remove_temp_file,
     write_atomic,
 )
 
@@ -191,15 +195,52 @@ class _Names(dict[str, Path]):
 class _VaultIndex:
     """What phase 1 learns about every page: names (for author pages) and block references."""
 
-    names: _Names = field(default_factory=_Names)  # casefolded page/note name → file
-    alias_names: set[str] = field(default_factory=set)  # keys of `names` that are aliases
     referenced_ids: set[str] = field(default_factory=set)
     managed: dict[Path, Snapshot] = field(default_factory=dict)  # author pages we manage
     candidates: list[_Source] = field(default_factory=list)
+    # Phase 1 found every page as the state cache's rows recorded it (none added, removed,
+    # changed or unreadable): what the rows say is what the vault holds.
+    unchanged: bool = False
+    # The names phase 1 found, in walk order, not entered yet: (page, its names). They are
+    # entered the first time `names` is asked for; a settled pass never asks, and a `Path`
+    # and a name entry per page are most of what phase 1 costs beyond the stat walk.
+    pending: list[tuple[str | Path, Names]] = field(default_factory=list)
+    # Managed pages whose cache row says which sources and aliases their bytes (as the walk
+    # found them) are up to date with (authorsync.sync_key); and the rows, to record more.
+    synced: dict[Path, str] = field(default_factory=dict)
+    managed_rows: dict[Path, tuple[str, Entry]] = field(default_factory=dict)
+    # Filled by the author sync: managed pages it read and found up to date (key, bytes read).
+    verified: dict[Path, tuple[str, bytes]] = field(default_factory=dict)
+    _names: _Names = field(default_factory=_Names)
+    _alias_names: set[str] = field(default_factory=set)
+
+    @property
+    def names(self) -> _Names:
+        """Casefolded page/note name → file."""
+        if self.pending:
+            self.enter_pending()
+        return self._names
+
+    @property
+    def alias_names(self) -> set[str]:
+        """The keys of `names` that are aliases."""
+        if self.pending:
+            self.enter_pending()
+        return self._alias_names
+
+    def enter_pending(self) -> None:
+        """Enter the names phase 1 found (see `pending`)."""
+        pending, self.pending = self.pending, []
+        for path, names in pending:
+            _note_names(self._names, self._alias_names, Path(path), names)
 
     def names_with_pages(self) -> list[str]:
         """Every page's own name (casefolded), aliases left out."""
-        return [n for n in self.names if n not in self.alias_names]
+        if self.pending:
+            # What entering them would leave: a page's own name wins over any alias.
+            own = {n.casefold() for _p, names in self.pending for n, alias in names if not alias}
+            return [*own, *(n for n in self._names if n not in self._alias_names)]
+        return [n for n in self._names if n not in self._alias_names]
 
 
 def _logseq_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
@@ -228,49 +269,85 @@ def _index(
     progress: Callable[[], None] | None,
     cache: StateCache | None = None,
     now: int = 0,
+    cleanup: bool = False,
 ) -> _VaultIndex:
     """Phase 1: what every page tells the index. With a cache, a page it knows unchanged is
-    not read (its row says what it holds); every other page is read and its row renewed."""
+    not read (its row says what it holds); every other page is read and its row renewed.
+    `cleanup`: remove the temp files a crashed vaultsync left in the folders walked."""
     index = _VaultIndex()
     skipped_folders: list = []
     seen: set[str] = set()
-    for dir_entry, rel in walk_entries(vault.root, vault.path_filter, skipped_folders):
-        path = Path(dir_entry.path)
+    unchanged = cache is not None
+    pending, referenced = index.pending, index.referenced_ids
+    temp_file = remove_temp_file if cleanup else None
+    for dir_entry, rel in walk_entries(vault.root, vault.path_filter, skipped_folders, temp_file):
         if progress:
             progress()
         report.scanned += 1
-        entry = cache.fresh(rel, dir_entry, now) if cache is not None else None
-        if entry is not None:
-            seen.add(rel)
-            _note(index, path, entry.names, entry.refs)
-            if entry.kind == "managed":
-                # Not read: the author sync reads a managed page afresh before using its bytes.
-                index.managed[path] = Snapshot(path, b"", entry.mtime_ns, entry.size, entry.ino)
-            elif entry.kind == "candidate":
-                index.candidates.append(_Source(path, None, rel, entry))
-            continue
+        row = cache.fresh_row(rel, dir_entry, now) if cache is not None else None
+        if row is not None:
+            # Unchanged (not read): its row says what it holds. Most pages are ordinary
+            # notes, of which only the names and block references count.
+            if row[6] == "other":
+                names = row_names(row)
+                if names is not None:
+                    seen.add(rel)
+                    pending.append((dir_entry.path, names))
+                    if row[8]:
+                        referenced.update(row_refs(row))
+                    continue
+            else:
+                entry = cache.decode(row)
+                if entry is not None:
+                    seen.add(rel)
+                    path = Path(dir_entry.path)
+                    pending.append((path, entry.names))
+                    referenced.update(entry.refs)
+                    if entry.kind == "managed":
+                        # The author sync reads a managed page afresh before using its bytes.
+                        snap = Snapshot(path, b"", entry.mtime_ns, entry.size, entry.ino)
+                        index.managed[path] = snap
+                        index.managed_rows[path] = (rel, entry)
+                        if entry.synced:
+                            index.synced[path] = entry.synced
+                    else:
+                        index.candidates.append(_Source(path, None, rel, entry))
+                    continue
+        path = Path(dir_entry.path)
         try:
             snap = read_page(path)
         except PageVanished:
+            unchanged = False
             continue
         except VaultsyncError as err:
             report.skipped.append((path, _reason(err, path)))
+            unchanged = False
             continue
         if cache is None:
-            _learn(vault, index, path, snap)
-            continue
-        seen.add(rel)
-        entry = _entry(vault, path, snap, cache.take(rel), now)
-        cache.put(rel, entry)
-        _note(index, path, entry.names, entry.refs)
-        if entry.kind == "managed":
+            kind, names, refs = _facts(vault, path, snap.data)
+            read: Entry | None = None
+        else:
+            seen.add(rel)
+            old = cache.take(rel)
+            read = _entry(vault, path, snap, old, now)
+            unchanged = unchanged and read is old  # (the same bytes: the old row, restamped)
+            cache.put(rel, read)
+            kind, names, refs = read.kind, read.names, read.refs
+        pending.append((path, names))
+        referenced.update(refs)
+        if kind == "managed":
             index.managed[path] = snap
-        elif entry.kind == "candidate":
-            index.candidates.append(_Source(path, snap, rel, entry))
+            if read is not None:
+                index.managed_rows[path] = (rel, read)
+                if read.synced:  # (the same bytes as when last found up to date)
+                    index.synced[path] = read.synced
+        elif kind == "candidate":
+            index.candidates.append(_Source(path, snap, rel if read else "", read))
     for folder in skipped_folders:
         report.skipped.append((folder.path, f"folder not read: {folder.reason}"))
     if cache is not None:
-        cache.keep_only(seen)
+        unchanged = cache.keep_only(seen) == 0 and unchanged and not skipped_folders
+    index.unchanged = unchanged
     return index
 
 
@@ -293,17 +370,21 @@ def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str
 
 
 def _note(index: _VaultIndex, path: Path, names: Names, refs: tuple[str, ...]) -> None:
+    _note_names(index.names, index.alias_names, path, names)
+    index.referenced_ids.update(refs)
+
+
+def _note_names(index: _Names, alias_names: set[str], path: Path, names: Names) -> None:
     for name, is_alias in names:
         key = name.casefold()
         # A page's own name wins over another page's alias of the same name, whatever the
         # order the walk met them in.
-        if key not in index.names or (key in index.alias_names and not is_alias):
-            index.names[key] = path
+        if key not in index or (key in alias_names and not is_alias):
+            index[key] = path
             if is_alias:
-                index.alias_names.add(key)
+                alias_names.add(key)
             else:
-                index.alias_names.discard(key)
-    index.referenced_ids.update(refs)
+                alias_names.discard(key)
 
 
 def _learn(vault: Vault, index: _VaultIndex, path: Path, snap: Snapshot) -> str:
@@ -424,6 +505,42 @@ def clean_page(
     return None
 
 
+class _PendingPlan(AuthorPlan):
+    """An author plan made the first time it is asked for: a settled pass does not need it
+    (Logseq's author links do not depend on it), the daemon's next update may."""
+
+    def __init__(self, make: Callable[[], AuthorPlan], canonical: str | None = None) -> None:
+        # (no dataclass fields set). `canonical`: the map the settled vault's plan had (JSON,
+        # from the state cache), which the plan would make again from the same inputs.
+        self._make: Callable[[], AuthorPlan] | None = make
+        self._plan: AuthorPlan | None = None
+        self._canonical = canonical
+        self._known: dict[str, str] | None = None
+
+    def _made(self) -> AuthorPlan:
+        if self._plan is None:
+            assert self._make is not None
+            self._plan, self._make = self._make(), None
+        return self._plan
+
+    @property  # type: ignore[override]
+    def authors(self) -> dict[str, Author]:
+        return self._made().authors
+
+    @property  # type: ignore[override]
+    def canonical(self) -> dict[str, str]:
+        if self._plan is None and self._canonical is not None and self._known is None:
+            try:
+                known = json.loads(self._canonical)
+            except ValueError:
+                known = None
+            ok = isinstance(known, dict) and all(isinstance(v, str) for v in known.values())
+            self._known, self._canonical = (known if ok else None), None
+        if self._plan is None and self._known is not None:
+            return self._known
+        return self._made().canonical
+
+
 class VaultSession:
     """A vault kept clean over time: the full pass, and incremental passes for changed paths.
 
@@ -445,34 +562,84 @@ class VaultSession:
         self.cache: StateCache | None = None  # during a pass, when a state cache is kept
         self._now = 0  # wall clock at the start of the pass (ns): before any page is read
         self._base = ""  # the pass's clean key (code, kind, rules), for the cache
+        self._settings = ""  # _base and every other setting that shapes the author pages
+        self.one_off = False  # one pass and done (run_pass): the name index only built if asked
 
     def full_pass(self, progress: Callable[[], None] | None = None) -> PassReport:
         """Every page read (or known unchanged from the state cache); every Readwise page
         cleaned; every author page brought up to date."""
         report = PassReport(vault=self.vault, mode=self.options.mode)
-        if self.options.mode == "write":
-            cleanup_temp_files(self.vault.root)
+        write = self.options.mode == "write"
+        if write:
+            self._cleanup_unwalked()
         self._open_cache(load=True)
         try:
-            self.index = _index(self.vault, report, progress, self.cache, self._now)
+            # (Leftover temp files are removed by the walk, before any page is written.)
+            self.index = _index(self.vault, report, progress, self.cache, self._now, write)
+            # The vault as the last full pass left it, which changed nothing under the same
+            # settings: the author plan and pages come out as that pass found them.
+            settled = (
+                self.cache is not None
+                and self.index.unchanged
+                and self.cache.settled == self._settings
+            )
             self.facts = {}
             candidates, self.index.candidates = self.index.candidates, []
             candidates = [s for s in candidates if self._static_clean(s, report)]
             for source in candidates:
                 self._learn_author(source)
-            self._replan()
+            self._replan(lazy=settled)
             known = dict(self.facts)
             for source in candidates:
                 self._clean(source, report)
             if self.facts != known:
                 self._replan()  # counts and dates as the cleaned pages have them
-            if self.options.author_pages:
-                sync_author_pages(
+            complete = True
+            if self.options.author_pages and not settled:
+                complete = sync_author_pages(
                     self.vault, self.index, self.plan, self.options, self.guard, report
                 )
+                self._record_synced()
+            # Only this pass's walk vouches for them: the daemon's updates read afresh.
+            self.index.synced, self.index.managed_rows = {}, {}
+            if (
+                self.cache is not None
+                and complete
+                and not (report.any_change or report.failed or report.skipped)
+            ):
+                # (A plan made in this pass: kept for the next settled one, Obsidian's links.)
+                plan = self.plan if type(self.plan) is AuthorPlan else None
+                self.cache.settle(self._settings, plan.canonical if plan else None)
         finally:
             self._close_cache()
+        if not self.one_off:
+            self.index.enter_pending()  # now, not in the first update the daemon hands over
         return report
+
+    def _record_synced(self) -> None:
+        """Record in the cache which managed pages the author sync found up to date, with what:
+        while they keep those bytes and those inputs, the next sync need not read them."""
+        index = self.index
+        verified, index.verified = index.verified, {}
+        if self.cache is None:
+            return
+        for path, (key, data) in verified.items():
+            rel, entry = index.managed_rows.get(path, ("", None))
+            if entry is not None and entry.synced != key and entry.digest == digest(data):
+                entry.synced = key
+                self.cache.put(rel, entry)
+
+    def _cleanup_unwalked(self) -> None:
+        """Remove leftover temp files from the one folder a pass may write to that its walk
+        can leave out: the author pages' folder, when the config excludes it."""
+        if self.vault.kind == "logseq":
+            folder = self.vault.pages_dir
+        else:
+            folder = self.options.authors_folder
+        path = self.vault.root / folder
+        if ".." not in Path(folder).parts and self.vault.path_filter.dir_excluded(folder):
+            if path.is_dir():
+                cleanup_temp_files(path)
 
     def _open_cache(self, load: bool) -> None:
         self.cache = None
@@ -486,6 +653,13 @@ class VaultSession:
         # Everything that shapes a clean page: the author mapping changes links and splitting.
         self._base = base_key(
             self.vault.kind, opts.rules, opts.split_authors, sorted(opts.author_aliases.items())
+        )
+        v = self.vault
+        self._settings = base_key(
+            self._base,
+            opts.author_pages,
+            opts.authors_folder,
+            (v.name_format, v.pages_dir, v.include, v.exclude),
         )
         if load:
             cache.load()
@@ -618,11 +792,16 @@ class VaultSession:
         """Names the config maps to an author: never split, even with split_authors on."""
         return frozenset(name_key(k) for k in self.options.author_aliases)
 
-    def _replan(self) -> None:
-        self.plan = plan_authors(
-            self.facts.values(), self.options.author_aliases, self.index.names_with_pages()
-        )
-        self._planned_aliases = dict(self.options.author_aliases)
+    def _replan(self, lazy: bool = False) -> None:
+        """Plan the authors; `lazy`: only when first asked (the inputs taken now)."""
+        facts, aliases = list(self.facts.values()), dict(self.options.author_aliases)
+        names = self.index.names_with_pages()
+        if lazy:
+            known = self.cache.canonical if self.cache is not None else None
+            self.plan = _PendingPlan(lambda: plan_authors(facts, aliases, names), known)
+        else:
+            self.plan = plan_authors(facts, aliases, names)
+        self._planned_aliases = aliases
 
     def _names_of(self, path: Path) -> frozenset[tuple[str, bool]]:
         alias_names = self.index.alias_names
@@ -715,4 +894,6 @@ def run_pass(
     progress: Callable[[], None] | None = None,
 ) -> PassReport:
     """One full pass over a vault: Readwise pages cleaned, author pages kept up to date."""
-    return VaultSession(vault, options, guard).full_pass(progress)
+    session = VaultSession(vault, options, guard)
+    session.one_off = True
+    return session.full_pass(progress)

@@ -647,17 +647,24 @@ def cleanup_temp_files(root: Path) -> list[Path]:
     for folder, dirs, files in os.walk(root, onerror=report, followlinks=False):
         dirs[:] = [d for d in dirs if d not in SKIPPED_FOLDERS]
         for name in files:
-            if not is_temp_file(name):
-                continue
-            path = Path(folder, name)
-            try:
-                if not stat.S_ISREG(os.lstat(path).st_mode):
-                    continue
-                os.unlink(path)
-            except FileNotFoundError:
-                continue
-            except OSError as err:
-                log.warning("cannot remove leftover temp file %s: %s", path, err.strerror)
-                continue
-            removed.append(path)
+            path = os.path.join(folder, name)
+            if remove_temp_file(path):
+                removed.append(Path(path))
     return removed
+
+
+def remove_temp_file(path: str) -> bool:
+    """Remove `path` if it is a temp file a crashed vaultsync left (a regular file named exactly
+    like ours); True when removed. For a walk that lists the folders anyway."""
+    if not is_temp_file(path):
+        return False
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    except OSError as err:
+        log.warning("cannot remove leftover temp file %s: %s", path, err.strerror)
+        return False
+    return True
