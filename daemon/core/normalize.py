@@ -113,6 +113,7 @@ def normalize_page(
     if not is_readwise_page(page):
         return Normalized(is_readwise=False, text=text, changed=False)
 
+    before = page.copy()  # as read, for the no-loss check: the rules change `page` in place
     stats = Stats()
     # Dedupe first (its key repairs mojibake itself) so the repair count is of lines kept.
     if switches.dedupe:
@@ -130,7 +131,7 @@ def normalize_page(
 
     out = page.serialize()
     changed = out != text
-    losses = find_losses(parse(text, kind), parse(out, kind), ctx.referenced_ids) if changed else []
+    losses = find_losses(before, parse(out, kind), ctx.referenced_ids) if changed else []
     return Normalized(
         is_readwise=True,
         text=out,
