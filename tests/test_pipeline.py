@@ -14,8 +14,12 @@ from pagegen import logseq_page_with_truth, obsidian_page_with_truth
 
 import daemon.sync as sync
 from daemon.authorsync import author_maker
-from daemon.core.normalize import PageContext, Rules, normalize_page
+from daemon.core import rules
+from daemon.core.model import Item, Page, Section
+from daemon.core.noloss import find_losses
+from daemon.core.normalize import PageContext, Rules, normalize_page, parse
 from daemon.core.rules import author_value
+from daemon.core.text import split_lines
 from daemon.errors import ChangedSinceRead
 from daemon.sync import PassOptions, VaultSession
 from daemon.vault import make_vault
@@ -168,3 +172,134 @@ def test_a_page_changed_before_its_write_is_normalized_again_with_its_new_author
     assert session.facts[page].names == ("Bea Editor",)
     assert (root / "Readwise" / "Authors" / "Bea Editor.md").exists()
     assert VaultSession(make_vault(root), PassOptions(cache=False)).full_pass().changed == []
+
+
+# ---- the no-loss check keys only the lines it must ----------------------------------------------
+
+
+def reference_losses(before: Page, after: Page, referenced: frozenset[str]) -> list[str]:
+    """find_losses as first written: every line of both pages keyed, every id searched."""
+    from daemon.core import logseq, obsidian
+    from daemon.core.highlights import LOGSEQ_ID, OBSIDIAN_ID, highlight_key, subtree_key
+    from daemon.core.noloss import _highlights, _line_key, _property_lines, _text_line_keys
+    from daemon.core.text import body
+
+    def all_ids(page: Page) -> set[str]:
+        pattern = LOGSEQ_ID.match if page.kind == "logseq" else OBSIDIAN_ID.search
+        return {m.group(1) for line in page.lines() if (m := pattern(body(line)))}
+
+    def comparable_lines(page: Page) -> set[str]:
+        heading = logseq.is_sync_heading if page.kind == "logseq" else obsidian.is_sync_heading
+        return {k for line in page.lines() if not heading(line) and (k := _line_key(line))}
+
+    missing: list[str] = []
+    children: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    props: dict[tuple[str, ...], set[str]] = {}
+    for item in _highlights(after):
+        key = highlight_key(item, after.kind)
+        children.setdefault(key, set()).update(subtree_key(c, after.kind) for c in item.children)
+        props.setdefault(key, set()).update(_property_lines(item, after.kind))
+    covered: set[str] = set()
+    for item in _highlights(before):
+        key = highlight_key(item, before.kind)
+        if key not in children:
+            missing.append(f"highlight {key[-1][:60]!r}")
+            continue
+        covered |= _text_line_keys(item, before.kind)
+        for prop in sorted(_property_lines(item, before.kind) - props[key]):
+            missing.append(f"property {prop[:40]!r} of highlight {key[-1][:40]!r}")
+        for child in item.children:
+            if subtree_key(child, before.kind) not in children[key]:
+                missing.append(f"note {' '.join(subtree_key(child, before.kind))[:60]!r}")
+                continue
+            for node in child.walk():
+                covered |= _text_line_keys(node, before.kind)
+    lost_ids = all_ids(before) - all_ids(after)
+    if before.kind == "obsidian":
+        lost_ids &= referenced
+    missing += [f"block id {i}" for i in sorted(lost_ids)]
+    lost = comparable_lines(before) - comparable_lines(after) - covered
+    return missing + [f"line {t[:60]!r}" for t in sorted(lost)]
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    kind=st.sampled_from(["logseq", "obsidian"]),
+    edits=st.lists(st.tuples(st.sampled_from("dxmc"), st.integers(0, 10**6)), max_size=6),
+)
+def test_the_no_loss_check_finds_what_checking_every_line_finds(
+    seed: int, kind: str, edits: list[tuple[str, int]]
+) -> None:
+    rng = random.Random(seed)
+    make = logseq_page_with_truth if kind == "logseq" else obsidian_page_with_truth
+    text = make(rng, repeats=True, shuffle=True, extra_sections=1, mojibake=True, ids=True).text
+    out = normalize_page(text, kind, Rules()).text  # type: ignore[arg-type]
+    lines = split_lines(out)
+    for what, at in edits:  # drop, cross out, move or copy a line of the output
+        if not lines:
+            break
+        i = at % len(lines)
+        if what == "d":
+            del lines[i]
+        elif what == "x":
+            lines[i] = "- [[" + lines[i].strip() + "]] ~~x~~\n"
+        elif what == "m":
+            lines.insert(at % (len(lines) + 1), lines.pop(i))
+        else:
+            lines.insert(i, lines[i])
+    before, after = parse(text, kind), parse("".join(lines), kind)  # type: ignore[arg-type]
+    referenced = frozenset(reference_ids(before))
+    assert find_losses(before, after, referenced) == reference_losses(before, after, referenced)
+
+
+def reference_ids(page: Page) -> set[str]:
+    from daemon.core.highlights import item_ids
+
+    return {
+        i
+        for s in page.sections
+        for item in s.items
+        for n in item.walk()
+        for i in item_ids(n, page.kind)
+    }
+
+
+# ---- a copy of a parsed page is what parsing it again gives -------------------------------------
+
+
+def shape(page: Page) -> list[object]:
+    def item(i: Item) -> object:
+        return (tuple(i.lines), [item(c) for c in i.children])
+
+    return [
+        (tuple(s.head), [item(i) for i in s.items], tuple(s.tail), s.is_new)
+        if isinstance(s, Section)
+        else tuple(s)
+        for s in page.segments
+    ] + [page.kind, page.bom, page.final_newline, page.newline, sorted(page.meta.items())]
+
+
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["logseq", "obsidian"]))
+def test_a_copy_is_a_fresh_parse_and_the_rules_leave_the_original_alone(
+    seed: int, kind: str
+) -> None:
+    rng = random.Random(seed)
+    make = logseq_page_with_truth if kind == "logseq" else obsidian_page_with_truth
+    text = make(rng, repeats=True, shuffle=True, extra_sections=2, user_blocks=True).text
+    page = parse(text, kind)  # type: ignore[arg-type]
+    copy = page.copy()
+    assert shape(copy) == shape(parse(text, kind))  # type: ignore[arg-type]
+    rules.dedupe(copy)
+    rules.fold_sections(copy)
+    rules.order(copy)
+    rules.link_author(copy, lambda v: f"[[{v}]]")
+    assert shape(page) == shape(parse(text, kind)) and page.serialize() == text  # type: ignore[arg-type]
+
+
+def test_a_copy_of_an_outline_deeper_than_the_recursion_limit() -> None:
+    depth = 5000
+    text = "- a ([Location 1](https://readwise.io/to/1))\n" + "".join(
+        "\t" * d + f"- note {d}\n" for d in range(1, depth)
+    )
+    page = parse(text, "logseq")
+    assert page.copy().serialize() == text
