@@ -706,15 +706,22 @@ class VaultSession:
     ) -> None:
         """Phase B: each candidate cleaned in the plan's context, its phase A result let go
         once used."""
-        for i, source in enumerate(sources):
-            prep, prepared[i] = prepared[i], None
-            self._clean(source, report, prep)
-
-    def _clean(self, source: _Source, report: PassReport, prepared: _Prepared | None) -> None:
         referenced = frozenset(self.index.referenced_ids)
         maker = author_maker(
             self.vault.kind, self.plan, self.options.split_authors, self._mapped_names()
         )
+        for i, source in enumerate(sources):
+            prep, prepared[i] = prepared[i], None
+            self._clean(source, report, prep, referenced, maker)
+
+    def _clean(
+        self,
+        source: _Source,
+        report: PassReport,
+        prepared: _Prepared | None,
+        referenced: frozenset[str],
+        maker: Callable[[str], str | None],
+    ) -> None:
         if source.clean:
             entry = source.entry
             assert entry is not None
