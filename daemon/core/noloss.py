@@ -41,31 +41,24 @@ def _line_key(line: str) -> str:
 def _lost_lines(before: Page, after: Page, covered: Callable[[], set[str]]) -> set[str]:
     """Keys of the lines of `before` (sync headings aside: a folded section's heading may go)
     that no line of `after` has and `covered()` does not hold. A key depends on the line's text
-    alone, so a line whose text `after` holds as it is needs none: only the lines the rules
-    changed are keyed, then, only while some key is still unaccounted for, the rest."""
+    alone, so a line `after` holds as it is needs none: only the lines the rules changed are
+    keyed, then, only while some key is still unaccounted for, the rest."""
     sync_heading = logseq.is_sync_heading if before.kind == "logseq" else obsidian.is_sync_heading
     before_lines, after_lines = before.lines(), after.lines()
-    after_texts = {body(line) for line in after_lines}
+    after_set = set(after_lines)
     lost = {
         key
         for line in before_lines
-        if body(line) not in after_texts and not sync_heading(line) and (key := _line_key(line))
+        if line not in after_set and not sync_heading(line) and (key := _line_key(line))
     }
     if not lost:
         return lost
-    before_texts = {body(line) for line in before_lines}
-    rest = []
-    for line in after_lines:
-        if sync_heading(line):
-            continue
-        if body(line) in before_texts:
-            rest.append(line)
-        else:
-            lost.discard(_line_key(line))
+    before_set = set(before_lines)
+    lost -= {_line_key(x) for x in after_lines if x not in before_set and not sync_heading(x)}
     if lost:
         lost -= covered()
     if lost:
-        lost -= {_line_key(line) for line in rest}
+        lost -= {_line_key(x) for x in after_lines if x in before_set and not sync_heading(x)}
     return lost
 
 
