@@ -25,6 +25,7 @@ from daemon.core.normalize import (
     Rules,
     Stats,
     normalize_page,
+    parse,
 )
 from daemon.core.rules import author_value
 from daemon.core.text import NotUtf8, body, decode, split_lines
@@ -653,6 +654,10 @@ class VaultSession:
         context = PageContext(referenced_ids=referenced, author_link=maker)
         result = normalize_page(text, self.vault.kind, self.options.rules, context)
         facts, value = self._page_facts(source, result)
+        if result.losses:  # never written: its facts are the page's as it is
+            page = parse(text, self.vault.kind)
+            split, whole = self.options.split_authors, self._mapped_names()
+            facts = page_facts(self.vault, source.path, page, split, whole)
         if facts:
             self.facts[source.path] = facts
         given = result.author_given

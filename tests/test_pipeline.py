@@ -303,3 +303,24 @@ def test_a_copy_of_an_outline_deeper_than_the_recursion_limit() -> None:
     )
     page = parse(text, "logseq")
     assert page.copy().serialize() == text
+
+
+def test_a_page_the_no_loss_check_refuses_gives_its_author_facts_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def careless_order(page: Page) -> int:  # a broken rule: drops the last item of each section
+        for section in page.sections:
+            section.items = section.items[:-1]
+        return 1
+
+    monkeypatch.setattr(rules, "order", careless_order)
+    root = obsidian_vault(tmp_path / "vault")
+    note = root / "one.md"
+    note.write_text(
+        tweet_note("Ann Writer", 1)
+        + "- another ([View Tweet](https://twitter.com/kdlee/status/5))\n"
+    )
+    session = VaultSession(make_vault(root), PassOptions(cache=False))
+    report = session.full_pass()
+    assert [p for p, _ in report.failed] == [note]
+    assert session.facts[note].highlights == 2  # the repeat counted once, the last one kept
