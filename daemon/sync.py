@@ -25,7 +25,6 @@ from daemon.core.normalize import (
     PageContext,
     Rules,
     Stats,
-    is_readwise_page,
     normalize_page,
     parse,
 )
@@ -439,6 +438,34 @@ def _write(
     return write_atomic(guard, snap, path, data, history=options.history)  # type: ignore[arg-type]
 
 
+@dataclass
+class _Prepared:
+    """A candidate normalized before the author plan is known (its link made as if every name
+    were its own canonical one): what the pass needs of it later, without the parsed page (a
+    pass holds one per candidate) and with the text only when it changed."""
+
+    is_readwise: bool
+    text: str | None  # the normalized text, when it differs from the page's
+    stats: Stats
+    losses: list[str]
+    given: str | None  # the author value the link rule was handed (Normalized.author_given)
+    link: str | None  # what it became (_link_of), to compare with what the plan makes of it
+    author_value: str | None  # the author value the normalized page holds
+    facts: PageAuthor | None  # its author facts, read from the normalized page
+
+    def result(self, text: str) -> Normalized:
+        """The Normalized of `text`, the page this was prepared from."""
+        changed = self.text is not None
+        out = self.text if self.text is not None else text
+        return Normalized(self.is_readwise, out, changed, self.stats, self.losses)
+
+
+def _link_of(maker: Callable[[str], str | None], value: str) -> str | None:
+    """What the author rule writes for `value` (None: it leaves the value as it is)."""
+    link = maker(value)
+    return None if link == value else link
+
+
 def clean_page(
     vault: Vault,
     source: _Source,
@@ -447,8 +474,11 @@ def clean_page(
     referenced: frozenset[str],
     report: PassReport,
     author_link: Callable[[str], str | None] | None = None,
+    prepared: _Prepared | None = None,
 ) -> Normalized | None:
-    """Normalize one page and write it when it changed; retried when the page changes under us."""
+    """Normalize one page and write it when it changed; retried when the page changes under us.
+    `prepared`: the page's bytes already normalized with this `author_link` (the first try uses
+    it; a retry reads the page again and normalizes it afresh)."""
     snap = source.snapshot
     try:
         guard.check(source.path)
@@ -468,8 +498,11 @@ def clean_page(
         except NotUtf8 as err:
             report.skipped.append((source.path, str(err)))
             return None
-        context = PageContext(referenced_ids=referenced, author_link=author_link)
-        result = normalize_page(text, vault.kind, options.rules, context)
+        if attempt == 0 and prepared is not None:
+            result = prepared.result(text)
+        else:
+            context = PageContext(referenced_ids=referenced, author_link=author_link)
+            result = normalize_page(text, vault.kind, options.rules, context)
         if not result.is_readwise or not result.changed:
             return result
         if result.losses:
@@ -586,12 +619,10 @@ class VaultSession:
             self.facts = {}
             candidates, self.index.candidates = self.index.candidates, []
             candidates = [s for s in candidates if self._static_clean(s, report)]
-            for source in candidates:
-                self._learn_author(source)
+            prepared = self._prepare_all(candidates)
             self._replan(lazy=settled)
             known = dict(self.facts)
-            for source in candidates:
-                self._clean(source, report)
+            self._clean_all(candidates, prepared, report)
             if self.facts != known:
                 self._replan()  # counts and dates as the cleaned pages have them
             complete = True
@@ -739,12 +770,10 @@ class VaultSession:
                 if _learn(self.vault, self.index, path, snap) == "candidate":
                     sources.append(_Source(path, snap, rel, entry))
             self.index.candidates = []
-            for source in sources:
-                self._learn_author(source)
+            prepared = self._prepare_all(sources)
             self._replan_if(planned)
             known = dict(self.facts)
-            for source in sources:
-                self._clean(source, report)
+            self._clean_all(sources, prepared, report)
             if self.facts != known:
                 self._replan()  # the same facts give the same plan
             affected = before | self._author_keys([s.path for s in sources])
@@ -771,22 +800,62 @@ class VaultSession:
         self.index.managed.pop(path, None)
         self.facts.pop(path, None)
 
-    def _learn_author(self, source: _Source) -> None:
-        """Who wrote the page, read before any page is cleaned so links point at one page."""
+    def _prepare_all(self, sources: list[_Source]) -> list[_Prepared | None]:
+        """Phase A: every candidate not known clean normalized once, its author facts read from
+        the result, before any page is cleaned (links must point at one author page, so the
+        plan needs every page's facts). Its author link is made as if each name were its own
+        canonical one; phase B keeps the result unless the plan makes another link of it."""
+        referenced = frozenset(self.index.referenced_ids)
+        # In Logseq the rule's link never depends on the plan (Logseq resolves aliases itself).
+        provisional = author_maker(
+            self.vault.kind, None, self.options.split_authors, self._mapped_names()
+        )
+        return [self._prepare(source, referenced, provisional) for source in sources]
+
+    def _prepare(
+        self, source: _Source, referenced: frozenset[str], maker: Callable[[str], str | None]
+    ) -> _Prepared | None:
+        """One candidate's phase A; None when phase B must normalize it (not read: known clean;
+        not UTF-8: clean_page reports it)."""
         if source.clean:  # as its cache row says: so are its author facts
             if source.entry is not None and source.entry.author is not None:
                 self.facts[source.path] = source.entry.author
-            return
+            return None
         try:
-            page = parse(decode(source.snapshot.data), self.vault.kind)
+            text = decode(source.snapshot.data)
         except NotUtf8:
-            return
-        if is_readwise_page(page):
-            facts = page_facts(
-                self.vault, source.path, page, self.options.split_authors, self._mapped_names()
-            )
-            if facts:
-                self.facts[source.path] = facts
+            return None
+        context = PageContext(referenced_ids=referenced, author_link=maker)
+        result = normalize_page(text, self.vault.kind, self.options.rules, context)
+        facts, value = self._page_facts(source, result)
+        if result.losses:  # never written: its facts are the page's as it is
+            page = parse(text, self.vault.kind)
+            split, whole = self.options.split_authors, self._mapped_names()
+            facts = page_facts(self.vault, source.path, page, split, whole)
+        if facts:
+            self.facts[source.path] = facts
+        given = result.author_given
+        return _Prepared(
+            is_readwise=result.is_readwise,
+            text=result.text if result.changed else None,
+            stats=result.stats,
+            losses=result.losses,
+            given=given,
+            link=_link_of(maker, given) if given is not None else None,
+            author_value=value,
+            facts=facts,
+        )
+
+    def _page_facts(
+        self, source: _Source, result: Normalized | None
+    ) -> tuple[PageAuthor | None, str | None]:
+        """A normalized page's author facts and author value (None, None: not a Readwise page)."""
+        if result is None or not result.is_readwise or result.page is None:
+            return None, None
+        facts = page_facts(
+            self.vault, source.path, result.page, self.options.split_authors, self._mapped_names()
+        )
+        return facts, author_value(result.page)
 
     def _mapped_names(self) -> frozenset[str]:
         """Names the config maps to an author: never split, even with split_authors on."""
@@ -816,11 +885,27 @@ class VaultSession:
         ):
             self._replan()
 
-    def _clean(self, source: _Source, report: PassReport) -> None:
+    def _clean_all(
+        self, sources: list[_Source], prepared: list[_Prepared | None], report: PassReport
+    ) -> None:
+        """Phase B: each candidate cleaned in the plan's context, its phase A result let go
+        once used."""
         referenced = frozenset(self.index.referenced_ids)
         maker = author_maker(
             self.vault.kind, self.plan, self.options.split_authors, self._mapped_names()
         )
+        for i, source in enumerate(sources):
+            prep, prepared[i] = prepared[i], None
+            self._clean(source, report, prep, referenced, maker)
+
+    def _clean(
+        self,
+        source: _Source,
+        report: PassReport,
+        prepared: _Prepared | None,
+        referenced: frozenset[str],
+        maker: Callable[[str], str | None],
+    ) -> None:
         if source.clean:
             entry = source.entry
             assert entry is not None
@@ -832,18 +917,19 @@ class VaultSession:
             # Its author link changes (the plan moved): clean it.
             if source.snapshot is None and not self._read_source(source, report):
                 return
-        result = clean_page(self.vault, source, self.options, self.guard, referenced, report, maker)
-        facts = None
-        if result is not None and result.is_readwise and result.page is not None:
-            facts = page_facts(
-                self.vault,
-                source.path,
-                result.page,
-                self.options.split_authors,
-                self._mapped_names(),
-            )
+        if prepared is not None and prepared.given is not None:
+            if _link_of(maker, prepared.given) != prepared.link:
+                prepared = None  # the plan links its author elsewhere: normalize it again
+        result = clean_page(
+            self.vault, source, self.options, self.guard, referenced, report, maker, prepared
+        )
+        if result is not None and result.is_readwise and result.page is None:
+            assert prepared is not None  # a fresh normalize keeps its Readwise page
+            facts, value = prepared.facts, prepared.author_value  # phase A's result stands
+        else:
+            facts, value = self._page_facts(source, result)
         if self.cache is not None and source.entry is not None:
-            self._remember(source, result, facts, referenced)
+            self._remember(source, result, facts, value, referenced)
         if result is None or not result.is_readwise:
             return
         report.readwise += 1
@@ -860,6 +946,7 @@ class VaultSession:
         source: _Source,
         result: Normalized | None,
         facts: PageAuthor | None,
+        value: str | None,
         referenced: frozenset[str],
     ) -> None:
         """Record in the cache whether the page is clean now; a page we wrote is recorded with
@@ -882,7 +969,7 @@ class VaultSession:
             entry = _entry(self.vault, source.path, snap, None, self._now)
         entry.clean = clean_key(self._base, referenced, entry.ids)
         entry.readwise = result.is_readwise
-        entry.author_value = author_value(result.page) if result.page is not None else None
+        entry.author_value = value
         entry.author = facts
         self.cache.put(source.rel, entry)
 

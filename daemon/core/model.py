@@ -28,6 +28,19 @@ class Item:
         for item in self.walk():
             yield from item.lines
 
+    def copy(self) -> Item:
+        """The item and its descendants as new objects (iterative, as `walk`); the lines are
+        strings, shared."""
+        top = Item(list(self.lines))
+        stack = [(self, top)]
+        while stack:
+            source, dest = stack.pop()
+            for child in source.children:
+                twin = Item(list(child.lines))
+                dest.children.append(twin)
+                stack.append((child, twin))
+        return top
+
     def walk(self) -> Iterator[Item]:
         """This item and every descendant, depth first (iterative: outlines can nest deeper
         than Python's recursion limit)."""
@@ -83,6 +96,19 @@ class Page:
             else:
                 out.extend(seg)
         return out
+
+    def copy(self) -> Page:
+        """A copy the rules can change without changing this page: what parsing its text again
+        gives, for a fraction of the cost."""
+        segments: list[Segment] = [
+            Section(list(s.head), [i.copy() for i in s.items], list(s.tail), s.is_new)
+            if isinstance(s, Section)
+            else list(s)
+            for s in self.segments
+        ]
+        return Page(
+            self.kind, segments, self.bom, self.final_newline, self.newline, dict(self.meta)
+        )
 
     def serialize(self) -> str:
         text = join_lines(self.lines(), self.newline, self.final_newline)

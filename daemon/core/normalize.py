@@ -66,6 +66,10 @@ class Normalized:
     stats: Stats = field(default_factory=Stats)
     losses: list[str] = field(default_factory=list)
     page: Page | None = None  # the normalized page (metadata for author pages), when Readwise
+    # The author value the link rule was handed (None: no author line, or the rule is off). The
+    # rule's link maker is called with it and nothing else, so a maker that gives the same link
+    # for it gives the same result.
+    author_given: str | None = None
 
 
 PARSERS: dict[str, Callable[[str], Page]] = {"logseq": logseq.parse, "obsidian": obsidian.parse}
@@ -109,6 +113,7 @@ def normalize_page(
     if not is_readwise_page(page):
         return Normalized(is_readwise=False, text=text, changed=False)
 
+    before = page.copy()  # as read, for the no-loss check: the rules change `page` in place
     stats = Stats()
     # Dedupe first (its key repairs mojibake itself) so the repair count is of lines kept.
     if switches.dedupe:
@@ -119,12 +124,20 @@ def normalize_page(
         stats.sections_folded = rules.fold_sections(page, switches.remove_empty_sections)
     if switches.order:
         stats.highlights_moved = rules.order(page)
+    given = None
     if switches.link_author:
+        given = rules.author_value(page)
         stats.authors_linked = rules.link_author(page, ctx.author_link or _default_link(kind))
 
     out = page.serialize()
     changed = out != text
-    losses = find_losses(parse(text, kind), parse(out, kind), ctx.referenced_ids) if changed else []
+    losses = find_losses(before, parse(out, kind), ctx.referenced_ids) if changed else []
     return Normalized(
-        is_readwise=True, text=out, changed=changed, stats=stats, losses=losses, page=page
+        is_readwise=True,
+        text=out,
+        changed=changed,
+        stats=stats,
+        losses=losses,
+        page=page,
+        author_given=given,
     )
