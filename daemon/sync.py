@@ -217,6 +217,9 @@ class _VaultIndex:
     verified: dict[Path, tuple[str, bytes]] = field(default_factory=dict)
     _names: _Names = field(default_factory=_Names)
     _alias_names: set[str] = field(default_factory=set)
+    # The keys names_with_pages() made from pending names (each its own value): entering the
+    # names then uses those strings, not equal new ones (the plan and name_key's memo hold them).
+    _made_keys: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def names(self) -> _Names:
@@ -235,15 +238,21 @@ class _VaultIndex:
     def enter_pending(self) -> None:
         """Enter the names phase 1 found (see `pending`)."""
         pending, self.pending = self.pending, []
+        made, self._made_keys = self._made_keys, {}
         for i, (path, names) in enumerate(pending):
             pending[i] = None  # type: ignore[call-overload]  # let go of each once entered
-            _note_names(self._names, self._alias_names, path, names)
+            _note_names(self._names, self._alias_names, path, names, made)
 
     def names_with_pages(self) -> list[str]:
         """Every page's own name (casefolded), aliases left out."""
         if self.pending:
             # What entering them would leave: a page's own name wins over any alias.
-            own = {n.casefold() for _p, names in self.pending for n, alias in names if not alias}
+            own = self._made_keys
+            for _p, names in self.pending:
+                for n, alias in names:
+                    if not alias:
+                        key = n.casefold()
+                        own.setdefault(key, key)
             return [*own, *(n for n in self._names if n not in self._alias_names)]
         return [n for n in self._names if n not in self._alias_names]
 
@@ -338,7 +347,8 @@ def _index(
             unchanged = unchanged and read is old  # (the same bytes: the old row, restamped)
             cache.put(rel, read)
             kind, names, refs = read.kind, read.names, read.refs
-        pending.append((path, names))
+        # An ordinary page's Path is not kept: the index holds files as strings (_Names).
+        pending.append((path if kind != "other" else dir_entry.path, names))
         referenced.update(refs)
         if kind == "managed":
             index.managed[path] = snap
@@ -379,9 +389,17 @@ def _note(index: _VaultIndex, path: Path, names: Names, refs: tuple[str, ...]) -
     index.referenced_ids.update(refs)
 
 
-def _note_names(index: _Names, alias_names: set[str], path: Path | str, names: Names) -> None:
+def _note_names(
+    index: _Names,
+    alias_names: set[str],
+    path: Path | str,
+    names: Names,
+    made: dict[str, str] | None = None,
+) -> None:
     for name, is_alias in names:
         key = name.casefold()
+        if made:
+            key = made.get(key, key)
         # A page's own name wins over another page's alias of the same name, whatever the
         # order the walk met them in.
         if key not in index or (key in alias_names and not is_alias):
