@@ -54,6 +54,11 @@ _SCHEMA = (
     ") WITHOUT ROWID",
 )
 _COLUMNS = "rel, size, mtime_ns, ino, checked_ns, digest, kind, names, refs, extra"
+_INSERT = f"INSERT OR REPLACE INTO pages ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
+# Rows of ordinary pages a full pass's walk renews (none cached, or the code changed) are
+# written in batches of this many as the walk goes, not held to the pass's end (15 MB for
+# 40,000 notes, at the peak of the pass). A later pass never needs them before the flush.
+SPILL = 4096
 
 Names = tuple[tuple[str, bool], ...]  # (name, is an alias)
 
@@ -265,6 +270,9 @@ class StateCache:
         self._dirty: dict[str, Entry] = {}
         self._deleted: set[str] = set()
         self._taken: set[str] = set()  # rows handed out by take() during a walk
+        self._spillable = 0  # ordinary pages' rows put since the last spill (see SPILL)
+        self._unmarked = False  # a spill removed the `settled` mark the rows were loaded with
+        self._wal = False  # the file is in WAL mode (as the last connection found it)
         # The `settled` mark (see settle()): as loaded, and what the next flush leaves.
         self.settled: str | None = None
         self._settle: str | None = None
@@ -284,7 +292,9 @@ class StateCache:
         os.close(fd)
         conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            # Only with a write-ahead log may a spill write while the walk's reader is open.
+            self._wal = bool(mode) and str(mode[0]).lower() == "wal"
             conn.execute("PRAGMA synchronous=NORMAL")
             for statement in _SCHEMA:
                 conn.execute(statement)
@@ -331,6 +341,7 @@ class StateCache:
             err,
         )
         self.enabled = False
+        self._spillable = 0
         self._close_reader()
         self._loaded, self._dirty, self._deleted = False, {}, set()
 
@@ -348,7 +359,7 @@ class StateCache:
         self._close_reader()
         self._dirty, self._deleted, self._taken = {}, set(), set()
         self._settle = self._settle_canonical = None
-        self._loaded = False
+        self._loaded, self._spillable, self._unmarked = False, 0, False
         if not self.enabled:
             return
 
@@ -450,6 +461,35 @@ class StateCache:
         if self.enabled:
             self._dirty[rel] = entry
             self._deleted.discard(rel)
+            if self._loaded and entry.kind == "other":  # during a full pass's walk
+                self._spillable += 1
+                if self._spillable >= SPILL and (self._wal or self._reader is None):
+                    self._spill()
+
+    def _spill(self) -> None:
+        """Write the ordinary pages' rows put so far (nothing later changes them in this pass)
+        and let go of them. Rows written without a full pass vouching for them: the `settled`
+        mark goes, as in flush(); the pass's flush puts it back if it settles."""
+        self._spillable = 0
+        spilled = [(rel, e) for rel, e in self._dirty.items() if e.kind == "other"]
+        rows = [_encode_row(rel, e) for rel, e in spilled]
+
+        def write(conn: sqlite3.Connection) -> bool:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_INSERT, rows)
+                conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return True
+
+        if self._guarded("write it", write):
+            self._unmarked = True
+            for rel, entry in spilled:
+                if self._dirty.get(rel) is entry:
+                    del self._dirty[rel]
 
     def drop(self, rel: str) -> None:
         """Forget a page (deleted, or no longer one we look at)."""
@@ -501,7 +541,7 @@ class StateCache:
             canonical = None
         elif canonical is None and settle == self.settled:
             canonical = self.canonical  # settled again as before: its map still holds
-        meta = (settle, canonical) != (self.settled, self.canonical)
+        meta = (settle, canonical) != (self.settled, self.canonical) or self._unmarked
         self._close_reader()
         self._loaded, self._asked, self._held = False, None, None
         if not self.enabled or not (self._dirty or self._deleted or meta):
@@ -513,9 +553,7 @@ class StateCache:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany("DELETE FROM pages WHERE rel = ?", deleted)
-                conn.executemany(
-                    f"INSERT OR REPLACE INTO pages ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows
-                )
+                conn.executemany(_INSERT, rows)
                 # Rows changed without a full pass vouching for them: no longer settled.
                 if settle is None:
                     conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
@@ -533,7 +571,7 @@ class StateCache:
             return True
 
         self._guarded("write it", write)
-        self._dirty, self._deleted = {}, set()
+        self._dirty, self._deleted, self._unmarked, self._spillable = {}, set(), False, 0
         self.settled, self.canonical = settle, canonical
 
 
