@@ -474,7 +474,7 @@ def _remove(
             report.failed.append((path, _reason(err, path)))
             return
         index.managed.pop(path, None)
-        for name in [n for n, p in index.names.items() if p == path]:
+        for name in index.names.of(path):
             del index.names[name]
     report.authors_merged.append(path)
 

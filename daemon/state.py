@@ -54,6 +54,11 @@ _SCHEMA = (
     ") WITHOUT ROWID",
 )
 _COLUMNS = "rel, size, mtime_ns, ino, checked_ns, digest, kind, names, refs, extra"
+_INSERT = f"INSERT OR REPLACE INTO pages ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
+# Rows of ordinary pages a full pass's walk renews (none cached, or the code changed) are
+# written in batches of this many as the walk goes, not held to the pass's end (15 MB for
+# 40,000 notes, at the peak of the pass). A later pass never needs them before the flush.
+SPILL = 4096
 
 Names = tuple[tuple[str, bool], ...]  # (name, is an alias)
 
@@ -253,10 +258,21 @@ class StateCache:
     def __init__(self, path: Path, root: Path) -> None:
         self.path = Path(path)
         self.root = str(root)
-        self._rows: dict[str, tuple] = {}
+        # A full pass reads the rows as its walk asks for them, not all at once: 53,000 rows
+        # held as Python tuples were 33 MB, most of a daemon's peak, which it then keeps as
+        # its size. The walk asks for a folder's pages in name order, which is the order of
+        # the table's key: one cursor per folder, merged with the walk (_Reader).
+        self._loaded = False
+        self._reader: _Reader | None = None
+        # The page fresh_row() last looked up, and its row: take() of it needs no second look.
+        self._asked: str | None = None
+        self._held: tuple | None = None
         self._dirty: dict[str, Entry] = {}
         self._deleted: set[str] = set()
         self._taken: set[str] = set()  # rows handed out by take() during a walk
+        self._spillable = 0  # ordinary pages' rows put since the last spill (see SPILL)
+        self._unmarked = False  # a spill removed the `settled` mark the rows were loaded with
+        self._wal = False  # the file is in WAL mode (as the last connection found it)
         # The `settled` mark (see settle()): as loaded, and what the next flush leaves.
         self.settled: str | None = None
         self._settle: str | None = None
@@ -276,7 +292,9 @@ class StateCache:
         os.close(fd)
         conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            # Only with a write-ahead log may a spill write while the walk's reader is open.
+            self._wal = bool(mode) and str(mode[0]).lower() == "wal"
             conn.execute("PRAGMA synchronous=NORMAL")
             for statement in _SCHEMA:
                 conn.execute(statement)
@@ -323,7 +341,9 @@ class StateCache:
             err,
         )
         self.enabled = False
-        self._rows, self._dirty, self._deleted = {}, {}, set()
+        self._spillable = 0
+        self._close_reader()
+        self._loaded, self._dirty, self._deleted = False, {}, set()
 
     def _remove_files(self) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
@@ -335,26 +355,61 @@ class StateCache:
                 log.warning("cannot remove %s%s: %s", self.path, suffix, err.strerror)
 
     def load(self) -> None:
-        """Read every row (a full pass looks at every page)."""
+        """Start a full pass: the meta rows now, the pages' rows as the walk asks for them."""
+        self._close_reader()
+        self._dirty, self._deleted, self._taken = {}, set(), set()
+        self._settle = self._settle_canonical = None
+        self._loaded, self._spillable, self._unmarked = False, 0, False
         if not self.enabled:
             return
 
-        def read(conn: sqlite3.Connection) -> tuple[dict[str, tuple], str | None, str | None]:
+        def read(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
             meta = dict(conn.execute("SELECT key, value FROM meta"))
-            rows = {row[0]: row for row in conn.execute(f"SELECT {_COLUMNS} FROM pages")}
-            return rows, meta.get("settled"), meta.get("canonical")
+            return meta.get("settled"), meta.get("canonical")
 
-        loaded = self._guarded("read it", read) or ({}, None, None)
-        self._rows, self.settled, self.canonical = loaded
-        self._dirty, self._deleted, self._taken = {}, set(), set()
-        self._settle = self._settle_canonical = None
+        self.settled, self.canonical = self._guarded("read it", read) or (None, None)
+        self._loaded = self.enabled
+
+    def _row(self, rel: str) -> tuple | None:
+        """The loaded row of a page (None: none, or the cache turned off)."""
+        if not self._loaded:
+            return None
+        import sqlite3
+
+        try:
+            if self._reader is None:
+                self._reader = _Reader(self._connect())
+            return self._reader.row(rel)
+        except UnicodeEncodeError:
+            return None  # a file name SQLite cannot hold has no row
+        except sqlite3.DatabaseError as err:
+            if not isinstance(err, sqlite3.OperationalError):
+                log.warning("state cache %s is damaged (%s); starting afresh", self.path, err)
+                self._close_reader()
+                self._remove_files()  # the next pass starts afresh; this one reads the pages
+            self._disable("read it", err)
+        except (sqlite3.Error, OSError, ValueError) as err:
+            self._disable("read it", err)
+        return None
+
+    def _close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
 
     def get(self, rel: str) -> Entry | None:
         """The entry of a vault-relative page path; None when unknown or unreadable."""
         entry = self._dirty.get(rel)
         if entry is not None:
             return entry
-        row = self._rows.get(rel)
+        if rel in self._deleted or rel in self._taken:
+            return None
+        if self._reader is not None:
+            row = self._row(rel)
+        elif self._loaded:
+            row = self._guarded("read it", lambda conn: _Reader(conn).row(rel))
+        else:
+            row = None
         return None if row is None else self.decode(row)
 
     @staticmethod
@@ -372,8 +427,11 @@ class StateCache:
 
     def fresh_row(self, rel: str, dir_entry: os.DirEntry[str], now_ns: int) -> tuple | None:
         """Like fresh(), the row as loaded (undecoded: see decode(), row_names())."""
-        row = self._rows.get(rel)
-        if row is None or rel in self._dirty:
+        if rel in self._dirty or rel in self._taken:
+            return None
+        row = self._row(rel)
+        self._asked, self._held = rel, row  # for take(), when the page is read after all
+        if row is None:
             return None
         _rel, size, mtime_ns, ino, checked_ns = row[:5]
         if mtime_ns + RACY_NS > checked_ns or mtime_ns + RACY_NS > now_ns:
@@ -384,14 +442,17 @@ class StateCache:
             return None  # reading it says what is wrong
         if st.st_mtime_ns != mtime_ns or st.st_size != size or st.st_ino != ino:
             return None
-        del self._rows[rel]  # a full pass looks at each page once: let go of the row
+        self._asked = self._held = None
         return row
 
     def take(self, rel: str) -> Entry | None:
-        """The entry of a page about to be read again (its row no longer held in memory)."""
-        row = self._rows.pop(rel, None)
-        if row is None:
+        """The entry of a page about to be read again (its row not handed out again)."""
+        if rel in self._dirty or rel in self._taken or rel in self._deleted:
             return self._dirty.get(rel)
+        row = self._held if self._asked == rel else self._row(rel)
+        self._asked = self._held = None
+        if row is None:
+            return None
         self._taken.add(rel)
         return self.decode(row)
 
@@ -400,18 +461,63 @@ class StateCache:
         if self.enabled:
             self._dirty[rel] = entry
             self._deleted.discard(rel)
+            if self._loaded and entry.kind == "other":  # during a full pass's walk
+                self._spillable += 1
+                if self._spillable >= SPILL and (self._wal or self._reader is None):
+                    self._spill()
+
+    def _spill(self) -> None:
+        """Write the ordinary pages' rows put so far (nothing later changes them in this pass)
+        and let go of them. Rows written without a full pass vouching for them: the `settled`
+        mark goes, as in flush(); the pass's flush puts it back if it settles."""
+        self._spillable = 0
+        spilled = [(rel, e) for rel, e in self._dirty.items() if e.kind == "other"]
+        rows = [_encode_row(rel, e) for rel, e in spilled]
+
+        def write(conn: sqlite3.Connection) -> bool:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_INSERT, rows)
+                conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return True
+
+        if self._guarded("write it", write):
+            self._unmarked = True
+            for rel, entry in spilled:
+                if self._dirty.get(rel) is entry:
+                    del self._dirty[rel]
 
     def drop(self, rel: str) -> None:
         """Forget a page (deleted, or no longer one we look at)."""
         if self.enabled:
             self._dirty.pop(rel, None)
-            self._rows.pop(rel, None)
             self._deleted.add(rel)
 
     def keep_only(self, seen: set[str]) -> int:
         """After a full walk: forget every loaded page the walk did not find (or could not
         read). Returns how many were forgotten."""
-        gone = [r for r in self._rows if r not in seen] + list(self._taken - seen)
+        gone: list[str] = []
+        if self._loaded:
+            import sqlite3
+
+            def unseen(conn: sqlite3.Connection) -> list[str]:
+                rows = conn.execute("SELECT rel FROM pages")
+                return [r for (r,) in rows if r not in seen and r not in self._deleted]
+
+            if self._reader is not None:
+                try:
+                    gone = unseen(self._reader.conn)
+                except (sqlite3.Error, ValueError) as err:
+                    self._disable("read it", err)
+            else:
+                gone = self._guarded("read it", unseen) or []
+        self._close_reader()
+        self._loaded, self._asked, self._held = False, None, None
+        gone += [r for r in self._taken - seen if r not in gone]
         for rel in gone:
             self.drop(rel)
         self._taken = set()
@@ -435,9 +541,10 @@ class StateCache:
             canonical = None
         elif canonical is None and settle == self.settled:
             canonical = self.canonical  # settled again as before: its map still holds
-        meta = (settle, canonical) != (self.settled, self.canonical)
+        meta = (settle, canonical) != (self.settled, self.canonical) or self._unmarked
+        self._close_reader()
+        self._loaded, self._asked, self._held = False, None, None
         if not self.enabled or not (self._dirty or self._deleted or meta):
-            self._rows = {}
             return
         rows = [_encode_row(rel, e) for rel, e in self._dirty.items()]
         deleted = [(rel,) for rel in self._deleted]
@@ -446,9 +553,7 @@ class StateCache:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany("DELETE FROM pages WHERE rel = ?", deleted)
-                conn.executemany(
-                    f"INSERT OR REPLACE INTO pages ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows
-                )
+                conn.executemany(_INSERT, rows)
                 # Rows changed without a full pass vouching for them: no longer settled.
                 if settle is None:
                     conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
@@ -466,8 +571,53 @@ class StateCache:
             return True
 
         self._guarded("write it", write)
-        self._rows, self._dirty, self._deleted = {}, {}, set()
+        self._dirty, self._deleted, self._unmarked, self._spillable = {}, set(), False, 0
         self.settled, self.canonical = settle, canonical
+
+
+class _Reader:
+    """The rows of a full pass, read from one open connection as its walk asks for them.
+
+    The walk asks for the pages of one folder in name order, the order of the table's key
+    (code points: SQLite compares UTF-8 bytes): a cursor over the folder's key range (rows of
+    its subfolders are passed over), advanced as the walk goes. A page asked for out of that
+    order is looked up by its key, so the answer never depends on the order, only the cost."""
+
+    _RANGE = f"SELECT {_COLUMNS} FROM pages WHERE rel >= ? AND rel < ? ORDER BY rel"
+    _ALL = f"SELECT {_COLUMNS} FROM pages ORDER BY rel"
+    _ONE = f"SELECT {_COLUMNS} FROM pages WHERE rel = ?"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        conn.execute("BEGIN")  # one snapshot of the rows for the whole walk (WAL: no lock held)
+        self._folder: str | None = None
+        self._cursor: Any = None
+        self._next: tuple | None = None  # the cursor's next row
+        self._last = ""  # the last page asked for in this folder
+
+    def close(self) -> None:
+        self._cursor = self._next = None
+        self.conn.close()
+
+    def row(self, rel: str) -> tuple | None:
+        folder = rel[: rel.rfind("/") + 1]  # with its "/"; "" at the root
+        if folder != self._folder:
+            self._folder, self._last = folder, rel
+            if folder:  # "/" + 1 == "0": the range of keys starting with the folder's path
+                self._cursor = self.conn.execute(self._RANGE, (folder, folder[:-1] + "0"))
+            else:
+                self._cursor = self.conn.execute(self._ALL)
+            self._next = next(self._cursor, None)
+        elif rel <= self._last:
+            return self.conn.execute(self._ONE, (rel,)).fetchone()
+        else:
+            self._last = rel
+        found = None
+        while self._next is not None and self._next[0] <= rel:
+            if self._next[0] == rel:
+                found = self._next
+            self._next = next(self._cursor, None)
+        return found
 
 
 def open_cache(state_dir: Path | None, root: Path) -> StateCache | None:

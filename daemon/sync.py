@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -126,67 +126,71 @@ class _Source:
     clean: bool = False  # the row says these bytes are clean in this pass's context
 
 
-class _Names(dict[str, Path]):
+class _Names(MutableMapping[str, Path]):
     """Casefolded page/note name → file, also indexed by file: forgetting a page costs its own
-    names, not a scan of every name (a burst of 1,000 pages in a 50,000-page vault)."""
+    names, not a scan of every name (a burst of 1,000 pages in a 50,000-page vault).
+
+    Files are held as path strings (the walk's own), a `Path` made only for a file asked for:
+    a `Path` per page of a 50,000-page vault is 15 MB the daemon would keep, and the time to
+    build them. (Paths compare by their string on POSIX; what the walk and events give agree.)"""
 
     def __init__(self) -> None:
-        super().__init__()
+        self._files: dict[str, str] = {}
         # Most files answer to one name: that name itself, a set only for several (memory).
-        self._by_path: dict[Path, str | set[str]] = {}
+        self._by_path: dict[str, str | set[str]] = {}
 
-    def of(self, path: Path) -> list[str]:
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._files
+
+    def __getitem__(self, key: str) -> Path:
+        return Path(self._files[key])
+
+    def get(self, key: str, default: Path | None = None) -> Path | None:  # type: ignore[override]
+        file = self._files.get(key)
+        return default if file is None else Path(file)
+
+    def of(self, path: Path | str) -> list[str]:
         """The names that lead to `path`."""
-        keys = self._by_path.get(path)
+        keys = self._by_path.get(os.fspath(path))
         if keys is None:
             return []
         return [keys] if isinstance(keys, str) else list(keys)
 
-    def _unlink(self, key: str, path: Path) -> None:
-        keys = self._by_path.get(path)
+    def _unlink(self, key: str, file: str) -> None:
+        keys = self._by_path.get(file)
         if keys == key:
-            del self._by_path[path]
+            del self._by_path[file]
         elif isinstance(keys, set):
             keys.discard(key)
             if len(keys) == 1:
-                self._by_path[path] = keys.pop()
+                self._by_path[file] = keys.pop()
 
-    def __setitem__(self, key: str, path: Path) -> None:
-        if key in self:
-            self._unlink(key, dict.__getitem__(self, key))
-        super().__setitem__(key, path)
-        keys = self._by_path.get(path)
+    def __setitem__(self, key: str, path: Path | str) -> None:
+        file = os.fspath(path)
+        old = self._files.get(key)
+        if old is not None:
+            self._unlink(key, old)
+        self._files[key] = file
+        keys = self._by_path.get(file)
         if keys is None:
-            self._by_path[path] = key
+            self._by_path[file] = key
         elif isinstance(keys, str):
             if keys != key:
-                self._by_path[path] = {keys, key}
+                self._by_path[file] = {keys, key}
         else:
             keys.add(key)
 
     def __delitem__(self, key: str) -> None:
-        path = dict.__getitem__(self, key)
-        super().__delitem__(key)
-        self._unlink(key, path)
-
-    def setdefault(self, key: str, default: Path) -> Path:  # type: ignore[override]
-        if key not in self:
-            self[key] = default
-        return dict.__getitem__(self, key)
-
-    def pop(self, key: str, *default: Path) -> Path:  # type: ignore[override]
-        if key not in self:
-            return super().pop(key, *default)
-        path = dict.__getitem__(self, key)
-        del self[key]
-        return path
-
-    def update(self, *args: object, **kwargs: Path) -> None:  # type: ignore[override]
-        for key, path in dict(*args, **kwargs).items():  # type: ignore[call-overload]
-            self[key] = path
+        self._unlink(key, self._files.pop(key))
 
     def clear(self) -> None:
-        super().clear()
+        self._files.clear()
         self._by_path.clear()
 
 
@@ -212,6 +216,9 @@ class _VaultIndex:
     verified: dict[Path, tuple[str, bytes]] = field(default_factory=dict)
     _names: _Names = field(default_factory=_Names)
     _alias_names: set[str] = field(default_factory=set)
+    # The keys names_with_pages() made from pending names (each its own value): entering the
+    # names then uses those strings, not equal new ones (the plan and name_key's memo hold them).
+    _made_keys: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def names(self) -> _Names:
@@ -230,14 +237,21 @@ class _VaultIndex:
     def enter_pending(self) -> None:
         """Enter the names phase 1 found (see `pending`)."""
         pending, self.pending = self.pending, []
-        for path, names in pending:
-            _note_names(self._names, self._alias_names, Path(path), names)
+        made, self._made_keys = self._made_keys, {}
+        for i, (path, names) in enumerate(pending):
+            pending[i] = None  # type: ignore[call-overload]  # let go of each once entered
+            _note_names(self._names, self._alias_names, path, names, made)
 
     def names_with_pages(self) -> list[str]:
         """Every page's own name (casefolded), aliases left out."""
         if self.pending:
             # What entering them would leave: a page's own name wins over any alias.
-            own = {n.casefold() for _p, names in self.pending for n, alias in names if not alias}
+            own = self._made_keys
+            for _p, names in self.pending:
+                for n, alias in names:
+                    if not alias:
+                        key = n.casefold()
+                        own.setdefault(key, key)
             return [*own, *(n for n in self._names if n not in self._alias_names)]
         return [n for n in self._names if n not in self._alias_names]
 
@@ -332,7 +346,8 @@ def _index(
             unchanged = unchanged and read is old  # (the same bytes: the old row, restamped)
             cache.put(rel, read)
             kind, names, refs = read.kind, read.names, read.refs
-        pending.append((path, names))
+        # An ordinary page's Path is not kept: the index holds files as strings (_Names).
+        pending.append((path if kind != "other" else dir_entry.path, names))
         referenced.update(refs)
         if kind == "managed":
             index.managed[path] = snap
@@ -373,9 +388,17 @@ def _note(index: _VaultIndex, path: Path, names: Names, refs: tuple[str, ...]) -
     index.referenced_ids.update(refs)
 
 
-def _note_names(index: _Names, alias_names: set[str], path: Path, names: Names) -> None:
+def _note_names(
+    index: _Names,
+    alias_names: set[str],
+    path: Path | str,
+    names: Names,
+    made: dict[str, str] | None = None,
+) -> None:
     for name, is_alias in names:
         key = name.casefold()
+        if made:
+            key = made.get(key, key)
         # A page's own name wins over another page's alias of the same name, whatever the
         # order the walk met them in.
         if key not in index or (key in alias_names and not is_alias):

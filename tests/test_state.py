@@ -650,3 +650,49 @@ def test_an_update_that_changes_no_plan_input_does_not_re_plan(
     fresh = VaultSession(make_vault(root), PassOptions(cache=False))
     fresh.full_pass()
     assert _plan_view(session.plan) == _plan_view(fresh.plan)
+
+
+# ---- memory: what a pass holds ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("app", ["logseq", "obsidian"])
+def test_rows_spilled_during_the_walk_give_the_same_results(
+    tmp_path: Path, app: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A walk that renews many ordinary pages' rows writes them as it goes (state.SPILL): the
+    passes after it see what they would have seen, and a settled vault is still known settled."""
+    monkeypatch.setattr(state, "SPILL", 2)
+    spills = []
+    spill = StateCache._spill
+
+    def counted(self: StateCache) -> None:
+        spills.append(1)
+        spill(self)
+
+    monkeypatch.setattr(StateCache, "_spill", counted)
+    a, b, state_dir = twins(tmp_path, app, 3)
+    for i in range(9):
+        folder = "journals" if app == "logseq" else "Notes"
+        for root in (a, b):
+            put(root / folder / f"extra {i}.md", f"- note {i}\n")
+    for step in range(3):
+        clock.later()
+        assert summary(run(a, state_dir)) == summary(run(b, None)), f"step {step}"
+        assert files(a) == files(b)
+    vault = make_vault(a)
+    cache = StateCache(cache_file(state_dir, a), vault.root)
+    cache.load()
+    assert cache.settled is not None
+    for note in sorted(a.rglob("*extra*.md")):
+        entry = cache.get(note.relative_to(vault.root).as_posix())
+        assert entry is not None and entry.kind == "other"
+    # Every ordinary page touched (same bytes, new stamps): its rows renewed and spilled; the
+    # pass changes nothing, and leaves the vault known settled again.
+    for note in sorted(a.rglob("*.md")):
+        if "Source" not in note.name:
+            put(note, note.read_bytes())
+    clock.later()
+    spills.clear()
+    assert not run(a, state_dir).any_change
+    cache.load()
+    assert spills and cache.settled is not None

@@ -27,11 +27,17 @@ WIKILINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
 _SPACE = re.compile(r"\s+")
 
 
-@lru_cache(maxsize=65536)
 def repaired(text: str) -> str:
     """ftfy's encoding repair only (never quotes, widths or ligatures); plain ASCII skips ftfy."""
     if text.isascii():
-        return text
+        return text  # (a flag of the string: cheaper than a memo lookup, and nothing kept)
+    return _repaired(text)
+
+
+# Only non-ASCII text is memoized, where ftfy is slow: the memo held every highlight's text of
+# a cold pass (up to 65,536, ~10 MB the daemon kept); a page asks of its own texts many times.
+@lru_cache(maxsize=8192)
+def _repaired(text: str) -> str:
     from ftfy import fix_encoding
 
     return fix_encoding(text)
