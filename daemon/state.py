@@ -183,6 +183,14 @@ def row_refs(row: tuple) -> tuple[str, ...]:
     return tuple(refs.split()) if refs else ()
 
 
+def row_readwise(row: tuple) -> bool:
+    """Whether a loaded candidate row records a clean Readwise page, without decoding it: its
+    extra column is compact JSON (_encode_extra) whose key "r" holds the flag, and a string
+    value holding the same characters is written with its quotes escaped, so cannot match."""
+    extra = row[9]
+    return isinstance(extra, str) and '"r":true' in extra
+
+
 def _encode_extra(entry: Entry) -> str | None:
     if entry.kind == "managed":
         return json.dumps({"s": entry.synced}) if entry.synced else None

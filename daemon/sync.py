@@ -39,6 +39,7 @@ from daemon.errors import (
 )
 from daemon.ignore import walk_entries
 from daemon.state import (
+    KINDS,
     Entry,
     Names,
     StateCache,
@@ -48,6 +49,7 @@ from daemon.state import (
     now_ns,
     open_cache,
     row_names,
+    row_readwise,
     row_refs,
 )
 from daemon.vault import Vault
@@ -126,6 +128,11 @@ class _Source:
     clean: bool = False  # the row says these bytes are clean in this pass's context
 
 
+# A managed or candidate page phase 1 did not read, as its fresh cache row says: (its path as
+# the walk gave it, its vault-relative key, the row undecoded). See _VaultIndex.candidates.
+_Unread = tuple[str, str, tuple]
+
+
 class _Names(MutableMapping[str, Path]):
     """Casefolded page/note name → file, also indexed by file: forgetting a page costs its own
     names, not a scan of every name (a burst of 1,000 pages in a 50,000-page vault).
@@ -200,7 +207,11 @@ class _VaultIndex:
 
     referenced_ids: set[str] = field(default_factory=set)
     managed: dict[Path, Snapshot] = field(default_factory=dict)  # author pages we manage
-    candidates: list[_Source] = field(default_factory=list)
+    # Readwise candidates in walk order; an unread one (its cache row fresh) is held as
+    # (path string, rel, row) until enter_rows() decodes it: a settled one-off pass never does.
+    candidates: list[_Source | _Unread] = field(default_factory=list)
+    # Managed pages known from their rows, not read and not entered in `managed` yet (idem).
+    unread_managed: list[_Unread] = field(default_factory=list)
     # Phase 1 found every page as the state cache's rows recorded it (none added, removed,
     # changed or unreadable): what the rows say is what the vault holds.
     unchanged: bool = False
@@ -300,32 +311,20 @@ def _index(
         row = cache.fresh_row(rel, dir_entry, now) if cache is not None else None
         if row is not None:
             # Unchanged (not read): its row says what it holds. Most pages are ordinary
-            # notes, of which only the names and block references count.
-            if row[6] == "other":
-                names = row_names(row)
-                if names is not None:
-                    seen.add(rel)
-                    pending.append((dir_entry.path, names))
-                    if row[8]:
-                        referenced.update(row_refs(row))
-                    continue
-            else:
-                entry = cache.decode(row)
-                if entry is not None:
-                    seen.add(rel)
-                    path = Path(dir_entry.path)
-                    pending.append((path, entry.names))
-                    referenced.update(entry.refs)
-                    if entry.kind == "managed":
-                        # The author sync reads a managed page afresh before using its bytes.
-                        snap = Snapshot(path, b"", entry.mtime_ns, entry.size, entry.ino)
-                        index.managed[path] = snap
-                        index.managed_rows[path] = (rel, entry)
-                        if entry.synced:
-                            index.synced[path] = entry.synced
-                    else:
-                        index.candidates.append(_Source(path, None, rel, entry))
-                    continue
+            # notes, of which only the names and block references count; the rest of a
+            # managed or candidate page's row is decoded later, and only when needed.
+            kind = row[6]
+            names = row_names(row) if kind in KINDS and isinstance(row[5], bytes) else None
+            if names is not None:
+                seen.add(rel)
+                pending.append((dir_entry.path, names))
+                if row[8]:
+                    referenced.update(row_refs(row))
+                if kind == "candidate":
+                    index.candidates.append((dir_entry.path, rel, row))
+                elif kind == "managed":
+                    index.unread_managed.append((dir_entry.path, rel, row))
+                continue
         path = Path(dir_entry.path)
         try:
             snap = read_page(path)
@@ -346,23 +345,34 @@ def _index(
             unchanged = unchanged and read is old  # (the same bytes: the old row, restamped)
             cache.put(rel, read)
             kind, names, refs = read.kind, read.names, read.refs
-        # An ordinary page's Path is not kept: the index holds files as strings (_Names).
-        pending.append((path if kind != "other" else dir_entry.path, names))
+        # A page's Path is not kept in the names: the index holds files as strings (_Names).
+        pending.append((dir_entry.path, names))
         referenced.update(refs)
-        if kind == "managed":
-            index.managed[path] = snap
-            if read is not None:
-                index.managed_rows[path] = (rel, read)
-                if read.synced:  # (the same bytes as when last found up to date)
-                    index.synced[path] = read.synced
-        elif kind == "candidate":
-            index.candidates.append(_Source(path, snap, rel if read else "", read))
+        source = _read_page_source(index, kind, path, snap, rel, read)
+        if source is not None:
+            index.candidates.append(source)
     for folder in skipped_folders:
         report.skipped.append((folder.path, f"folder not read: {folder.reason}"))
     if cache is not None:
         unchanged = cache.keep_only(seen) == 0 and unchanged and not skipped_folders
     index.unchanged = unchanged
     return index
+
+
+def _read_page_source(
+    index: _VaultIndex, kind: str, path: Path, snap: Snapshot, rel: str, read: Entry | None
+) -> _Source | None:
+    """Enter a page phase 1 read (of `kind`) in the index's managed pages; a candidate's
+    source returned."""
+    if kind == "managed":
+        index.managed[path] = snap
+        if read is not None:
+            index.managed_rows[path] = (rel, read)
+            if read.synced:  # (the same bytes as when last found up to date)
+                index.synced[path] = read.synced
+    elif kind == "candidate":
+        return _Source(path, snap, rel if read else "", read)
+    return None
 
 
 def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str, ...]]:
@@ -432,6 +442,17 @@ def _entry(vault: Vault, path: Path, snap: Snapshot, old: Entry | None, now: int
     if kind == "candidate" and vault.kind == "obsidian":
         ids = tuple(dict.fromkeys(m.group(1).decode() for m in HELD_ID.finditer(snap.data)))
     return Entry(snap.size, snap.mtime_ns, snap.ino, now, dig, kind, names, refs, ids)
+
+
+def _readwise_count(candidates: list[_Source | _Unread]) -> int:
+    """How many of a settled pass's candidates are Readwise pages, as their rows record it."""
+    count = 0
+    for item in candidates:
+        if isinstance(item, _Source):
+            count += item.entry is not None and item.entry.readwise
+        else:
+            count += row_readwise(item[2])
+    return count
 
 
 def _sha256(data: bytes) -> str:
@@ -640,7 +661,18 @@ class VaultSession:
                 and self.cache.settled == self._settings
             )
             self.facts = {}
-            candidates, self.index.candidates = self.index.candidates, []
+            if settled and self.one_off:
+                # Every candidate is as the last pass, which changed nothing under these
+                # settings, found it: clean, its author link as the plan makes it. Nothing to
+                # decode, clean or plan: only the count of Readwise pages is reported.
+                assert self.cache is not None
+                report.readwise = _readwise_count(self.index.candidates)
+                self.plan = _PendingPlan(self._settled_plan, self.cache.canonical)
+                self.cache.settle(self._settings)  # settled still (its map kept)
+                return report
+            settled = self._enter_rows(report) and settled
+            candidates: list[_Source] = self.index.candidates  # type: ignore[assignment]
+            self.index.candidates = []
             candidates = [s for s in candidates if self._static_clean(s, report)]
             prepared = self._prepare_all(candidates)
             self._replan(lazy=settled)
@@ -669,6 +701,84 @@ class VaultSession:
         if not self.one_off:
             self.index.enter_pending()  # now, not in the first update the daemon hands over
         return report
+
+    def _enter_rows(self, report: PassReport) -> bool:
+        """Decode the rows phase 1 left undecoded (managed and candidate pages it did not
+        read), in walk order. A row that cannot be decoded: its page is read now, as phase 1
+        would have read it, and False is returned (the vault is not as the rows say)."""
+        index, cache = self.index, self.cache
+        ok, renamed = True, {}
+        for file, rel, row in index.unread_managed:
+            entry = StateCache.decode(row)
+            path = Path(file)
+            if entry is None:
+                ok = False
+                source = self._read_unreadable(path, rel, renamed, report)
+                if source is not None:  # (no longer ours: a candidate now)
+                    index.candidates.append(source)
+                continue
+            # The author sync reads a managed page afresh before using its bytes.
+            index.managed[path] = Snapshot(path, b"", entry.mtime_ns, entry.size, entry.ino)
+            index.managed_rows[path] = (rel, entry)
+            if entry.synced:
+                index.synced[path] = entry.synced
+        index.unread_managed = []
+        sources: list[_Source | _Unread] = []
+        for item in index.candidates:
+            if isinstance(item, _Source):
+                sources.append(item)
+                continue
+            file, rel, row = item
+            entry = StateCache.decode(row)
+            path = Path(file)
+            if entry is None:
+                ok = False
+                source = self._read_unreadable(path, rel, renamed, report)
+                if source is not None:
+                    sources.append(source)
+                continue
+            sources.append(_Source(path, None, rel, entry))
+        index.candidates = sources
+        if renamed:  # the names the rows gave them, as their bytes give them instead
+            index.pending = [(p, renamed.get(os.fspath(p), n)) for p, n in index.pending]
+        assert cache is not None or ok
+        return ok
+
+    def _read_unreadable(
+        self, path: Path, rel: str, renamed: dict[str, Names], report: PassReport
+    ) -> _Source | None:
+        """Read a page whose fresh row could not be decoded, as phase 1 reads a page."""
+        assert self.cache is not None
+        try:
+            snap = read_page(path)
+        except PageVanished:
+            self.cache.drop(rel)
+            renamed[os.fspath(path)] = ()
+            return None
+        except VaultsyncError as err:
+            self.cache.drop(rel)
+            renamed[os.fspath(path)] = ()
+            report.skipped.append((path, _reason(err, path)))
+            return None
+        read = _entry(self.vault, path, snap, None, self._now)
+        self.cache.put(rel, read)
+        renamed[os.fspath(path)] = read.names
+        self.index.referenced_ids.update(read.refs)
+        return _read_page_source(self.index, read.kind, path, snap, rel, read)
+
+    def _settled_plan(self) -> AuthorPlan:
+        """The plan of a settled one-off pass, made only if asked (nothing in the pass asks):
+        from the author facts the candidates' rows record."""
+        facts: dict[Path, PageAuthor] = {}
+        for item in self.index.candidates:
+            if isinstance(item, _Source):
+                path, entry = item.path, item.entry
+            else:
+                path, entry = Path(item[0]), StateCache.decode(item[2])
+            if entry is not None and entry.author is not None:
+                facts[path] = entry.author
+        aliases = dict(self.options.author_aliases)
+        return plan_authors(list(facts.values()), aliases, self.index.names_with_pages())
 
     def _record_synced(self) -> None:
         """Record in the cache which managed pages the author sync found up to date, with what:
