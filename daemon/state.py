@@ -177,6 +177,20 @@ def row_names(row: tuple) -> Names | None:
         return None
 
 
+def row_names_text(row: tuple) -> Names | str | None:
+    """Like row_names(), but left encoded (a str: see names_of()) when decoding it later cannot
+    fail, as for most rows: a pass that never asks for the names never decodes them."""
+    text = row[7]
+    if isinstance(text, str) and not text.startswith(_JSON):
+        return text
+    return row_names(row)
+
+
+def names_of(names: Names | str) -> Names:
+    """Names as row_names_text() gave them, decoded."""
+    return _decode_names(names) if isinstance(names, str) else names
+
+
 def row_refs(row: tuple) -> tuple[str, ...]:
     """The block ids a loaded row's page links to."""
     refs = row[8]

@@ -7,11 +7,13 @@ passes. Every file operation goes through daemon.writer; the core stays pure.
 from __future__ import annotations
 
 import difflib
+import gc
 import hashlib
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -46,9 +48,10 @@ from daemon.state import (
     base_key,
     clean_key,
     digest,
+    names_of,
     now_ns,
     open_cache,
-    row_names,
+    row_names_text,
     row_readwise,
     row_refs,
 )
@@ -218,7 +221,8 @@ class _VaultIndex:
     # The names phase 1 found, in walk order, not entered yet: (page, its names). They are
     # entered the first time `names` is asked for; a settled pass never asks, and a `Path`
     # and a name entry per page are most of what phase 1 costs beyond the stat walk.
-    pending: list[tuple[str | Path, Names]] = field(default_factory=list)
+    # (Names of a page not read are left as its row holds them, decoded when entered.)
+    pending: list[tuple[str | Path, Names | str]] = field(default_factory=list)
     # Managed pages whose cache row says which sources and aliases their bytes (as the walk
     # found them) are up to date with (authorsync.sync_key); and the rows, to record more.
     synced: dict[Path, str] = field(default_factory=dict)
@@ -251,7 +255,7 @@ class _VaultIndex:
         made, self._made_keys = self._made_keys, {}
         for i, (path, names) in enumerate(pending):
             pending[i] = None  # type: ignore[call-overload]  # let go of each once entered
-            _note_names(self._names, self._alias_names, path, names, made)
+            _note_names(self._names, self._alias_names, path, names_of(names), made)
 
     def names_with_pages(self) -> list[str]:
         """Every page's own name (casefolded), aliases left out."""
@@ -259,7 +263,7 @@ class _VaultIndex:
             # What entering them would leave: a page's own name wins over any alias.
             own = self._made_keys
             for _p, names in self.pending:
-                for n, alias in names:
+                for n, alias in names_of(names):
                     if not alias:
                         key = n.casefold()
                         own.setdefault(key, key)
@@ -304,59 +308,75 @@ def _index(
     unchanged = cache is not None
     pending, referenced = index.pending, index.referenced_ids
     temp_file = remove_temp_file if cleanup else None
-    for dir_entry, rel in walk_entries(vault.root, vault.path_filter, skipped_folders, temp_file):
-        if progress:
-            progress()
-        report.scanned += 1
-        row = cache.fresh_row(rel, dir_entry, now) if cache is not None else None
-        if row is not None:
-            # Unchanged (not read): its row says what it holds. Most pages are ordinary
-            # notes, of which only the names and block references count; the rest of a
-            # managed or candidate page's row is decoded later, and only when needed.
-            kind = row[6]
-            names = row_names(row) if kind in KINDS and isinstance(row[5], bytes) else None
-            if names is not None:
-                seen.add(rel)
-                pending.append((dir_entry.path, names))
-                if row[8]:
-                    referenced.update(row_refs(row))
-                if kind == "candidate":
-                    index.candidates.append((dir_entry.path, rel, row))
-                elif kind == "managed":
-                    index.unread_managed.append((dir_entry.path, rel, row))
+    walk = walk_entries(vault.root, vault.path_filter, skipped_folders, temp_file)
+    with _gc_paused():
+        for dir_entry, rel in walk:
+            if progress:
+                progress()
+            report.scanned += 1
+            row = cache.fresh_row(rel, dir_entry, now) if cache is not None else None
+            if row is not None:
+                # Unchanged (not read): its row says what it holds. Most pages are ordinary
+                # notes, of which only the names and block references count; the rest of a
+                # managed or candidate page's row is decoded later, and only when needed.
+                kind = row[6]
+                names = row_names_text(row) if kind in KINDS and isinstance(row[5], bytes) else None
+                if names is not None:
+                    seen.add(rel)
+                    pending.append((dir_entry.path, names))
+                    if row[8]:
+                        referenced.update(row_refs(row))
+                    if kind == "candidate":
+                        index.candidates.append((dir_entry.path, rel, row))
+                    elif kind == "managed":
+                        index.unread_managed.append((dir_entry.path, rel, row))
+                    continue
+            path = Path(dir_entry.path)
+            try:
+                snap = read_page(path)
+            except PageVanished:
+                unchanged = False
                 continue
-        path = Path(dir_entry.path)
-        try:
-            snap = read_page(path)
-        except PageVanished:
-            unchanged = False
-            continue
-        except VaultsyncError as err:
-            report.skipped.append((path, _reason(err, path)))
-            unchanged = False
-            continue
-        if cache is None:
-            kind, names, refs = _facts(vault, path, snap.data)
-            read: Entry | None = None
-        else:
-            seen.add(rel)
-            old = cache.take(rel)
-            read = _entry(vault, path, snap, old, now)
-            unchanged = unchanged and read is old  # (the same bytes: the old row, restamped)
-            cache.put(rel, read)
-            kind, names, refs = read.kind, read.names, read.refs
-        # A page's Path is not kept in the names: the index holds files as strings (_Names).
-        pending.append((dir_entry.path, names))
-        referenced.update(refs)
-        source = _read_page_source(index, kind, path, snap, rel, read)
-        if source is not None:
-            index.candidates.append(source)
+            except VaultsyncError as err:
+                report.skipped.append((path, _reason(err, path)))
+                unchanged = False
+                continue
+            if cache is None:
+                kind, names, refs = _facts(vault, path, snap.data)
+                read: Entry | None = None
+            else:
+                seen.add(rel)
+                old = cache.take(rel)
+                read = _entry(vault, path, snap, old, now)
+                unchanged = unchanged and read is old  # (the same bytes: the old row, restamped)
+                cache.put(rel, read)
+                kind, names, refs = read.kind, read.names, read.refs
+            # A page's Path is not kept in the names: the index holds files as strings (_Names).
+            pending.append((dir_entry.path, names))
+            referenced.update(refs)
+            source = _read_page_source(index, kind, path, snap, rel, read)
+            if source is not None:
+                index.candidates.append(source)
     for folder in skipped_folders:
         report.skipped.append((folder.path, f"folder not read: {folder.reason}"))
     if cache is not None:
         unchanged = cache.keep_only(seen) == 0 and unchanged and not skipped_folders
     index.unchanged = unchanged
     return index
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for phase 1: its walk makes no reference cycles (what
+    it lets go of is freed at once), but the objects it keeps (a name entry per page) set off
+    full collections over every object of the process, about a tenth of a settled pass."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _read_page_source(
