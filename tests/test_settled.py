@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from test_state import Clock, Counter, build, cache_file, files, put, run, summary
 
 import daemon.authorsync as authorsync
+import daemon.state as state_module
 import daemon.sync as sync
 from daemon.core import authors as author_pages
 from daemon.core.identity import AuthorPlan, plan_authors
@@ -89,6 +91,72 @@ def test_a_settled_vault_is_a_stat_walk_author_pages_included(
     assert files(root) == before
     assert plans == []  # (Obsidian's links: the canonical names kept with the settled mark)
     assert settled_mark(state_dir, root) is not None  # and still settled
+
+
+@pytest.mark.parametrize("app", ["logseq", "obsidian"])
+def test_a_settled_one_off_pass_decodes_no_row_and_reports_what_any_pass_reports(
+    tmp_path: Path, app: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, state_dir = tmp_path / "cached", tmp_path / "plain", tmp_path / "state"
+    build(a, app, seed=5)
+    shutil.copytree(a, b)
+    settle(a, state_dir, clock)
+    for _ in range(3):
+        run(b, None)
+    decoded: list[tuple] = []
+    real_decode = state_module._decode_row
+
+    def counting_decode(row):
+        decoded.append(row)
+        return real_decode(row)
+
+    monkeypatch.setattr(state_module, "_decode_row", counting_decode)
+    clock.later()
+    session = VaultSession(make_vault(a), PassOptions(state_dir=state_dir))
+    session.one_off = True
+    got = session.full_pass()
+    assert decoded == [] and got.readwise > 0
+    assert summary(got) == summary(run(b, None))
+    assert settled_mark(state_dir, a) is not None
+    # The daemon's start-up pass decodes what its updates need, and reports the same.
+    clock.later()
+    daemon = VaultSession(make_vault(a), PassOptions(state_dir=state_dir))
+    assert summary(daemon.full_pass()) == summary(got) and decoded
+    # The plan the one-off pass skipped is the one it would have made, if ever asked.
+    assert type(session.plan) is not AuthorPlan
+    assert session.plan.authors == daemon.plan.authors
+    assert session.plan.canonical == daemon.plan.canonical
+
+
+@pytest.mark.parametrize("kind", ["candidate", "managed"])
+def test_a_row_that_cannot_be_decoded_reads_its_page(
+    tmp_path: Path, kind: str, clock: Clock
+) -> None:
+    """Phase 1 leaves the rows of candidates and managed pages undecoded; one that turns out
+    unreadable after it has its page read, as phase 1 reads a page without a row."""
+    a, b, state_dir = tmp_path / "cached", tmp_path / "plain", tmp_path / "state"
+    build(a, "obsidian", seed=6)
+    shutil.copytree(a, b)
+    settle(a, state_dir, clock)
+    for _ in range(3):
+        run(b, None)
+    conn = sqlite3.connect(cache_file(state_dir, make_vault(a).root))
+    with conn:
+        (rel,) = conn.execute(
+            "SELECT rel FROM pages WHERE kind = ? AND extra IS NOT NULL ORDER BY rel LIMIT 1",
+            (kind,),
+        ).fetchone()
+        conn.execute("UPDATE pages SET extra = '{not json' WHERE rel = ?", (rel,))
+        conn.execute("DELETE FROM meta WHERE key = 'settled'")  # (a settled pass trusts rows)
+    conn.close()
+    for _ in range(3):
+        clock.later()
+        assert summary(run(a, state_dir)) == summary(run(b, None))
+    assert files(a) == files(b)
+    assert settled_mark(state_dir, a) is not None
+    cache = StateCache(cache_file(state_dir, a), make_vault(a).root)
+    cache.load()
+    assert cache.get(rel) is not None  # its row recorded afresh
 
 
 def test_a_pass_with_changes_does_not_settle_the_vault(tmp_path: Path, clock: Clock) -> None:

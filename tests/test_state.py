@@ -506,6 +506,9 @@ def test_entries_round_trip(names, refs, clean, value, author) -> None:
     )
     row = state._encode_row("pages/a.md", entry)
     assert state._decode_row(row) == entry
+    # What a settled pass reads of a row without decoding it (whatever its strings hold).
+    assert state.row_readwise(row) is entry.readwise
+    assert state.names_of(state.row_names_text(row)) == entry.names
 
 
 # ---- the index's name map, indexed by page too --------------------------------------------------
