@@ -699,3 +699,29 @@ def test_rows_spilled_during_the_walk_give_the_same_results(
     assert not run(a, state_dir).any_change
     cache.load()
     assert spills and cache.settled is not None
+
+
+@pytest.mark.parametrize(
+    ("walked", "gone"),
+    [
+        (["a.md", "b.md"], []),
+        (["a.md", "c.md"], ["b.md"]),  # as many pages as rows, not the same ones
+        (["a.md", "b.md", "c.md"], []),
+        (["c.md"], ["a.md", "b.md"]),
+    ],
+)
+def test_a_walk_forgets_exactly_the_rows_it_did_not_see(
+    tmp_path: Path, walked: list[str], gone: list[str]
+) -> None:
+    cache = StateCache(tmp_path / "c.sqlite", tmp_path)
+    cache.load()
+    for rel in ("a.md", "b.md"):
+        cache.put(rel, Entry(1, 2, 3, 4, b"\x00" * 32, "other", ((rel[0], False),)))
+    cache.flush()
+    cache.load()
+    for rel in walked:
+        cache.take(rel)
+    assert cache.keep_only(set(walked)) == len(gone)
+    cache.flush()
+    cache.load()
+    assert [rel for rel in ("a.md", "b.md") if cache.get(rel) is None] == gone
