@@ -439,9 +439,15 @@ def _note_names(
                 alias_names.discard(key)
 
 
-def _learn(vault: Vault, index: _VaultIndex, path: Path, snap: Snapshot) -> str:
-    """Record what one page tells the index; returns "managed", "candidate" or "other"."""
-    kind, names, refs = _facts(vault, path, snap.data)
+def _learn(
+    vault: Vault, index: _VaultIndex, path: Path, snap: Snapshot, entry: Entry | None = None
+) -> str:
+    """Record what one page tells the index; returns "managed", "candidate" or "other".
+    `entry`: the page's cache row just made of these bytes, which holds the same facts."""
+    if entry is not None:
+        kind, names, refs = entry.kind, entry.names, entry.refs
+    else:
+        kind, names, refs = _facts(vault, path, snap.data)
     _note(index, path, names, refs)
     if kind == "managed":
         index.managed[path] = snap
@@ -920,7 +926,7 @@ class VaultSession:
                 if self.cache is not None and rel:
                     entry = _entry(self.vault, path, snap, None, self._now)
                     self.cache.put(rel, entry)
-                if _learn(self.vault, self.index, path, snap) == "candidate":
+                if _learn(self.vault, self.index, path, snap, entry) == "candidate":
                     sources.append(_Source(path, snap, rel, entry))
             self.index.candidates = []
             prepared = self._prepare_all(sources)
@@ -980,11 +986,13 @@ class VaultSession:
             return None
         context = PageContext(referenced_ids=referenced, author_link=maker)
         result = normalize_page(text, self.vault.kind, self.options.rules, context)
-        facts, value = self._page_facts(source, result)
         if result.losses:  # never written: its facts are the page's as it is
             page = parse(text, self.vault.kind)
             split, whole = self.options.split_authors, self._mapped_names()
             facts = page_facts(self.vault, source.path, page, split, whole)
+            value = None  # (clean_page refuses it: nothing is recorded of its value)
+        else:
+            facts, value = self._page_facts(source, result)
         if facts:
             self.facts[source.path] = facts
         given = result.author_given
