@@ -17,8 +17,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "daemon"):  # tests.pagegen, and the vaultsync it imports
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 from tests.pagegen import (  # noqa: E402  (needs the repo root on sys.path first)
     Author,

@@ -19,6 +19,14 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SAMPLES = Path(__file__).parent / "samples"
+ROOT = Path(__file__).resolve().parent.parent
+# The checkout's code: pytest imports it (pyproject's `pythonpath`), and every subprocess a test
+# starts (`python -m vaultsync`, the `vaultsync` script) finds it first on PYTHONPATH, so the
+# tests never run a stale installed copy. tests/test_checkout.py proves it.
+SOURCE_ROOT = ROOT / "daemon"
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(SOURCE_ROOT), os.environ.get("PYTHONPATH")])
+)
 
 
 @pytest.fixture

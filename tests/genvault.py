@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.core.authors import UnsafeName, logseq_file_stem, obsidian_file_stem
-from daemon.writer import is_temp_file
+from vaultsync.core.authors import UnsafeName, logseq_file_stem, obsidian_file_stem
+from vaultsync.writer import is_temp_file
 
 try:  # pytest puts tests/ on sys.path
     from pagegen import (

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.core.authors import OBSIDIAN_BEGIN, OBSIDIAN_END, aliases_in
-from daemon.history import History
-from daemon.sync import PassOptions, PassReport, VaultSession, run_pass
-from daemon.vault import Vault, make_vault
+from vaultsync.core.authors import OBSIDIAN_BEGIN, OBSIDIAN_END, aliases_in
+from vaultsync.history import History
+from vaultsync.sync import PassOptions, PassReport, VaultSession, run_pass
+from vaultsync.vault import Vault, make_vault
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -803,8 +803,8 @@ def two_authors_graph(tmp_path: Path) -> tuple[Vault, Path, Path]:
 def test_a_merge_retried_after_a_failed_removal_adds_the_text_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import daemon.authorsync as authorsync
-    from daemon.errors import WriteFailed
+    import vaultsync.authorsync as authorsync
+    from vaultsync.errors import WriteFailed
 
     vault, old, new = two_authors_graph(tmp_path)
 
@@ -826,7 +826,7 @@ def test_a_merge_retried_after_a_failed_removal_adds_the_text_once(
 def test_a_page_changed_while_being_merged_is_not_removed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import daemon.core.authors as core
+    import vaultsync.core.authors as core
 
     vault, old, new = two_authors_graph(tmp_path)
     real = core.user_text
@@ -855,8 +855,8 @@ def test_a_page_changed_while_being_merged_is_not_removed(
 def test_the_old_page_stays_when_the_canonical_page_cannot_be_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import daemon.authorsync as authorsync
-    from daemon.errors import WriteFailed
+    import vaultsync.authorsync as authorsync
+    from vaultsync.errors import WriteFailed
 
     vault, old, new = two_authors_graph(tmp_path)
     before = old.read_bytes()

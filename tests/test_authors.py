@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.core import authors
-from daemon.core.authors import Source, UnsafeName
+from vaultsync.core import authors
+from vaultsync.core.authors import Source, UnsafeName
 
 # ---- file names ---------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli import main
+from vaultsync.cli import main
 
 ALEX = {
     "One": (
@@ -208,7 +208,7 @@ def test_authors_on_a_missing_vault_is_a_clear_error(
 
 def vaultsync(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     script = shutil.which("vaultsync", path=os.path.dirname(sys.executable))
-    command = [script] if script else [sys.executable, "-m", "daemon"]
+    command = [script] if script else [sys.executable, "-m", "vaultsync"]
     return subprocess.run(
         [*command, *args], capture_output=True, text=True, env=env, timeout=60, check=False
     )

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon import cli, sync
-from daemon.sync import PassOptions, VaultSession, run_pass
-from daemon.vault import make_vault
+from vaultsync import cli, sync
+from vaultsync.sync import PassOptions, VaultSession, run_pass
+from vaultsync.vault import make_vault
 
 try:
     from genvault import files
@@ -107,7 +107,7 @@ def resync(root: Path, base: Path, *args: str) -> tuple[int, str, str]:
     )
     env.pop("VAULTSYNC_DEBUG", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "daemon", "resync", "--vault", str(root), *args],
+        [sys.executable, "-m", "vaultsync", "resync", "--vault", str(root), *args],
         cwd=REPO,
         env=env,
         capture_output=True,

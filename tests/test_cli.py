@@ -144,7 +144,7 @@ def test_help_lists_the_commands() -> None:
 
 def test_python_dash_m_daemon_help() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "daemon", "--help"],
+        [sys.executable, "-m", "vaultsync", "--help"],
         capture_output=True,
         text=True,
         cwd=REPO,

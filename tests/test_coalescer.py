@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.coalescer import CHANGED, DELETED, Coalescer
+from vaultsync.coalescer import CHANGED, DELETED, Coalescer
 
 
 class FakeClock:

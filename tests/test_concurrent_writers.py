@@ -30,13 +30,13 @@ from pathlib import Path
 
 import pytest
 
-from daemon import sync, writer
-from daemon.core.highlights import comparable
-from daemon.errors import ChangedSinceRead, WriteFailed
-from daemon.history import History
-from daemon.sync import PassOptions, VaultSession, run_pass
-from daemon.vault import make_vault
-from daemon.writer import VaultGuard, read_page, write_atomic
+from vaultsync import sync, writer
+from vaultsync.core.highlights import comparable
+from vaultsync.errors import ChangedSinceRead, WriteFailed
+from vaultsync.history import History
+from vaultsync.sync import PassOptions, VaultSession, run_pass
+from vaultsync.vault import make_vault
+from vaultsync.writer import VaultGuard, read_page, write_atomic
 
 try:
     from genvault import GeneratedVault, build_vault, files, fresh_highlight, fresh_section
@@ -348,7 +348,7 @@ def _daemon(base: Path, root: Path) -> subprocess.Popen[bytes]:
     )
     env = dict(os.environ, VAULTSYNC_CONFIG=str(config), VAULTSYNC_STATE_DIR=str(base / "state"))
     return subprocess.Popen(
-        [sys.executable, "-m", "daemon", "run", "--config", str(config)],
+        [sys.executable, "-m", "vaultsync", "run", "--config", str(config)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

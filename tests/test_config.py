@@ -14,8 +14,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon import paths
-from daemon.config import (
+from vaultsync import paths
+from vaultsync.config import (
     Config,
     LoadedConfig,
     VaultConfig,
@@ -26,7 +26,7 @@ from daemon.config import (
     load_config,
     parse_config,
 )
-from daemon.errors import ConfigError, ConfigProblem, UsageError, VaultsyncError
+from vaultsync.errors import ConfigError, ConfigProblem, UsageError, VaultsyncError
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config.example.yaml"
@@ -783,7 +783,7 @@ def test_docs_describe_every_key_with_its_default() -> None:
 
 
 def test_docs_list_what_is_always_excluded() -> None:
-    ignore = pytest.importorskip("daemon.ignore")  # the walk owns the list; the docs follow it
+    ignore = pytest.importorskip("vaultsync.ignore")  # the walk owns the list; the docs follow it
     docs = DOCS.read_text(encoding="utf-8")
     for pattern in ignore.ALWAYS_EXCLUDED:
         assert f"`{pattern.removeprefix('**/')}`" in docs, pattern

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.history import History
-from daemon.writer import cleanup_temp_files, is_temp_file
+from vaultsync.history import History
+from vaultsync.writer import cleanup_temp_files, is_temp_file
 
 PAGES = 50
 REPO = Path(__file__).resolve().parents[1]
@@ -51,8 +51,8 @@ CHILD = (
     + """
 import os, sys
 from pathlib import Path
-from daemon.history import History
-from daemon.writer import VaultGuard, read_page, write_atomic
+from vaultsync.history import History
+from vaultsync.writer import VaultGuard, read_page, write_atomic
 
 folder, state = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
 stop_step, stop_point = int(sys.argv[3]), sys.argv[4]

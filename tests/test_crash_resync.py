@@ -30,13 +30,13 @@ from pathlib import Path
 
 import pytest
 
-import daemon.config
-import daemon.settings
-import daemon.sync
-from daemon import cli
-from daemon.core.highlights import repaired
-from daemon.history import History
-from daemon.writer import is_temp_file
+import vaultsync.config
+import vaultsync.settings
+import vaultsync.sync
+from vaultsync import cli
+from vaultsync.core.highlights import repaired
+from vaultsync.history import History
+from vaultsync.writer import is_temp_file
 
 try:
     from genvault import build_vault, files
@@ -49,7 +49,7 @@ SUBPROCESS_TIMEOUT = 120.0  # generous: only a hung child ever gets near it
 KILL = signal.SIGKILL
 
 # What the CLI imports lazily, imported here once, so forked children start at once.
-_PRELOADED = (daemon.config, daemon.settings, daemon.sync, repaired("cafÃ©"))
+_PRELOADED = (vaultsync.config, vaultsync.settings, vaultsync.sync, repaired("cafÃ©"))
 
 # The file operations a kill can land before ("write" is torn: half its bytes, then the kill).
 OPERATIONS = ("write", "replace", "rename", "link", "fsync", "unlink", "mkdir", "fchmod")
@@ -275,7 +275,7 @@ def test_resync_killed_200_times(fast_dir: Path) -> None:
 
 def _vaultsync(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "daemon", *args],
+        [sys.executable, "-m", "vaultsync", *args],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

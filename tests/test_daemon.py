@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.core.logseq import parse
+from vaultsync.core.logseq import parse
 
 SAMPLES = Path(__file__).parent / "samples"
 SAMPLE_PAGE = SAMPLES / "logseq" / "pages" / "The Art of Maintenance (highlights).md"
@@ -32,7 +32,7 @@ WAIT = 20.0  # seconds: generous, only reached when something is wrong
 def _vaultsync() -> list[str]:
     """The console script of the interpreter running the tests (not a version-manager shim)."""
     script = shutil.which("vaultsync", path=os.path.dirname(sys.executable))
-    return [script] if script else [sys.executable, "-m", "daemon"]
+    return [script] if script else [sys.executable, "-m", "vaultsync"]
 
 
 VAULTSYNC = _vaultsync()
@@ -429,7 +429,7 @@ def test_sigterm_while_waiting_for_a_resyncs_lock(
     daemons: Callable[..., DaemonProcess], tmp_path: Path, graph: Path
 ):
     """A long `resync` holds the vault: the daemon, waiting for it, still stops at once."""
-    from daemon.locks import vault_lock
+    from vaultsync.locks import vault_lock
 
     with vault_lock(tmp_path / "state", graph.resolve()):
         d = daemons(wait_ready=False)
@@ -615,7 +615,7 @@ def test_demo_on_a_terminal_watches_until_ctrl_c(tmp_path: Path):
 
 
 def test_log_file_that_cannot_be_opened_is_a_clear_error(tmp_path: Path, config: Path, capsys):
-    from daemon.cli import main
+    from vaultsync.cli import main
 
     missing = tmp_path / "no such folder" / "vaultsync.log"
     assert main(["run", "--config", str(config), "--log-file", str(missing)]) == 2
@@ -624,7 +624,7 @@ def test_log_file_that_cannot_be_opened_is_a_clear_error(tmp_path: Path, config:
 
 
 def test_demo_keep_into_a_used_folder_is_a_clear_error(tmp_path: Path, capsys):
-    from daemon.cli import main
+    from vaultsync.cli import main
 
     keep = tmp_path / "demo"
     assert main(["demo", "--once", "--keep", str(keep)]) == 0
@@ -641,9 +641,9 @@ def test_reload_turning_reconcile_on_schedules_it(tmp_path: Path, graph: Path):
     (In process, so the interval can be shorter than the config allows.)"""
     import threading
 
-    from daemon.run import Daemon, Settings
-    from daemon.sync import PassOptions
-    from daemon.vault import make_vault
+    from vaultsync.run import Daemon, Settings
+    from vaultsync.sync import PassOptions
+    from vaultsync.vault import make_vault
 
     vault = make_vault(graph, name="g")
     options = PassOptions(state_dir=tmp_path / "state")

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.errors import HistoryError, HistoryUnavailable, NoHistory, NoSuchVersion
-from daemon.history import History
+from vaultsync.errors import HistoryError, HistoryUnavailable, NoHistory, NoSuchVersion
+from vaultsync.history import History
 
 T0 = 1_700_000_000 * 10**9  # 2023-11-14T22:13:20Z
 

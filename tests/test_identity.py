@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.core.identity import (
+from vaultsync.core.identity import (
     PageAuthor,
     handle_of,
     name_key,
@@ -23,8 +23,8 @@ from daemon.core.identity import (
     plan_authors,
     split_names,
 )
-from daemon.sync import PassOptions, run_pass
-from daemon.vault import make_vault
+from vaultsync.sync import PassOptions, run_pass
+from vaultsync.vault import make_vault
 
 # ------------------------------------------------------------------------------- handles
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon import ignore
-from daemon.errors import ConfigError
-from daemon.ignore import (
+from vaultsync import ignore
+from vaultsync.errors import ConfigError
+from vaultsync.ignore import (
     ALWAYS_EXCLUDED,
     PathFilter,
     SkippedFolder,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.locks import (
+from vaultsync.locks import (
     DaemonLock,
     DaemonRunning,
     LockBusy,
@@ -24,7 +24,7 @@ from daemon.locks import (
 HOLDER = """
 import sys
 from pathlib import Path
-from daemon.locks import DaemonLock, vault_lock
+from vaultsync.locks import DaemonLock, vault_lock
 
 state, vault = Path(sys.argv[1]), Path(sys.argv[2])
 DaemonLock(state).acquire()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.core.model import Item, Section
-from daemon.core.normalize import is_readwise_page, normalize_page, parse
+from vaultsync.core.model import Item, Section
+from vaultsync.core.normalize import is_readwise_page, normalize_page, parse
 
 PAGES = Path(__file__).parent / "samples" / "logseq" / "pages"
 THREAD = PAGES / "Almost Two Years After G... (highlights).md"

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from tests.logseq_view import (
     SKIP_MESSAGE,
     PageView,
@@ -298,7 +297,7 @@ class Judged:
 
 
 def _judge(named_texts: list[tuple[str, str]]) -> list[Judged]:
-    normalize = pytest.importorskip("daemon.core.normalize")
+    normalize = pytest.importorskip("vaultsync.core.normalize")
     # Default rules: every rule on, as a user's first run has them.
     results = [normalize.normalize_page(text, "logseq") for _, text in named_texts]
     # Only pages the daemon would write need judging; one node process views them all.

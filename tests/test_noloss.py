@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.core import rules
-from daemon.core.noloss import find_losses
-from daemon.core.normalize import PageContext, normalize_page, parse
+from vaultsync.core import rules
+from vaultsync.core.noloss import find_losses
+from vaultsync.core.normalize import PageContext, normalize_page, parse
 
 SAMPLES = Path(__file__).parent / "samples"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.core.normalize import is_readwise_page, normalize_page, parse
+from vaultsync.core.normalize import is_readwise_page, normalize_page, parse
 
 VAULT = Path(__file__).parent / "samples" / "obsidian"
 TWEETS = VAULT / "Readwise" / "Tweets" / "Small Teams Ship Faster....md"

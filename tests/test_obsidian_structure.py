@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from hypothesis import given
-
-from daemon.core.normalize import normalize_page
 from tests.obsidian_view import compare, highlight_items
 from tests.strategies import obsidian_pages
+
+from vaultsync.core.normalize import normalize_page
 
 SAMPLES = Path(__file__).parent / "samples" / "obsidian"
 

@@ -1,4 +1,4 @@
-"""The candidate pipeline of a pass (daemon.sync): each Readwise page is normalized once and its
+"""The candidate pipeline of a pass (vaultsync.sync): each Readwise page is normalized once and its
 author facts read once, before the author plan is known; only a page whose author link the plan
 changes is normalized again; a page that changed under the pass is normalized afresh."""
 
@@ -10,19 +10,19 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pagegen import logseq_page_with_truth, obsidian_page_with_truth
 
-import daemon.sync as sync
-from daemon.authorsync import author_maker
-from daemon.core import rules
-from daemon.core.model import Item, Page, Section
-from daemon.core.noloss import find_losses
-from daemon.core.normalize import PageContext, Rules, normalize_page, parse
-from daemon.core.rules import author_value
-from daemon.core.text import split_lines
-from daemon.errors import ChangedSinceRead
-from daemon.sync import PassOptions, VaultSession
-from daemon.vault import make_vault
+import vaultsync.sync as sync
+from pagegen import logseq_page_with_truth, obsidian_page_with_truth
+from vaultsync.authorsync import author_maker
+from vaultsync.core import rules
+from vaultsync.core.model import Item, Page, Section
+from vaultsync.core.noloss import find_losses
+from vaultsync.core.normalize import PageContext, Rules, normalize_page, parse
+from vaultsync.core.rules import author_value
+from vaultsync.core.text import split_lines
+from vaultsync.errors import ChangedSinceRead
+from vaultsync.sync import PassOptions, VaultSession
+from vaultsync.vault import make_vault
 
 
 class Calls:
@@ -179,10 +179,10 @@ def test_a_page_changed_before_its_write_is_normalized_again_with_its_new_author
 
 def reference_losses(before: Page, after: Page, referenced: frozenset[str]) -> list[str]:
     """find_losses as first written: every line of both pages keyed, every id searched."""
-    from daemon.core import logseq, obsidian
-    from daemon.core.highlights import LOGSEQ_ID, OBSIDIAN_ID, highlight_key, subtree_key
-    from daemon.core.noloss import _highlights, _line_key, _property_lines, _text_line_keys
-    from daemon.core.text import body
+    from vaultsync.core import logseq, obsidian
+    from vaultsync.core.highlights import LOGSEQ_ID, OBSIDIAN_ID, highlight_key, subtree_key
+    from vaultsync.core.noloss import _highlights, _line_key, _property_lines, _text_line_keys
+    from vaultsync.core.text import body
 
     def all_ids(page: Page) -> set[str]:
         pattern = LOGSEQ_ID.match if page.kind == "logseq" else OBSIDIAN_ID.search
@@ -253,7 +253,7 @@ def test_the_no_loss_check_finds_what_checking_every_line_finds(
 
 
 def reference_ids(page: Page) -> set[str]:
-    from daemon.core.highlights import item_ids
+    from vaultsync.core.highlights import item_ids
 
     return {
         i

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from daemon.core.noloss import find_losses
-from daemon.core.normalize import PageContext, Rules, is_readwise_page, normalize_page, parse
+from vaultsync.core.noloss import find_losses
+from vaultsync.core.normalize import PageContext, Rules, is_readwise_page, normalize_page, parse
 
 try:  # pytest puts tests/ on sys.path …
     from pagegen import GeneratedPage

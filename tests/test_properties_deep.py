@@ -22,11 +22,11 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from daemon.core.highlights import comparable, highlight_key, is_highlight
-from daemon.core.normalize import Normalized, PageContext, Rules, normalize_page, parse
-from daemon.core.text import BOM
-from daemon.sync import CANDIDATE, PassOptions, VaultSession
-from daemon.vault import make_vault
+from vaultsync.core.highlights import comparable, highlight_key, is_highlight
+from vaultsync.core.normalize import Normalized, PageContext, Rules, normalize_page, parse
+from vaultsync.core.text import BOM
+from vaultsync.sync import CANDIDATE, PassOptions, VaultSession
+from vaultsync.vault import make_vault
 
 try:
     from pagegen import Truth

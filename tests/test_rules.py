@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.core.authors import obsidian_link
-from daemon.core.normalize import PageContext, Rules, normalize_page
-from daemon.core.rules import plain_author
+from vaultsync.core.authors import obsidian_link
+from vaultsync.core.normalize import PageContext, Rules, normalize_page
+from vaultsync.core.rules import plain_author
 
 OFF = {
     "dedupe": False,

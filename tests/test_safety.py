@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon import cli
-from daemon.writer import VaultGuard
+from vaultsync import cli
+from vaultsync.writer import VaultGuard
 
 try:
     from genvault import build_vault, files
@@ -30,7 +30,7 @@ TIMEOUT = 120.0
 def vaultsync(*args: str, state: Path, config: Path, umask: int | None = None):  # type: ignore[no-untyped-def]
     env = dict(os.environ, VAULTSYNC_STATE_DIR=str(state), VAULTSYNC_CONFIG=str(config), CI="1")
     return subprocess.run(
-        [sys.executable, "-m", "daemon", *args],
+        [sys.executable, "-m", "vaultsync", *args],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.core.normalize import normalize_page, parse
+from vaultsync.core.normalize import normalize_page, parse
 
 HERE = Path(__file__).parent
 SAMPLES = HERE / "samples"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon import service
-from daemon.cli import main
-from daemon.errors import UsageError
+from vaultsync import service
+from vaultsync.cli import main
+from vaultsync.errors import UsageError
 
 
 def unit_sections(text: str) -> configparser.ConfigParser:

@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_state import Clock, Counter, build, cache_file, files, put, run, summary
 
-import daemon.authorsync as authorsync
-import daemon.state as state_module
-import daemon.sync as sync
-from daemon.core import authors as author_pages
-from daemon.core.identity import AuthorPlan, plan_authors
-from daemon.state import StateCache
-from daemon.sync import PassOptions, VaultSession
-from daemon.vault import make_vault
+import vaultsync.authorsync as authorsync
+import vaultsync.state as state_module
+import vaultsync.sync as sync
+from test_state import Clock, Counter, build, cache_file, files, put, run, summary
+from vaultsync.core import authors as author_pages
+from vaultsync.core.identity import AuthorPlan, plan_authors
+from vaultsync.state import StateCache
+from vaultsync.sync import PassOptions, VaultSession
+from vaultsync.vault import make_vault
 
 
 @pytest.fixture
@@ -464,7 +464,7 @@ def test_the_sync_key_covers_every_field_of_a_source() -> None:
     """authorsync.sync_key lists a source's fields by hand (speed): a new field must join it."""
     import dataclasses
 
-    from daemon.authorsync import sync_key
+    from vaultsync.authorsync import sync_key
 
     assert [f.name for f in dataclasses.fields(author_pages.Source)] == [
         "link",

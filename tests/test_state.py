@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pagegen import logseq_page_with_truth, obsidian_page_with_truth, ordinary_note, random_author
 
-import daemon.state as state
-import daemon.sync as sync
-from daemon.core.identity import PageAuthor
-from daemon.core.normalize import Rules
-from daemon.state import RACY_NS, Entry, StateCache, cache_path
-from daemon.sync import PassOptions, PassReport, VaultSession, run_pass
-from daemon.vault import make_vault
+import vaultsync.state as state
+import vaultsync.sync as sync
+from pagegen import logseq_page_with_truth, obsidian_page_with_truth, ordinary_note, random_author
+from vaultsync.core.identity import PageAuthor
+from vaultsync.core.normalize import Rules
+from vaultsync.state import RACY_NS, Entry, StateCache, cache_path
+from vaultsync.sync import PassOptions, PassReport, VaultSession, run_pass
+from vaultsync.vault import make_vault
 
 OLD = 1_500_000_000 * 10**9  # an mtime long ago
 
@@ -549,7 +549,7 @@ def test_names_know_the_names_of_each_page(ops) -> None:
 
 @given(st.text(st.characters(codec="utf-8"), max_size=30))
 def test_name_key_fast_path_matches_the_regex(name: str) -> None:
-    from daemon.core import identity
+    from vaultsync.core import identity
 
     assert identity.name_key(name) == identity._SPACE.sub(" ", name).strip().casefold()
 
@@ -589,7 +589,7 @@ def test_the_only_printable_white_space_is_the_space() -> None:
     ).map(" ".join)
 )
 def test_comparable_fast_paths_match_the_plain_substitutions(text: str) -> None:
-    from daemon.core import highlights as h
+    from vaultsync.core import highlights as h
 
     plain = h.repaired(text)
     for pattern in (h.LOCATION_LINK, h.OPEN_IN_READWISE, h.OBSIDIAN_ID):
@@ -600,8 +600,8 @@ def test_comparable_fast_paths_match_the_plain_substitutions(text: str) -> None:
 
 def test_item_answers_follow_the_items_lines() -> None:
     """The item questions are memoized by the item's lines: an edited item gets new answers."""
-    from daemon.core.highlights import highlight_key, is_highlight, location, own_text_lines
-    from daemon.core.model import Item
+    from vaultsync.core.highlights import highlight_key, is_highlight, location, own_text_lines
+    from vaultsync.core.model import Item
 
     item = Item(["\t- words ([View Tweet](https://twitter.com/a/status/12))\n"])
     assert is_highlight(item, "logseq") and location(item, "logseq").status_id == 12

@@ -30,11 +30,11 @@ from hypothesis.stateful import (
     rule,
 )
 
-from daemon import sync
-from daemon.history import History
-from daemon.sync import PassOptions, VaultSession, run_pass
-from daemon.vault import make_vault
-from daemon.writer import is_temp_file
+from vaultsync import sync
+from vaultsync.history import History
+from vaultsync.sync import PassOptions, VaultSession, run_pass
+from vaultsync.vault import make_vault
+from vaultsync.writer import is_temp_file
 
 try:
     from genvault import build_vault, files, fresh_highlight, fresh_section

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli import main
-from daemon.locks import DaemonLock
+from vaultsync.cli import main
+from vaultsync.locks import DaemonLock
 
 SAMPLES = Path(__file__).parent / "samples"
 PAGE = "The Art of Maintenance (highlights).md"
@@ -33,7 +33,7 @@ def config(tmp_path: Path, graph: Path, state: Path) -> Path:
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
-    from daemon import cli
+    from vaultsync import cli
 
     # print_summary's `out=sys.stdout` default was bound at import, before capsys took stdout.
     saved = cli.print_summary.__defaults__
@@ -249,7 +249,7 @@ def test_undo_brings_back_a_deleted_page(capsys, config: Path, graph: Path, stat
 
 
 def test_undo_outside_any_vault_is_refused(capsys, config: Path, tmp_path: Path, state: Path):
-    from daemon.history import History
+    from vaultsync.history import History
 
     stray = tmp_path / "elsewhere" / "page.md"
     stray.parent.mkdir()

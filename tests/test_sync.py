@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.sync import PassOptions, PassReport, run_pass
-from daemon.vault import make_vault
+from vaultsync.sync import PassOptions, PassReport, run_pass
+from vaultsync.vault import make_vault
 
 GOLDEN = Path(__file__).parent / "golden"
 SAMPLES = Path(__file__).parent / "samples"
@@ -347,7 +347,7 @@ def test_samples_fixture_is_a_copy(graph: Path) -> None:
 def test_a_page_the_no_loss_check_refuses_is_not_written(
     graph: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from daemon.core import rules
+    from vaultsync.core import rules
 
     def careless_order(page) -> int:  # a broken rule: drops the last item of each section
         for section in page.sections:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.core.text import (
+from vaultsync.core.text import (
     NotUtf8,
     body,
     decode,

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from daemon.ignore import PathFilter
-from daemon.watcher import (
+from vaultsync.ignore import PathFilter
+from vaultsync.watcher import (
     HEALTH_MISSING,
     HEALTH_RESTARTED,
     NATIVE,
@@ -27,7 +27,7 @@ from daemon.watcher import (
     _event_filter,
     _Handler,
 )
-from daemon.writer import read_page
+from vaultsync.writer import read_page
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent
@@ -627,6 +627,6 @@ def test_handler_translates_events(tmp_path: Path, log: logging.Logger) -> None:
 
 
 def test_importing_the_watcher_does_not_import_watchdog() -> None:
-    code = "import sys, daemon.watcher; sys.exit('watchdog' in sys.modules)"
+    code = "import sys, vaultsync.watcher; sys.exit('watchdog' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr.decode()

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon import writer
-from daemon.errors import (
+from vaultsync import writer
+from vaultsync.errors import (
     ChangedSinceRead,
     HistoryUnavailable,
     PageAppeared,
@@ -25,8 +25,8 @@ from daemon.errors import (
     VaultsyncError,
     WriteFailed,
 )
-from daemon.history import History
-from daemon.writer import (
+from vaultsync.history import History
+from vaultsync.writer import (
     Snapshot,
     VaultGuard,
     cleanup_temp_files,
@@ -299,7 +299,7 @@ def test_a_failing_history_stops_the_rewrite(
     def disk_full(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("daemon.history.write_private_file", disk_full)
+    monkeypatch.setattr("vaultsync.history.write_private_file", disk_full)
     with pytest.raises(HistoryUnavailable, match="disk is full"):
         write_atomic(guard, snap, page, b"cleaned", history=history)
     assert page.read_bytes() == b"original"

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.errors import UnsafePathError
-from daemon.writer import VaultGuard, ensure_folder, read_page, write_atomic
+from vaultsync.errors import UnsafePathError
+from vaultsync.writer import VaultGuard, ensure_folder, read_page, write_atomic
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """One pass over a vault: read → normalize → check → write, then the author pages.
 
 The same code serves `resync`, `check`, the demo, and the daemon's start-up, event and reconcile
-passes. Every file operation goes through daemon.writer; the core stays pure.
+passes. Every file operation goes through vaultsync.writer; the core stays pure.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from daemon.authorsync import author_maker, page_facts, sync_author_pages
-from daemon.core import authors as author_pages
-from daemon.core.identity import Author, AuthorPlan, PageAuthor, name_key, plan_authors
-from daemon.core.logseq import LOGSEQ_PROPERTY
-from daemon.core.normalize import (
+from vaultsync.authorsync import author_maker, page_facts, sync_author_pages
+from vaultsync.core import authors as author_pages
+from vaultsync.core.identity import Author, AuthorPlan, PageAuthor, name_key, plan_authors
+from vaultsync.core.logseq import LOGSEQ_PROPERTY
+from vaultsync.core.normalize import (
     Normalized,
     PageContext,
     Rules,
@@ -30,17 +30,17 @@ from daemon.core.normalize import (
     normalize_page,
     parse,
 )
-from daemon.core.rules import author_value
-from daemon.core.text import NotUtf8, body, decode, split_lines
-from daemon.errors import (
+from vaultsync.core.rules import author_value
+from vaultsync.core.text import NotUtf8, body, decode, split_lines
+from vaultsync.errors import (
     ChangedSinceRead,
     LossCheckFailed,
     PageVanished,
     UnsafePathError,
     VaultsyncError,
 )
-from daemon.ignore import walk_entries
-from daemon.state import (
+from vaultsync.ignore import walk_entries
+from vaultsync.state import (
     KINDS,
     Entry,
     Names,
@@ -55,8 +55,8 @@ from daemon.state import (
     row_readwise,
     row_refs,
 )
-from daemon.vault import Vault
-from daemon.writer import (
+from vaultsync.vault import Vault
+from vaultsync.writer import (
     Snapshot,
     VaultGuard,
     cleanup_temp_files,
@@ -90,11 +90,11 @@ class PassOptions:
     author_pages: bool = True
     authors_folder: str = "Readwise/Authors"
     want_diff: bool = False
-    history: object | None = None  # daemon.history.History, when versions are kept
+    history: object | None = None  # vaultsync.history.History, when versions are kept
     state_dir: Path | None = None  # where locks live (None: the default state folder)
     split_authors: bool = False  # "A, B, and C" → one link per author
     author_aliases: dict[str, str] = field(default_factory=dict)  # name → canonical author
-    # Keep the state cache (daemon.state) in state_dir, so unchanged pages are not read again.
+    # Keep the state cache (vaultsync.state) in state_dir, so unchanged pages are not read again.
     cache: bool = True
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from daemon.core import logseq, obsidian
-from daemon.core.highlights import (
+from vaultsync.core import logseq, obsidian
+from vaultsync.core.highlights import (
     BULLET,
     LOGSEQ_ID,
     LOGSEQ_PROPERTY,
@@ -18,8 +18,8 @@ from daemon.core.highlights import (
     is_highlight,
     subtree_key,
 )
-from daemon.core.model import Item, Page
-from daemon.core.text import body
+from vaultsync.core.model import Item, Page
+from vaultsync.core.text import body
 
 
 def _highlights(page: Page) -> list[Item]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from daemon.core.highlights import LOGSEQ_PROPERTY
-from daemon.core.model import Item, Page, Section, Segment, page_shape
-from daemon.core.text import BOM, body, split_lines
+from vaultsync.core.highlights import LOGSEQ_PROPERTY
+from vaultsync.core.model import Item, Page, Section, Segment, page_shape
+from vaultsync.core.text import BOM, body, split_lines
 
 SECTION_HEAD = re.compile(
     r"^[-*+][ \t]+(?P<which>Highlights first synced by|New highlights added)\b", re.IGNORECASE

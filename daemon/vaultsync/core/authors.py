@@ -11,8 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from daemon.core.highlights import BULLET
-from daemon.core.text import BOM, body, dominant_newline, split_lines
+from vaultsync.core.highlights import BULLET
+from vaultsync.core.text import BOM, body, dominant_newline, split_lines
 
 MAX_NAME_BYTES = 240  # file name bytes before ".md", below every common file system's 255
 _WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(\..*)?$", re.IGNORECASE)

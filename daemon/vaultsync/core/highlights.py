@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from daemon.core.model import Item, Kind
-from daemon.core.text import body
+from vaultsync.core.model import Item, Kind
+from vaultsync.core.text import body
 
 # "([View Tweet](https://twitter.com/h/status/123))", "([Location 88](…))", "([Page 12](…))",
 # "([View Highlight](…))". The URL may hold balanced parentheses.

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from daemon.core.text import BOM, dominant_newline, join_lines
+from vaultsync.core.text import BOM, dominant_newline, join_lines
 
 Kind = Literal["logseq", "obsidian"]
 

@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemon import __version__
-from daemon.errors import VaultsyncError
+from vaultsync import __version__
+from vaultsync.errors import VaultsyncError
 
 if TYPE_CHECKING:
-    from daemon.sync import PassOptions, PassReport
-    from daemon.vault import Vault
+    from vaultsync.sync import PassOptions, PassReport
+    from vaultsync.vault import Vault
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -44,20 +44,20 @@ def report_error(err: BaseException) -> int:
 
 
 def _load(args: argparse.Namespace):
-    from daemon.config import load_config
+    from vaultsync.config import load_config
 
     return load_config(Path(args.config) if args.config else None)
 
 
 def _vaults(args: argparse.Namespace) -> tuple[object, list[Vault]]:
-    from daemon.vault import select_vaults
+    from vaultsync.vault import select_vaults
 
     loaded = _load(args)
     return loaded, select_vaults(loaded.config.vaults, args.vault or [], args.kind)
 
 
 def _options(config, mode: str, want_diff: bool) -> PassOptions:
-    from daemon.settings import options_from_config
+    from vaultsync.settings import options_from_config
 
     return options_from_config(config, mode, want_diff)
 
@@ -66,8 +66,8 @@ def _options(config, mode: str, want_diff: bool) -> PassOptions:
 
 
 def _run_passes(vaults: list[Vault], options: PassOptions, quiet: bool = False) -> list[PassReport]:
-    from daemon.sync import run_pass
-    from daemon.writer import VaultGuard
+    from vaultsync.sync import run_pass
+    from vaultsync.writer import VaultGuard
 
     guard = VaultGuard([v.root for v in vaults])
     reports = []
@@ -83,8 +83,8 @@ def _vault_lock(vault: Vault, options: PassOptions):
 
     if options.mode != "write":
         return contextlib.nullcontext()
-    from daemon.locks import vault_lock
-    from daemon.paths import default_state_dir
+    from vaultsync.locks import vault_lock
+    from vaultsync.paths import default_state_dir
 
     def waiting() -> None:
         print(
@@ -185,13 +185,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from daemon import demo
+    from vaultsync import demo
 
     return demo.run(once=args.once or not sys.stdout.isatty(), keep=args.keep)
 
 
 def cmd_config_validate(args: argparse.Namespace) -> int:
-    from daemon.config import load_config
+    from vaultsync.config import load_config
 
     path = Path(args.file) if args.file else None
     loaded = load_config(path)
@@ -206,14 +206,14 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
 def cmd_config_schema(args: argparse.Namespace) -> int:
     import json
 
-    from daemon.config import config_schema
+    from vaultsync.config import config_schema
 
     print(json.dumps(config_schema(), indent=2))
     return EXIT_OK
 
 
 def cmd_config_init(args: argparse.Namespace) -> int:
-    from daemon.config import init_config
+    from vaultsync.config import init_config
 
     path = init_config(Path(args.file) if args.file else None, force=args.force)
     print(f"wrote {path}; edit `vaults:` to name your graphs and vaults")
@@ -232,7 +232,7 @@ def _setup_logging(args: argparse.Namespace) -> None:
             # Reopened when logrotate (or the user) moves the file away.
             handlers.append(logging.handlers.WatchedFileHandler(path, encoding="utf-8"))
         except OSError as err:
-            from daemon.errors import UsageError
+            from vaultsync.errors import UsageError
 
             raise UsageError(
                 f"--log-file {path}: cannot open it for appending: {err.strerror or err}; "
@@ -243,15 +243,15 @@ def _setup_logging(args: argparse.Namespace) -> None:
     )
     if args.verbose:
         # Our own details only: watchdog's debug output is several lines per file opened.
-        for name in ("vaultsync", "daemon"):
+        for name in ("vaultsync",):
             logging.getLogger(name).setLevel(logging.DEBUG)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from daemon.config import load_config
-    from daemon.run import Settings, run_daemon
-    from daemon.settings import options_from_config, state_dir
-    from daemon.vault import select_vaults
+    from vaultsync.config import load_config
+    from vaultsync.run import Settings, run_daemon
+    from vaultsync.settings import options_from_config, state_dir
+    from vaultsync.vault import select_vaults
 
     _setup_logging(args)
     loaded = load_config(Path(args.config) if args.config else None)
@@ -295,8 +295,8 @@ def _state_config(args: argparse.Namespace):
     import yaml
     from pydantic import ValidationError
 
-    from daemon.config import Config
-    from daemon.errors import ConfigError
+    from vaultsync.config import Config
+    from vaultsync.errors import ConfigError
 
     try:
         return _load(args).config
@@ -320,8 +320,8 @@ def _state_config(args: argparse.Namespace):
 def cmd_status(args: argparse.Namespace) -> int:
     import json
 
-    from daemon.locks import running_pid
-    from daemon.settings import state_dir
+    from vaultsync.locks import running_pid
+    from vaultsync.settings import state_dir
 
     state = state_dir(_state_config(args))
     pid = running_pid(state)
@@ -346,8 +346,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace, cfg=None):
-    from daemon.history import History
-    from daemon.settings import state_dir
+    from vaultsync.history import History
+    from vaultsync.settings import state_dir
 
     cfg = cfg if cfg is not None else _state_config(args)
     return History(
@@ -362,7 +362,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     path = Path(args.path).resolve()
     versions = history.versions(path)
     if not versions:
-        from daemon.errors import NoHistory
+        from vaultsync.errors import NoHistory
 
         raise NoHistory(path)
     print(f"{path}: {len(versions)} earlier version(s), newest first")
@@ -380,7 +380,7 @@ def _vault_root_of(path: Path, configured) -> Path:
     for parent in path.parents:
         if (parent / "logseq" / "config.edn").is_file() or (parent / ".obsidian").is_dir():
             return parent
-    from daemon.errors import UsageError
+    from vaultsync.errors import UsageError
 
     raise UsageError(f"{path} is not inside a configured vault, Logseq graph or Obsidian vault")
 
@@ -388,10 +388,10 @@ def _vault_root_of(path: Path, configured) -> Path:
 def cmd_undo(args: argparse.Namespace) -> int:
     import hashlib
 
-    from daemon.errors import PageVanished
-    from daemon.locks import vault_lock
-    from daemon.settings import state_dir
-    from daemon.writer import VaultGuard, read_page, write_atomic
+    from vaultsync.errors import PageVanished
+    from vaultsync.locks import vault_lock
+    from vaultsync.settings import state_dir
+    from vaultsync.writer import VaultGuard, read_page, write_atomic
 
     cfg = _state_config(args)
     history = _history(args, cfg)
@@ -422,8 +422,8 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
 
 def cmd_service(args: argparse.Namespace) -> int:
-    from daemon import service
-    from daemon.settings import state_dir
+    from vaultsync import service
+    from vaultsync.settings import state_dir
 
     if args.action == "uninstall":
         path, advice = service.uninstall()
@@ -431,7 +431,7 @@ def cmd_service(args: argparse.Namespace) -> int:
         return EXIT_OK
     loaded = _load(args)
     if not loaded.path.exists():
-        from daemon.errors import UsageError
+        from vaultsync.errors import UsageError
 
         raise UsageError(
             f"no config at {loaded.path}; run `vaultsync config init` and name your vaults first"
@@ -446,8 +446,8 @@ def cmd_service(args: argparse.Namespace) -> int:
 
 def cmd_authors(args: argparse.Namespace) -> int:
     """List each author: canonical page, other names, sources; flag likely duplicates."""
-    from daemon.authorsync import _page_key, likely_duplicates
-    from daemon.sync import VaultSession
+    from vaultsync.authorsync import _page_key, likely_duplicates
+    from vaultsync.sync import VaultSession
 
     loaded, vaults = _vaults(args)
     options = _options(loaded.config, "check", False)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemon.errors import (
+from vaultsync.errors import (
     ChangedSinceRead,
     PageAppeared,
     PageUnreadable,
@@ -30,7 +30,7 @@ from daemon.errors import (
 )
 
 if TYPE_CHECKING:
-    from daemon.history import History
+    from vaultsync.history import History
 
 log = logging.getLogger(__name__)
 

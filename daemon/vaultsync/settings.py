@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from daemon.config import Config
-from daemon.core.normalize import Rules
-from daemon.paths import default_state_dir
-from daemon.sync import PassOptions
+from vaultsync.config import Config
+from vaultsync.core.normalize import Rules
+from vaultsync.paths import default_state_dir
+from vaultsync.sync import PassOptions
 
 
 def state_dir(config: Config) -> Path:
@@ -30,7 +30,7 @@ def options_from_config(
     )
     history = None
     if mode == "write" and config.history.keep_versions > 0:
-        from daemon.history import History
+        from vaultsync.history import History
 
         history = History(
             state_dir(config) / "history",

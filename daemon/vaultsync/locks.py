@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from daemon.errors import VaultsyncError
-from daemon.paths import ensure_private_dir
+from vaultsync.errors import VaultsyncError
+from vaultsync.paths import ensure_private_dir
 
 
 class LockBusy(VaultsyncError):

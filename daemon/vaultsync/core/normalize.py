@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
-from daemon.core import logseq, obsidian, rules
-from daemon.core.highlights import from_readwise
-from daemon.core.model import Kind, Page
-from daemon.core.noloss import find_losses
+from vaultsync.core import logseq, obsidian, rules
+from vaultsync.core.highlights import from_readwise
+from vaultsync.core.model import Kind, Page
+from vaultsync.core.noloss import find_losses
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _default_link(kind: Kind) -> Callable[[str], str | None]:
         if not rules.plain_author(value):
             return None
         if kind == "obsidian":
-            from daemon.core.authors import obsidian_link
+            from vaultsync.core.authors import obsidian_link
 
             return obsidian_link(value)
         return f"[[{value.strip()}]]"

@@ -1,8 +1,8 @@
 """Author pages: one per person, with the other names as aliases and a managed backlinks index.
 
-The pure parts (identity, names, page texts) live in daemon.core.identity and daemon.core.authors;
-this module decides which pages to create, update, merge or leave, and does it through the
-writer. It never writes a page the user owns (one without the managed region).
+The pure parts (identity, names, page texts) live in vaultsync.core.identity and
+vaultsync.core.authors; this module decides which pages to create, update, merge or leave, and
+does it through the writer. It never writes a page the user owns (one without the managed region).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemon.core import authors as author_pages
-from daemon.core.highlights import highlight_key, is_highlight, location
-from daemon.core.identity import (
+from vaultsync.core import authors as author_pages
+from vaultsync.core.highlights import highlight_key, is_highlight, location
+from vaultsync.core.identity import (
     Author,
     AuthorPlan,
     PageAuthor,
@@ -25,14 +25,21 @@ from daemon.core.identity import (
     page_handle,
     split_names,
 )
-from daemon.core.model import Page
-from daemon.core.text import NotUtf8, decode
-from daemon.errors import ChangedSinceRead, PageVanished, VaultsyncError
-from daemon.vault import Vault
-from daemon.writer import Snapshot, VaultGuard, ensure_folder, read_page, remove_page, write_atomic
+from vaultsync.core.model import Page
+from vaultsync.core.text import NotUtf8, decode
+from vaultsync.errors import ChangedSinceRead, PageVanished, VaultsyncError
+from vaultsync.vault import Vault
+from vaultsync.writer import (
+    Snapshot,
+    VaultGuard,
+    ensure_folder,
+    read_page,
+    remove_page,
+    write_atomic,
+)
 
 if TYPE_CHECKING:
-    from daemon.sync import PassOptions, PassReport, _VaultIndex
+    from vaultsync.sync import PassOptions, PassReport, _VaultIndex
 
 _LINKS = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]*))?\]\]")
 _DATE_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?Date::", re.IGNORECASE)
@@ -265,7 +272,7 @@ def _sync_one(
 
 def _page_key(vault: Vault, name: str) -> str | None:
     """How the index knows the page of a name: Logseq by page name, Obsidian by note name
-    (casefolded, as daemon.sync's index keys them: white space is part of a Logseq name)."""
+    (casefolded, as vaultsync.sync's index keys them: white space is part of a Logseq name)."""
     if vault.kind == "logseq":
         return name.strip().casefold()
     try:
@@ -286,7 +293,7 @@ class _Merged:
 
 
 def _read_merged(vault: Vault, merge: list[tuple[str, Path]], report: PassReport) -> _Merged:
-    from daemon.sync import _reason
+    from vaultsync.sync import _reason
 
     merged = _Merged()
     parts = []
@@ -341,7 +348,7 @@ def _create(
     report: PassReport,
     blocked: list[Path],
 ) -> Path | None:
-    from daemon.sync import _diff, _reason
+    from vaultsync.sync import _diff, _reason
 
     name = author.name
     try:
@@ -401,7 +408,7 @@ def _update(
     report: PassReport,
 ) -> bool:
     """Bring a managed page up to date; False when it could not be (nothing merged into it)."""
-    from daemon.sync import _diff, _reason
+    from vaultsync.sync import _diff, _reason
 
     key = None
     if not (merged.text or merged.front or merged.snapshots):
@@ -459,7 +466,7 @@ def _remove(
 ) -> None:
     """Remove an author page merged into the canonical one, unless it changed since it was read
     for the merge (its bytes go to the history)."""
-    from daemon.sync import _diff, _reason
+    from vaultsync.sync import _diff, _reason
 
     path = Path(snap.path)
     if options.want_diff:

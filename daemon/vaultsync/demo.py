@@ -13,7 +13,7 @@ SAMPLES = ("logseq", "obsidian")
 
 def copy_samples(dest: Path) -> list[Path]:
     """Copy the bundled Logseq graph and Obsidian vault into `dest`; returns their folders."""
-    source = resources.files("daemon.samples")
+    source = resources.files("vaultsync.samples")
     out = []
     for name in SAMPLES:
         with resources.as_file(source / name) as folder:
@@ -25,16 +25,16 @@ def copy_samples(dest: Path) -> list[Path]:
 
 def run(once: bool = True, keep: str | None = None) -> int:
     """Copy, clean with diffs, summarize; then keep watching unless `once`."""
-    from daemon.cli import _run_passes, print_summary
-    from daemon.config import Config
-    from daemon.sync import PassOptions
-    from daemon.vault import make_vault
+    from vaultsync.cli import _run_passes, print_summary
+    from vaultsync.config import Config
+    from vaultsync.sync import PassOptions
+    from vaultsync.vault import make_vault
 
     if keep:
         base = Path(keep).expanduser()
         taken = [base / name for name in SAMPLES if (base / name).exists()]
         if taken:
-            from daemon.errors import UsageError
+            from vaultsync.errors import UsageError
 
             raise UsageError(
                 f"{taken[0]} exists (from an earlier demo?); give --keep an empty or new "
@@ -63,7 +63,7 @@ def run(once: bool = True, keep: str | None = None) -> int:
         if not keep:
             shutil.rmtree(base, ignore_errors=True)
         return 1 if failed else 0
-    from daemon.run import run_daemon
+    from vaultsync.run import run_daemon
 
     print(
         f"Watching {base}. Drop a Readwise page into {folders[0] / 'pages'} or "

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from daemon.core import logseq, obsidian
-from daemon.core.highlights import (
+from vaultsync.core import logseq, obsidian
+from vaultsync.core.highlights import (
     LOGSEQ_PROPERTY,
     highlight_key,
     is_highlight,
@@ -15,8 +15,8 @@ from daemon.core.highlights import (
     repaired,
     subtree_key,
 )
-from daemon.core.model import Item, Kind, Page, Section
-from daemon.core.text import body, ending
+from vaultsync.core.model import Item, Kind, Page, Section
+from vaultsync.core.text import body, ending
 
 
 def essential_ids(item: Item, kind: Kind, referenced: frozenset[str]) -> set[str]:

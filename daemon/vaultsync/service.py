@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from daemon.errors import UsageError
-from daemon.paths import STATE_DIR_ENV, ensure_private_dir
+from vaultsync.errors import UsageError
+from vaultsync.paths import STATE_DIR_ENV, ensure_private_dir
 
 UNIT_NAME = "vaultsync.service"
 AGENT_LABEL = "io.github.vaultsync"
@@ -18,7 +18,7 @@ AGENT_LABEL = "io.github.vaultsync"
 def _command(config: Path) -> list[str]:
     # -P: with -m, Python would first import from the working directory, so a folder named
     # `daemon` there (the service may start in the home folder) would be run instead.
-    return [sys.executable, "-P", "-m", "daemon", "run", "--config", str(config)]
+    return [sys.executable, "-P", "-m", "vaultsync", "run", "--config", str(config)]
 
 
 _TMP_DIRS = (Path("/tmp"), Path("/var/tmp"))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daemon.ignore import PathFilter
+from vaultsync.ignore import PathFilter
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent

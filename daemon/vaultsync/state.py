@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daemon.core.identity import PageAuthor
-from daemon.paths import make_private_dirs
+from vaultsync.core.identity import PageAuthor
+from vaultsync.paths import make_private_dirs
 
 if TYPE_CHECKING:
     import sqlite3
@@ -81,7 +81,7 @@ class Entry:
     author_value: str | None = None  # a clean Readwise page: its author value, as the rule sees it
     author: PageAuthor | None = None  # a clean Readwise page: what it says of its author
     # An author page we manage: the key of the sources and aliases these bytes were found up
-    # to date with (daemon.authorsync.sync_key), so an unchanged page need not be read again.
+    # to date with (vaultsync.authorsync.sync_key), so an unchanged page need not be read again.
     synced: str | None = None
 
     def matches(self, st: os.stat_result) -> bool:
@@ -119,7 +119,7 @@ def code_fingerprint() -> str:
     """A hash of the code that decides what a row says; another version invalidates every row."""
     global _fingerprint
     if _fingerprint is None:
-        from daemon import __version__
+        from vaultsync import __version__
 
         h = hashlib.sha256(f"{CACHE_VERSION}:{__version__}".encode())
         here = Path(__file__).parent

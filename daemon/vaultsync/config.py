@@ -27,8 +27,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from daemon import paths
-from daemon.errors import ConfigError, ConfigProblem, UsageError
+from vaultsync import paths
+from vaultsync.errors import ConfigError, ConfigProblem, UsageError
 
 VaultKind = Literal["auto", "logseq", "obsidian"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import platformdirs
 
-from daemon.errors import VaultsyncError
+from vaultsync.errors import VaultsyncError
 
 APP_NAME = "vaultsync"
 CONFIG_ENV = "VAULTSYNC_CONFIG"

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from daemon.coalescer import Coalescer
-from daemon.errors import VaultsyncError
-from daemon.locks import DaemonLock, LockBusy, LockWaitCancelled, vault_lock
-from daemon.sync import PassOptions, PassReport, VaultSession
-from daemon.vault import Vault
-from daemon.writer import VaultGuard, is_temp_file, read_page, write_private_file
+from vaultsync.coalescer import Coalescer
+from vaultsync.errors import VaultsyncError
+from vaultsync.locks import DaemonLock, LockBusy, LockWaitCancelled, vault_lock
+from vaultsync.sync import PassOptions, PassReport, VaultSession
+from vaultsync.vault import Vault
+from vaultsync.writer import VaultGuard, is_temp_file, read_page, write_private_file
 
 log = logging.getLogger("vaultsync")
 
@@ -142,7 +142,7 @@ class Daemon:
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the exit code."""
-        from daemon.watcher import VaultWatcher
+        from vaultsync.watcher import VaultWatcher
 
         lock = DaemonLock(self.state_dir)
         lock.acquire()
@@ -498,7 +498,7 @@ def run_daemon(
     settings: Settings | None = None,
 ) -> int:
     """Run the watch loop on `vaults` (re-read from `load` when the config changes)."""
-    from daemon.paths import default_state_dir, ensure_private_dir
+    from vaultsync.paths import default_state_dir, ensure_private_dir
 
     state = ensure_private_dir(state_dir or default_state_dir())
     daemon = Daemon(

@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.core.model import Kind
-from daemon.errors import UsageError
-from daemon.ignore import PathFilter
+from vaultsync.core.model import Kind
+from vaultsync.errors import UsageError
+from vaultsync.ignore import PathFilter
 
 DEFAULT_INCLUDE = ("**/*.md",)
 _NAME_FORMAT = re.compile(r":file/name-format\s+:([\w-]+)")

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.errors import ConfigError, ConfigProblem
+from vaultsync.errors import ConfigError, ConfigProblem
 
 #: Folders and files no vault page can live in: app settings, trash, version control,
 #: sync-tool and editor leftovers, our own temp files, and anything hidden.

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from daemon.core.highlights import BULLET
-from daemon.core.model import Item, Page, Section, Segment, page_shape
-from daemon.core.text import BOM, body, split_lines
+from vaultsync.core.highlights import BULLET
+from vaultsync.core.model import Item, Page, Section, Segment, page_shape
+from vaultsync.core.text import BOM, body, split_lines
 
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 SECTION_TITLE = re.compile(r"^(?P<new>new )?highlights\b", re.IGNORECASE)

@@ -24,8 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from daemon.errors import HistoryUnavailable, NoHistory, NoSuchVersion
-from daemon.writer import is_temp_file, write_private_file
+from vaultsync.errors import HistoryUnavailable, NoHistory, NoSuchVersion
+from vaultsync.writer import is_temp_file, write_private_file
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,3 @@
+from vaultsync.cli import main
+
+raise SystemExit(main())
