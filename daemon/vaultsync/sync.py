@@ -849,7 +849,7 @@ class VaultSession:
             self._base,
             opts.author_pages,
             opts.authors_folder,
-            (v.name_format, v.pages_dir, v.include, v.exclude),
+            (v.name_format, v.pages_dir, v.include, v.exclude, v.hidden),
         )
         if load:
             cache.load()
