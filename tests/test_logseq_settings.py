@@ -204,3 +204,37 @@ def test_hidden_entries_that_would_hide_everything_are_not_followed(tmp_path: Pa
     assert len(settings.problems) == 1 and '"/", "/../x"' in settings.problems[0]
     vault = make_vault(tmp_path)
     assert vault.path_filter.matches("pages/a.md") and not vault.path_filter.matches("ok/a.md")
+
+
+def test_hidden_folders_are_watched_for_nothing(tmp_path: Path) -> None:
+    """The daemon's watcher is handed the vault's filter: events under a :hidden folder never
+    reach it. Events of one observer arrive in order, so once a sentinel page written last has
+    arrived, the hidden pages written before it would have too."""
+    import logging
+    import queue
+
+    from vaultsync.watcher import VaultWatcher
+
+    graph = make_graph(tmp_path / "g", "default-like.edn")
+    vault = make_vault(graph)
+    events: queue.Queue[Path] = queue.Queue()
+    watcher = VaultWatcher(
+        {"g": (vault.root, vault.path_filter, False)},
+        lambda _vault, path, _kind: events.put(path),
+        logging.getLogger("vaultsync.test.hidden"),
+    )
+    watcher.start()
+    try:
+        hidden = [vault.root / "archived" / "a.md", vault.root / "drafts" / "private" / "b.md"]
+        for path in hidden:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("- a note\n", encoding="utf-8")
+        sentinel = vault.root / "pages" / "sentinel.md"
+        sentinel.write_text("- a note\n", encoding="utf-8")
+        seen: list[Path] = []
+        while sentinel not in seen:
+            seen.append(events.get(timeout=30))  # generous: only reached if it never comes
+    finally:
+        watcher.stop()
+    assert not set(seen) & set(hidden)
+    assert not any("archived" in p.parts or "private" in p.parts for p in seen)
