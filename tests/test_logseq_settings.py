@@ -180,21 +180,25 @@ def test_a_setting_of_the_wrong_type_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "pages"),
+    ("text", "pages", "warned"),
     [
-        ('{:pages-directory "notes/"}', "notes"),
-        ('{:pages-directory "./notes"}', "notes"),
-        ('{:pages-directory "../elsewhere"}', "pages"),
-        ('{:pages-directory "/abs"}', "pages"),
-        ('{:pages-directory ""}', "pages"),
-        (";; only remarks\n", "pages"),
-        ("{}", "pages"),
+        ('{:pages-directory "notes/"}', "notes", False),
+        ('{:pages-directory "./notes"}', "notes", False),
+        ('{:pages-directory "../elsewhere"}', "pages", True),
+        ('{:pages-directory "/abs"}', "pages", True),
+        ('{:pages-directory ""}', "pages", True),
+        (";; only remarks\n", "pages", False),
+        ("{}", "pages", False),
     ],
 )
-def test_pages_directory_values(tmp_path: Path, text: str, pages: str) -> None:
+def test_pages_directory_values(tmp_path: Path, text: str, pages: str, warned: bool) -> None:
     (tmp_path / "logseq").mkdir()
     (tmp_path / "logseq" / "config.edn").write_text(text, encoding="utf-8")
-    assert logseq_settings(tmp_path).pages_dir == pages
+    settings = logseq_settings(tmp_path)
+    assert settings.pages_dir == pages
+    assert bool(settings.problems) == warned
+    if warned:
+        assert "line 1, column 2: `:pages-directory`" in settings.problems[0]
 
 
 def test_hidden_entries_that_would_hide_everything_are_not_followed(tmp_path: Path) -> None:

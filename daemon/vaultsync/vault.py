@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import re
@@ -200,10 +199,19 @@ def _settings_of(path: Path, config: dict) -> LogseqSettings:
         )
         return default
 
-    pages = _folder(value("pages-directory", str, "pages", 'a folder name such as "pages"'))
-    journals = _folder(
-        value("journals-directory", str, "journals", 'a folder name such as "journals"')
-    )
+    def folder(key: str, default: str) -> str:
+        given = value(key, str, default, f'a folder name such as "{default}"')
+        inside = _folder(given)
+        if not inside:
+            line, column = where.get(edn.Keyword(key), (0, 0))
+            problems.append(
+                f"{path}: line {line}, column {column}: `:{key}` {given!r} is not a folder "
+                f"inside the graph; using {default}/"
+            )
+        return inside or default
+
+    pages = folder("pages-directory", "pages")
+    journals = folder("journals-directory", "journals")
     fmt = value("file/name-format", edn.Keyword, None, "`:triple-lowbar` or `:legacy`")
     hidden = value("hidden", tuple, (), 'a vector of paths such as ["/archived"]')
     entries = tuple(e for e in hidden if isinstance(e, str))  # type: ignore[union-attr]
@@ -215,8 +223,8 @@ def _settings_of(path: Path, config: dict) -> LogseqSettings:
             f"graph or leave it): {names}"
         )
     return LogseqSettings(
-        pages_dir=pages or "pages",
-        journals_dir=journals or "journals",
+        pages_dir=pages,
+        journals_dir=journals,
         # Logseq treats every value but :triple-lowbar as the legacy format.
         name_format="triple-lowbar" if fmt == edn.Keyword("triple-lowbar") else "legacy",
         hidden=entries,
@@ -258,27 +266,27 @@ def make_vault(
         if detection.kind is None:
             raise UsageError(f"{label}{detection.problem}")
         resolved = detection.kind
-    vault = Vault(
+    logseq: dict[str, object] = {}
+    if resolved == "logseq":
+        settings = logseq_settings(root)
+        for problem in settings.problems:
+            # A warning, not an error: Logseq itself falls back to its defaults when it cannot
+            # read the file, and the pages are cleaned the same whatever the settings say.
+            log.warning("%s", problem)
+        logseq = {
+            "name_format": settings.name_format,
+            "pages_dir": settings.pages_dir,
+            "journals_dir": settings.journals_dir,
+            "hidden": settings.hidden,
+        }
+    return Vault(
         name=name or root.name,
         root=root,
         kind=resolved,
         include=tuple(include),
         exclude=tuple(exclude),
         poll=poll,
-    )
-    if resolved != "logseq":
-        return vault
-    settings = logseq_settings(root)
-    for problem in settings.problems:
-        # A warning, not an error: Logseq itself falls back to its defaults when it cannot
-        # read the file, and the pages are cleaned the same whatever the settings say.
-        log.warning("%s", problem)
-    return dataclasses.replace(
-        vault,
-        name_format=settings.name_format,
-        pages_dir=settings.pages_dir,
-        journals_dir=settings.journals_dir,
-        hidden=settings.hidden,
+        **logseq,  # type: ignore[arg-type]
     )
 
 
