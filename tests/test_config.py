@@ -20,13 +20,13 @@ from vaultsync.config import (
     LoadedConfig,
     VaultConfig,
     config_schema,
-    detect_kind,
     example_config_text,
     init_config,
     load_config,
     parse_config,
 )
 from vaultsync.errors import ConfigError, ConfigProblem, UsageError, VaultsyncError
+from vaultsync.vault import detect_kind
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config.example.yaml"
@@ -273,8 +273,8 @@ def test_empty_path(tmp_path: Path, value: str) -> None:
 def test_kind_is_detected(tmp_path: Path) -> None:
     logseq = logseq_graph(tmp_path / "a")
     obsidian = obsidian_vault(tmp_path / "b")
-    assert detect_kind(logseq) == "logseq"
-    assert detect_kind(obsidian) == "obsidian"
+    assert detect_kind(logseq).kind == "logseq"
+    assert detect_kind(obsidian).kind == "obsidian"
     cfg = load_config(write(tmp_path, "vaults:\n  - path: a\n  - path: b\n")).config
     assert [v.kind for v in cfg.vaults] == ["logseq", "obsidian"]
 

@@ -377,8 +377,10 @@ def _vault_root_of(path: Path, configured) -> Path:
         root = Path(v.path).expanduser().resolve()
         if path.is_relative_to(root):
             return root
+    from vaultsync.vault import detect_kind
+
     for parent in path.parents:
-        if (parent / "logseq" / "config.edn").is_file() or (parent / ".obsidian").is_dir():
+        if detect_kind(parent).is_vault:
             return parent
     from vaultsync.errors import UsageError
 

@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from vaultsync import paths
 from vaultsync.errors import ConfigError, ConfigProblem, UsageError
+from vaultsync.vault import detect_kind
 
 VaultKind = Literal["auto", "logseq", "obsidian"]
 
@@ -69,15 +70,6 @@ def _expand_path(raw: Path, info: ValidationInfo) -> Path:
 def _unset_variables(raw: str) -> list[str]:
     names = re.findall(r"\$(?:\{(\w+)\}|(\w+))", raw)
     return [a or b for a, b in names if (a or b) not in os.environ]
-
-
-def detect_kind(folder: Path) -> Literal["logseq", "obsidian"] | None:
-    """The kind of notes folder: `logseq` with logseq/config.edn, `obsidian` with .obsidian/."""
-    is_logseq = (folder / "logseq" / "config.edn").is_file()
-    is_obsidian = (folder / ".obsidian").is_dir()
-    if is_logseq == is_obsidian:
-        return None  # neither, or both (a folder opened in both apps): the user must say
-    return "logseq" if is_logseq else "obsidian"
 
 
 class VaultConfig(_Section):
@@ -158,16 +150,9 @@ class VaultConfig(_Section):
         if value != "auto" or path is None:
             return value
         detected = detect_kind(path)
-        if detected is None:
-            if (path / ".obsidian").is_dir():
-                found = "both logseq/config.edn and .obsidian/"
-            else:
-                found = "neither logseq/config.edn nor .obsidian/"
-            raise ValueError(
-                f"cannot tell what {path} is: it has {found}; set 'kind: logseq' or "
-                "'kind: obsidian'"
-            )
-        return detected
+        if detected.kind is None:
+            raise ValueError(detected.problem)
+        return detected.kind
 
     @field_validator("include", "exclude")
     @classmethod

@@ -66,6 +66,29 @@ def pattern_problem(pattern: str) -> str | None:
     return None
 
 
+def hidden_patterns(entries: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Exclude patterns for Logseq's `:hidden` entries, and the entries that cannot be used.
+
+    Logseq hides a file when its graph-relative path, written with a leading `/`, starts with
+    an entry (a leading `/` is added to an entry without one): `/archived` hides the folder
+    `archived/`, a file `archived.md`, and also `archived-2023/`. The same prefix as a glob is
+    the entry with its glob characters escaped and a `*` after it (a pattern that matches a
+    folder covers everything inside it); an entry ending in `/` names that folder only.
+    Entries that would hide the whole graph, leave it (`..`) or hold a backslash are returned
+    as unusable.
+    """
+    patterns: list[str] = []
+    unusable: list[str] = []
+    for entry in entries:
+        body = "".join(f"[{c}]" if c in "*?[" else c for c in entry.strip("/"))
+        pattern = body + "/" if entry.endswith("/") else body + "*"
+        if not body or pattern_problem(pattern) is not None:
+            unusable.append(entry)
+        else:
+            patterns.append(pattern)
+    return tuple(patterns), tuple(unusable)
+
+
 def _normalize_pattern(pattern: str) -> tuple[str, bool]:
     """Strip a leading '/' and './' (both mean the vault root); report a trailing '/'."""
     dir_only = pattern.endswith("/")

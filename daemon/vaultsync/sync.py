@@ -408,9 +408,60 @@ def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str
             refs = tuple(dict.fromkeys(m.group(1) for m in BLOCK_REF.finditer(text)))
     if MANAGED.search(data):
         return "managed", names, refs
-    if CANDIDATE.search(data):
+    if CANDIDATE.search(data) or _undecodable_readwise(data):
         return "candidate", names, refs
     return "other", names, refs
+
+
+# Readwise's marks that a page with bad bytes still shows (the link prefilter can miss them:
+# a bad byte inside a link's label, cp1252's single-byte no-break space, a page with no link).
+_READWISE_MARK = re.compile(
+    rb"Highlights first synced by \[\[Readwise\]\]"
+    rb"|^(?:[-*] |\#{2,4} )New highlights added"
+    rb"|\(\[[^\]\n]{1,40}\]\(https?://(?:[\w-]+\.)*"
+    rb"(?:readwise\.io|twitter\.com|x\.com|instapaper\.com)/",
+    re.M,
+)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _undecodable_readwise(data: bytes) -> bool:
+    """Whether a page the link prefilter passed over is Readwise's all the same, and not UTF-8:
+    it is then a candidate, so the pass names it with the place of its first bad byte (see
+    clean_page) instead of leaving it without a word. Cheap for the pages that matter most,
+    the user's own: a UTF-8 check (far quicker than any search), and only when it fails a
+    search for Readwise's marks."""
+    try:
+        data.decode("utf-8")
+        return False  # UTF-8: the rules decide whether it is Readwise's
+    except UnicodeDecodeError:
+        pass
+    utf16 = _as_utf16(data)
+    signal = utf16.encode("utf-8", "replace") if utf16 is not None else data
+    return bool(CANDIDATE.search(signal) or _READWISE_MARK.search(signal))
+
+
+def _as_utf16(data: bytes) -> str | None:
+    """The text of a page saved as UTF-16 (a byte-order mark, or NULs in every other byte of
+    its start); None for any other page."""
+    if data[:2] in _UTF16_BOMS:
+        return data.decode("utf-16", "replace")
+    head = data[:64]
+    if len(head) >= 8 and head[1::2].count(0) >= len(head) // 2 - 1:
+        return data.decode("utf-16-le", "replace")
+    if len(head) >= 8 and head[0::2].count(0) >= len(head) // 2 - 1:
+        return data.decode("utf-16-be", "replace")
+    return None
+
+
+def _not_utf8(err: NotUtf8, data: bytes) -> str:
+    """The summary's reason for a page that is not UTF-8, saying so when it is UTF-16."""
+    if _as_utf16(data) is None:
+        return str(err)
+    return (
+        f"bytes that are not UTF-8 at line {err.line}, column {err.column}: the page is saved "
+        "as UTF-16; left untouched (re-save the page as UTF-8 to have it cleaned)"
+    )
 
 
 def _note(index: _VaultIndex, path: Path, names: Names, refs: tuple[str, ...]) -> None:
@@ -566,7 +617,7 @@ def clean_page(
         try:
             text = decode(snap.data)
         except NotUtf8 as err:
-            report.skipped.append((source.path, str(err)))
+            report.skipped.append((source.path, _not_utf8(err, snap.data)))
             return None
         if attempt == 0 and prepared is not None:
             result = prepared.result(text)
@@ -849,7 +900,7 @@ class VaultSession:
             self._base,
             opts.author_pages,
             opts.authors_folder,
-            (v.name_format, v.pages_dir, v.include, v.exclude),
+            (v.name_format, v.pages_dir, v.include, v.exclude, v.hidden),
         )
         if load:
             cache.load()
