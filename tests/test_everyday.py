@@ -279,3 +279,171 @@ def test_stderr_that_is_a_file_is_the_log_and_nothing_is_written_twice(tmp_path:
     finally:
         _stop(proc)
     assert log.read_text(encoding="utf-8").count("no vaults configured") == 1
+
+
+# --------------------------------------------------------------- what changed, for scripts
+
+SAMPLES = Path(__file__).parent / "samples"
+BOOK = "pages/The Art of Maintenance (highlights).md"
+
+
+@pytest.fixture
+def graph_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    dest = tmp_path / "graph"
+    shutil.copytree(SAMPLES / "logseq", dest)
+    return dest
+
+
+def test_resync_lists_each_page_it_cleaned_with_what_the_rules_did(graph_copy: Path):
+    result = vaultsync("resync", "--vault", str(graph_copy))
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if BOOK in x)
+    # The book page: one repeat, one folded section, highlights put back in location order.
+    assert line.strip().startswith(f"cleaned {BOOK}: 1 repeat removed")
+    assert "1 section folded" in line and "1 repeats" not in line
+    assert "created author page pages/" in result.stdout
+
+
+def test_resync_json_has_the_documented_shape(graph_copy: Path):
+    import json
+
+    result = vaultsync("resync", "--vault", str(graph_copy), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)  # stdout is the JSON and nothing else
+    assert data["version"] == 1 and data["command"] == "resync" and data["exit_code"] == 0
+    (vault,) = data["vaults"]
+    assert set(vault) == {
+        "vault", "kind", "root", "mode", "scanned", "readwise", "changed", "totals",
+        "author_pages", "skipped", "failed",
+    }  # fmt: skip
+    assert vault["kind"] == "logseq" and vault["mode"] == "write"
+    book = next(c for c in vault["changed"] if c["path"] == BOOK)
+    assert book["rules"]["duplicates_removed"] == 1 and book["rules"]["sections_folded"] == 1
+    assert set(vault["author_pages"]) == {"created", "updated", "merged"}
+    again = json.loads(vaultsync("check", "--vault", str(graph_copy), "--json").stdout)
+    assert again["command"] == "check" and again["exit_code"] == 0
+    assert again["vaults"][0]["changed"] == []
+
+
+def test_check_json_exit_code_and_shape_when_pages_would_change(graph_copy: Path):
+    import json
+
+    result = vaultsync("check", "--vault", str(graph_copy), "--json")
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert data["exit_code"] == 1 and data["vaults"][0]["mode"] == "check"
+    assert any(c["path"] == BOOK for c in data["vaults"][0]["changed"])
+
+
+def test_quiet_resync_prints_nothing_when_nothing_changed(graph_copy: Path):
+    assert vaultsync("resync", "--vault", str(graph_copy)).returncode == 0
+    again = vaultsync("resync", "--vault", str(graph_copy), "-q")
+    assert again.returncode == 0 and again.stdout == "" and again.stderr == ""
+
+
+def test_the_vault_header_comes_before_its_diffs(graph_copy: Path):
+    out = vaultsync("resync", "--vault", str(graph_copy), "--diff", "--dry-run").stdout
+    header = out.index("(Logseq graph at")
+    assert header < out.index("--- a/") < out.index("pages scanned")
+    assert "\x1b[" not in out  # piped: no colour codes
+
+
+def test_status_json_and_authors_json(graph_copy: Path, tmp_path: Path):
+    import json
+
+    config = tmp_path / "config.yaml"
+    config.write_text(f"vaults:\n  - name: g\n    path: '{graph_copy}'\n", encoding="utf-8")
+    status = vaultsync("status", "--config", str(config), "--json")
+    assert status.returncode == 3
+    data = json.loads(status.stdout)
+    assert data["version"] == 1 and data["running"] is False and data["pid"] is None
+    assert {"state_dir", "log", "vaults", "recent_errors"} <= set(data)
+    authors = vaultsync("authors", "--config", str(config), "--json")
+    assert authors.returncode == 0, authors.stderr
+    (vault,) = json.loads(authors.stdout)["vaults"]
+    assert vault["vault"] == "g" and vault["authors"]
+    assert {"name", "page", "aliases", "handles", "sources"} == set(vault["authors"][0])
+
+
+# ------------------------------------------------------------- on a terminal, as seen
+
+
+def _under_pty(args: list[str], cwd: Path | None = None) -> str:
+    """Run the command on a pseudo-terminal (stdout and stderr) and return what it showed."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command, its output on the terminal
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CI")}
+        env["TERM"] = "xterm-256color"
+        env["COLUMNS"] = "100"
+        os.execvpe(sys.executable, [sys.executable, "-m", "vaultsync", *args], env)
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.waitpid(pid, 0)
+    os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_on_a_terminal_the_diff_is_coloured(graph_copy: Path):
+    shown = _under_pty(["resync", "--vault", str(graph_copy), "--diff", "--dry-run"])
+    assert "\x1b[31m-" in shown and "\x1b[32m+" in shown  # removals red, additions green
+    assert "pages scanned" in shown
+
+
+def test_no_color_turns_the_colour_off(graph_copy: Path, monkeypatch: pytest.MonkeyPatch):
+    from vaultsync.render import use_colour
+
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert use_colour(Tty())  # type: ignore[arg-type]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_colour(Tty())  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- stop, reload
+
+
+def test_stop_and_reload_reach_the_running_daemon(graph_copy: Path, tmp_path: Path):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"vaults:\n  - name: g\n    path: '{graph_copy}'\n", encoding="utf-8")
+    log = tmp_path / "daemon.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vaultsync", "run", "--config", str(config), "--log-file", str(log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def wait_for(text: str) -> None:
+        deadline = time.monotonic() + WAIT
+        while text not in (log.read_text(encoding="utf-8") if log.exists() else ""):
+            assert proc.poll() is None, "the daemon exited"
+            assert time.monotonic() < deadline, f"never logged {text!r}"
+            time.sleep(0.05)
+
+    try:
+        wait_for("watching 1 vault")
+        reload = vaultsync("reload", "--config", str(config))
+        assert reload.returncode == 0, reload.stderr
+        assert f"pid {proc.pid}" in reload.stdout
+        wait_for("config reloaded")
+        stop = vaultsync("stop", "--config", str(config))
+        assert stop.returncode == 0, stop.stderr
+        assert proc.wait(timeout=WAIT) == 0
+    finally:
+        _stop(proc)
+    again = vaultsync("stop", "--config", str(config))
+    assert again.returncode == 3 and "no daemon is running" in again.stderr

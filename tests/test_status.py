@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -33,15 +32,7 @@ def config(tmp_path: Path, graph: Path, state: Path) -> Path:
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
-    from vaultsync import cli
-
-    # print_summary's `out=sys.stdout` default was bound at import, before capsys took stdout.
-    saved = cli.print_summary.__defaults__
-    cli.print_summary.__defaults__ = (sys.stdout,)
-    try:
-        code = main(list(argv))
-    finally:
-        cli.print_summary.__defaults__ = saved
+    code = main(list(argv))  # print_summary looks sys.stdout up when it prints: capsys sees it
     out, err = capsys.readouterr()
     return code, out, err
 

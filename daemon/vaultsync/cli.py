@@ -129,11 +129,15 @@ class _progress:
             self._progress.stop()
 
 
-def print_summary(report: PassReport, out=None) -> None:
-    """The end-of-pass summary: counts, then each skipped or failed page with its reason."""
+def print_summary(report: PassReport, out=None, diffs: bool = False) -> None:
+    """The end-of-pass summary: the vault, its diffs when asked for, the counts, then each page
+    changed (with what the rules did to it), skipped or failed (with the reason)."""
+    from vaultsync.render import colour_diff, describe, rel, use_colour
+
     out = out or sys.stdout
     s = report.stats
     verb = {"write": "rewritten", "dry-run": "would be rewritten", "check": "would change"}
+    page_verb = {"write": "cleaned", "dry-run": "would clean", "check": "would clean"}
     label = "[dry run] " if report.mode == "dry-run" else ""
     kind = "Logseq graph" if report.vault.kind == "logseq" else "Obsidian vault"
     rows = [
@@ -154,35 +158,71 @@ def print_summary(report: PassReport, out=None) -> None:
         ("failed", len(report.failed)),
     ]
     print(f"{label}{report.vault.name} ({kind} at {report.vault.root})", file=out)
+    if diffs and report.diffs:
+        text = "".join(report.diffs)
+        out.write(colour_diff(text) if use_colour(out) else text)
     for name, value in rows:
         print(f"{label}  {name:<20} {value}", file=out)
+    for path in report.changed:
+        stats = report.page_stats.get(path)
+        what = f": {describe(stats)}" if stats is not None else ""
+        print(f"{label}  {page_verb[report.mode]} {rel(report, path)}{what}", file=out)
+    for name, paths in (
+        ("created author page", report.authors_created),
+        ("updated author page", report.authors_updated),
+        ("merged author page", report.authors_merged),
+    ):
+        for path in paths:
+            print(f"{label}  {name} {rel(report, path)}", file=out)
     for path, reason in report.skipped:
         print(f"{label}  skipped {path}: {reason}", file=out)
     for path, reason in report.failed:
         print(f"{label}  FAILED  {path}: {reason}", file=out)
 
 
+def _quiet_and_clean(report: PassReport) -> bool:
+    return not (report.any_change or report.failed or report.skipped)
+
+
+def _print_json(command: str, reports: list[PassReport], code: int) -> None:
+    import json
+
+    from vaultsync.render import passes_json
+
+    print(json.dumps(passes_json(command, reports, code), indent=2, ensure_ascii=False))
+
+
 def cmd_resync(args: argparse.Namespace) -> int:
     loaded, vaults = _vaults(args)
     mode = "dry-run" if args.dry_run else "write"
-    reports = _run_passes(vaults, _options(loaded.config, mode, args.diff), args.quiet)
+    want_diff = args.diff and not args.json
+    reports = _run_passes(vaults, _options(loaded.config, mode, want_diff), args.quiet or args.json)
+    code = EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
+    if args.json:
+        _print_json("resync", reports, code)
+        return code
     for report in reports:
-        if args.diff:
-            sys.stdout.write("".join(report.diffs))
-        print_summary(report)
-    return EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
+        if args.quiet and _quiet_and_clean(report):
+            continue  # -q: a vault where nothing happened says nothing
+        print_summary(report, diffs=args.diff)
+    return code
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     loaded, vaults = _vaults(args)
-    reports = _run_passes(vaults, _options(loaded.config, "check", args.diff), args.quiet)
-    for report in reports:
-        if args.diff:
-            sys.stdout.write("".join(report.diffs))
-        if not args.quiet or report.any_change or report.failed:
-            print_summary(report)
+    want_diff = args.diff and not args.json
+    reports = _run_passes(
+        vaults, _options(loaded.config, "check", want_diff), args.quiet or args.json
+    )
     dirty = any(r.any_change or r.failed for r in reports)
-    return EXIT_FAILED if dirty else EXIT_OK
+    code = EXIT_FAILED if dirty else EXIT_OK
+    if args.json:
+        _print_json("check", reports, code)
+        return code
+    for report in reports:
+        if not args.quiet or report.any_change or report.failed:
+            print_summary(report, diffs=args.diff)
+    return code
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -367,7 +407,8 @@ def _local_time(stamp: str | None) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M:%S%z")
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def _status_data(args: argparse.Namespace) -> dict:
+    """What `status` shows, as data: the daemon (from its lock), its log, the last status file."""
     import json
 
     from vaultsync.locks import running_pid
@@ -376,28 +417,90 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     state = state_dir(_state_config(args))
     pid = running_pid(state)
-    if pid is None:
+    log = log_file_path(state)
+    try:
+        recorded = json.loads((state / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        recorded = None
+    return {
+        "running": pid is not None,
+        # -1: it holds the lock but has not written its pid yet (it is just starting).
+        "pid": pid if pid is not None and pid > 0 else None,
+        "state_dir": str(state),
+        "log": str(log) if log.is_file() else None,
+        "vaults": (recorded or {}).get("vaults") or {},
+        "recent_errors": (recorded or {}).get("recent_errors") or [],
+        "recorded": recorded is not None,
+    }
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    data = _status_data(args)
+    code = EXIT_OK if data["running"] else EXIT_NOT_RUNNING
+    if args.json:
+        import json
+
+        from vaultsync.render import JSON_VERSION
+
+        print(json.dumps({"version": JSON_VERSION, **data}, indent=2, ensure_ascii=False))
+        return code
+    if not data["running"]:
         print("daemon: not running")
     else:
-        # -1: it holds the lock but has not written its pid yet (it is just starting).
-        print(f"daemon: running (pid {pid if pid > 0 else 'not recorded yet'})")
-    code = EXIT_OK if pid is not None else EXIT_NOT_RUNNING
-    log = log_file_path(state)
-    if log.is_file():
-        print(f"log: {log}")
-    try:
-        data = json.loads((state / "status.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        print(f"no status recorded yet in {state}")
+        print(f"daemon: running (pid {data['pid'] or 'not recorded yet'})")
+    if data["log"]:
+        print(f"log: {data['log']}")
+    if not data["recorded"]:
+        print(f"no status recorded yet in {data['state_dir']}")
         return code
-    for name, v in (data.get("vaults") or {}).items():
+    for name, v in data["vaults"].items():
         print(f"  {name}: {v.get('root')} ({v.get('kind')}, {v.get('watching')})")
         print(f"    last pass: {_local_time(v.get('last_pass'))}  {v.get('last_summary', '')}")
-    errors = data.get("recent_errors") or []
+    errors = data["recent_errors"]
     print(f"recent errors: {len(errors)}")
     for line in errors[:10]:
         print(f"  {line}")
     return code
+
+
+def _signal_daemon(args: argparse.Namespace, signum: int, done: str) -> int:
+    """Send the running daemon a signal (`stop`: SIGTERM, `reload`: SIGHUP)."""
+    from vaultsync.locks import running_pid
+    from vaultsync.settings import state_dir
+
+    state = state_dir(_state_config(args))
+    pid = running_pid(state)
+    if pid is None:
+        print(f"vaultsync: no daemon is running (state folder {state})", file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    if pid < 0:
+        print("vaultsync: the daemon is just starting; try again in a moment", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        print(f"vaultsync: the daemon (pid {pid}) has just exited", file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    except PermissionError:
+        from vaultsync.errors import UsageError
+
+        raise UsageError(
+            f"the daemon (pid {pid}) belongs to another user; run this as that user"
+        ) from None
+    print(f"{done} (pid {pid})")
+    return EXIT_OK
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    import signal
+
+    return _signal_daemon(args, signal.SIGTERM, "asked the daemon to stop")
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    import signal
+
+    return _signal_daemon(args, signal.SIGHUP, "asked the daemon to reload its config")
 
 
 def _history(args: argparse.Namespace, cfg=None):
@@ -500,34 +603,63 @@ def cmd_service(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_authors(args: argparse.Namespace) -> int:
-    """List each author: canonical page, other names, sources; flag likely duplicates."""
+def _authors_data(vault: Vault, options: PassOptions) -> dict:
+    """Each author of one vault as data: canonical page, other names, handles, sources."""
     from vaultsync.authorsync import _page_key, likely_duplicates
     from vaultsync.sync import VaultSession
 
+    session = VaultSession(vault, options)
+    session.full_pass()
+    authors = sorted(session.plan.authors.values(), key=lambda a: a.name.casefold())
+    rows = []
+    for author in authors:
+        key = _page_key(vault, author.name)
+        page = session.index.names.get(key) if key else None
+        # A dry pass names the pages it would create: only a file on disk is a page.
+        exists = page is not None and page.exists()
+        rows.append(
+            {
+                "name": author.name,
+                "page": page.relative_to(vault.root).as_posix() if exists else None,
+                "aliases": sorted(author.aliases, key=str.casefold),
+                "handles": sorted(author.handles),
+                "sources": sorted({s.link for s in author.sources if s.link}),
+            }
+        )
+    return {
+        "vault": vault.name,
+        "authors": rows,
+        "likely_duplicates": [list(pair) for pair in likely_duplicates(authors)],
+    }
+
+
+def cmd_authors(args: argparse.Namespace) -> int:
+    """List each author: canonical page, other names, sources; flag likely duplicates."""
+    from vaultsync.render import plural
+
     loaded, vaults = _vaults(args)
     options = _options(loaded.config, "check", False)
-    for vault in vaults:
-        session = VaultSession(vault, options)
-        session.full_pass()
-        authors = sorted(session.plan.authors.values(), key=lambda a: a.name.casefold())
-        print(f"{vault.name}: {len(authors)} author{'s' if len(authors) != 1 else ''}")
-        for author in authors:
-            key = _page_key(vault, author.name)
-            page = session.index.names.get(key) if key else None
-            # A dry pass names the pages it would create: only a file on disk is a page.
-            exists = page is not None and page.exists()
-            where = page.relative_to(vault.root).as_posix() if exists else "(no page yet)"
-            n = len(author.sources)
-            print(f"  {author.name}  —  {n} source{'s' if n != 1 else ''}, page: {where}")
-            if author.aliases:
-                print(f"    also named: {', '.join(sorted(author.aliases, key=str.casefold))}")
-            if author.handles:
-                print(f"    handle: {', '.join('@' + h for h in sorted(author.handles))}")
-        pairs = likely_duplicates(authors)
-        if pairs:
+    found = [_authors_data(vault, options) for vault in vaults]
+    if args.json:
+        import json
+
+        from vaultsync.render import JSON_VERSION
+
+        print(json.dumps({"version": JSON_VERSION, "vaults": found}, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for data in found:
+        print(f"{data['vault']}: {plural(len(data['authors']), 'author')}")
+        for author in data["authors"]:
+            where = author["page"] or "(no page yet)"
+            n = plural(len(author["sources"]), "source")
+            print(f"  {author['name']}  —  {n}, page: {where}")
+            if author["aliases"]:
+                print(f"    also named: {', '.join(author['aliases'])}")
+            if author["handles"]:
+                print(f"    handle: {', '.join('@' + h for h in author['handles'])}")
+        if data["likely_duplicates"]:
             print("  likely the same person (map one to the other under authors.aliases):")
-            for a, b in pairs:
+            for a, b in data["likely_duplicates"]:
                 print(f"    {a!r} ~ {b!r}")
     return EXIT_OK
 
@@ -566,7 +698,12 @@ def _selection(p: argparse.ArgumentParser, *, passes: bool = True) -> None:
         "-q",
         "--quiet",
         action="store_true",
-        help="no progress bar; check: print only vaults with changes",
+        help="no progress bar, and nothing for a vault where nothing changed",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the results as JSON (the shape is in docs/scripting.md)",
     )
 
 
@@ -616,7 +753,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(sub, "status", "is the daemon running; vaults watched, last passes, errors")
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.add_argument("--json", action="store_true", help="print it as JSON (docs/scripting.md)")
     p.set_defaults(func=cmd_status)
+
+    p = _command(sub, "stop", "stop the running daemon (SIGTERM: it finishes the page in hand)")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.set_defaults(func=cmd_stop)
+
+    p = _command(sub, "reload", "make the running daemon read its config again now (SIGHUP)")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.set_defaults(func=cmd_reload)
 
     p = _command(sub, "history", "list the earlier versions kept of a page")
     p.add_argument("path", help="the page")
@@ -644,6 +790,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(sub, "authors", "list authors, their pages, other names and sources")
     _selection(p, passes=False)
+    p.add_argument("--json", action="store_true", help="print it as JSON (docs/scripting.md)")
     p.set_defaults(func=cmd_authors)
 
     p = _command(sub, "config", "validate, explain or create the config file")
