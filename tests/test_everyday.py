@@ -210,6 +210,9 @@ COMMANDS = [
     ("demo",),
     ("run",),
     ("status",),
+    ("stop",),
+    ("reload",),
+    ("completion",),
     ("history",),
     ("undo",),
     ("service",),
@@ -447,3 +450,33 @@ def test_stop_and_reload_reach_the_running_daemon(graph_copy: Path, tmp_path: Pa
         _stop(proc)
     again = vaultsync("stop", "--config", str(config))
     assert again.returncode == 3 and "no daemon is running" in again.stderr
+
+
+# ----------------------------------------------------------------------- completion
+
+
+def test_bash_completion_knows_every_command_and_completes_them(tmp_path: Path):
+    import shutil
+
+    script = vaultsync("completion", "bash")
+    assert script.returncode == 0, script.stderr
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash here")
+    path = tmp_path / "vaultsync.bash"
+    path.write_text(script.stdout, encoding="utf-8")
+    # Ask bash itself what `vaultsync re<TAB>` completes to, as a person's shell would.
+    probe = (
+        f"source {path}; COMP_WORDS=(vaultsync re); COMP_CWORD=1; COMP_LINE='vaultsync re'; "
+        "COMP_POINT=${#COMP_LINE}; _shtab_vaultsync; printf '%s\\n' \"${COMPREPLY[@]}\""
+    )
+    shown = subprocess.run(
+        [bash, "--norc", "-c", probe], capture_output=True, text=True, timeout=WAIT
+    )
+    assert set(shown.stdout.split()) == {"resync", "reload"}, shown.stdout + shown.stderr
+
+
+def test_zsh_and_tcsh_completion_scripts_are_printed():
+    for shell in ("zsh", "tcsh"):
+        result = vaultsync("completion", shell)
+        assert result.returncode == 0 and "resync" in result.stdout

@@ -231,6 +231,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(once=args.once or not sys.stdout.isatty(), keep=args.keep)
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    """A shell completion script, made from the parser itself by shtab (so it never drifts from
+    the commands and options)."""
+    import shtab
+
+    print(shtab.complete(build_parser(), shell=args.shell))
+    return EXIT_OK
+
+
 def cmd_config_validate(args: argparse.Namespace) -> int:
     from vaultsync.config import load_config
 
@@ -792,6 +801,10 @@ def build_parser() -> argparse.ArgumentParser:
     _selection(p, passes=False)
     p.add_argument("--json", action="store_true", help="print it as JSON (docs/scripting.md)")
     p.set_defaults(func=cmd_authors)
+
+    p = _command(sub, "completion", "print a shell completion script (bash, zsh or tcsh)")
+    p.add_argument("shell", choices=["bash", "zsh", "tcsh"])
+    p.set_defaults(func=cmd_completion)
 
     p = _command(sub, "config", "validate, explain or create the config file")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION")
