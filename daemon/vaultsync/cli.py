@@ -25,17 +25,18 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def report_error(err: BaseException) -> int:
     """Print an error the user can act on (or a short bug notice) and return the exit code."""
+    from vaultsync.logs import print_error
+
     if isinstance(err, VaultsyncError):
-        print(f"vaultsync: {err}", file=sys.stderr)
+        print_error(f"vaultsync: {err}")
         return err.exit_code
     if isinstance(err, KeyboardInterrupt):
-        print("vaultsync: interrupted", file=sys.stderr)
+        print_error("vaultsync: interrupted")
         return 130
-    print(
+    print_error(
         f"vaultsync: internal error: {type(err).__name__}: {err}\n"
         "This is a bug in vaultsync, not something you did. Nothing was written for the page in "
-        "hand. Run again with VAULTSYNC_DEBUG=1 for details, and please report it.",
-        file=sys.stderr,
+        "hand. Run again with VAULTSYNC_DEBUG=1 for details, and please report it."
     )
     return EXIT_FAILED
 
@@ -128,11 +129,15 @@ class _progress:
             self._progress.stop()
 
 
-def print_summary(report: PassReport, out=None) -> None:
-    """The end-of-pass summary: counts, then each skipped or failed page with its reason."""
+def print_summary(report: PassReport, out=None, diffs: bool = False) -> None:
+    """The end-of-pass summary: the vault, its diffs when asked for, the counts, then each page
+    changed (with what the rules did to it), skipped or failed (with the reason)."""
+    from vaultsync.render import colour_diff, describe, rel, use_colour
+
     out = out or sys.stdout
     s = report.stats
     verb = {"write": "rewritten", "dry-run": "would be rewritten", "check": "would change"}
+    page_verb = {"write": "cleaned", "dry-run": "would clean", "check": "would clean"}
     label = "[dry run] " if report.mode == "dry-run" else ""
     kind = "Logseq graph" if report.vault.kind == "logseq" else "Obsidian vault"
     rows = [
@@ -153,35 +158,71 @@ def print_summary(report: PassReport, out=None) -> None:
         ("failed", len(report.failed)),
     ]
     print(f"{label}{report.vault.name} ({kind} at {report.vault.root})", file=out)
+    if diffs and report.diffs:
+        text = "".join(report.diffs)
+        out.write(colour_diff(text) if use_colour(out) else text)
     for name, value in rows:
         print(f"{label}  {name:<20} {value}", file=out)
+    for path in report.changed:
+        stats = report.page_stats.get(path)
+        what = f": {describe(stats)}" if stats is not None else ""
+        print(f"{label}  {page_verb[report.mode]} {rel(report, path)}{what}", file=out)
+    for name, paths in (
+        ("created author page", report.authors_created),
+        ("updated author page", report.authors_updated),
+        ("merged author page", report.authors_merged),
+    ):
+        for path in paths:
+            print(f"{label}  {name} {rel(report, path)}", file=out)
     for path, reason in report.skipped:
         print(f"{label}  skipped {path}: {reason}", file=out)
     for path, reason in report.failed:
         print(f"{label}  FAILED  {path}: {reason}", file=out)
 
 
+def _quiet_and_clean(report: PassReport) -> bool:
+    return not (report.any_change or report.failed or report.skipped)
+
+
+def _print_json(command: str, reports: list[PassReport], code: int) -> None:
+    import json
+
+    from vaultsync.render import passes_json
+
+    print(json.dumps(passes_json(command, reports, code), indent=2, ensure_ascii=False))
+
+
 def cmd_resync(args: argparse.Namespace) -> int:
     loaded, vaults = _vaults(args)
     mode = "dry-run" if args.dry_run else "write"
-    reports = _run_passes(vaults, _options(loaded.config, mode, args.diff), args.quiet)
+    want_diff = args.diff and not args.json
+    reports = _run_passes(vaults, _options(loaded.config, mode, want_diff), args.quiet or args.json)
+    code = EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
+    if args.json:
+        _print_json("resync", reports, code)
+        return code
     for report in reports:
-        if args.diff:
-            sys.stdout.write("".join(report.diffs))
-        print_summary(report)
-    return EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
+        if args.quiet and _quiet_and_clean(report):
+            continue  # -q: a vault where nothing happened says nothing
+        print_summary(report, diffs=args.diff)
+    return code
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     loaded, vaults = _vaults(args)
-    reports = _run_passes(vaults, _options(loaded.config, "check", args.diff), args.quiet)
-    for report in reports:
-        if args.diff:
-            sys.stdout.write("".join(report.diffs))
-        if not args.quiet or report.any_change or report.failed:
-            print_summary(report)
+    want_diff = args.diff and not args.json
+    reports = _run_passes(
+        vaults, _options(loaded.config, "check", want_diff), args.quiet or args.json
+    )
     dirty = any(r.any_change or r.failed for r in reports)
-    return EXIT_FAILED if dirty else EXIT_OK
+    code = EXIT_FAILED if dirty else EXIT_OK
+    if args.json:
+        _print_json("check", reports, code)
+        return code
+    for report in reports:
+        if not args.quiet or report.any_change or report.failed:
+            print_summary(report, diffs=args.diff)
+    return code
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -190,16 +231,68 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(once=args.once or not sys.stdout.isatty(), keep=args.keep)
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    """A shell completion script, made from the parser itself by shtab (so it never drifts from
+    the commands and options)."""
+    import shtab
+
+    print(shtab.complete(build_parser(), shell=args.shell))
+    return EXIT_OK
+
+
 def cmd_config_validate(args: argparse.Namespace) -> int:
     from vaultsync.config import load_config
 
     path = Path(args.file) if args.file else None
     loaded = load_config(path)
-    if path is None and not loaded.path.exists():
-        print(f"no config file at {loaded.path} (run `vaultsync config init` to write one)")
-        return EXIT_OK
+    if not loaded.path.exists():
+        print(
+            f"vaultsync: no config file at {loaded.path} (run `vaultsync config init` to write "
+            "one)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     n = len(loaded.config.vaults)
     print(f"{loaded.path}: valid ({n} vault{'s' if n != 1 else ''})")
+    return EXIT_OK
+
+
+def explain_lines(model: object, prefix: str = "") -> list[str]:
+    """Each key of a loaded config: its path, its current value and what it means (the
+    description the schema gives), in the order the models declare them."""
+    from pydantic import BaseModel
+
+    lines: list[str] = []
+    assert isinstance(model, BaseModel)
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        key = f"{prefix}{name}"
+        meaning = field.description or ""
+        if isinstance(value, BaseModel):
+            lines.append(f"{key}:  {meaning}")
+            lines.extend(explain_lines(value, key + "."))
+        elif isinstance(value, list) and value and all(isinstance(v, BaseModel) for v in value):
+            lines.append(f"{key}:  {meaning}")
+            for i, item in enumerate(value):
+                lines.extend(explain_lines(item, f"{key}[{i}]."))
+        else:
+            shown = "(none)" if value is None or value == [] or value == {} else repr(value)
+            if isinstance(value, Path):
+                shown = str(value)
+            lines.append(f"{key} = {shown}")
+            if meaning:
+                lines.append(f"    {meaning}")
+    return lines
+
+
+def cmd_config_explain(args: argparse.Namespace) -> int:
+    from vaultsync.config import load_config
+
+    loaded = load_config(Path(args.file) if args.file else None)
+    where = loaded.path if loaded.path.exists() else f"{loaded.path} (absent: the defaults)"
+    print(f"# {where}")
+    for line in explain_lines(loaded.config):
+        print(line)
     return EXIT_OK
 
 
@@ -220,31 +313,21 @@ def cmd_config_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _setup_logging(args: argparse.Namespace) -> None:
+def _setup_logging(args: argparse.Namespace, state: Path | None) -> None:
+    """The daemon's log: journald under systemd, the terminal, or stderr plus a rotating file in
+    the state folder (see vaultsync.logs)."""
     import logging
-    import logging.handlers
+
+    from vaultsync.logs import handlers_for
 
     level = logging.WARNING if args.quiet else logging.INFO
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if args.log_file:
-        path = Path(args.log_file).expanduser()  # a unit file or launchd does not expand "~"
-        try:
-            # Reopened when logrotate (or the user) moves the file away.
-            handlers.append(logging.handlers.WatchedFileHandler(path, encoding="utf-8"))
-        except OSError as err:
-            from vaultsync.errors import UsageError
-
-            raise UsageError(
-                f"--log-file {path}: cannot open it for appending: {err.strerror or err}; "
-                "check that its folder exists and is writable"
-            ) from None
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True
-    )
+    # A unit file or launchd does not expand "~".
+    log_file = Path(args.log_file).expanduser() if args.log_file else None
+    handlers = handlers_for(log_file=log_file, state_dir=state)
+    logging.basicConfig(level=level, handlers=handlers, force=True)
     if args.verbose:
         # Our own details only: watchdog's debug output is several lines per file opened.
-        for name in ("vaultsync",):
-            logging.getLogger(name).setLevel(logging.DEBUG)
+        logging.getLogger("vaultsync").setLevel(logging.DEBUG)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -253,8 +336,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from vaultsync.settings import options_from_config, state_dir
     from vaultsync.vault import select_vaults
 
-    _setup_logging(args)
     loaded = load_config(Path(args.config) if args.config else None)
+    _setup_logging(args, state_dir(loaded.config))
 
     def load():
         fresh = load_config(loaded.path)
@@ -317,32 +400,116 @@ def _state_config(args: argparse.Namespace):
         return config
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+EXIT_NOT_RUNNING = 3  # `status` with no daemon, as `systemctl is-active` says "inactive"
+
+
+def _local_time(stamp: str | None) -> str:
+    """A recorded UTC time (ISO 8601) shown in local time with its offset."""
+    if not stamp:
+        return "never"
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S%z")
+
+
+def _status_data(args: argparse.Namespace) -> dict:
+    """What `status` shows, as data: the daemon (from its lock), its log, the last status file."""
     import json
 
+    from vaultsync.locks import running_pid
+    from vaultsync.logs import log_file_path
+    from vaultsync.settings import state_dir
+
+    state = state_dir(_state_config(args))
+    pid = running_pid(state)
+    log = log_file_path(state)
+    try:
+        recorded = json.loads((state / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        recorded = None
+    return {
+        "running": pid is not None,
+        # -1: it holds the lock but has not written its pid yet (it is just starting).
+        "pid": pid if pid is not None and pid > 0 else None,
+        "state_dir": str(state),
+        "log": str(log) if log.is_file() else None,
+        "vaults": (recorded or {}).get("vaults") or {},
+        "recent_errors": (recorded or {}).get("recent_errors") or [],
+        "recorded": recorded is not None,
+    }
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    data = _status_data(args)
+    code = EXIT_OK if data["running"] else EXIT_NOT_RUNNING
+    if args.json:
+        import json
+
+        from vaultsync.render import JSON_VERSION
+
+        print(json.dumps({"version": JSON_VERSION, **data}, indent=2, ensure_ascii=False))
+        return code
+    if not data["running"]:
+        print("daemon: not running")
+    else:
+        print(f"daemon: running (pid {data['pid'] or 'not recorded yet'})")
+    if data["log"]:
+        print(f"log: {data['log']}")
+    if not data["recorded"]:
+        print(f"no status recorded yet in {data['state_dir']}")
+        return code
+    for name, v in data["vaults"].items():
+        print(f"  {name}: {v.get('root')} ({v.get('kind')}, {v.get('watching')})")
+        print(f"    last pass: {_local_time(v.get('last_pass'))}  {v.get('last_summary', '')}")
+    errors = data["recent_errors"]
+    print(f"recent errors: {len(errors)}")
+    for line in errors[:10]:
+        print(f"  {line}")
+    return code
+
+
+def _signal_daemon(args: argparse.Namespace, signum: int, done: str) -> int:
+    """Send the running daemon a signal (`stop`: SIGTERM, `reload`: SIGHUP)."""
     from vaultsync.locks import running_pid
     from vaultsync.settings import state_dir
 
     state = state_dir(_state_config(args))
     pid = running_pid(state)
     if pid is None:
-        print("daemon: not running")
-    else:
-        # -1: it holds the lock but has not written its pid yet (it is just starting).
-        print(f"daemon: running (pid {pid if pid > 0 else 'not recorded yet'})")
+        print(f"vaultsync: no daemon is running (state folder {state})", file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    if pid < 0:
+        print("vaultsync: the daemon is just starting; try again in a moment", file=sys.stderr)
+        return EXIT_FAILED
     try:
-        data = json.loads((state / "status.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        print(f"no status recorded yet in {state}")
-        return EXIT_OK
-    for name, v in (data.get("vaults") or {}).items():
-        print(f"  {name}: {v.get('root')} ({v.get('kind')}, {v.get('watching')})")
-        print(f"    last pass: {v.get('last_pass') or 'never'}  {v.get('last_summary', '')}")
-    errors = data.get("recent_errors") or []
-    print(f"recent errors: {len(errors)}")
-    for line in errors[:10]:
-        print(f"  {line}")
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        print(f"vaultsync: the daemon (pid {pid}) has just exited", file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    except PermissionError:
+        from vaultsync.errors import UsageError
+
+        raise UsageError(
+            f"the daemon (pid {pid}) belongs to another user; run this as that user"
+        ) from None
+    print(f"{done} (pid {pid})")
     return EXIT_OK
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    import signal
+
+    return _signal_daemon(args, signal.SIGTERM, "asked the daemon to stop")
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    import signal
+
+    return _signal_daemon(args, signal.SIGHUP, "asked the daemon to reload its config")
 
 
 def _history(args: argparse.Namespace, cfg=None):
@@ -367,7 +534,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         raise NoHistory(path)
     print(f"{path}: {len(versions)} earlier version(s), newest first")
     for v in versions:
-        print(f"  {v.number:>3}  {v.saved_at:%Y-%m-%d %H:%M:%S} UTC  {v.size:>8} bytes")
+        saved = v.saved_at.astimezone()  # local time, with its offset
+        print(f"  {v.number:>3}  {saved:%Y-%m-%d %H:%M:%S%z}  {v.size:>8} bytes")
     print("restore one with: vaultsync undo PATH --version N")
     return EXIT_OK
 
@@ -446,34 +614,63 @@ def cmd_service(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_authors(args: argparse.Namespace) -> int:
-    """List each author: canonical page, other names, sources; flag likely duplicates."""
+def _authors_data(vault: Vault, options: PassOptions) -> dict:
+    """Each author of one vault as data: canonical page, other names, handles, sources."""
     from vaultsync.authorsync import _page_key, likely_duplicates
     from vaultsync.sync import VaultSession
 
+    session = VaultSession(vault, options)
+    session.full_pass()
+    authors = sorted(session.plan.authors.values(), key=lambda a: a.name.casefold())
+    rows = []
+    for author in authors:
+        key = _page_key(vault, author.name)
+        page = session.index.names.get(key) if key else None
+        # A dry pass names the pages it would create: only a file on disk is a page.
+        exists = page is not None and page.exists()
+        rows.append(
+            {
+                "name": author.name,
+                "page": page.relative_to(vault.root).as_posix() if exists else None,
+                "aliases": sorted(author.aliases, key=str.casefold),
+                "handles": sorted(author.handles),
+                "sources": sorted({s.link for s in author.sources if s.link}),
+            }
+        )
+    return {
+        "vault": vault.name,
+        "authors": rows,
+        "likely_duplicates": [list(pair) for pair in likely_duplicates(authors)],
+    }
+
+
+def cmd_authors(args: argparse.Namespace) -> int:
+    """List each author: canonical page, other names, sources; flag likely duplicates."""
+    from vaultsync.render import plural
+
     loaded, vaults = _vaults(args)
     options = _options(loaded.config, "check", False)
-    for vault in vaults:
-        session = VaultSession(vault, options)
-        session.full_pass()
-        authors = sorted(session.plan.authors.values(), key=lambda a: a.name.casefold())
-        print(f"{vault.name}: {len(authors)} author{'s' if len(authors) != 1 else ''}")
-        for author in authors:
-            key = _page_key(vault, author.name)
-            page = session.index.names.get(key) if key else None
-            # A dry pass names the pages it would create: only a file on disk is a page.
-            exists = page is not None and page.exists()
-            where = page.relative_to(vault.root).as_posix() if exists else "(no page yet)"
-            n = len(author.sources)
-            print(f"  {author.name}  —  {n} source{'s' if n != 1 else ''}, page: {where}")
-            if author.aliases:
-                print(f"    also named: {', '.join(sorted(author.aliases, key=str.casefold))}")
-            if author.handles:
-                print(f"    handle: {', '.join('@' + h for h in sorted(author.handles))}")
-        pairs = likely_duplicates(authors)
-        if pairs:
+    found = [_authors_data(vault, options) for vault in vaults]
+    if args.json:
+        import json
+
+        from vaultsync.render import JSON_VERSION
+
+        print(json.dumps({"version": JSON_VERSION, "vaults": found}, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for data in found:
+        print(f"{data['vault']}: {plural(len(data['authors']), 'author')}")
+        for author in data["authors"]:
+            where = author["page"] or "(no page yet)"
+            n = plural(len(author["sources"]), "source")
+            print(f"  {author['name']}  —  {n}, page: {where}")
+            if author["aliases"]:
+                print(f"    also named: {', '.join(author['aliases'])}")
+            if author["handles"]:
+                print(f"    handle: {', '.join('@' + h for h in author['handles'])}")
+        if data["likely_duplicates"]:
             print("  likely the same person (map one to the other under authors.aliases):")
-            for a, b in pairs:
+            for a, b in data["likely_duplicates"]:
                 print(f"    {a!r} ~ {b!r}")
     return EXIT_OK
 
@@ -481,7 +678,12 @@ def cmd_authors(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------------- parser
 
 
-def _selection(p: argparse.ArgumentParser) -> None:
+def _command(sub, name: str, text: str) -> argparse.ArgumentParser:
+    """A subcommand whose one-line help is also its `--help` description."""
+    return sub.add_parser(name, help=text, description=text)
+
+
+def _selection(p: argparse.ArgumentParser, *, passes: bool = True) -> None:
     p.add_argument(
         "--config",
         metavar="FILE",
@@ -500,12 +702,19 @@ def _selection(p: argparse.ArgumentParser) -> None:
         choices=["logseq", "obsidian"],
         help="the vault's kind, when it cannot be detected",
     )
+    if not passes:
+        return
     p.add_argument("--diff", action="store_true", help="show a unified diff of every change")
     p.add_argument(
         "-q",
         "--quiet",
         action="store_true",
-        help="no progress bar; check: print only vaults with changes",
+        help="no progress bar, and nothing for a vault where nothing changed",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the results as JSON (the shape is in docs/scripting.md)",
     )
 
 
@@ -520,7 +729,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vaultsync {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("resync", help="one pass over the vaults: clean every Readwise page now")
+    p = _command(sub, "resync", "one pass over the vaults: clean every Readwise page now")
     _selection(p)
     p.add_argument(
         "--dry-run",
@@ -529,11 +738,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_resync)
 
-    p = sub.add_parser("check", help="exit 1 when any page would change, 0 when all are clean")
+    p = _command(sub, "check", "exit 1 when any page would change, 0 when all are clean")
     _selection(p)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("demo", help="clean a copy of the bundled sample vaults and show the diff")
+    p = _command(sub, "demo", "clean a copy of the bundled sample vaults and show the diff")
     p.add_argument(
         "--once",
         action="store_true",
@@ -546,23 +755,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("run", help="watch the configured vaults and keep them clean (the daemon)")
+    p = _command(sub, "run", "watch the configured vaults and keep them clean (the daemon)")
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every event and pass")
     p.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
     p.add_argument("--log-file", metavar="FILE", help="also append the log to FILE")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("status", help="is the daemon running; vaults watched, last passes, errors")
+    p = _command(sub, "status", "is the daemon running; vaults watched, last passes, errors")
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.add_argument("--json", action="store_true", help="print it as JSON (docs/scripting.md)")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("history", help="list the earlier versions kept of a page")
+    p = _command(sub, "stop", "stop the running daemon (SIGTERM: it finishes the page in hand)")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.set_defaults(func=cmd_stop)
+
+    p = _command(sub, "reload", "make the running daemon read its config again now (SIGHUP)")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.set_defaults(func=cmd_reload)
+
+    p = _command(sub, "history", "list the earlier versions kept of a page")
     p.add_argument("path", help="the page")
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser("undo", help="restore an earlier version of a page")
+    p = _command(sub, "undo", "restore an earlier version of a page")
     p.add_argument("path", help="the page")
     p.add_argument(
         "--version",
@@ -575,24 +793,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_undo)
 
-    p = sub.add_parser("service", help="install or remove the background service (systemd/launchd)")
+    p = _command(sub, "service", "install or remove the background service (systemd/launchd)")
     p.add_argument("action", choices=["install", "uninstall"])
     p.add_argument("--force", action="store_true", help="overwrite an existing unit")
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_service)
 
-    p = sub.add_parser("authors", help="list authors, their pages, other names and sources")
-    _selection(p)
+    p = _command(sub, "authors", "list authors, their pages, other names and sources")
+    _selection(p, passes=False)
+    p.add_argument("--json", action="store_true", help="print it as JSON (docs/scripting.md)")
     p.set_defaults(func=cmd_authors)
 
-    p = sub.add_parser("config", help="validate, explain or create the config file")
+    p = _command(sub, "completion", "print a shell completion script (bash, zsh or tcsh)")
+    p.add_argument("shell", choices=["bash", "zsh", "tcsh"])
+    p.set_defaults(func=cmd_completion)
+
+    p = _command(sub, "config", "validate, explain or create the config file")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION")
-    c = csub.add_parser("validate", help="check a config file; says what is wrong and where")
+    c = _command(csub, "validate", "check a config file; says what is wrong and where")
     c.add_argument("file", nargs="?", help="default: the usual config location")
     c.set_defaults(func=cmd_config_validate)
-    c = csub.add_parser("schema", help="print the config's JSON Schema (for editor completion)")
+    c = _command(csub, "explain", "print every setting: its current value and what it means")
+    c.add_argument("file", nargs="?", help="default: the usual config location")
+    c.set_defaults(func=cmd_config_explain)
+    c = _command(csub, "schema", "print the config's JSON Schema (for editor completion)")
     c.set_defaults(func=cmd_config_schema)
-    c = csub.add_parser("init", help="write a commented config (never overwrites without --force)")
+    c = _command(csub, "init", "write a commented config (never overwrites without --force)")
     c.add_argument("file", nargs="?", help="default: the usual config location")
     c.add_argument("--force", action="store_true", help="overwrite an existing file")
     c.set_defaults(func=cmd_config_init)
@@ -607,10 +833,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except BaseException as err:  # the one place errors become messages
         if isinstance(err, SystemExit):
             raise
         if os.environ.get("VAULTSYNC_DEBUG") and not isinstance(err, VaultsyncError):
             raise
         return report_error(err)
+
+
+def _reader_went_away() -> int:
+    """`vaultsync status | head -3`: the reader closed the pipe; that is not an error. Python's
+    last flush of stdout at exit would fail again, so stdout is pointed at /dev/null first."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return EXIT_OK

@@ -114,6 +114,7 @@ class PassReport:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
+    page_stats: dict[Path, Stats] = field(default_factory=dict)  # what the rules did, per page
 
     @property
     def any_change(self) -> bool:
@@ -1150,6 +1151,7 @@ class VaultSession:
         if result.changed:
             report.changed.append(source.path)
             report.stats.add(result.stats)
+            report.page_stats[source.path] = result.stats
             if self.options.mode == "write":
                 self.written[source.path] = result.text.encode("utf-8")
 
