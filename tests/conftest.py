@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # The checkout's code: pytest imports it (pyproject's `pythonpath`), and every subprocess a test
 # starts (`python -m vaultsync`, the `vaultsync` script) finds it first on PYTHONPATH, so the
 # tests never run a stale installed copy. tests/test_checkout.py proves it.
-SOURCE_ROOT = ROOT / "daemon"
+# The mutation run (tests/mutants.py) points VAULTSYNC_SOURCE_ROOT at a mutated copy of daemon/.
+SOURCE_ROOT = Path(os.environ.get("VAULTSYNC_SOURCE_ROOT") or ROOT / "daemon")
 os.environ["PYTHONPATH"] = os.pathsep.join(
     filter(None, [str(SOURCE_ROOT), os.environ.get("PYTHONPATH")])
 )
