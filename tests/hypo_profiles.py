@@ -1,6 +1,7 @@
 """Hypothesis profiles, and the one way a property test sets its own number of examples.
 
-"ci" (the default) keeps the suite quick; "deep" is the slow run (HYPOTHESIS_PROFILE=deep). A test
+"ci" (the default) keeps the suite quick; "deep" is the slow run (HYPOTHESIS_PROFILE=deep);
+"mutants" is "ci" made repeatable, for tests/mutants.py. A test
 that needs another count than the profile's says so with `scaled(n)` (or `examples(n)`): n under
 "ci", at least DEEP_EXAMPLES under "deep", so the deep run reaches every property test.
 tests/test_hypo_profiles.py fails on a `max_examples=` written anywhere else.
@@ -23,6 +24,11 @@ def load() -> None:
     common: dict[str, Any] = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
     settings.register_profile("ci", max_examples=CI_EXAMPLES, **common)
     settings.register_profile("deep", max_examples=DEEP_EXAMPLES, **common)
+    # The mutation run (tests/mutants.py): the ci counts, the same examples every run, and no
+    # example database (a mutant's failures must not be replayed against the real code).
+    settings.register_profile(
+        "mutants", max_examples=CI_EXAMPLES, derandomize=True, database=None, **common
+    )
     settings.load_profile(PROFILE)
 
 
