@@ -284,7 +284,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "dedupe-unreferenced-obsidian-id",
         "vaultsync/core/rules.py",
-        '    ids = set(item_ids(item, kind))\n    return ids if kind == "logseq" else ids & referenced',
+        "    ids = set(item_ids(item, kind))\n"
+        '    return ids if kind == "logseq" else ids & referenced',
         "    ids = set(item_ids(item, kind))\n    return ids",
         RULES,
         "Obsidian copies carrying different ^ids no note links to are never merged",
