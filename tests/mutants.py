@@ -90,9 +90,9 @@ MUTANTS: tuple[Mutant, ...] = (
         "canary-subprocess",
         "vaultsync/__init__.py",
         "__version__ = ",
-        "MUTANT_CANARY = True\n__version__ = ",
+        "import sys as _sys\n\n_sys.stderr.write('MUTANT CANARY\\n')\n__version__ = ",
         (f"{CANARY_TEST}::test_no_mutant_canary_in_a_subprocess",),
-        "subprocesses the tests start import the mutated copy",
+        "`python -c`, `python -m vaultsync` and the `vaultsync` script import the mutated copy",
     ),
     # ----------------------------------------------------------------------------- the guard
     Mutant(

@@ -3,6 +3,8 @@ code the tests really import."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -23,9 +25,17 @@ def test_no_mutant_canary_in_process() -> None:
 
 
 def test_no_mutant_canary_in_a_subprocess() -> None:
-    """Fails only under the canary mutant: `python` started by a test imports the copy."""
-    code = "import sys, vaultsync; sys.exit(hasattr(vaultsync, 'MUTANT_CANARY'))"
-    assert subprocess.run([sys.executable, "-c", code], timeout=60, cwd="/").returncode == 0
+    """Fails only under the canary mutant (which makes importing vaultsync print a line): every
+    way the tests start vaultsync imports the mutated copy."""
+    script = shutil.which("vaultsync", path=os.path.dirname(sys.executable))
+    commands = [
+        [sys.executable, "-c", "import vaultsync"],
+        [sys.executable, "-m", "vaultsync", "--help"],
+        *([[script, "--help"]] if script else []),
+    ]
+    for command in commands:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd="/")
+        assert "MUTANT CANARY" not in done.stderr, command
 
 
 def test_every_mutant_snippet_is_found_once_in_the_checkout() -> None:
