@@ -7,23 +7,23 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+
+try:  # pytest puts tests/ on sys.path (no tests/__init__.py)
+    from hypo_profiles import load as load_profiles
+except ModuleNotFoundError:  # pragma: no cover
+    from tests.hypo_profiles import load as load_profiles
 
 # "ci" (default) keeps the suite quick; "deep" is for the slow run: HYPOTHESIS_PROFILE=deep.
-settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "deep", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# A test that sets its own count uses hypo_profiles.scaled, which the deep profile raises.
+load_profiles()
 
 SAMPLES = Path(__file__).parent / "samples"
 ROOT = Path(__file__).resolve().parent.parent
 # The checkout's code: pytest imports it (pyproject's `pythonpath`), and every subprocess a test
 # starts (`python -m vaultsync`, the `vaultsync` script) finds it first on PYTHONPATH, so the
 # tests never run a stale installed copy. tests/test_checkout.py proves it.
-SOURCE_ROOT = ROOT / "daemon"
+# The mutation run (tests/mutants.py) points VAULTSYNC_SOURCE_ROOT at a mutated copy of daemon/.
+SOURCE_ROOT = Path(os.environ.get("VAULTSYNC_SOURCE_ROOT") or ROOT / "daemon")
 os.environ["PYTHONPATH"] = os.pathsep.join(
     filter(None, [str(SOURCE_ROOT), os.environ.get("PYTHONPATH")])
 )

@@ -12,13 +12,18 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from vaultsync.core.authors import OBSIDIAN_BEGIN, OBSIDIAN_END, aliases_in
 from vaultsync.history import History
 from vaultsync.sync import PassOptions, PassReport, VaultSession, run_pass
 from vaultsync.vault import Vault, make_vault
+
+try:  # pytest puts tests/ on sys.path (no tests/__init__.py)
+    from hypo_profiles import scaled
+except ModuleNotFoundError:  # pragma: no cover
+    from tests.hypo_profiles import scaled
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -1023,7 +1028,7 @@ def readwise_pages(draw: st.DrawFn) -> list[tuple[str, str | None, bool]]:
     )
 
 
-@settings(max_examples=25)
+@scaled(25)
 @given(pages=readwise_pages(), kind=st.sampled_from(["logseq", "obsidian"]), mapped=st.booleans())
 def test_every_source_reaches_exactly_one_author_page_that_lists_it(
     pages: list[tuple[str, str | None, bool]], kind: str, mapped: bool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +15,16 @@ THREAD = "pages/Almost Two Years After G... (highlights).md"
 TIMEOUT = 120  # generous: only a hung process fails it
 
 
+# The console script of the interpreter running the tests (the checkout's code, through the
+# PYTHONPATH tests/conftest.py sets), never whatever `vaultsync` comes first on PATH.
+_SCRIPT = shutil.which("vaultsync", path=os.path.dirname(sys.executable))
+VAULTSYNC = [_SCRIPT] if _SCRIPT else [sys.executable, "-m", "vaultsync"]
+
+
 def vaultsync(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CI": "1", "NO_COLOR": "1", "VAULTSYNC_DEBUG": ""}
     return subprocess.run(
-        ["vaultsync", *args],
+        [*VAULTSYNC, *args],
         capture_output=True,
         text=True,
         encoding="utf-8",

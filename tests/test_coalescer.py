@@ -6,10 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from vaultsync.coalescer import CHANGED, DELETED, Coalescer
+
+try:  # pytest puts tests/ on sys.path (no tests/__init__.py)
+    from hypo_profiles import scaled
+except ModuleNotFoundError:  # pragma: no cover
+    from tests.hypo_profiles import scaled
 
 
 class FakeClock:
@@ -277,7 +282,7 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@scaled(300, deadline=None)
 @given(steps)
 def test_property_matches_reference_model(
     events: list[tuple[int, tuple[Path, str] | None]],
@@ -342,7 +347,7 @@ def test_property_matches_reference_model(
     assert events_fired == events_seen  # every event was covered by exactly one firing
 
 
-@settings(max_examples=200, deadline=None)
+@scaled(200, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=200))
 def test_property_ceiling_holds_under_any_churn(gaps: list[int]) -> None:
     """However events keep coming on one path, it fires no later than first event + ceiling."""

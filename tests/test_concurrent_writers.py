@@ -13,6 +13,12 @@ page before vaultsync's rename and writing into it after vaultsync's post-rename
 write goes to a file that is no longer the page). A write that lands anywhere else, the moment
 just before the rename included, must survive; the post-rename check puts that last one back.
 Then the same with the real `vaultsync run` process, where nothing is coordinated at all.
+
+The race must be proven to happen, not hoped for: every tenth round the plugin's write is made
+to land, from inside the daemon's pass, between the daemon's read and its re-check (a conflict
+the re-check must catch), and every tenth round, five rounds later, just before the rename (a
+late write the post-rename check must put back). The test counts the conflicts and put-backs
+that fired and asserts there were at least that many, whatever the machine's speed.
 """
 
 from __future__ import annotations
@@ -137,7 +143,19 @@ def race(tmp_path: Path, seed: int, app: str, rounds: int) -> dict[str, int]:
     """`rounds` rounds of: the daemon thread cleans the pages the plugin appended to last round,
     while the plugin thread appends to one of them at a random moment of that pass."""
     rng = random.Random(seed)
-    stats = dict.fromkeys(("appends", "passes", "rewrites", "conflicts", "put_back", "gave_up"), 0)
+    stats = dict.fromkeys(
+        (
+            "appends",
+            "passes",
+            "rewrites",
+            "conflicts",
+            "put_back",
+            "gave_up",
+            "forced_conflicts",
+            "forced_late",
+        ),
+        0,
+    )
     for batch in range(0, rounds, BATCH):
         race_batch(tmp_path / f"b{batch}", rng, app, min(BATCH, rounds - batch), stats)
     return stats
@@ -158,25 +176,41 @@ def race_batch(
     pass_seconds = [0.005]
 
     real_write, real_replace = sync._write, os.replace
+    # The write the daemon thread itself makes land (see the module docstring), once per
+    # scheduled round: "conflict" before its next page write, "late" just before its rename.
+    forced: list[str | None] = [None]
     real_put_back = writer._put_back_late_write
     # See the module docstring: the plugin's own open → write → close never straddles the
     # daemon's rename → post-rename check. Everything else may interleave.
     window = threading.RLock()
     daemon_thread: list[threading.Thread] = []
 
-    def counting_write(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def force(kind: str, path: Path) -> None:
+        """The plugin's append to `path`, made now from the daemon thread, if `kind` is due."""
+        if forced[0] != kind or not path.is_relative_to(gv.root) or not path.exists():
+            return
+        forced[0] = None
+        with window:
+            plugin.append(path.relative_to(gv.root).as_posix())
+        stats["forced_conflicts" if kind == "conflict" else "forced_late"] += 1
+
+    def counting_write(guard, snap, path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if snap is not None:
+            force("conflict", Path(path))  # after the read, before the re-check
         try:
-            return real_write(*args, **kwargs)
+            return real_write(guard, snap, path, *args, **kwargs)
         except ChangedSinceRead:
             stats["conflicts"] += 1  # the re-check caught the plugin's write
             raise
 
-    def replace(src, dst):  # type: ignore[no-untyped-def]
-        ours = threading.current_thread() in daemon_thread and Path(dst).is_relative_to(gv.root)
+    def replace(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
+        full = _full_path(dst, kwargs.get("dst_dir_fd"))
+        ours = threading.current_thread() in daemon_thread and full.is_relative_to(gv.root)
         if ours:
             window.acquire()  # released after the post-rename check
+            force("late", full)  # after the last re-check, before the rename
         try:
-            return real_replace(src, dst)
+            return real_replace(src, dst, *args, **kwargs)
         except BaseException:
             if ours:
                 window.release()
@@ -212,6 +246,8 @@ def race_batch(
     def run_daemon() -> None:
         try:
             for i in range(rounds):
+                if i % 10 in (3, 8) and forced[0] is None:
+                    forced[0] = "conflict" if i % 10 == 3 else "late"
                 paths = [gv.root / rel for rel in pick]
                 begin = time.monotonic()
                 started.set()
@@ -249,12 +285,30 @@ def race_batch(
     assert [k for k in files(gv.root) if ".vaultsync-" in k] == []
 
 
+def _full_path(path: object, dir_fd: int | None) -> Path:
+    """`path` as the file system sees it, when given relative to the folder open as `dir_fd`."""
+    full = Path(os.fsdecode(path))  # type: ignore[arg-type]
+    if dir_fd is not None and not full.is_absolute():
+        full = Path(os.readlink(f"/proc/self/fd/{dir_fd}")) / full
+    return full
+
+
+def check_the_race_happened(stats: dict[str, int], rounds: int) -> None:
+    """The conflicts and late writes were not left to chance: those forced all fired, and each
+    was caught (a conflict by the re-check, a late write put back after the rename)."""
+    assert stats["forced_conflicts"] >= rounds // 10 - 1 > 0, stats
+    assert stats["forced_late"] >= rounds // 10 - 1 > 0, stats
+    assert stats["conflicts"] >= stats["forced_conflicts"] + stats["forced_late"], stats
+    assert stats["put_back"] >= stats["forced_late"], stats
+
+
 @pytest.mark.parametrize("app", ["logseq", "obsidian"])
 def test_plugin_appends_while_the_daemon_rewrites(tmp_path: Path, app: str) -> None:
     stats = race(tmp_path, 31 if app == "logseq" else 32, app, 60)
+    print(f"\n{app}: {stats}")
     assert stats["appends"] == 60
     assert stats["rewrites"] > 0
-    print(f"\n{app}: {stats}")
+    check_the_race_happened(stats, 60)
 
 
 @pytest.mark.slow
@@ -263,6 +317,7 @@ def test_plugin_appends_while_the_daemon_rewrites_1000_rounds(tmp_path: Path, ap
     stats = race(tmp_path, 1000 if app == "logseq" else 1001, app, 1000)
     print(f"\n{app}: {stats}")
     assert stats["appends"] == 1000
+    check_the_race_happened(stats, 1000)
 
 
 # ------------------------------------------------------------------------------ the rename window

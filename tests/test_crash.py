@@ -3,6 +3,11 @@
 A child process rewrites N pages with write_atomic, printing its progress; the parent kills it
 when it reaches a chosen step (or when it stops itself at a chosen point inside the protocol),
 then checks every page, the history store, the temp-file cleanup, and that a rerun finishes.
+
+Each kill is proven to land: inside write_atomic the child prints "op NAME k" before each file
+operation (open, write, fsync, rename, link, unlink, chmod), so the lines the parent reads after
+the kill say where it landed, without timing. The tests count the kills that landed inside the
+write protocol and fail if too few did.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,17 +92,39 @@ def write(fd, data):
         stop("mid-write")
     return real_write(fd, data)
 
-def replace(src, dst):
-    if step == stop_step and stop_point == "before-replace" and Path(dst).parent == folder:
-        stop("before-replace")
-    real_replace(src, dst)
-    if step == stop_step and stop_point == "after-replace" and Path(dst).parent == folder:
-        stop("after-replace")
+def in_folder(path, dir_fd):
+    # `path` (relative to the folder open as `dir_fd`, if given) names a file in `folder`
+    full = Path(os.fsdecode(path))
+    if dir_fd is not None and not full.is_absolute():
+        full = Path(os.readlink(f"/proc/self/fd/{dir_fd}")) / full
+    return full.parent == folder
+
+def renaming(real):
+    def rename(src, dst, *args, **kwargs):
+        ours = step == stop_step and in_folder(dst, kwargs.get("dst_dir_fd"))
+        if ours and stop_point == "before-replace":
+            stop("before-replace")
+        real(src, dst, *args, **kwargs)
+        if ours and stop_point == "after-replace":
+            stop("after-replace")
+    return rename
 
 def no_fsync(fd):
     pass  # a killed process loses nothing fsync would keep (that is power loss): save the time
 
-os.write, os.replace, os.fsync = write, replace, no_fsync
+inside = False  # within write_atomic
+
+def reporting(name, real):
+    def op(*args, **kwargs):
+        if inside:
+            print(f"op {name} {step}", flush=True)  # before the operation: where a kill lands
+        return real(*args, **kwargs)
+    return op
+
+os.write, os.fsync = write, no_fsync
+os.replace, os.rename = renaming(os.replace), renaming(os.rename)
+for name in ("open", "write", "fsync", "replace", "rename", "link", "unlink", "fchmod"):
+    setattr(os, name, reporting(name, getattr(os, name)))
 for step in range(int(sys.argv[5])):
     page = folder / f"page{step:03d}.md"
     snapshot = read_page(page)
@@ -104,7 +132,9 @@ for step in range(int(sys.argv[5])):
         print(f"skip {step}", flush=True)
         continue
     print(f"begin {step}", flush=True)
+    inside = True
     write_atomic(guard, snapshot, page, renew(snapshot.data), history=history)
+    inside = False
     print(f"done {step}", flush=True)
 print("finished", flush=True)
 """
@@ -149,9 +179,27 @@ class Child:
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=SUBPROCESS_TIMEOUT)
+        while self.read_line():  # what it printed before the kill landed
+            pass
         self.close()
         # 0: on a slow machine the child may finish its last page before the kill arrives.
         assert self.proc.returncode in (-signal.SIGKILL, 0), self.errors()
+
+    def kill_point(self) -> str | None:
+        """Where the kill landed: the file operation of write_atomic the child had started
+        ("stopped:<point>" for a child that stopped itself), or None when it was outside
+        write_atomic (between pages, or finished)."""
+        stopped = ""
+        for line in reversed(self.lines):
+            word = line.split()[0]
+            if word == "stopped":
+                stopped = f"stopped:{line.split()[1]} after "
+            elif word == "op":
+                return stopped + line.split()[1]
+            elif word != "chunk":
+                return None  # begin (no operation yet), done, skip, finished
+        return None
 
     def errors(self) -> str:
         return self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
@@ -234,7 +282,8 @@ class Vault:
                 assert history.load(self.folder / name, v.number) == self.old[name]
 
 
-def crash_and_check(base: Path, rng: random.Random, mode: str, rerun: bool = True) -> None:
+def crash_and_check(base: Path, rng: random.Random, mode: str, rerun: bool = True) -> str | None:
+    """One round; returns where the kill landed (Child.kill_point)."""
     step = rng.randrange(PAGES)
     vault = Vault.create(base, rng, large=step if mode == "spin" else None)
     kill_on = rng.choice(("begin", "done"))
@@ -262,10 +311,13 @@ def crash_and_check(base: Path, rng: random.Random, mode: str, rerun: bool = Tru
             if mode in STOPS and word == "done" and number == step:
                 pytest.fail(f"the child wrote page {step} without reaching {mode}")
         child.kill()
+    point = child.kill_point()
+    if stopped is not None:
+        assert point is not None and point.startswith(f"stopped:{stopped[0]}"), child.lines[-3:]
     vault.check(done, stopped)
 
     if not rerun:
-        return
+        return point
     # A rerun after the crash finishes the job, skipping what was done.
     with Child(vault.folder, vault.state, -1, "none") as rerun_child:
         rerun_child.run_to_end()
@@ -273,19 +325,44 @@ def crash_and_check(base: Path, rng: random.Random, mode: str, rerun: bool = Tru
     for name, old in vault.old.items():
         assert (vault.folder / name).read_bytes() == renew(old)
     assert [n for n in os.listdir(vault.folder) if ".vaultsync-" in n] == []
+    return point
 
 
 def test_crash_at_each_point_of_the_protocol(tmp_path: Path) -> None:
     rng = random.Random(20240611)
     modes = list(MODES)  # 5 kills, one in each way, at seeded random steps
     rng.shuffle(modes)
-    for i, mode in enumerate(modes):
-        crash_and_check(tmp_path / f"round{i}", rng, mode)
+    points = [crash_and_check(tmp_path / f"round{i}", rng, mode) for i, mode in enumerate(modes)]
+    # The three children that stop themselves are killed inside the protocol, whatever the
+    # machine's speed: at a torn write, before the rename, after it.
+    landed = Counter(p for p in points if p is not None)
+    assert landed["stopped:mid-write after write"] == 1
+    assert (
+        landed["stopped:before-replace after replace"]
+        + landed["stopped:before-replace after rename"]
+        == 1
+    )
+    assert (
+        landed["stopped:after-replace after replace"] + landed["stopped:after-replace after rename"]
+        == 1
+    )
+    assert sum(landed.values()) >= 3
 
 
 @pytest.mark.slow
 def test_crash_many_times(tmp_path: Path) -> None:
     rng = random.Random(1312)
-    for i in range(200):
+    landed: Counter[str] = Counter()
+    rounds = 200
+    for i in range(rounds):
         # Every tenth round also reruns to the end; the others only check the crash itself.
-        crash_and_check(tmp_path / f"round{i}", rng, rng.choice(MODES), rerun=i % 10 == 0)
+        mode = rng.choice(MODES)
+        point = crash_and_check(tmp_path / f"round{i}", rng, mode, rerun=i % 10 == 0)
+        landed[point or "outside write_atomic"] += 1
+    inside = rounds - landed["outside write_atomic"]
+    print(f"\nwrite_atomic kills: {inside} of {rounds} inside the protocol: {dict(landed)}")
+    # Every round that stops itself (3 modes of 5) is inside; "spin" and "progress" add more.
+    assert inside >= rounds // 2
+    assert sum(n for p, n in landed.items() if p.startswith("stopped:mid-write")) > 0
+    assert sum(n for p, n in landed.items() if p.startswith("stopped:before-replace")) > 0
+    assert sum(n for p, n in landed.items() if p.startswith("stopped:after-replace")) > 0

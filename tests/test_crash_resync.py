@@ -11,15 +11,24 @@ The forked children run the CLI's own `main` (imported once, so a kill costs no 
 After each kill: every page is exactly its old bytes or exactly its new bytes, every other file
 is a complete new author page or one temp file, and the history holds only whole old copies. A
 restart removes the temp file and ends with exactly the vault a run without a crash gives.
+
+Each test proves its kills landed where they matter, without timing: a forked child writes,
+before each file operation, whether it is inside write_atomic (or remove_page) and which
+operation it starts, into memory shared with the parent, so the parent reads after the kill where
+it landed. The real processes are judged by what the kill left: a vault with some pages new and
+some old, or a temp file, shows a kill in the middle of the run. Each test counts such kills and
+runs more rounds (a bounded number) until it has seen enough.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import random
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -33,6 +42,7 @@ import pytest
 import vaultsync.config
 import vaultsync.settings
 import vaultsync.sync
+import vaultsync.writer
 from vaultsync import cli
 from vaultsync.core.highlights import repaired
 from vaultsync.history import History
@@ -86,17 +96,64 @@ def fast_dir(tmp_path: Path) -> Iterator[Path]:
 
 # ------------------------------------------------------------------------------ forked children
 
+# Where the forked child is, shared with the parent (an anonymous MAP_SHARED mapping survives
+# the fork and the child's death): how deep inside write_atomic/remove_page it is, and the index
+# of the file operation it last started (an index into OPERATIONS, -1 for none).
+_TRACE = mmap.mmap(-1, 8)
+_TRACE_FORMAT = "<ii"
+_WRITERS = ("write_atomic", "remove_page")
+_depth = [0]  # in a child: how deep inside write_atomic/remove_page it is now
+
+
+def _trace(depth: int, op: int) -> None:
+    struct.pack_into(_TRACE_FORMAT, _TRACE, 0, depth, op)
+
+
+def where_it_died() -> str | None:
+    """After a kill: the file operation write_atomic or remove_page had started when it landed
+    ("enter" if none yet), or None when the child was outside them."""
+    depth, op = struct.unpack_from(_TRACE_FORMAT, _TRACE, 0)
+    if depth <= 0:
+        return None
+    return OPERATIONS[op] if op >= 0 else "enter"
+
+
+def _trace_writers() -> None:
+    """In a child: mark the time spent in write_atomic and remove_page in the shared trace, by
+    wrapping them wherever they were imported (sync, authorsync, writer itself)."""
+    for name in _WRITERS:
+        real = getattr(vaultsync.writer, name)
+
+        def traced(*args: object, _real: Callable[..., object] = real, **kwargs: object) -> object:
+            _depth[0] += 1
+            _trace(_depth[0], -1)
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                _depth[0] -= 1
+                _trace(_depth[0], -1)
+
+        for module in list(sys.modules.values()):
+            if getattr(module, "__name__", "").startswith("vaultsync") and (
+                getattr(module, name, None) is real
+            ):
+                setattr(module, name, traced)
+
 
 def _arm(kill_at: int) -> Callable[[], int]:
     """In a child: count file operations and SIGKILL ourselves at operation `kill_at` (-1:
-    never); returns a function giving the count so far."""
+    never); returns a function giving the count so far. Each operation is marked in the shared
+    trace before it starts."""
     seen = 0
+    _trace_writers()
 
     def wrap(name: str) -> Callable[..., object]:
         real = getattr(os, name)
+        code = OPERATIONS.index(name)
 
         def op(*args: object, **kwargs: object) -> object:
             nonlocal seen
+            _trace(_depth[0], code)
             if seen == kill_at:
                 if name == "write" and len(args[1]) > 1:  # type: ignore[arg-type]
                     data = bytes(args[1])  # type: ignore[arg-type]
@@ -115,6 +172,7 @@ def _arm(kill_at: int) -> Callable[[], int]:
 def _fork_resync(root: Path, state: Path, kill_at: int = -1, count_file: Path | None = None) -> int:
     """Start `vaultsync resync --vault root` in a forked child; returns its pid. With
     `count_file`, the child writes there how many file operations it made."""
+    _trace(0, -1)
     pid = os.fork()
     if pid:
         return pid
@@ -235,31 +293,54 @@ def crash_round(base: Path, sc: Scenario, rng: random.Random, how: str) -> dict[
         pid = _fork_resync(root, state)
         time.sleep(rng.uniform(0, sc.seconds))  # the moment of the kill, not a synchronisation
         landed = _kill(pid)
+    point = where_it_died() if landed else None
     new = check_torn(root, state, sc)
     assert _wait(_fork_resync(root, state)) == 0  # the restart
     check_finished(root, sc)
     check_history(root, state, sc, files(root))
     shutil.rmtree(base)
-    return {"kills": int(landed), "partial": int(landed and 0 < new < len(sc.original))}
+    return {
+        "kills": int(landed),
+        "partial": int(landed and 0 < new < len(sc.original)),
+        "inside": int(point is not None),  # inside write_atomic or remove_page
+        "torn_write": int(point == "write"),  # a page's temp file or history copy half written
+        "at_rename": int(point in ("replace", "rename", "link")),
+    }
 
 
-def run_rounds(tmp_path: Path, seed: int, rounds: int, apps: tuple[str, ...]) -> dict[str, int]:
+def run_rounds(
+    tmp_path: Path,
+    seed: int,
+    rounds: int,
+    apps: tuple[str, ...],
+    until: dict[str, int] | None = None,
+    max_rounds: int = 0,
+) -> dict[str, int]:
+    """`rounds` rounds, then more (up to `max_rounds` in all) until every count in `until`
+    reaches its value: the kills land where the test needs them, however fast the machine."""
     rng = random.Random(seed)
     scenarios = [make_scenario(tmp_path / f"s{i}", rng, app) for i, app in enumerate(apps)]
-    totals = {"rounds": 0, "kills": 0, "partial": 0}
-    for i in range(rounds):
+    totals = dict.fromkeys(("rounds", "kills", "partial", "inside", "torn_write", "at_rename"), 0)
+    want = until or {}
+    i = 0
+    while i < rounds or (i < max_rounds and any(totals[k] < n for k, n in want.items())):
         sc = scenarios[i % len(scenarios)]
         counts = crash_round(tmp_path / f"r{i}", sc, rng, "op" if i % 2 == 0 else "timed")
         totals["rounds"] += 1
         for key, value in counts.items():
             totals[key] += value
+        i += 1
     return totals
 
 
 def test_resync_killed_a_handful_of_times(fast_dir: Path) -> None:
-    totals = run_rounds(fast_dir, 20250101, 6, ("logseq", "obsidian"))
-    assert totals["rounds"] == 6
+    want = {"inside": 3, "torn_write": 1, "at_rename": 1, "partial": 1}
+    totals = run_rounds(fast_dir, 20250101, 6, ("logseq", "obsidian"), want, max_rounds=40)
+    print(f"\nresync crash rounds: {totals}")
+    assert totals["rounds"] >= 6
     assert totals["kills"] >= 3  # every "op" round is a kill
+    for key, n in want.items():  # the kills landed inside the write protocol, at each step
+        assert totals[key] >= n, totals
 
 
 @pytest.mark.slow
@@ -268,9 +349,58 @@ def test_resync_killed_200_times(fast_dir: Path) -> None:
     print(f"\nresync crash rounds: {totals}")
     assert totals["kills"] >= 100
     assert totals["partial"] >= 50  # most kills land with some pages done and some not
+    assert totals["inside"] >= 50  # … and inside write_atomic, at every step of it
+    assert totals["torn_write"] > 0 and totals["at_rename"] > 0
 
 
 # ------------------------------------------------------------------------------ real processes
+
+
+def _inodes(root: Path, rels: list[str]) -> dict[str, int]:
+    return {rel: os.stat(root / rel).st_ino for rel in rels}
+
+
+def _replaced(root: Path, inodes: dict[str, int]) -> int:
+    """How many of the pages have been replaced (renamed over: a new inode) since `inodes`."""
+    n = 0
+    for rel, ino in inodes.items():
+        try:
+            n += os.stat(root / rel).st_ino != ino
+        except FileNotFoundError:  # pragma: no cover - pages are replaced, never removed
+            pass
+    return n
+
+
+def kill_midway(
+    proc: subprocess.Popen[bytes], root: Path, inodes: dict[str, int], rng: random.Random
+) -> None:
+    """SIGKILL `proc` as soon as it has replaced a drawn number of the pages (at least one,
+    fewer than all): a condition, polled, not a delay, so the kill comes mid-run on any machine
+    (unless the process outruns one poll)."""
+    target = rng.randrange(1, len(inodes)) if len(inodes) > 1 else 1
+    deadline = time.monotonic() + SUBPROCESS_TIMEOUT
+    while _replaced(root, inodes) < target and proc.poll() is None:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.001)
+    proc.kill()
+
+
+def evidence(root: Path, sc: Scenario, rels: list[str], code: int) -> dict[str, int]:
+    """What a kill of a real process left, as proof of where it landed: some of `rels` new and
+    some old (mid-run), a temp file (between a temp file's creation and its rename)."""
+    now = files(root)
+    new = sum(now[rel] == sc.final[rel] for rel in rels)
+    killed = code == -KILL
+    return {
+        "kills": int(killed),
+        "partial": int(killed and 0 < new < len(rels)),
+        "temp": int(killed and any(is_temp_file(rel) for rel in now)),
+    }
+
+
+def _changing(sc: Scenario) -> list[str]:
+    return sorted(rel for rel, old in sc.original.items() if sc.final[rel] != old)
 
 
 def _vaultsync(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -295,53 +425,56 @@ def _finish(proc: subprocess.Popen[bytes]) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-def real_resync_round(base: Path, sc: Scenario, rng: random.Random, seconds: float) -> bool:
+def real_resync_round(base: Path, sc: Scenario, rng: random.Random) -> dict[str, int]:
     root, state = base / "vault", base / "state"
     shutil.copytree(sc.template, root, symlinks=True)
     env = _env(state, base / "none.yaml")
+    changing = _changing(sc)
+    inodes = _inodes(root, changing)
     proc = _vaultsync("resync", "--vault", str(root), "-q", env=env)
-    time.sleep(rng.uniform(0, seconds))  # the moment of the kill
-    proc.kill()
+    kill_midway(proc, root, inodes, rng)
     code, _out, err = _finish(proc)
     assert "Traceback" not in err
     check_torn(root, state, sc)
+    counts = evidence(root, sc, changing, code)
     code2, out, err = _finish(_vaultsync("resync", "--vault", str(root), "-q", env=env))
     assert code2 == 0, err
     assert "Traceback" not in err
     assert "failed               0" in out
     check_finished(root, sc)
     shutil.rmtree(base)
-    return code == -KILL
+    return counts
 
 
-def _timed_real_resync(base: Path, sc: Scenario) -> float:
-    root = base / "vault"
-    shutil.copytree(sc.template, root, symlinks=True)
-    start = time.monotonic()
-    code, _out, err = _finish(
-        _vaultsync("resync", "--vault", str(root), "-q", env=_env(base / "st", base / "no.yaml"))
-    )
-    assert code == 0, err
-    seconds = time.monotonic() - start
-    shutil.rmtree(base)
-    return seconds
-
-
-def run_real_rounds(tmp_path: Path, seed: int, rounds: int) -> int:
+def run_real_rounds(
+    tmp_path: Path, seed: int, rounds: int, want_partial: int, max_rounds: int
+) -> dict[str, int]:
+    """`rounds` kills of the real `vaultsync resync`, more (up to `max_rounds`) until
+    `want_partial` of them landed mid-run."""
     rng = random.Random(seed)
     sc = make_scenario(tmp_path / "s", rng, rng.choice(("logseq", "obsidian")))
-    seconds = _timed_real_resync(tmp_path / "timing", sc)
-    return sum(real_resync_round(tmp_path / f"r{i}", sc, rng, seconds) for i in range(rounds))
+    totals = {"rounds": 0, "kills": 0, "partial": 0, "temp": 0}
+    while totals["rounds"] < rounds or (
+        totals["partial"] < want_partial and totals["rounds"] < max_rounds
+    ):
+        counts = real_resync_round(tmp_path / f"r{totals['rounds']}", sc, rng)
+        totals["rounds"] += 1
+        for key, value in counts.items():
+            totals[key] += value
+    return totals
 
 
 def test_real_resync_process_killed(tmp_path: Path) -> None:
-    assert run_real_rounds(tmp_path, 424242, 1) <= 1
+    totals = run_real_rounds(tmp_path, 424242, 1, want_partial=1, max_rounds=6)
+    print(f"\nreal resync kills: {totals}")
+    assert totals["partial"] >= 1, totals  # killed with some pages new and some old
 
 
 @pytest.mark.slow
 def test_real_resync_process_killed_many_times(tmp_path: Path) -> None:
-    kills = run_real_rounds(tmp_path, 515151, 20)
-    print(f"\nreal resync kills that landed: {kills} of 20")
+    totals = run_real_rounds(tmp_path, 515151, 20, want_partial=10, max_rounds=40)
+    print(f"\nreal resync kills: {totals}")
+    assert totals["partial"] >= 10, totals
 
 
 # ------------------------------------------------------------------------------ the daemon
@@ -407,25 +540,34 @@ def wait_for(root: Path, want: dict[str, bytes], daemon: Daemon) -> float:
     return time.monotonic() - start
 
 
-def daemon_round(base: Path, sc: Scenario, rng: random.Random, seconds: float) -> None:
+def daemon_round(base: Path, sc: Scenario, rng: random.Random) -> dict[str, int]:
     """Kill the daemon during its start-up pass, restart it; then revert pages (as a re-export
-    would), kill it while it handles the events, restart it."""
+    would), kill it while it handles the events, restart it. Each kill comes once some of the
+    pages it rewrites are done; the counts say how many kills landed mid-pass."""
     root = base / "vault"
     shutil.copytree(sc.template, root, symlinks=True)
     daemon = Daemon(base, root)
+    changing = _changing(sc)
+    totals = {"kills": 0, "partial": 0, "temp": 0}
 
+    def kill(rels: list[str], inodes: dict[str, int]) -> None:
+        assert daemon.proc is not None
+        kill_midway(daemon.proc, root, inodes, rng)
+        assert "Traceback" not in daemon.kill()
+        for key, value in evidence(root, sc, rels, daemon.proc.returncode).items():
+            totals[key] += value
+
+    inodes = _inodes(root, changing)
     daemon.start()
-    time.sleep(rng.uniform(0, seconds))  # the moment of the kill
-    assert "Traceback" not in daemon.kill()
+    kill(changing, inodes)
     check_torn(root, daemon.state, sc)
     daemon.start()
     wait_for(root, sc.final, daemon)
 
-    reverted = rng.sample(sorted(sc.original), k=max(1, len(sc.original) // 3))
+    reverted = rng.sample(changing, k=max(2, len(changing) // 3))
     for rel in reverted:
-        (root / rel).write_bytes(sc.original[rel])
-    time.sleep(rng.uniform(0, 0.6))  # the moment of the kill: quiet period and processing
-    assert "Traceback" not in daemon.kill()
+        (root / rel).write_bytes(sc.original[rel])  # in place: the inode stays
+    kill(reverted, _inodes(root, reverted))
     now = files(root)
     for rel in reverted:
         assert now[rel] in (sc.original[rel], sc.final[rel]), f"{rel} is torn"
@@ -434,35 +576,45 @@ def daemon_round(base: Path, sc: Scenario, rng: random.Random, seconds: float) -
     wait_for(root, sc.final, daemon)
     assert "Traceback" not in daemon.stop()
     shutil.rmtree(base)
+    return totals
 
 
-def _daemon_seconds(base: Path, sc: Scenario) -> float:
-    root = base / "vault"
-    shutil.copytree(sc.template, root, symlinks=True)
-    daemon = Daemon(base, root)
-    daemon.start()
-    seconds = wait_for(root, sc.final, daemon)
-    daemon.stop()
-    shutil.rmtree(base)
-    return seconds
-
-
-def run_daemon_rounds(tmp_path: Path, seed: int, rounds: int, apps: tuple[str, ...]) -> None:
+def run_daemon_rounds(
+    tmp_path: Path,
+    seed: int,
+    rounds: int,
+    apps: tuple[str, ...],
+    want_partial: int,
+    max_rounds: int,
+) -> dict[str, int]:
+    """`rounds` rounds (two kills each), more (up to `max_rounds`) until `want_partial` kills
+    landed mid-pass."""
     rng = random.Random(seed)
     scenarios = [make_scenario(tmp_path / f"s{app}", rng, app) for app in apps]
-    timing = {sc.app: _daemon_seconds(tmp_path / f"t{sc.app}", sc) for sc in scenarios}
-    for i in range(rounds):
-        sc = scenarios[i % len(scenarios)]
-        daemon_round(tmp_path / f"r{i}", sc, rng, timing[sc.app])
+    totals = {"rounds": 0, "kills": 0, "partial": 0, "temp": 0}
+    while totals["rounds"] < rounds or (
+        totals["partial"] < want_partial and totals["rounds"] < max_rounds
+    ):
+        i = totals["rounds"]
+        for key, value in daemon_round(
+            tmp_path / f"r{i}", scenarios[i % len(scenarios)], rng
+        ).items():
+            totals[key] += value
+        totals["rounds"] += 1
+    return totals
 
 
 def test_daemon_killed_and_restarted(tmp_path: Path) -> None:
-    run_daemon_rounds(tmp_path, 99, 1, ("obsidian",))
+    totals = run_daemon_rounds(tmp_path, 99, 1, ("obsidian",), want_partial=1, max_rounds=4)
+    print(f"\ndaemon kills: {totals}")
+    assert totals["partial"] >= 1, totals  # a kill landed with some pages new and some old
 
 
 @pytest.mark.slow
 def test_daemon_killed_many_times(tmp_path: Path) -> None:
-    run_daemon_rounds(tmp_path, 1234, 10, ("logseq", "obsidian"))
+    totals = run_daemon_rounds(tmp_path, 1234, 10, ("logseq", "obsidian"), 10, max_rounds=20)
+    print(f"\ndaemon kills: {totals}")
+    assert totals["partial"] >= 10, totals
 
 
 def test_kill_points_cover_the_whole_protocol(tmp_path: Path) -> None:

@@ -13,11 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from vaultsync.errors import HistoryError, HistoryUnavailable, NoHistory, NoSuchVersion
 from vaultsync.history import History
+
+try:  # pytest puts tests/ on sys.path (no tests/__init__.py)
+    from hypo_profiles import scaled
+except ModuleNotFoundError:  # pragma: no cover
+    from tests.hypo_profiles import scaled
 
 T0 = 1_700_000_000 * 10**9  # 2023-11-14T22:13:20Z
 
@@ -272,7 +277,7 @@ def test_restored_mark_survives_pruning(tmp_path: Path, page: Path) -> None:
     assert history.restored_hash(page) == sha(b"12345")
 
 
-@settings(max_examples=30, deadline=None)
+@scaled(30, deadline=None)
 @given(
     saves=st.lists(st.sampled_from([b"a", b"b", b"cc", b""]), max_size=12),
     keep=st.integers(min_value=0, max_value=4),

@@ -133,11 +133,24 @@ def test_waiting_ends_when_cancelled(state: Path, vault: Path, holder):
     assert len(asked) == 3
 
 
-def test_locks_of_different_vaults_are_independent(state: Path, tmp_path: Path, vault: Path):
+def test_locks_of_different_vaults_are_independent(
+    state: Path, tmp_path: Path, vault: Path, holder
+):
+    """Another process holds `vault`'s lock: `vault` stays excluded, `other` is free at once."""
     other = tmp_path / "other"
     other.mkdir()
-    with vault_lock(state, vault), vault_lock(state, other, timeout=0):
-        pass
+    waited: list[str] = []
+    with vault_lock(state, other, timeout=0, on_wait=lambda: waited.append("other")):
+        # Held while the other vault's lock is busy: that one still excludes (so the lock is
+        # real, not a no-op that would pass any independence test).
+        with pytest.raises(LockBusy) as caught, vault_lock(state, vault, timeout=0):
+            pytest.fail("got a lock another process holds")
+        assert str(vault) in str(caught.value)
+    assert waited == []  # `other` never waited on `vault`'s holder
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(30)
+    with vault_lock(state, vault, timeout=0), vault_lock(state, other, timeout=0):
+        pass  # two different vaults held at once by one process
 
 
 def test_daemon_lock_one_per_state_folder(state: Path, tmp_path: Path):

@@ -20,7 +20,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -40,8 +40,12 @@ try:
     from genvault import build_vault, files, fresh_highlight, fresh_section
 except ModuleNotFoundError:  # pragma: no cover
     from tests.genvault import build_vault, files, fresh_highlight, fresh_section
+try:
+    from hypo_profiles import PROFILE, scaled
+except ModuleNotFoundError:  # pragma: no cover
+    from tests.hypo_profiles import PROFILE, scaled
 
-DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
+DEEP = PROFILE == "deep"
 
 
 def failures(report) -> list:  # type: ignore[no-untyped-def]
@@ -303,8 +307,10 @@ class VaultMachine(RuleBasedStateMachine):
         assert failures(report) == []
 
 
-VaultMachine.TestCase.settings = settings(
-    max_examples=300 if DEEP else 12,
+# One example is a whole run of the machine: the deep run makes 300 of them, not 2,000.
+VaultMachine.TestCase.settings = scaled(
+    12,
+    deep=300,
     stateful_step_count=40 if DEEP else 20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from vaultsync import writer
@@ -36,6 +36,11 @@ from vaultsync.writer import (
     remove_page,
     write_atomic,
 )
+
+try:  # pytest puts tests/ on sys.path (no tests/__init__.py)
+    from hypo_profiles import scaled
+except ModuleNotFoundError:  # pragma: no cover
+    from tests.hypo_profiles import scaled
 
 OLD_NS = 1_600_000_000_123_456_789  # a fixed past mtime, so "now" always differs from it
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -152,7 +157,7 @@ def test_a_255_byte_name_can_be_written(vault: Path, guard: VaultGuard) -> None:
     assert page.read_bytes() == b"new"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@scaled(40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(old=st.binary(max_size=3000), new=st.binary(max_size=3000))
 def test_property_result_is_exactly_the_new_bytes(old: bytes, new: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -426,7 +431,7 @@ def test_guard_with_no_vaults_refuses_everything(vault: Path) -> None:
     assert "no vault" in refused(VaultGuard([]), vault / "p.md")
 
 
-@settings(max_examples=60, deadline=None)
+@scaled(60, deadline=None)
 @given(
     name=st.text(
         alphabet=st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=40

@@ -8,11 +8,16 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from vaultsync.errors import UnsafePathError
 from vaultsync.writer import VaultGuard, ensure_folder, read_page, write_atomic
+
+try:  # pytest puts tests/ on sys.path (no tests/__init__.py)
+    from hypo_profiles import scaled
+except ModuleNotFoundError:  # pragma: no cover
+    from tests.hypo_profiles import scaled
 
 
 @pytest.fixture
@@ -134,7 +139,7 @@ def reference(root: Path, path: Path) -> Path | None:
     return None if real.is_symlink() else real
 
 
-@settings(max_examples=300, deadline=None)
+@scaled(300, deadline=None)
 @given(
     links=st.sets(st.tuples(st.sampled_from(FOLDERS), st.sampled_from(sorted(LINKS))), min_size=4),
     path=st.lists(
