@@ -8,8 +8,11 @@ and raised together as one `ConfigError`, each problem with its key path and lin
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import re
+import stat
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -54,6 +57,14 @@ class _Section(BaseModel):
 
 def _expand_path(raw: Path, info: ValidationInfo) -> Path:
     """Expand `$VARS` and `~`; make a relative path relative to the config file's folder."""
+    empty = _empty_variables(str(raw))
+    if empty:
+        names = ", ".join(f"${n}" for n in empty)
+        verb = "is" if len(empty) == 1 else "are"
+        raise ValueError(
+            f"{names} {verb} set but empty, so '{raw}' would name another folder; "
+            f"give {names} a value, or write the path without it"
+        )
     text = os.path.expanduser(os.path.expandvars(str(raw)))
     path = Path(text)
     base = (info.context or {}).get("config_dir")
@@ -66,9 +77,18 @@ def _expand_path(raw: Path, info: ValidationInfo) -> Path:
         raise ValueError(f"cannot follow {path}: {err}") from None
 
 
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
 def _unset_variables(raw: str) -> list[str]:
-    names = re.findall(r"\$(?:\{(\w+)\}|(\w+))", raw)
+    names = _VARIABLE.findall(raw)
     return [a or b for a, b in names if (a or b) not in os.environ]
+
+
+def _empty_variables(raw: str) -> list[str]:
+    """Variables in `raw` that are set to nothing: `$NOTES/` would become `/`."""
+    names = [a or b for a, b in _VARIABLE.findall(raw)]
+    return sorted({n for n in names if n in os.environ and not os.environ[n]})
 
 
 def detect_kind(folder: Path) -> Literal["logseq", "obsidian"] | None:
@@ -133,6 +153,9 @@ class VaultConfig(_Section):
     @field_validator("path")
     @classmethod
     def _path_is_folder(cls, value: Path, info: ValidationInfo) -> Path:
+        control = paths.control_character_reason(str(value))
+        if control:
+            raise ValueError(f"the path {control}")
         path = _expand_path(value, info)
         try:
             is_dir = path.is_dir()
@@ -149,6 +172,9 @@ class VaultConfig(_Section):
             raise ValueError(f"the folder {path} does not exist; create it, or fix the path")
         if not is_dir:
             raise ValueError(f"{path} is a file, not a folder; give the vault's folder")
+        unsafe = paths.unsafe_vault_reason(path)
+        if unsafe:
+            raise ValueError(unsafe)
         return path
 
     @field_validator("kind")
@@ -370,7 +396,7 @@ class Config(_Section):
 
     def resolved_state_dir(self) -> Path:
         """`state_dir` when set, else the default state folder."""
-        return self.state_dir or paths.default_state_dir()
+        return paths.state_folder(self.state_dir) if self.state_dir else paths.default_state_dir()
 
 
 @dataclass(frozen=True)
@@ -429,7 +455,60 @@ def load_config(path: Path | None = None) -> LoadedConfig:
         raise _error(path, "is a folder; give the config file") from None
     except OSError as err:
         raise _error(path, f"cannot read the file: {err.strerror or err}") from None
+    for warning in config_file_warnings(path):
+        _warn_once(warning)
     return LoadedConfig(path=path, config=parse_config(raw, path))
+
+
+def config_file_warnings(path: Path) -> list[str]:
+    """Why others could change what this config makes vaultsync do (it names the folders
+    vaultsync writes), in words; empty when only the user (or root) can.
+
+    The file is followed through links, and a linked config is named as such."""
+    mine = os.getuid() if hasattr(os, "getuid") else None
+    trusted = {mine, 0}
+    try:
+        link = path.lstat()
+        target = path.resolve()
+        info = target.stat()
+        folder = target.parent.stat()
+    except (OSError, RuntimeError):
+        return []  # reading the file went well; its modes are only a hint
+    name = f"config {path}"
+    if stat.S_ISLNK(link.st_mode):
+        name += f" is a link to {target}, which"
+    what: list[str] = []
+    if mine is not None and info.st_uid not in trusted:
+        what.append(f"is owned by another user (uid {info.st_uid})")
+    if stat.S_IMODE(info.st_mode) & 0o022:
+        who = "everyone" if info.st_mode & stat.S_IWOTH else "its group"
+        what.append(f"may be changed by {who} (mode {stat.S_IMODE(info.st_mode):o})")
+    if folder.st_mode & (stat.S_IWOTH | stat.S_IWGRP) and not folder.st_mode & stat.S_ISVTX:
+        what.append(f"is in a folder others may write ({target.parent}), so it can be replaced")
+    if mine is not None and stat.S_ISLNK(link.st_mode) and link.st_uid not in trusted:
+        what.append(f"is reached through a link owned by another user (uid {link.st_uid})")
+    if not what:
+        return []
+    fix = f"chmod go-w {target}" if stat.S_IMODE(info.st_mode) & 0o022 else "move it"
+    return [
+        f"{name} {' and '.join(what)}: whoever can change it decides which folders "
+        f"vaultsync writes; {fix} (or keep the config where only you can write)"
+    ]
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A warning on stderr (or the daemon's log), once per process: a reload repeats nothing."""
+    if message in _warned:
+        return
+    _warned.add(message)
+    log = logging.getLogger("vaultsync.config")
+    if log.hasHandlers():
+        log.warning("%s", message)
+    else:
+        print(f"vaultsync: warning: {message}", file=sys.stderr)
 
 
 def parse_config(raw: bytes, path: Path) -> Config:
@@ -455,8 +534,9 @@ def parse_config(raw: bytes, path: Path) -> Config:
     try:
         config = Config.model_validate(data, context=context)
     except ValidationError as err:
+        lines = _Lines(node)
         problems += [
-            _problem_from_pydantic(e, node)
+            _problem_from_pydantic(e, lines)
             for e in err.errors(include_url=False)
             if e["type"] != "vault_clash"
         ]
@@ -467,8 +547,32 @@ def parse_config(raw: bytes, path: Path) -> Config:
     return config
 
 
+# libyaml's safe loader, when PyYAML was built with it: the same documents, many times faster
+# (the pure-Python one took seconds on a config of a few megabytes).
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+
+
 def _read_yaml(text: str) -> tuple[yaml.Node | None, Any, list[ConfigProblem]]:
-    """Parse YAML safely: plain data only, never Python objects. Returns (node, data, problems)."""
+    """Parse YAML safely: plain data only, never Python objects. Returns (node, data, problems).
+
+    A valid file is read by libyaml when present; a file it rejects is read again by PyYAML's
+    own loader, whose messages (and their advice below) the user sees."""
+    if _FAST_LOADER is not None:
+        fast = _FAST_LOADER(text)
+        try:
+            node = fast.get_single_node()
+            if node is None:
+                return None, None, []
+            problems = _duplicate_keys(node)  # before constructing, which flattens merges
+            return node, fast.construct_document(node), problems
+        except (yaml.YAMLError, ValueError):
+            pass  # reported below, in PyYAML's words
+        finally:
+            fast.dispose()
+    return _read_yaml_slowly(text)
+
+
+def _read_yaml_slowly(text: str) -> tuple[yaml.Node | None, Any, list[ConfigProblem]]:
     loader: yaml.SafeLoader | None = None
     try:
         loader = yaml.SafeLoader(text)  # checks every character first: may raise ReaderError
@@ -553,9 +657,13 @@ def _clash_problems(
             valid.append((index, VaultConfig.model_validate(entry, context=context)))
         except ValidationError:
             pass  # already reported by the full validation
+    clashes = _vault_clashes(valid)
+    if not clashes:
+        return []
+    lines = _Lines(node)
     return [
-        ConfigProblem(message, key=_key_path(loc), line=_line_of(node, loc))
-        for index, field, message in _vault_clashes(valid)
+        ConfigProblem(message, key=_key_path(loc), line=lines.of(loc))
+        for index, field, message in clashes
         for loc in [("vaults", index, field)]
     ]
 
@@ -564,7 +672,7 @@ def _clash_problems(
 # Turning pydantic's errors into plain words
 
 
-def _problem_from_pydantic(error: Any, node: yaml.Node | None) -> ConfigProblem:
+def _problem_from_pydantic(error: Any, lines: _Lines) -> ConfigProblem:
     loc = tuple(seg for seg in error["loc"] if seg != "[key]")
     kind = error["type"]
     if kind == "missing":
@@ -585,7 +693,7 @@ def _problem_from_pydantic(error: Any, node: yaml.Node | None) -> ConfigProblem:
         # "Input should be a valid integer" reads better after the key as "should be ...".
         msg = msg.removeprefix("Input ") if msg.startswith("Input ") else msg[0].lower() + msg[1:]
         message = f"{msg} (got {_show(error['input'])})"
-    return ConfigProblem(message, key=_key_path(loc) or None, line=_line_of(node, loc))
+    return ConfigProblem(message, key=_key_path(loc) or None, line=lines.of(loc))
 
 
 def _unknown_key_message(loc: tuple[str | int, ...]) -> str:
@@ -636,27 +744,47 @@ def _key_path(loc: tuple[str | int, ...]) -> str:
     return out
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
-    """The 1-based line of the key at `loc`, or of the nearest parent found in the YAML."""
-    line = None
-    for seg in loc:
-        if isinstance(node, yaml.MappingNode):
-            # Last match first: YAML keeps the last of duplicate keys, and merged keys ('<<')
-            # come before the mapping's own.
-            for key, value in reversed(node.value):
-                if isinstance(key, yaml.ScalarNode) and key.value == str(seg):
-                    line, node = key.start_mark.line + 1, value
-                    break
-            else:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(seg, int):
-            if not 0 <= seg < len(node.value):
-                break
-            node = node.value[seg]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
+class _Lines:
+    """The line of every key and list item in the YAML, indexed once by key path.
+
+    Looking each problem's key up by scanning its mapping made reporting n problems take
+    n * n steps (20,000 unknown keys: half a minute); the index makes it linear."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self._lines: dict[tuple[str | int, ...], int] = {}
+        if root is not None:
+            self._index(root)
+
+    def _index(self, root: yaml.Node) -> None:
+        seen: set[int] = set()  # an alias is indexed once, where it is first met
+        stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+        while stack:
+            node, loc = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.MappingNode):
+                # In order, so the last of duplicate keys wins, as in YAML; merged keys ('<<')
+                # come before the mapping's own.
+                for key, value in node.value:
+                    if isinstance(key, yaml.ScalarNode):
+                        here = (*loc, key.value)
+                        self._lines[here] = key.start_mark.line + 1
+                        stack.append((value, here))
+            elif isinstance(node, yaml.SequenceNode):
+                for index, item in enumerate(node.value):
+                    here = (*loc, index)
+                    self._lines[here] = item.start_mark.line + 1
+                    stack.append((item, here))
+
+    def of(self, loc: tuple[str | int, ...]) -> int | None:
+        """The 1-based line of the key at `loc`, or of the nearest parent found in the YAML."""
+        key = tuple(seg if isinstance(seg, int) else str(seg) for seg in loc)
+        for end in range(len(key), 0, -1):
+            line = self._lines.get(key[:end])
+            if line is not None:
+                return line
+        return None
 
 
 def _show(value: Any) -> str:

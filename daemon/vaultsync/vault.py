@@ -10,6 +10,7 @@ from pathlib import Path
 from vaultsync.core.model import Kind
 from vaultsync.errors import UsageError
 from vaultsync.ignore import PathFilter
+from vaultsync.paths import control_character_reason, unsafe_vault_reason
 
 DEFAULT_INCLUDE = ("**/*.md",)
 _NAME_FORMAT = re.compile(r":file/name-format\s+:([\w-]+)")
@@ -67,11 +68,17 @@ def make_vault(
     """Resolve a vault folder; UsageError when it is missing or its kind cannot be told."""
     root = Path(os.path.expanduser(str(path)))
     label = f"{where}: " if where else ""
+    control = control_character_reason(str(path))
+    if control:
+        raise UsageError(f"{label}{str(path)!r}: the path {control}")
     if not root.exists():
         raise UsageError(f"{label}{root}: no such folder; check the path or create the folder")
     if not root.is_dir():
         raise UsageError(f"{label}{root}: not a folder; a vault is the folder holding your notes")
     root = root.resolve()
+    unsafe = unsafe_vault_reason(root)  # `/`, the home folder, a system folder
+    if unsafe:
+        raise UsageError(f"{label}{unsafe}")
     resolved: Kind | None = None if kind == "auto" else kind  # type: ignore[assignment]
     if resolved is None:
         resolved = detect_kind(root)
