@@ -593,3 +593,46 @@ def test_a_large_valid_file_is_read_in_linear_time(tmp_path: Path) -> None:
     small = best_time(valid(big(2_000)))
     large = best_time(valid(big(20_000)))
     assert large / small < 30, f"2,000 entries: {small:.3f} s, 20,000: {large:.3f} s"
+
+
+# ---------------------------------------------------------------------------------------------
+# No dead ends (issue 15, item 5)
+
+
+def test_overlapping_vaults_are_a_config_error_naming_both(tmp_path: Path) -> None:
+    outer = obsidian_vault(tmp_path / "nest")
+    inner = obsidian_vault(outer / "Inner")
+    for first, second in ((outer, inner), (inner, outer)):
+        config = write(tmp_path, f"vaults:\n  - path: {first}\n  - path: {second}\n")
+        [problem] = problems(config)
+        assert problem.startswith("line 3, 'vaults[1].path': ")
+        assert f"{inner} (vaults[" in problem and f"inside {outer} (vaults[" in problem
+        assert "may not overlap" in problem
+
+
+def test_the_same_folder_twice_is_named(tmp_path: Path) -> None:
+    vault = obsidian_vault(tmp_path / "v")
+    (tmp_path / "link").symlink_to(vault)
+    config = write(tmp_path, f"vaults:\n  - path: {vault}\n  - path: link\n    name: other\n")
+    [problem] = problems(config)
+    assert f"the folder {vault} is already used by vaults[0]" in problem
+
+
+def test_many_vaults_are_checked_for_overlap_in_linear_time(tmp_path: Path) -> None:
+    def config(n: int) -> str:
+        for i in range(n):
+            (tmp_path / "vs" / f"v{i}" / ".obsidian").mkdir(parents=True, exist_ok=True)
+        return "vaults:\n" + "".join(f"  - path: {tmp_path / 'vs' / f'v{i}'}\n" for i in range(n))
+
+    small, large = config(100), config(1_000)
+    t_small = best_time(lambda: parse_config(small.encode(), tmp_path / "c.yaml"))
+    t_large = best_time(lambda: parse_config(large.encode(), tmp_path / "c.yaml"))
+    assert t_large / t_small < 30, f"100 vaults: {t_small:.3f} s, 1,000: {t_large:.3f} s"
+
+
+@pytest.mark.parametrize("kind", ["Logseq", "LOGSEQ", " logseq "])
+def test_kind_is_case_insensitive(tmp_path: Path, kind: str) -> None:
+    graph = tmp_path / "g"
+    (graph / "logseq").mkdir(parents=True)
+    config = write(tmp_path, f"vaults:\n  - path: {graph}\n    kind: '{kind}'\n")
+    assert load_config(config).config.vaults[0].kind == "logseq"

@@ -177,6 +177,12 @@ class VaultConfig(_Section):
             raise ValueError(unsafe)
         return path
 
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind_any_case(cls, value: Any) -> Any:
+        # `kind: Logseq` (as the app spells itself) means logseq.
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("kind")
     @classmethod
     def _resolve_kind(cls, value: VaultKind, info: ValidationInfo) -> VaultKind:
@@ -430,7 +436,31 @@ def _vault_clashes(vaults: list[tuple[int, VaultConfig]]) -> list[tuple[int, str
             clashes.append((index, "path", message))
         else:
             folders[vault.path] = index
-    return clashes
+    return clashes + _nested_vaults(vaults, folders)
+
+
+def _nested_vaults(
+    vaults: list[tuple[int, VaultConfig]], folders: dict[Path, int]
+) -> list[tuple[int, str, str]]:
+    """(index, 'path', message) for each vault inside another one's folder, or holding one.
+
+    Both would clean the pages they share and create the same author pages twice. Linear in
+    the number of vaults: each folder's parents are looked up, not every pair compared."""
+    clashes: list[tuple[int, str, str]] = []
+    for index, vault in vaults:
+        for parent in vault.path.parents:
+            outer = folders.get(parent)
+            if outer is None or outer == index:
+                continue
+            inner_name, outer_name = f"vaults[{index}]", f"vaults[{outer}]"
+            message = (
+                f"the folder {vault.path} ({inner_name}) lies inside {parent} "
+                f"({outer_name}); vaults may not overlap, or the pages they share would be "
+                f"cleaned twice and author pages made in both: remove one of them"
+            )
+            clashes.append((max(index, outer), "path", message))
+            break  # the nearest enclosing vault is enough to say
+    return sorted(clashes)
 
 
 # ---------------------------------------------------------------------------------------------
