@@ -636,3 +636,43 @@ def test_kind_is_case_insensitive(tmp_path: Path, kind: str) -> None:
     (graph / "logseq").mkdir(parents=True)
     config = write(tmp_path, f"vaults:\n  - path: {graph}\n    kind: '{kind}'\n")
     assert load_config(config).config.vaults[0].kind == "logseq"
+
+
+@pytest.mark.parametrize(
+    ("text", "advice"),
+    [
+        (
+            'authors:\n  aliases:\n    @david_perell on Twitter: "David Perell"\n',
+            'put the text in quotes, as in: "@david_perell on Twitter": "David Perell"',
+        ),
+        ("authors:\n  aliases:\n    x: @david\n", 'as in: x: "@david"'),
+        ("vaults:\n  - path: v\n    include: **/*.md\n", 'as in: include: ["**/*.md"]'),
+        ("authors:\n  folder: Books: Readwise\n", 'as in: folder: "Books: Readwise"'),
+        (
+            "vaults:\n  - path: v\n   kind: logseq\n",
+            "line 3 should start in column 5: '    kind: logseq'",
+        ),
+        (
+            "vaults:\n  - path: v\n      kind: logseq\n",
+            "line 3 should start in column 5: '    kind: logseq'",
+        ),
+        (
+            "rules:\n  dedupe: true\n order: false\n",
+            "line 3 should start in column 3: '  order: false'",
+        ),
+    ],
+)
+def test_yaml_mistakes_come_with_the_fix(tmp_path: Path, text: str, advice: str) -> None:
+    [problem] = problems(write(tmp_path, text))
+    assert problem.startswith("line 3: invalid YAML: ") or problem.startswith("line 2: ")
+    assert advice in problem
+
+
+def test_a_list_given_as_text_shows_the_list(tmp_path: Path) -> None:
+    vault = obsidian_vault(tmp_path / "v")
+    config = write(tmp_path, f"vaults:\n  - path: {vault}\n    include: Readwise/**/*.md\n")
+    [problem] = problems(config)
+    assert problem == (
+        "line 3, 'vaults[0].include': should be a list (got 'Readwise/**/*.md'); "
+        'write it as a list: include: ["Readwise/**/*.md"]'
+    )

@@ -630,8 +630,9 @@ def _read_yaml_slowly(text: str) -> tuple[yaml.Node | None, Any, list[ConfigProb
             what += f" ({err.context} on line {context_line})"
         if "'\\t'" in what:
             what += "; indent with spaces, YAML does not allow tabs"
-        elif "mapping values are not allowed" in what:
-            what += "; check the indentation, and put text holding ': ' in quotes"
+        else:
+            column = err.problem_mark.column if err.problem_mark else 0
+            what += _yaml_advice(err.problem or "", text, line, column)
         return None, None, [ConfigProblem(what, line=line)]
     except yaml.reader.ReaderError as err:
         line = text[: err.position].count("\n") + 1
@@ -643,6 +644,72 @@ def _read_yaml_slowly(text: str) -> tuple[yaml.Node | None, Any, list[ConfigProb
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _yaml_advice(problem: str, text: str, line: int | None, column: int) -> str:
+    """Plain advice, with the line as it should read, for PyYAML's most common complaints."""
+    lines = text.splitlines()
+    if line is None or not 0 < line <= len(lines):
+        return ""
+    here = lines[line - 1]
+    token = re.search(r"found character '(.)' that cannot start any token", problem)
+    if token or "expected alphabetic or numeric character, but found '*'" in problem:
+        char = token.group(1) if token else "*"
+        while column > 0 and here[column - 1] in "*&!":  # PyYAML points past `**`
+            column -= 1
+        why = (
+            f"a value starting with '{char}' means something else in YAML"
+            if char in "*&!%|>"
+            else f"YAML does not allow '{char}' at the start of a key or value"
+        )
+        return f"; {why}: put the text in quotes, as in: {_quoted_from(here, column).strip()}"
+    indentation = "expected <block end>" in problem or "mapping values are not allowed" in problem
+    if indentation:
+        value = here.split(": ", 1)[1] if ": " in here else ""
+        if ": " in value:  # `key: text: more` – the text holds ': '
+            head = here[: len(here) - len(value)]
+            return f"; put text holding ': ' in quotes, as in: {head.strip()} {_quote(value)}"
+        column = _sibling_key_column(lines, line)
+        if column is not None and column != len(here) - len(here.lstrip(" ")):
+            fixed = " " * column + here.strip()
+            return (
+                f"; check the indentation: keys of one group line up under each other, so "
+                f"line {line} should start in column {column + 1}: '{fixed}'"
+            )
+        return "; check the indentation, and put text holding ': ' in quotes"
+    return ""
+
+
+def _quote(value: str) -> str:
+    inner = value.strip()
+    return '"' + inner.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _quoted_from(line: str, column: int) -> str:
+    """`line` with the key or value starting at `column` put in double quotes."""
+    rest = line[column:]
+    end = rest.find(": ")
+    if end == -1 or rest.rstrip().endswith(":"):
+        end = len(rest.rstrip().rstrip(":")) if rest.rstrip().endswith(":") else len(rest)
+    text, after = rest[:end], rest[end:]
+    quoted = _quote(text)
+    key = line[:column].rstrip()
+    if key.endswith(":") and key.split()[-1][:-1] in ("include", "exclude"):
+        quoted = f"[{quoted}]"  # a list of patterns
+    return line[:column] + quoted + after
+
+
+def _sibling_key_column(lines: list[str], line: int) -> int | None:
+    """The column where the keys of the group above `line` start, or None."""
+    for above in reversed(lines[: line - 1]):
+        stripped = above.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(above) - len(above.lstrip(" "))
+        if stripped.startswith("- "):
+            return indent + 2 + len(stripped[2:]) - len(stripped[2:].lstrip(" "))
+        return indent
+    return None
 
 
 def _duplicate_keys(root: yaml.Node) -> list[ConfigProblem]:
@@ -711,6 +778,12 @@ def _problem_from_pydantic(error: Any, lines: _Lines) -> ConfigProblem:
         message = _unknown_key_message(loc)
     elif kind == "value_error":
         message = str(error.get("ctx", {}).get("error", error["msg"]))
+    elif kind == "list_type" and isinstance(error["input"], str) and loc:
+        value = error["input"]
+        message = (
+            f"should be a list (got {_show(value)}); write it as a list: "
+            f"{loc[-1]}: [{_quote(value)}]"
+        )
     elif kind == "path_type":
         message = f"should be a path (got {_show(error['input'])})"
     elif kind in ("model_type", "model_attributes_type", "dict_type"):
