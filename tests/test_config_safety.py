@@ -120,6 +120,8 @@ def test_a_link_to_the_root_is_refused(tmp_path: Path) -> None:
         ("/home/me/Notes", "/home/me", None),
         ("/tmp/notes", "/home/me", None),
         ("/srv/notes", "/home/me", None),
+        ("/dev/shm/notes", "/home/me", None),  # a RAM disk, like /tmp
+        ("/dev/shm", "/home/me", "system folder (/dev)"),
         ("/Volumes/Drive/Notes", "/Users/me", None),
         ("/Users/me/Library/Mobile Documents/iCloud~md~obsidian/Documents/V", "/Users/me", None),
         ("/home", "/home/me", "holds your home folder"),
@@ -549,13 +551,22 @@ def test_a_config_owned_by_another_user_warns(tmp_path: Path) -> None:
 # Validation stays linear in the file's size
 
 
-def best_time(action: Callable[[], object], tries: int = 3) -> float:
-    best = float("inf")
-    for _ in range(tries):
-        start = time.perf_counter()
+def calls(action: Callable[[], object]) -> int:
+    """How many Python and C functions `action` calls: a measure of work that a loaded machine
+    does not blur (a loop in Python code calls isinstance, str, get ... each time round)."""
+    count = 0
+
+    def profile(frame: object, event: str, arg: object) -> None:
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(profile)
+    try:
         action()
-        best = min(best, time.perf_counter() - start)
-    return best
+    finally:
+        sys.setprofile(None)
+    return count
 
 
 def refused(text: str, where: Path) -> Callable[[], None]:
@@ -567,32 +578,29 @@ def refused(text: str, where: Path) -> Callable[[], None]:
 
 
 def test_many_problems_are_reported_in_linear_time(tmp_path: Path) -> None:
-    """10 times the unknown keys takes about 10 times as long (it was about 100 times, with
-    each problem's line looked up by scanning its mapping: 20,000 keys took 29 s)."""
+    """10 times the unknown keys is about 10 times the work (it was 36 times, and growing:
+    each problem's line was looked up by scanning its mapping; 20,000 keys took 42 s)."""
 
     def bad_keys(n: int) -> str:
         return "rules:\n" + "".join(f"  unknown_{i}: true\n" for i in range(n))
 
-    small = best_time(refused(bad_keys(1_000), tmp_path / "c.yaml"))
-    large = best_time(refused(bad_keys(10_000), tmp_path / "c.yaml"))
-    assert large / small < 30, f"1,000 keys: {small:.3f} s, 10,000 keys: {large:.3f} s"
+    small = calls(refused(bad_keys(500), tmp_path / "c.yaml"))
+    large = calls(refused(bad_keys(5_000), tmp_path / "c.yaml"))
+    assert large / small < 15, f"500 keys: {small} calls, 5,000 keys: {large}"
 
 
 def test_a_large_valid_file_is_read_in_linear_time(tmp_path: Path) -> None:
     vault = obsidian_vault(tmp_path / "v")
 
-    def big(n: int) -> str:
+    def big(n: int) -> Callable[[], object]:
         lines = [f"vaults:\n  - path: {vault}\n    exclude:\n"]
         lines += [f"      - 'x{i}/**'\n" for i in range(n)]
         lines += ["authors:\n  aliases:\n"] + [f"    'n{i}': 'N {i}'\n" for i in range(n)]
-        return "".join(lines)
+        text = "".join(lines).encode()
+        return lambda: parse_config(text, tmp_path / "c.yaml")
 
-    def valid(text: str) -> Callable[[], None]:
-        return lambda: parse_config(text.encode(), tmp_path / "c.yaml")
-
-    small = best_time(valid(big(2_000)))
-    large = best_time(valid(big(20_000)))
-    assert large / small < 30, f"2,000 entries: {small:.3f} s, 20,000: {large:.3f} s"
+    small, large = calls(big(500)), calls(big(5_000))
+    assert large / small < 15, f"500 entries: {small} calls, 5,000: {large}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,15 +627,14 @@ def test_the_same_folder_twice_is_named(tmp_path: Path) -> None:
 
 
 def test_many_vaults_are_checked_for_overlap_in_linear_time(tmp_path: Path) -> None:
-    def config(n: int) -> str:
+    def config(n: int) -> Callable[[], object]:
         for i in range(n):
             (tmp_path / "vs" / f"v{i}" / ".obsidian").mkdir(parents=True, exist_ok=True)
-        return "vaults:\n" + "".join(f"  - path: {tmp_path / 'vs' / f'v{i}'}\n" for i in range(n))
+        text = "vaults:\n" + "".join(f"  - path: {tmp_path / 'vs' / f'v{i}'}\n" for i in range(n))
+        return lambda: parse_config(text.encode(), tmp_path / "c.yaml")
 
-    small, large = config(100), config(1_000)
-    t_small = best_time(lambda: parse_config(small.encode(), tmp_path / "c.yaml"))
-    t_large = best_time(lambda: parse_config(large.encode(), tmp_path / "c.yaml"))
-    assert t_large / t_small < 30, f"100 vaults: {t_small:.3f} s, 1,000: {t_large:.3f} s"
+    small, large = calls(config(100)), calls(config(1_000))
+    assert large / small < 15, f"100 vaults: {small} calls, 1,000: {large}"
 
 
 @pytest.mark.parametrize("kind", ["Logseq", "LOGSEQ", " logseq "])

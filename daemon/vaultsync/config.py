@@ -8,12 +8,15 @@ and raised together as one `ConfigError`, each problem with its key path and lin
 from __future__ import annotations
 
 import difflib
+import gc
 import logging
 import os
 import re
 import stat
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
@@ -550,7 +553,8 @@ def parse_config(raw: bytes, path: Path) -> Config:
         byte = raw[err.start : err.start + 1].hex()
         raise _error(path, f"not UTF-8 text (byte 0x{byte}); save it as UTF-8", line) from None
 
-    node, data, problems = _read_yaml(text)
+    with _no_gc_pauses():
+        node, data, problems = _read_yaml(text)
     if problems and node is None:
         raise ConfigError(path, problems)
     if data is None:
@@ -580,6 +584,20 @@ def parse_config(raw: bytes, path: Path) -> Config:
 # libyaml's safe loader, when PyYAML was built with it: the same documents, many times faster
 # (the pure-Python one took seconds on a config of a few megabytes).
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+
+
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Hold the cyclic garbage collector while a file becomes nodes and data: the many
+    long-lived objects made it run again and again over all of them, so reading took more
+    than linear time (16 times the file: 35 times as long). Nothing made here is cyclic."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _read_yaml(text: str) -> tuple[yaml.Node | None, Any, list[ConfigProblem]]:

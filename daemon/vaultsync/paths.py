@@ -202,6 +202,8 @@ _SYSTEM_FOLDERS_POSIX = (
     "/media", "/home", "/root", "/Users", "/Volumes", "/private", "/private/var",
     "/private/tmp", "/snap", "/nix", "/nix/store",
 )  # fmt: skip
+# Below a refused tree, yet a place for files of one's own (a RAM disk like /tmp): allowed below.
+_OWN_PLACES_POSIX = ("/dev/shm",)
 _SYSTEM_TREES_WINDOWS = ("Windows", "Program Files", "Program Files (x86)", "ProgramData")
 _SYSTEM_FOLDERS_WINDOWS = ("Users",)
 
@@ -264,6 +266,8 @@ def _system_folder(pure: PurePath, windows: bool) -> str | None:
             return f"{pure.anchor}{pure.parts[1]}"
         if len(parts) == 1 and parts[0] in {f.casefold() for f in _SYSTEM_FOLDERS_WINDOWS}:
             return str(pure)
+        return None
+    if any(pure.is_relative_to(own) and pure != PurePosixPath(own) for own in _OWN_PLACES_POSIX):
         return None
     for tree in _SYSTEM_TREES_POSIX:
         if pure.is_relative_to(tree):
