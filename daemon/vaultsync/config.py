@@ -1009,7 +1009,8 @@ vaults: []
 #   # A Logseq graph: the folder that holds logseq/config.edn and pages/.
 #   - name: Logseq
 #     # The folder. "~" and $VARIABLES are expanded; a relative path is relative to the
-#     # folder of this file. The folder must exist.
+#     # folder of this file. The folder must exist; it cannot be /, your home folder or a
+#     # system folder, nor lie inside (or hold) another vault.
 #     path: ~/Logseq
 #     # auto: a folder with logseq/config.edn is a Logseq graph, one with .obsidian/ an
 #     # Obsidian vault; when it has both or neither, write logseq or obsidian.
@@ -1083,6 +1084,8 @@ history:
   max_total_mb: 200.0
 
 # state_dir: the folder for vaultsync's state and history. Default: the user state folder
-# (on Linux ~/.local/state/vaultsync; $VAULTSYNC_STATE_DIR overrides it).
+# (on Linux ~/.local/state/vaultsync; $VAULTSYNC_STATE_DIR overrides it). When others may
+# write the folder you give (say /tmp), vaultsync keeps its state in a private "vaultsync"
+# folder inside it, and never changes the folder's mode.
 # state_dir: ~/.local/state/vaultsync
 """
