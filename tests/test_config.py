@@ -878,11 +878,14 @@ def test_ensure_private_dir(tmp_path: Path) -> None:
     new = tmp_path / "a" / "b"
     assert paths.ensure_private_dir(new) == new
     assert stat.S_IMODE(new.stat().st_mode) == 0o700
+    assert stat.S_IMODE(new.parent.stat().st_mode) == 0o700
+    # A folder vaultsync did not create keeps its mode (the state folder is chosen private by
+    # paths.state_folder; tests/test_config_safety.py).
     loose = tmp_path / "loose"
     loose.mkdir(mode=0o755)
     loose.chmod(0o755)
     paths.ensure_private_dir(loose)
-    assert stat.S_IMODE(loose.stat().st_mode) == 0o700
+    assert stat.S_IMODE(loose.stat().st_mode) == 0o755
 
 
 def test_ensure_private_dir_with_a_file_in_the_way(tmp_path: Path) -> None:

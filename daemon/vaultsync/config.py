@@ -8,9 +8,15 @@ and raised together as one `ConfigError`, each problem with its key path and lin
 from __future__ import annotations
 
 import difflib
+import gc
+import logging
 import os
 import re
+import stat
+import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
@@ -55,6 +61,14 @@ class _Section(BaseModel):
 
 def _expand_path(raw: Path, info: ValidationInfo) -> Path:
     """Expand `$VARS` and `~`; make a relative path relative to the config file's folder."""
+    empty = _empty_variables(str(raw))
+    if empty:
+        names = ", ".join(f"${n}" for n in empty)
+        verb = "is" if len(empty) == 1 else "are"
+        raise ValueError(
+            f"{names} {verb} set but empty, so '{raw}' would name another folder; "
+            f"give {names} a value, or write the path without it"
+        )
     text = os.path.expanduser(os.path.expandvars(str(raw)))
     path = Path(text)
     base = (info.context or {}).get("config_dir")
@@ -67,9 +81,18 @@ def _expand_path(raw: Path, info: ValidationInfo) -> Path:
         raise ValueError(f"cannot follow {path}: {err}") from None
 
 
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
 def _unset_variables(raw: str) -> list[str]:
-    names = re.findall(r"\$(?:\{(\w+)\}|(\w+))", raw)
+    names = _VARIABLE.findall(raw)
     return [a or b for a, b in names if (a or b) not in os.environ]
+
+
+def _empty_variables(raw: str) -> list[str]:
+    """Variables in `raw` that are set to nothing: `$NOTES/` would become `/`."""
+    names = [a or b for a, b in _VARIABLE.findall(raw)]
+    return sorted({n for n in names if n in os.environ and not os.environ[n]})
 
 
 class VaultConfig(_Section):
@@ -125,6 +148,9 @@ class VaultConfig(_Section):
     @field_validator("path")
     @classmethod
     def _path_is_folder(cls, value: Path, info: ValidationInfo) -> Path:
+        control = paths.control_character_reason(str(value))
+        if control:
+            raise ValueError(f"the path {control}")
         path = _expand_path(value, info)
         try:
             is_dir = path.is_dir()
@@ -141,7 +167,16 @@ class VaultConfig(_Section):
             raise ValueError(f"the folder {path} does not exist; create it, or fix the path")
         if not is_dir:
             raise ValueError(f"{path} is a file, not a folder; give the vault's folder")
+        unsafe = paths.unsafe_vault_reason(path)
+        if unsafe:
+            raise ValueError(unsafe)
         return path
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind_any_case(cls, value: Any) -> Any:
+        # `kind: Logseq` (as the app spells itself) means logseq.
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("kind")
     @classmethod
@@ -355,7 +390,7 @@ class Config(_Section):
 
     def resolved_state_dir(self) -> Path:
         """`state_dir` when set, else the default state folder."""
-        return self.state_dir or paths.default_state_dir()
+        return paths.state_folder(self.state_dir) if self.state_dir else paths.default_state_dir()
 
 
 @dataclass(frozen=True)
@@ -389,7 +424,31 @@ def _vault_clashes(vaults: list[tuple[int, VaultConfig]]) -> list[tuple[int, str
             clashes.append((index, "path", message))
         else:
             folders[vault.path] = index
-    return clashes
+    return clashes + _nested_vaults(vaults, folders)
+
+
+def _nested_vaults(
+    vaults: list[tuple[int, VaultConfig]], folders: dict[Path, int]
+) -> list[tuple[int, str, str]]:
+    """(index, 'path', message) for each vault inside another one's folder, or holding one.
+
+    Both would clean the pages they share and create the same author pages twice. Linear in
+    the number of vaults: each folder's parents are looked up, not every pair compared."""
+    clashes: list[tuple[int, str, str]] = []
+    for index, vault in vaults:
+        for parent in vault.path.parents:
+            outer = folders.get(parent)
+            if outer is None or outer == index:
+                continue
+            inner_name, outer_name = f"vaults[{index}]", f"vaults[{outer}]"
+            message = (
+                f"the folder {vault.path} ({inner_name}) lies inside {parent} "
+                f"({outer_name}); vaults may not overlap, or the pages they share would be "
+                f"cleaned twice and author pages made in both: remove one of them"
+            )
+            clashes.append((max(index, outer), "path", message))
+            break  # the nearest enclosing vault is enough to say
+    return sorted(clashes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,7 +473,60 @@ def load_config(path: Path | None = None) -> LoadedConfig:
         raise _error(path, "is a folder; give the config file") from None
     except OSError as err:
         raise _error(path, f"cannot read the file: {err.strerror or err}") from None
+    for warning in config_file_warnings(path):
+        _warn_once(warning)
     return LoadedConfig(path=path, config=parse_config(raw, path))
+
+
+def config_file_warnings(path: Path) -> list[str]:
+    """Why others could change what this config makes vaultsync do (it names the folders
+    vaultsync writes), in words; empty when only the user (or root) can.
+
+    The file is followed through links, and a linked config is named as such."""
+    mine = os.getuid() if hasattr(os, "getuid") else None
+    trusted = {mine, 0}
+    try:
+        link = path.lstat()
+        target = path.resolve()
+        info = target.stat()
+        folder = target.parent.stat()
+    except (OSError, RuntimeError):
+        return []  # reading the file went well; its modes are only a hint
+    name = f"config {path}"
+    if stat.S_ISLNK(link.st_mode):
+        name += f" is a link to {target}, which"
+    what: list[str] = []
+    if mine is not None and info.st_uid not in trusted:
+        what.append(f"is owned by another user (uid {info.st_uid})")
+    if stat.S_IMODE(info.st_mode) & 0o022:
+        who = "everyone" if info.st_mode & stat.S_IWOTH else "its group"
+        what.append(f"may be changed by {who} (mode {stat.S_IMODE(info.st_mode):o})")
+    if folder.st_mode & (stat.S_IWOTH | stat.S_IWGRP) and not folder.st_mode & stat.S_ISVTX:
+        what.append(f"is in a folder others may write ({target.parent}), so it can be replaced")
+    if mine is not None and stat.S_ISLNK(link.st_mode) and link.st_uid not in trusted:
+        what.append(f"is reached through a link owned by another user (uid {link.st_uid})")
+    if not what:
+        return []
+    fix = f"chmod go-w {target}" if stat.S_IMODE(info.st_mode) & 0o022 else "move it"
+    return [
+        f"{name} {' and '.join(what)}: whoever can change it decides which folders "
+        f"vaultsync writes; {fix} (or keep the config where only you can write)"
+    ]
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A warning on stderr (or the daemon's log), once per process: a reload repeats nothing."""
+    if message in _warned:
+        return
+    _warned.add(message)
+    log = logging.getLogger("vaultsync.config")
+    if log.hasHandlers():
+        log.warning("%s", message)
+    else:
+        print(f"vaultsync: warning: {message}", file=sys.stderr)
 
 
 def parse_config(raw: bytes, path: Path) -> Config:
@@ -426,7 +538,8 @@ def parse_config(raw: bytes, path: Path) -> Config:
         byte = raw[err.start : err.start + 1].hex()
         raise _error(path, f"not UTF-8 text (byte 0x{byte}); save it as UTF-8", line) from None
 
-    node, data, problems = _read_yaml(text)
+    with _no_gc_pauses():
+        node, data, problems = _read_yaml(text)
     if problems and node is None:
         raise ConfigError(path, problems)
     if data is None:
@@ -440,8 +553,9 @@ def parse_config(raw: bytes, path: Path) -> Config:
     try:
         config = Config.model_validate(data, context=context)
     except ValidationError as err:
+        lines = _Lines(node)
         problems += [
-            _problem_from_pydantic(e, node)
+            _problem_from_pydantic(e, lines)
             for e in err.errors(include_url=False)
             if e["type"] != "vault_clash"
         ]
@@ -452,8 +566,46 @@ def parse_config(raw: bytes, path: Path) -> Config:
     return config
 
 
+# libyaml's safe loader, when PyYAML was built with it: the same documents, many times faster
+# (the pure-Python one took seconds on a config of a few megabytes).
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+
+
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Hold the cyclic garbage collector while a file becomes nodes and data: the many
+    long-lived objects made it run again and again over all of them, so reading took more
+    than linear time (16 times the file: 35 times as long). Nothing made here is cyclic."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _read_yaml(text: str) -> tuple[yaml.Node | None, Any, list[ConfigProblem]]:
-    """Parse YAML safely: plain data only, never Python objects. Returns (node, data, problems)."""
+    """Parse YAML safely: plain data only, never Python objects. Returns (node, data, problems).
+
+    A valid file is read by libyaml when present; a file it rejects is read again by PyYAML's
+    own loader, whose messages (and their advice below) the user sees."""
+    if _FAST_LOADER is not None:
+        fast = _FAST_LOADER(text)
+        try:
+            node = fast.get_single_node()
+            if node is None:
+                return None, None, []
+            problems = _duplicate_keys(node)  # before constructing, which flattens merges
+            return node, fast.construct_document(node), problems
+        except (yaml.YAMLError, ValueError):
+            pass  # reported below, in PyYAML's words
+        finally:
+            fast.dispose()
+    return _read_yaml_slowly(text)
+
+
+def _read_yaml_slowly(text: str) -> tuple[yaml.Node | None, Any, list[ConfigProblem]]:
     loader: yaml.SafeLoader | None = None
     try:
         loader = yaml.SafeLoader(text)  # checks every character first: may raise ReaderError
@@ -481,8 +633,9 @@ def _read_yaml(text: str) -> tuple[yaml.Node | None, Any, list[ConfigProblem]]:
             what += f" ({err.context} on line {context_line})"
         if "'\\t'" in what:
             what += "; indent with spaces, YAML does not allow tabs"
-        elif "mapping values are not allowed" in what:
-            what += "; check the indentation, and put text holding ': ' in quotes"
+        else:
+            column = err.problem_mark.column if err.problem_mark else 0
+            what += _yaml_advice(err.problem or "", text, line, column)
         return None, None, [ConfigProblem(what, line=line)]
     except yaml.reader.ReaderError as err:
         line = text[: err.position].count("\n") + 1
@@ -494,6 +647,72 @@ def _read_yaml(text: str) -> tuple[yaml.Node | None, Any, list[ConfigProblem]]:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _yaml_advice(problem: str, text: str, line: int | None, column: int) -> str:
+    """Plain advice, with the line as it should read, for PyYAML's most common complaints."""
+    lines = text.splitlines()
+    if line is None or not 0 < line <= len(lines):
+        return ""
+    here = lines[line - 1]
+    token = re.search(r"found character '(.)' that cannot start any token", problem)
+    if token or "expected alphabetic or numeric character, but found '*'" in problem:
+        char = token.group(1) if token else "*"
+        while column > 0 and here[column - 1] in "*&!":  # PyYAML points past `**`
+            column -= 1
+        why = (
+            f"a value starting with '{char}' means something else in YAML"
+            if char in "*&!%|>"
+            else f"YAML does not allow '{char}' at the start of a key or value"
+        )
+        return f"; {why}: put the text in quotes, as in: {_quoted_from(here, column).strip()}"
+    indentation = "expected <block end>" in problem or "mapping values are not allowed" in problem
+    if indentation:
+        value = here.split(": ", 1)[1] if ": " in here else ""
+        if ": " in value:  # `key: text: more` – the text holds ': '
+            head = here[: len(here) - len(value)]
+            return f"; put text holding ': ' in quotes, as in: {head.strip()} {_quote(value)}"
+        column = _sibling_key_column(lines, line)
+        if column is not None and column != len(here) - len(here.lstrip(" ")):
+            fixed = " " * column + here.strip()
+            return (
+                f"; check the indentation: keys of one group line up under each other, so "
+                f"line {line} should start in column {column + 1}: '{fixed}'"
+            )
+        return "; check the indentation, and put text holding ': ' in quotes"
+    return ""
+
+
+def _quote(value: str) -> str:
+    inner = value.strip()
+    return '"' + inner.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _quoted_from(line: str, column: int) -> str:
+    """`line` with the key or value starting at `column` put in double quotes."""
+    rest = line[column:]
+    end = rest.find(": ")
+    if end == -1 or rest.rstrip().endswith(":"):
+        end = len(rest.rstrip().rstrip(":")) if rest.rstrip().endswith(":") else len(rest)
+    text, after = rest[:end], rest[end:]
+    quoted = _quote(text)
+    key = line[:column].rstrip()
+    if key.endswith(":") and key.split()[-1][:-1] in ("include", "exclude"):
+        quoted = f"[{quoted}]"  # a list of patterns
+    return line[:column] + quoted + after
+
+
+def _sibling_key_column(lines: list[str], line: int) -> int | None:
+    """The column where the keys of the group above `line` start, or None."""
+    for above in reversed(lines[: line - 1]):
+        stripped = above.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(above) - len(above.lstrip(" "))
+        if stripped.startswith("- "):
+            return indent + 2 + len(stripped[2:]) - len(stripped[2:].lstrip(" "))
+        return indent
+    return None
 
 
 def _duplicate_keys(root: yaml.Node) -> list[ConfigProblem]:
@@ -538,9 +757,13 @@ def _clash_problems(
             valid.append((index, VaultConfig.model_validate(entry, context=context)))
         except ValidationError:
             pass  # already reported by the full validation
+    clashes = _vault_clashes(valid)
+    if not clashes:
+        return []
+    lines = _Lines(node)
     return [
-        ConfigProblem(message, key=_key_path(loc), line=_line_of(node, loc))
-        for index, field, message in _vault_clashes(valid)
+        ConfigProblem(message, key=_key_path(loc), line=lines.of(loc))
+        for index, field, message in clashes
         for loc in [("vaults", index, field)]
     ]
 
@@ -549,7 +772,7 @@ def _clash_problems(
 # Turning pydantic's errors into plain words
 
 
-def _problem_from_pydantic(error: Any, node: yaml.Node | None) -> ConfigProblem:
+def _problem_from_pydantic(error: Any, lines: _Lines) -> ConfigProblem:
     loc = tuple(seg for seg in error["loc"] if seg != "[key]")
     kind = error["type"]
     if kind == "missing":
@@ -558,6 +781,12 @@ def _problem_from_pydantic(error: Any, node: yaml.Node | None) -> ConfigProblem:
         message = _unknown_key_message(loc)
     elif kind == "value_error":
         message = str(error.get("ctx", {}).get("error", error["msg"]))
+    elif kind == "list_type" and isinstance(error["input"], str) and loc:
+        value = error["input"]
+        message = (
+            f"should be a list (got {_show(value)}); write it as a list: "
+            f"{loc[-1]}: [{_quote(value)}]"
+        )
     elif kind == "path_type":
         message = f"should be a path (got {_show(error['input'])})"
     elif kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -570,7 +799,7 @@ def _problem_from_pydantic(error: Any, node: yaml.Node | None) -> ConfigProblem:
         # "Input should be a valid integer" reads better after the key as "should be ...".
         msg = msg.removeprefix("Input ") if msg.startswith("Input ") else msg[0].lower() + msg[1:]
         message = f"{msg} (got {_show(error['input'])})"
-    return ConfigProblem(message, key=_key_path(loc) or None, line=_line_of(node, loc))
+    return ConfigProblem(message, key=_key_path(loc) or None, line=lines.of(loc))
 
 
 def _unknown_key_message(loc: tuple[str | int, ...]) -> str:
@@ -621,27 +850,47 @@ def _key_path(loc: tuple[str | int, ...]) -> str:
     return out
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
-    """The 1-based line of the key at `loc`, or of the nearest parent found in the YAML."""
-    line = None
-    for seg in loc:
-        if isinstance(node, yaml.MappingNode):
-            # Last match first: YAML keeps the last of duplicate keys, and merged keys ('<<')
-            # come before the mapping's own.
-            for key, value in reversed(node.value):
-                if isinstance(key, yaml.ScalarNode) and key.value == str(seg):
-                    line, node = key.start_mark.line + 1, value
-                    break
-            else:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(seg, int):
-            if not 0 <= seg < len(node.value):
-                break
-            node = node.value[seg]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
+class _Lines:
+    """The line of every key and list item in the YAML, indexed once by key path.
+
+    Looking each problem's key up by scanning its mapping made reporting n problems take
+    n * n steps (20,000 unknown keys: half a minute); the index makes it linear."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self._lines: dict[tuple[str | int, ...], int] = {}
+        if root is not None:
+            self._index(root)
+
+    def _index(self, root: yaml.Node) -> None:
+        seen: set[int] = set()  # an alias is indexed once, where it is first met
+        stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+        while stack:
+            node, loc = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.MappingNode):
+                # In order, so the last of duplicate keys wins, as in YAML; merged keys ('<<')
+                # come before the mapping's own.
+                for key, value in node.value:
+                    if isinstance(key, yaml.ScalarNode):
+                        here = (*loc, key.value)
+                        self._lines[here] = key.start_mark.line + 1
+                        stack.append((value, here))
+            elif isinstance(node, yaml.SequenceNode):
+                for index, item in enumerate(node.value):
+                    here = (*loc, index)
+                    self._lines[here] = item.start_mark.line + 1
+                    stack.append((item, here))
+
+    def of(self, loc: tuple[str | int, ...]) -> int | None:
+        """The 1-based line of the key at `loc`, or of the nearest parent found in the YAML."""
+        key = tuple(seg if isinstance(seg, int) else str(seg) for seg in loc)
+        for end in range(len(key), 0, -1):
+            line = self._lines.get(key[:end])
+            if line is not None:
+                return line
+        return None
 
 
 def _show(value: Any) -> str:
@@ -745,7 +994,8 @@ vaults: []
 #   # A Logseq graph: the folder that holds logseq/config.edn and pages/.
 #   - name: Logseq
 #     # The folder. "~" and $VARIABLES are expanded; a relative path is relative to the
-#     # folder of this file. The folder must exist.
+#     # folder of this file. The folder must exist; it cannot be /, your home folder or a
+#     # system folder, nor lie inside (or hold) another vault.
 #     path: ~/Logseq
 #     # auto: a folder with logseq/config.edn is a Logseq graph, one with .obsidian/ an
 #     # Obsidian vault; when it has both or neither, write logseq or obsidian.
@@ -819,6 +1069,8 @@ history:
   max_total_mb: 200.0
 
 # state_dir: the folder for vaultsync's state and history. Default: the user state folder
-# (on Linux ~/.local/state/vaultsync; $VAULTSYNC_STATE_DIR overrides it).
+# (on Linux ~/.local/state/vaultsync; $VAULTSYNC_STATE_DIR overrides it). When others may
+# write the folder you give (say /tmp), vaultsync keeps its state in a private "vaultsync"
+# folder inside it, and never changes the folder's mode.
 # state_dir: ~/.local/state/vaultsync
 """

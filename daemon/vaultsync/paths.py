@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import stat
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 import platformdirs
 
@@ -14,6 +15,12 @@ from vaultsync.errors import VaultsyncError
 APP_NAME = "vaultsync"
 CONFIG_ENV = "VAULTSYNC_CONFIG"
 STATE_DIR_ENV = "VAULTSYNC_STATE_DIR"
+# The private folder vaultsync makes inside a state folder it may not make private itself.
+STATE_SUBFOLDER = "vaultsync"
+# What an earlier vaultsync kept directly in a state folder it shared (moved into the subfolder).
+_STATE_ENTRIES = {"cache": True, "history": True, "status.json": False, "vaultsync.log": False}
+
+log = logging.getLogger(__name__)
 
 
 def _from_env(name: str) -> Path | None:
@@ -29,15 +36,117 @@ def default_config_path() -> Path:
     return _from_env(CONFIG_ENV) or Path(folder) / "config.yaml"
 
 
+def config_path_from_env() -> Path | None:
+    """`$VAULTSYNC_CONFIG` when set (a file the user named: it must exist), else None."""
+    return _from_env(CONFIG_ENV)
+
+
 def default_state_dir() -> Path:
-    """The state folder: `$VAULTSYNC_STATE_DIR`, else the user state folder."""
+    """The state folder: `$VAULTSYNC_STATE_DIR`, else the user state folder; see `state_folder`."""
     folder = platformdirs.user_state_dir(APP_NAME, appauthor=False)
-    return _from_env(STATE_DIR_ENV) or Path(folder)
+    return state_folder(_from_env(STATE_DIR_ENV) or Path(folder))
+
+
+# ---------------------------------------------------------------------------------------------
+# The state folder: vaultsync's own, private, and never a folder it would have to chmod
+
+
+def _is_own(info: os.stat_result) -> bool:
+    """A folder of this user's that no one else may write: vaultsync may keep its state there."""
+    owned = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return owned and stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) & 0o022 == 0
+
+
+def state_folder(configured: Path) -> Path:
+    """The folder vaultsync keeps its state in, given the configured one.
+
+    The configured folder itself when it does not exist yet (vaultsync creates it, 0o700) or is
+    the user's own: owned by them and writable by no one else (every state folder an earlier
+    vaultsync used is: it made them 0o700). Otherwise, say a shared folder (mode 1777) or one
+    another user owns, its mode is never changed: vaultsync keeps its state in a private
+    subfolder `vaultsync/` of it, and moves there what an earlier vaultsync left in the folder
+    itself (cache, history, status), so nothing is lost.
+    """
+    configured = Path(configured)
+    try:
+        info = configured.stat()
+    except FileNotFoundError:
+        return configured
+    except OSError:
+        return configured  # reported with its reason when vaultsync creates or opens it
+    if not stat.S_ISDIR(info.st_mode) or _is_own(info):
+        return configured  # a file in the way is reported by ensure_private_dir
+    sub = configured / STATE_SUBFOLDER
+    try:
+        sub_info = sub.lstat()
+    except FileNotFoundError:
+        _move_earlier_state(configured, sub)
+        return sub
+    except OSError:
+        return sub
+    if not _is_own(sub_info):
+        raise VaultsyncError(
+            f"{configured}: others may write this state folder, and {sub} is not a folder "
+            "of your own (owned by you, writable by you only); vaultsync changes the mode of "
+            "neither. "
+            "Remove it, or set `state_dir` (or $VAULTSYNC_STATE_DIR) to a folder of your own"
+        )
+    return sub
+
+
+def _earlier_entries(folder: Path) -> list[Path]:
+    """What an earlier vaultsync kept in `folder`, owned by this user (nothing else is moved)."""
+    found = []
+    for name, is_dir in _STATE_ENTRIES.items():
+        try:
+            info = (folder / name).lstat()
+        except OSError:
+            continue
+        owned = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+        right_type = stat.S_ISDIR(info.st_mode) if is_dir else stat.S_ISREG(info.st_mode)
+        if owned and right_type:
+            found.append(folder / name)
+    return found
+
+
+def _move_earlier_state(folder: Path, sub: Path) -> None:
+    """Move an earlier vaultsync's cache, history and status from `folder` into `sub`."""
+    entries = _earlier_entries(folder)
+    if not entries:
+        return
+    from vaultsync.locks import running_pid  # locks imports this module
+
+    pid = running_pid(folder)
+    if pid is not None:
+        raise VaultsyncError(
+            f"{folder}: a vaultsync daemon (pid {pid}) keeps its state here, a folder others "
+            f"may write; stop it, then run again: its state moves to the private {sub}"
+        )
+    make_private_dirs(sub)
+    for entry in entries:
+        try:
+            os.rename(entry, sub / entry.name)
+        except OSError as err:
+            log.warning(
+                "could not move %s into the private state folder %s: %s",
+                entry,
+                sub,
+                err.strerror or err,
+            )
+    log.warning(
+        "the state folder %s may be written by others; vaultsync now keeps its state in "
+        "the private subfolder %s (moved there: %s)",
+        folder,
+        sub,
+        ", ".join(e.name for e in entries),
+    )
 
 
 def make_private_dirs(path: Path) -> None:
     """Create `path` and its missing parents, each with mode 0o700 (mkdir's `parents=True` gives
-    the parents the umask's default mode: the state folder came out 0o755). Raises OSError."""
+    the parents the umask's default mode: the state folder came out 0o755). Only the folders
+    created here are given that mode: an existing folder's mode is never changed. Raises
+    OSError."""
     missing: list[Path] = []
     current = Path(path)
     while not os.path.lexists(current) and current.parent != current:
@@ -49,19 +158,21 @@ def make_private_dirs(path: Path) -> None:
         except FileExistsError:
             if not folder.is_dir():
                 raise
+            continue  # made meanwhile by someone else: not ours to chmod
+        # A umask can take the owner's own bits away from mkdir's mode: put them back.
+        if stat.S_IMODE(os.stat(folder).st_mode) != 0o700:
+            os.chmod(folder, 0o700)
     if not Path(path).is_dir():
         raise FileExistsError(errno.EEXIST, "exists and is not a folder", str(path))
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) if needed, and make it readable by its owner only (0o700)."""
+    """Create `path` (and parents) if needed, readable by its owner only (0o700).
+
+    A folder that exists already keeps its mode: vaultsync changes the mode only of folders it
+    creates (the state folder itself is chosen by `state_folder`, so it is private)."""
     try:
         make_private_dirs(path)
-        info = path.stat()
-        # mkdir's mode is filtered by the umask, and an existing folder keeps its mode: set it.
-        owned = not hasattr(os, "getuid") or info.st_uid == os.getuid()
-        if owned and stat.S_IMODE(info.st_mode) != 0o700:
-            path.chmod(0o700)
     except FileExistsError:
         raise VaultsyncError(
             f"{path}: is a file, but vaultsync needs a folder there; move the file away"
@@ -73,3 +184,94 @@ def ensure_private_dir(path: Path) -> Path:
             "check its permissions or choose another place"
         ) from None
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Folders no vault can be: a pass walks the whole vault and writes author pages into it, and
+# the daemon watches it recursively.
+
+# Refused with everything below them: the system's own files, never a notes folder.
+_SYSTEM_TREES_POSIX = (
+    "/proc", "/sys", "/dev", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+    "/libx32", "/boot", "/System", "/Library", "/Applications", "/private/etc", "/cores",
+)  # fmt: skip
+# Refused themselves only: they hold everyone's files (a vault may well live below them,
+# as on a drive mounted under /media or /run/media).
+_SYSTEM_FOLDERS_POSIX = (
+    "/var", "/var/lib", "/var/tmp", "/tmp", "/run", "/run/media", "/srv", "/opt", "/mnt",
+    "/media", "/home", "/root", "/Users", "/Volumes", "/private", "/private/var",
+    "/private/tmp", "/snap", "/nix", "/nix/store",
+)  # fmt: skip
+# Below a refused tree, yet a place for files of one's own (a RAM disk like /tmp): allowed below.
+_OWN_PLACES_POSIX = ("/dev/shm",)
+_SYSTEM_TREES_WINDOWS = ("Windows", "Program Files", "Program Files (x86)", "ProgramData")
+_SYSTEM_FOLDERS_WINDOWS = ("Users",)
+
+
+def control_character_reason(text: str) -> str | None:
+    """Why a path with control characters is refused (they break logs, unit files and
+    terminals, and no one names a notes folder so), or None."""
+    for char in text:
+        if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0:
+            return (
+                f"holds the control character U+{ord(char):04X}"
+                f"{' (a line break)' if char in chr(10) + chr(13) else ''}; "
+                "rename the folder, or fix the path"
+            )
+    return None
+
+
+def unsafe_vault_reason(
+    folder: PurePath, home: PurePath | None = None, windows: bool | None = None
+) -> str | None:
+    """Why `folder` (absolute, resolved) cannot be a vault, or None.
+
+    A vault at a file system's root, the home folder or a folder holding it, or a system
+    folder would have vaultsync walk, watch and write among files that are not notes."""
+    windows = os.name == "nt" if windows is None else windows
+    if home is None:
+        home = Path(os.path.realpath(Path.home())) if _home_known() else None
+    control = control_character_reason(str(folder))
+    if control:
+        return f"the path {control}"
+    fix = "give the folder that holds your notes (the graph's or vault's own folder)"
+    pure: PurePath = PureWindowsPath(folder) if windows else PurePosixPath(folder)
+    if pure.parent == pure:
+        return f"{folder} is the root of a file system, not a notes folder; {fix}"
+    if home is not None:
+        home_pure = PureWindowsPath(home) if windows else PurePosixPath(home)
+        if pure == home_pure:
+            return f"{folder} is your home folder, not a notes folder; {fix}"
+        if home_pure.is_relative_to(pure):
+            return f"{folder} holds your home folder; {fix}"
+    system = _system_folder(pure, windows)
+    if system is not None:
+        return f"{folder} is a system folder ({system}), not a notes folder; {fix}"
+    return None
+
+
+def _home_known() -> bool:
+    try:
+        Path.home()
+    except (RuntimeError, KeyError):
+        return False
+    return True
+
+
+def _system_folder(pure: PurePath, windows: bool) -> str | None:
+    """The system folder `pure` is or lies in, when that is refused, else None."""
+    if windows:
+        parts = [p.casefold() for p in pure.parts[1:]]  # below the drive
+        if parts and parts[0] in {t.casefold() for t in _SYSTEM_TREES_WINDOWS}:
+            return f"{pure.anchor}{pure.parts[1]}"
+        if len(parts) == 1 and parts[0] in {f.casefold() for f in _SYSTEM_FOLDERS_WINDOWS}:
+            return str(pure)
+        return None
+    if any(pure.is_relative_to(own) and pure != PurePosixPath(own) for own in _OWN_PLACES_POSIX):
+        return None
+    for tree in _SYSTEM_TREES_POSIX:
+        if pure.is_relative_to(tree):
+            return tree
+    if str(pure) in _SYSTEM_FOLDERS_POSIX:
+        return str(pure)
+    return None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import plistlib
 import shlex
 import sys
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from vaultsync.errors import UsageError
 from vaultsync.paths import STATE_DIR_ENV, ensure_private_dir
@@ -22,29 +22,51 @@ def _command(config: Path) -> list[str]:
 
 
 _TMP_DIRS = (Path("/tmp"), Path("/var/tmp"))
-_UNIT_SPECIAL = set(" \t\"'\\;")
 
 
 def _unit_word(text: str, exec_line: bool = False) -> str:
-    """One word of a unit-file setting, as systemd reads it back: "%" starts a specifier and
-    (in Exec lines) "$" a variable, so both are doubled; quoted when it holds a blank or quote."""
+    """One word of a unit-file setting, written so that systemd reads back exactly `text`.
+
+    systemd splits a setting's value into words at blanks, honours double quotes and C-style
+    backslash escapes, then replaces "%" specifiers and (in Exec lines) "$" variables. So: "%"
+    is doubled, "$" doubled in Exec lines, backslash and double quote escaped, and every word
+    is put in double quotes. A control character (a line break would end the setting and start
+    another, injecting a directive) or text that is not Unicode is refused, not written."""
+    bad = next((c for c in text if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    if bad is not None:
+        raise UsageError(
+            f"cannot write {text!r} into the service's unit file: it holds the control "
+            f"character U+{ord(bad):04X}; rename that folder or file"
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"cannot write {text!r} into the service's unit file: it is not valid UTF-8; "
+            "rename that folder or file"
+        ) from None
     text = text.replace("%", "%%")
     if exec_line:
         text = text.replace("$", "$$")
-    if text and not _UNIT_SPECIAL.intersection(text):
-        return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _under_tmp(path: Path) -> bool:
+    path = Path(os.path.abspath(path))
+    try:
+        path = path.resolve()
+    except (OSError, RuntimeError):
+        pass
+    return any(path.is_relative_to(t) or path.is_relative_to(t.resolve()) for t in _TMP_DIRS)
+
+
 def systemd_unit(config: Path, vault_roots: list[Path], state_dir: Path) -> str:
-    """A hardened user unit: restarts on failure, may write only the vaults and the state folder."""
+    """A user unit: restarts on failure; sandboxed as far as a user unit can be (see below)."""
     exec_start = " ".join(_unit_word(part, exec_line=True) for part in _command(config))
     writable = " ".join(_unit_word(str(p)) for p in [*vault_roots, state_dir])
     env = _unit_word(f"{STATE_DIR_ENV}={state_dir}")
-    # A private /tmp would hide a vault (or the state folder) that lives in /tmp.
-    in_tmp = any(
-        p.resolve().is_relative_to(t) for p in [*vault_roots, state_dir] for t in _TMP_DIRS
-    )
+    # A private /tmp would hide the config, a vault or the state folder kept in /tmp.
+    in_tmp = any(_under_tmp(p) for p in [config, *vault_roots, state_dir])
     private_tmp = "" if in_tmp else "PrivateTmp=yes\n"
     return f"""[Unit]
 Description=vaultsync: keep the Readwise pages in your notes clean
@@ -58,20 +80,26 @@ Environment={env}
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=10
-# Hardening: vaultsync reads the config, writes only the vaults and its state folder.
+# Sandboxing. These work in any user unit (no privilege needed): no new privileges, and
+# system call filters.
 NoNewPrivileges=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+RestrictRealtime=yes
+SystemCallArchitectures=native
+MemoryDenyWriteExecute=yes
+# vaultsync needs no network: only local (AF_UNIX) sockets, e.g. to the journal.
+RestrictAddressFamilies=AF_UNIX
+# These need a mount namespace, which a user unit gets only from systemd 253 on and only
+# where the kernel lets users create user namespaces (systemd then turns on PrivateUsers=);
+# older systemd ignores them in a user unit. Where they work, vaultsync may write only the
+# vaults and its state folder.
 {private_tmp}ProtectSystem=strict
 ProtectHome=read-only
 ReadWritePaths={writable}
 ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectControlGroups=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-RestrictRealtime=yes
-SystemCallArchitectures=native
-MemoryDenyWriteExecute=yes
-IPAddressDeny=any
 
 [Install]
 WantedBy=default.target
@@ -79,35 +107,30 @@ WantedBy=default.target
 
 
 def launchd_plist(config: Path, state_dir: Path, log_file: Path) -> str:
-    """A launchd agent that starts at login and is restarted if it fails."""
-    args = "\n".join(f"    <string>{escape(part)}</string>" for part in _command(config))
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<plist version="1.0">
-<dict>
-  <key>Label</key>
-  <string>{AGENT_LABEL}</string>
-  <key>ProgramArguments</key>
-  <array>
-{args}
-  </array>
-  <key>EnvironmentVariables</key>
-  <dict>
-    <key>{STATE_DIR_ENV}</key>
-    <string>{escape(str(state_dir))}</string>
-  </dict>
-  <key>RunAtLoad</key>
-  <true/>
-  <key>KeepAlive</key>
-  <dict>
-    <key>SuccessfulExit</key>
-    <false/>
-  </dict>
-  <key>StandardErrorPath</key>
-  <string>{escape(str(log_file))}</string>
-</dict>
-</plist>
-"""
+    """A launchd agent that starts at login and is restarted if it fails.
+
+    Written by plistlib, so every value is XML-escaped; a control character, which an XML
+    plist cannot hold at all, is refused."""
+    agent = {
+        "Label": AGENT_LABEL,
+        "ProgramArguments": _command(config),
+        "EnvironmentVariables": {STATE_DIR_ENV: str(state_dir)},
+        "RunAtLoad": True,
+        "KeepAlive": {"SuccessfulExit": False},
+        "StandardErrorPath": str(log_file),
+    }
+    for value in [*agent["ProgramArguments"], str(state_dir), str(log_file)]:  # type: ignore[misc]
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise UsageError(
+                f"cannot write {value!r} into the launchd agent: it holds a control "
+                "character; rename that folder or file"
+            )
+    try:
+        return plistlib.dumps(agent, sort_keys=False).decode("utf-8")
+    except (ValueError, UnicodeEncodeError) as err:
+        raise UsageError(
+            f"cannot write the launchd agent: {err}; rename that folder or file"
+        ) from None
 
 
 def _unit_path() -> Path:

@@ -6,13 +6,16 @@ from pathlib import Path
 
 from vaultsync.config import Config
 from vaultsync.core.normalize import Rules
-from vaultsync.paths import default_state_dir
+from vaultsync.paths import default_state_dir, state_folder
 from vaultsync.sync import PassOptions
 
 
 def state_dir(config: Config) -> Path:
-    """The state folder (history, locks, status): the config's `state_dir` or the platform's."""
-    return Path(config.state_dir).expanduser() if config.state_dir else default_state_dir()
+    """The state folder (history, locks, status): the config's `state_dir` or the platform's,
+    or a private subfolder of it when others may write it (see `paths.state_folder`)."""
+    if config.state_dir:
+        return state_folder(Path(config.state_dir).expanduser())
+    return default_state_dir()
 
 
 def options_from_config(

@@ -13,6 +13,7 @@ from vaultsync.core.model import Kind
 from vaultsync.core.text import NotUtf8, decode
 from vaultsync.errors import UsageError
 from vaultsync.ignore import PathFilter, hidden_patterns, walk_entries
+from vaultsync.paths import control_character_reason, unsafe_vault_reason
 
 DEFAULT_INCLUDE = ("**/*.md",)
 log = logging.getLogger("vaultsync")
@@ -255,11 +256,17 @@ def make_vault(
     """Resolve a vault folder; UsageError when it is missing or its kind cannot be told."""
     root = Path(os.path.expanduser(str(path)))
     label = f"{where}: " if where else ""
+    control = control_character_reason(str(path))
+    if control:
+        raise UsageError(f"{label}{str(path)!r}: the path {control}")
     if not root.exists():
         raise UsageError(f"{label}{root}: no such folder; check the path or create the folder")
     if not root.is_dir():
         raise UsageError(f"{label}{root}: not a folder; a vault is the folder holding your notes")
     root = root.resolve()
+    unsafe = unsafe_vault_reason(root)  # `/`, the home folder, a system folder
+    if unsafe:
+        raise UsageError(f"{label}{unsafe}")
     resolved: Kind | None = None if kind == "auto" else kind  # type: ignore[assignment]
     if resolved is None:
         detection = detect_kind(root)
