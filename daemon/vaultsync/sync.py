@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote
 
 from vaultsync.authorsync import author_maker, page_facts, sync_author_pages
 from vaultsync.core import authors as author_pages
@@ -39,7 +40,7 @@ from vaultsync.errors import (
     UnsafePathError,
     VaultsyncError,
 )
-from vaultsync.ignore import walk_entries
+from vaultsync.ignore import walk_reading
 from vaultsync.state import (
     KINDS,
     Entry,
@@ -76,7 +77,13 @@ MANAGED = re.compile(
     + rb"|"
     + re.escape(author_pages.OBSIDIAN_BEGIN.encode())
 )
+# `[[Note#^id]]`, `![[Note#^id]]`, `[[Note#^id|shown]]`, `[[#^id]]`.
 BLOCK_REF = re.compile(r"\[\[[^\]|#]*#\^([A-Za-z0-9-]+)")
+# A Markdown link's (or embed's) target: `](<a b.md#^id>)` or `](a%20b.md#^id "title")`.
+MD_LINK = re.compile(r"\]\(\s*(?:<([^<>\n]*)>|([^\s()]*(?:\([^\s()]*\)[^\s()]*)*))")
+FRAGMENT_REF = re.compile(r"#\^([A-Za-z0-9-]+)")
+# An org file-level keyword: `#+title: X`, `#+alias: A, B`.
+ORG_KEYWORD = re.compile(r"^\s*#\+([A-Za-z_-]+):\s*(.*?)\s*$")
 HELD_ID = re.compile(rb"\^([A-Za-z0-9-]+)")  # a superset of the `^id`s an Obsidian page holds
 WRITE_ATTEMPTS = 3
 
@@ -291,6 +298,90 @@ def _logseq_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
     return names
 
 
+def _org_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
+    """Names a Logseq org page answers to: its decoded file name, `#+title:`, `#+alias:`
+    (Logseq reads these from the lines at the top of the file)."""
+    names = [(author_pages.logseq_page_name(path.stem), False)]
+    head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
+    for line in split_lines(head):
+        m = ORG_KEYWORD.match(body(line))
+        if not m:
+            if body(line).strip() and not body(line).lstrip().startswith("#"):
+                break  # the page's content begins: no more file-level keywords
+            continue
+        key, value = m.group(1).lower(), m.group(2)
+        if key == "title" and value.strip():
+            names.append((value.strip(), False))
+        elif key == "alias":
+            names += [(part, True) for part in author_pages.aliases_in(value)]
+    return names
+
+
+def note_refs(data: bytes) -> tuple[str, ...]:
+    """The block ids an Obsidian note links to, in every form Obsidian resolves: wiki links
+    and embeds (`[[Note#^id]]`, `![[Note#^id|shown]]`) and Markdown links and embeds
+    (`[text](path.md#^id)`, also `<…>`-wrapped and URL-encoded: `%5E`, `%20`)."""
+    if b"#^" not in data and b"#%5E" not in data and b"#%5e" not in data:
+        return ()  # (the fast path: most notes link to no block)
+    text = data.decode("utf-8", errors="replace")
+    found = [m.group(1) for m in BLOCK_REF.finditer(text)]
+    for m in MD_LINK.finditer(text):
+        target = unquote(m.group(1) or m.group(2) or "")
+        found += [r.group(1) for r in FRAGMENT_REF.finditer(target)]
+    return tuple(dict.fromkeys(found))
+
+
+def canvas_refs(data: bytes) -> tuple[str, ...]:
+    """The block ids an Obsidian canvas links to: its file nodes' `subpath` (`#^id`). A file
+    that is not canvas JSON gives none (canvas_problem says why)."""
+    try:
+        nodes = _canvas_nodes(data)
+    except ValueError:
+        return ()
+    found = []
+    for node in nodes:
+        subpath = node.get("subpath") if isinstance(node, dict) else None
+        if isinstance(subpath, str):
+            found += [m.group(1) for m in FRAGMENT_REF.finditer(unquote(subpath))]
+    return tuple(dict.fromkeys(found))
+
+
+def canvas_problem(data: bytes) -> str | None:
+    """Why these bytes are not a canvas whose references can be read (None: they are)."""
+    try:
+        _canvas_nodes(data)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def _canvas_nodes(data: bytes) -> list:
+    if not data.strip():
+        return []  # a canvas just created, still empty
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"not UTF-8 (byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON: {err.msg} at line {err.lineno}") from None
+    except RecursionError:
+        raise ValueError("not valid JSON: nested too deeply") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("nodes", []), list):
+        raise ValueError('not a canvas: expected an object with a "nodes" list')
+    return doc.get("nodes", [])
+
+
+def _report_bad_canvas(path: Path, data: bytes, report: PassReport) -> None:
+    """A canvas whose references cannot be read is named (once, when read), never fatal."""
+    if path.suffix.lower() != ".canvas":
+        return
+    problem = canvas_problem(data)
+    if problem is not None:
+        report.skipped.append(
+            (path, f"canvas {problem}; its block references are not read (fix or remove it)")
+        )
+
+
 def _index(
     vault: Vault,
     report: PassReport,
@@ -308,12 +399,15 @@ def _index(
     unchanged = cache is not None
     pending, referenced = index.pending, index.referenced_ids
     temp_file = remove_temp_file if cleanup else None
-    walk = walk_entries(vault.root, vault.path_filter, skipped_folders, temp_file)
+    # Every note, canvas and org page is read for references and names; only candidates
+    # (inside the include patterns) are counted, cleaned, or managed as author pages.
+    walk = walk_reading(vault.root, vault.path_filter, skipped_folders, temp_file)
     with _gc_paused():
-        for dir_entry, rel in walk:
+        for dir_entry, rel, cleanable in walk:
             if progress:
                 progress()
-            report.scanned += 1
+            if cleanable:
+                report.scanned += 1
             row = cache.fresh_row(rel, dir_entry, now) if cache is not None else None
             if row is not None:
                 # Unchanged (not read): its row says what it holds. Most pages are ordinary
@@ -326,6 +420,8 @@ def _index(
                     pending.append((dir_entry.path, names))
                     if row[8]:
                         referenced.update(row_refs(row))
+                    if not cleanable:
+                        continue
                     if kind == "candidate":
                         index.candidates.append((dir_entry.path, rel, row))
                     elif kind == "managed":
@@ -354,6 +450,9 @@ def _index(
             # A page's Path is not kept in the names: the index holds files as strings (_Names).
             pending.append((dir_entry.path, names))
             referenced.update(refs)
+            _report_bad_canvas(path, snap.data, report)
+            if not cleanable:
+                continue
             source = _read_page_source(index, kind, path, snap, rel, read)
             if source is not None:
                 index.candidates.append(source)
@@ -396,16 +495,22 @@ def _read_page_source(
 
 
 def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str, ...]]:
-    """What a page's bytes tell the index: its kind ("managed", "candidate" or "other"), the
-    names it answers to (each with whether it is an alias), the block ids it links to."""
+    """What a file's bytes tell the index: its kind ("managed", "candidate" or "other"), the
+    names it answers to (each with whether it is an alias), the block ids it links to. Only
+    a `.md` file can be a page we clean or manage; a canvas gives references, an org page
+    (Logseq) names."""
+    suffix = path.suffix.lower()
+    if suffix == ".canvas":
+        refs = canvas_refs(data) if vault.kind == "obsidian" else ()
+        return "other", (), refs
+    if suffix == ".org":
+        return "other", (tuple(_org_names(path, data)) if vault.kind == "logseq" else ()), ()
     refs: tuple[str, ...] = ()
     if vault.kind == "logseq":
         names: Names = tuple(_logseq_names(path, data))
     else:
         names = ((path.stem, False),)
-        if b"#^" in data:
-            text = data.decode("utf-8", errors="replace")
-            refs = tuple(dict.fromkeys(m.group(1) for m in BLOCK_REF.finditer(text)))
+        refs = note_refs(data)
     if MANAGED.search(data):
         return "managed", names, refs
     if CANDIDATE.search(data):
@@ -440,15 +545,24 @@ def _note_names(
 
 
 def _learn(
-    vault: Vault, index: _VaultIndex, path: Path, snap: Snapshot, entry: Entry | None = None
+    vault: Vault,
+    index: _VaultIndex,
+    path: Path,
+    snap: Snapshot,
+    entry: Entry | None = None,
+    cleanable: bool = True,
 ) -> str:
     """Record what one page tells the index; returns "managed", "candidate" or "other".
-    `entry`: the page's cache row just made of these bytes, which holds the same facts."""
+    `entry`: the page's cache row just made of these bytes, which holds the same facts.
+    `cleanable`: False for a file read only for its names and references (outside the
+    include patterns): never a candidate or a managed page, whatever it holds."""
     if entry is not None:
         kind, names, refs = entry.kind, entry.names, entry.refs
     else:
         kind, names, refs = _facts(vault, path, snap.data)
     _note(index, path, names, refs)
+    if not cleanable:
+        return "other"
     if kind == "managed":
         index.managed[path] = snap
     elif kind == "candidate":
@@ -912,20 +1026,32 @@ class VaultSession:
             sources = []
             for path in changed:
                 self._forget(path)
+                rel = self._rel(path)
+                flt = self.vault.path_filter
+                # A note outside the include patterns, or a canvas: read for its references
+                # and names (a new reference protects its id from the next rewrite), never
+                # cleaned.
+                cleanable = flt.matches(rel)
+                if not cleanable and not flt.reads(rel):
+                    continue
                 try:
                     snap = read_page(path)
                 except PageVanished:
                     if self.cache is not None:
-                        self.cache.drop(self._rel(path))
+                        self.cache.drop(rel)
                     continue
                 except VaultsyncError as err:
                     report.skipped.append((path, _reason(err, path)))
                     continue
-                report.scanned += 1
-                rel, entry = self._rel(path), None
+                entry = None
                 if self.cache is not None and rel:
                     entry = _entry(self.vault, path, snap, None, self._now)
                     self.cache.put(rel, entry)
+                _report_bad_canvas(path, snap.data, report)
+                if not cleanable:
+                    _learn(self.vault, self.index, path, snap, entry, cleanable=False)
+                    continue
+                report.scanned += 1
                 if _learn(self.vault, self.index, path, snap, entry) == "candidate":
                     sources.append(_Source(path, snap, rel, entry))
             self.index.candidates = []
