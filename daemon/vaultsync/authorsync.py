@@ -20,6 +20,7 @@ from vaultsync.core.identity import (
     Author,
     AuthorPlan,
     PageAuthor,
+    fold,
     name_key,
     newest_date,
     page_handle,
@@ -272,11 +273,12 @@ def _sync_one(
 
 def _page_key(vault: Vault, name: str) -> str | None:
     """How the index knows the page of a name: Logseq by page name, Obsidian by note name
-    (casefolded, as vaultsync.sync's index keys them: white space is part of a Logseq name)."""
+    (fold(): NFC and casefolded, as vaultsync.sync's index keys them; white space is part of
+    a Logseq name)."""
     if vault.kind == "logseq":
-        return name.strip().casefold()
+        return fold(name.strip())
     try:
-        return author_pages.obsidian_file_stem(name).casefold()
+        return fold(author_pages.obsidian_file_stem(name))
     except author_pages.UnsafeName:
         return None
 

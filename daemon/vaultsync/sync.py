@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 from vaultsync.authorsync import author_maker, page_facts, sync_author_pages
 from vaultsync.core import authors as author_pages
-from vaultsync.core.identity import Author, AuthorPlan, PageAuthor, name_key, plan_authors
+from vaultsync.core.identity import Author, AuthorPlan, PageAuthor, fold, name_key, plan_authors
 from vaultsync.core.logseq import LOGSEQ_PROPERTY
 from vaultsync.core.normalize import (
     Normalized,
@@ -244,7 +244,7 @@ class _VaultIndex:
 
     @property
     def names(self) -> _Names:
-        """Casefolded page/note name → file."""
+        """Page/note name keyed by fold() (NFC, casefolded) → file."""
         if self.pending:
             self.enter_pending()
         return self._names
@@ -272,7 +272,7 @@ class _VaultIndex:
             for _p, names in self.pending:
                 for n, alias in names_of(names):
                     if not alias:
-                        key = n.casefold()
+                        key = fold(n)
                         own.setdefault(key, key)
             return [*own, *(n for n in self._names if n not in self._alias_names)]
         return [n for n in self._names if n not in self._alias_names]
@@ -531,7 +531,7 @@ def _note_names(
     made: dict[str, str] | None = None,
 ) -> None:
     for name, is_alias in names:
-        key = name.casefold()
+        key = fold(name)
         if made:
             key = made.get(key, key)
         # A page's own name wins over another page's alias of the same name, whatever the
