@@ -8,6 +8,7 @@ does it through the writer. It never writes a page the user owns (one without th
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -372,6 +373,11 @@ def _create(
         )
         return None
     text = _with_extra(vault.kind, text, merged)
+    dangling = _dangling_link(vault, path)
+    if dangling is not None:
+        _report_dangling(dangling, name, report)
+        blocked.append(path)
+        return None
     if path.exists():
         blocked.append(path)
         return None  # a file of that name appeared since the walk; the next pass will see it
@@ -390,6 +396,36 @@ def _create(
     if key:
         index.names[key] = path
     return path
+
+
+def _dangling_link(vault: Vault, path: Path) -> Path | None:
+    """The symbolic link whose target is missing at an author page's place (the page itself,
+    or a folder on the way to it inside the vault), or None. Nothing can be created there: the
+    writer never writes through a link."""
+    here = path
+    while here != vault.root and vault.root in here.parents:
+        if here.is_symlink() and not here.exists():
+            return here
+        here = here.parent
+    return None
+
+
+def _report_dangling(link: Path, name: str, report: PassReport) -> None:
+    """Name a dangling link once per pass (several authors may be blocked by one folder)."""
+    if any(path == link for path, _reason in report.skipped):
+        return
+    try:
+        target = os.readlink(link)
+    except OSError:
+        target = "?"
+    report.skipped.append(
+        (
+            link,
+            f"a symbolic link to {target}, which does not exist, stands where the author page "
+            f"for {name[:80]!r} goes; not created. Remove the link (or restore what it points "
+            "to) and the next pass creates the page",
+        )
+    )
 
 
 def sync_key(kind: str, sources: list[author_pages.Source], aliases: list[str]) -> str:

@@ -28,6 +28,7 @@ from vaultsync.core.normalize import (
     PageContext,
     Rules,
     Stats,
+    is_readwise_page,
     normalize_page,
     parse,
 )
@@ -436,6 +437,9 @@ def _index(
             except VaultsyncError as err:
                 report.skipped.append((path, _reason(err, path)))
                 unchanged = False
+                if cleanable and cache is not None and _keep_readwise_row(cache, rel):
+                    report.readwise += 1  # a Readwise page still, though unreadable now
+                    seen.add(rel)
                 continue
             if cache is None:
                 kind, names, refs = _facts(vault, path, snap.data)
@@ -582,6 +586,24 @@ def _entry(vault: Vault, path: Path, snap: Snapshot, old: Entry | None, now: int
     if kind == "candidate" and vault.kind == "obsidian":
         ids = tuple(dict.fromkeys(m.group(1).decode() for m in HELD_ID.finditer(snap.data)))
     return Entry(snap.size, snap.mtime_ns, snap.ino, now, dig, kind, names, refs, ids)
+
+
+def _keep_readwise_row(cache: StateCache, rel: str) -> bool:
+    """A page phase 1 cannot read: True when its row (as last read) records a Readwise page,
+    which is then kept, never fresh (it says what the page was, not that it is unchanged), so
+    each pass counts the page as Readwise's until it can be read again."""
+    old = cache.take(rel)
+    if old is None or old.kind != "candidate" or not old.readwise:
+        return False
+    old.restat(-1, -1, -1, 0)  # (no file has this stat: read again every pass)
+    cache.put(rel, old)
+    return True
+
+
+def _readwise_bytes(vault: Vault, data: bytes) -> bool:
+    """Whether bytes that could not be cleaned (bad bytes, refused) hold a Readwise page: read
+    leniently, for the count only."""
+    return is_readwise_page(parse(data.decode("utf-8", errors="replace"), vault.kind))
 
 
 def _readwise_count(candidates: list[_Source | _Unread]) -> int:
@@ -983,7 +1005,7 @@ class VaultSession:
     def _static_clean(self, source: _Source, report: PassReport) -> bool:
         """Mark a candidate clean when its cache row says so in this pass's context (its author
         link is checked once the plan is known); read it now if phase 1 did not and it is not
-        clean. False when it cannot be read."""
+        clean. False when it cannot be read (counted as Readwise's when its row says so)."""
         entry = source.entry
         if entry is None:
             return True
@@ -991,7 +1013,14 @@ class VaultSession:
         if entry.clean is not None and entry.clean == clean_key(self._base, referenced, entry.ids):
             source.clean = True
             return True
-        return source.snapshot is not None or self._read_source(source, report)
+        if source.snapshot is not None:
+            return True
+        skipped = len(report.skipped)
+        if self._read_source(source, report):
+            return True
+        if len(report.skipped) > skipped and entry.readwise:
+            report.readwise += 1
+        return False
 
     def _read_source(self, source: _Source, report: PassReport) -> bool:
         try:
@@ -1203,20 +1232,31 @@ class VaultSession:
                 return
             # Its author link changes (the plan moved): clean it.
             if source.snapshot is None and not self._read_source(source, report):
+                report.readwise += entry.readwise  # (unreadable now; Readwise's as last read)
                 return
         if prepared is not None and prepared.given is not None:
             if _link_of(maker, prepared.given) != prepared.link:
                 prepared = None  # the plan links its author elsewhere: normalize it again
+        reported = len(report.failed) + len(report.skipped)
         result = clean_page(
             self.vault, source, self.options, self.guard, referenced, report, maker, prepared
         )
+        # Not cleaned, and said why (refused by the no-loss check, bad bytes, a failed write,
+        # unreadable): still one of the vault's Readwise pages, in the count and in its row.
+        failed_readwise = (
+            result is None
+            and len(report.failed) + len(report.skipped) > reported
+            and self._is_readwise(source, prepared)
+        )
+        if failed_readwise:
+            report.readwise += 1
         if result is not None and result.is_readwise and result.page is None:
             assert prepared is not None  # a fresh normalize keeps its Readwise page
             facts, value = prepared.facts, prepared.author_value  # phase A's result stands
         else:
             facts, value = self._page_facts(source, result)
         if self.cache is not None and source.entry is not None:
-            self._remember(source, result, facts, value, referenced)
+            self._remember(source, result, facts, value, referenced, failed_readwise)
         if result is None or not result.is_readwise:
             return
         report.readwise += 1
@@ -1228,6 +1268,14 @@ class VaultSession:
             if self.options.mode == "write":
                 self.written[source.path] = result.text.encode("utf-8")
 
+    def _is_readwise(self, source: _Source, prepared: _Prepared | None) -> bool:
+        """Whether a candidate that could not be cleaned is a Readwise page."""
+        if prepared is not None:
+            return prepared.is_readwise
+        if source.snapshot is not None:
+            return _readwise_bytes(self.vault, source.snapshot.data)
+        return source.entry is not None and source.entry.readwise
+
     def _remember(
         self,
         source: _Source,
@@ -1235,6 +1283,7 @@ class VaultSession:
         facts: PageAuthor | None,
         value: str | None,
         referenced: frozenset[str],
+        failed_readwise: bool = False,
     ) -> None:
         """Record in the cache whether the page is clean now; a page we wrote is recorded with
         the bytes we wrote (its mtime is young: the next pass reads it back once)."""
@@ -1242,6 +1291,8 @@ class VaultSession:
         entry = source.entry
         if result is None or (result.changed and self.options.mode != "write"):
             entry.clean = None  # skipped, failed, or left unclean: cleaned again next pass
+            # (whether it is Readwise's: counted so if it cannot be read next time)
+            entry.readwise = failed_readwise or (result is not None and result.is_readwise)
             self.cache.put(source.rel, entry)
             return
         if result.changed:
