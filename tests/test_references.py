@@ -16,6 +16,7 @@ import pytest
 import vaultsync.sync as sync
 from vaultsync.sync import PassOptions, VaultSession, canvas_refs, note_refs
 from vaultsync.vault import make_vault
+from vaultsync.writer import MAX_PAGE_BYTES
 
 BOOK = "Readwise/Books/B.md"
 TIMEOUT = 120  # generous: only a hung process fails it
@@ -263,3 +264,18 @@ def test_logseq_block_refs_keep_their_uuid(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     text = (root / "pages" / "T (highlights).md").read_text()
     assert f"id:: {uid}" in text and text.count("hello") == 1
+
+
+def test_a_file_read_only_for_references_that_cannot_be_read_is_not_reported(
+    tmp_path: Path,
+) -> None:
+    """Nothing outside include is cleaned: a huge export kept there is no page to report."""
+    root = make_obsidian(tmp_path / "v", {"Notes/n.md": "[[B#^ref1]]\n"})
+    big = root / "Exports" / "everything.md"
+    big.parent.mkdir()
+    with big.open("wb") as f:
+        f.truncate(MAX_PAGE_BYTES + 1)
+    result = resync(root, tmp_path, ["Readwise/**/*.md"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"skipped\s+0\n", result.stdout), result.stdout
+    assert book_ids(root) == ["ref1"]

@@ -10,6 +10,7 @@ import difflib
 import gc
 import hashlib
 import json
+import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
@@ -66,6 +67,8 @@ from vaultsync.writer import (
     remove_temp_file,
     write_atomic,
 )
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["write", "dry-run", "check"]
 
@@ -435,9 +438,14 @@ def _index(
                 unchanged = False
                 continue
             except VaultsyncError as err:
+                if not cleanable:
+                    # Read for references only (outside include): nothing of it is cleaned,
+                    # so nothing to report each pass (a huge export kept in an excluded folder).
+                    log.debug("%s: not read for references: %s", path, _reason(err, path))
+                    continue
                 report.skipped.append((path, _reason(err, path)))
                 unchanged = False
-                if cleanable and cache is not None and _keep_readwise_row(cache, rel):
+                if cache is not None and _keep_readwise_row(cache, rel):
                     report.readwise += 1  # a Readwise page still, though unreadable now
                     seen.add(rel)
                 continue
@@ -1070,7 +1078,8 @@ class VaultSession:
                         self.cache.drop(rel)
                     continue
                 except VaultsyncError as err:
-                    report.skipped.append((path, _reason(err, path)))
+                    if cleanable:
+                        report.skipped.append((path, _reason(err, path)))
                     continue
                 entry = None
                 if self.cache is not None and rel:
