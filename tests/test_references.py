@@ -279,3 +279,38 @@ def test_a_file_read_only_for_references_that_cannot_be_read_is_not_reported(
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"skipped\s+0\n", result.stdout), result.stdout
     assert book_ids(root) == ["ref1"]
+
+
+def test_the_running_daemon_learns_a_canvas_reference_before_the_next_rewrite(
+    tmp_path: Path,
+) -> None:
+    """`vaultsync run`: a canvas made while it watches (outside include) protects its id when
+    the plugin next writes copies to the page."""
+    from test_daemon import DaemonProcess
+
+    # No folder is made while it runs (a new folder makes the daemon walk the whole vault, and
+    # read the canvas that way): the canvas's folder exists, and so does the author's note.
+    files = {"Notes/n.md": "nothing\n", "Boards/old.canvas": "{}", "People/A.md": "mine\n"}
+    root = make_obsidian(tmp_path / "v", files)
+    config = tmp_path / "config.yaml"
+    vault = {"name": "v", "path": str(root), "kind": "obsidian", "include": ["Readwise/**/*.md"]}
+    daemon_cfg = {"quiet_period": 0.3, "max_delay": 5}
+    config.write_text(json.dumps({"vaults": [vault], "daemon": daemon_cfg}), encoding="utf-8")
+    d = DaemonProcess(config, tmp_path / "state", tmp_path / "daemon.log")
+    try:
+        d.start()
+        d.wait_log(r" v: cleaned Readwise/Books/B\.md$")
+        assert book_ids(root) == ["rw1"]
+        board = root / "Boards" / "b.canvas"
+        board.write_text(
+            json.dumps({"nodes": [{"type": "file", "file": BOOK, "subpath": "#^ref1"}]})
+        )
+        # Barrier: a page dropped after the canvas is cleaned after the canvas was handled.
+        barrier = root / "Readwise/Books/Barrier.md"
+        barrier.write_text(book(["x1", "x2"]), encoding="utf-8")
+        d.wait_log(r" v: cleaned Readwise/Books/Barrier\.md$")
+        (root / BOOK).write_text(book(["rw1", "ref1"]), encoding="utf-8")  # the plugin
+        d.wait_log(r" v: cleaned Readwise/Books/B\.md$", count=2)
+        assert book_ids(root) == ["ref1"]
+    finally:
+        d.kill()
