@@ -314,3 +314,35 @@ def test_the_running_daemon_learns_a_canvas_reference_before_the_next_rewrite(
         assert book_ids(root) == ["ref1"]
     finally:
         d.kill()
+
+
+def test_the_reading_walk_lists_every_note_canvas_and_org_file(tmp_path: Path) -> None:
+    """What is cleaned (True) and what is only read (False); always-skipped files neither."""
+    from vaultsync.ignore import PathFilter, walk_reading
+
+    for rel in [
+        "Readwise/B.md",
+        "Readwise/x.canvas",
+        "Archive/old.md",
+        "Notes/deep/n.md",
+        "Notes/p.org",
+        "Notes/pic.png",
+        ".obsidian/w.md",
+        ".trash/t.md",
+        "Notes/.hidden.md",
+        "Notes/a.sync-conflict-1.md",
+    ]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    flt = PathFilter(["Readwise/**/*.md", "Archive/"], ["Archive/"])
+    found = {rel: cleanable for _e, rel, cleanable in walk_reading(tmp_path, flt)}
+    assert found == {
+        "Readwise/B.md": True,
+        "Readwise/x.canvas": False,
+        "Archive/old.md": False,
+        "Notes/deep/n.md": False,
+        "Notes/p.org": False,
+    }
+    assert all(flt.reads(rel) for rel in found)
+    assert not flt.reads(".trash/t.md") and flt.dir_unread(".obsidian")
+    assert flt.dir_excluded("Archive") and not flt.dir_unread("Archive")
