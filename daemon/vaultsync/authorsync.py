@@ -530,7 +530,7 @@ def likely_duplicates(authors: list[Author]) -> list[tuple[str, str]]:
 
     def simple(name: str) -> str:
         name = re.sub(r"\s+on twitter$", "", name.strip(), flags=re.IGNORECASE).lstrip("@")
-        return re.sub(r"[^a-z0-9]", "", name.casefold())
+        return re.sub(r"[^a-z0-9]", "", fold(name))
 
     pairs = []
     names = sorted((a.name for a in authors), key=str.casefold)
