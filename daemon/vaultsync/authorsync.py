@@ -8,6 +8,7 @@ does it through the writer. It never writes a page the user owns (one without th
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from vaultsync.core.identity import (
     Author,
     AuthorPlan,
     PageAuthor,
+    fold,
     name_key,
     newest_date,
     page_handle,
@@ -272,11 +274,12 @@ def _sync_one(
 
 def _page_key(vault: Vault, name: str) -> str | None:
     """How the index knows the page of a name: Logseq by page name, Obsidian by note name
-    (casefolded, as vaultsync.sync's index keys them: white space is part of a Logseq name)."""
+    (fold(): NFC and casefolded, as vaultsync.sync's index keys them; white space is part of
+    a Logseq name)."""
     if vault.kind == "logseq":
-        return name.strip().casefold()
+        return fold(name.strip())
     try:
-        return author_pages.obsidian_file_stem(name).casefold()
+        return fold(author_pages.obsidian_file_stem(name))
     except author_pages.UnsafeName:
         return None
 
@@ -370,6 +373,11 @@ def _create(
         )
         return None
     text = _with_extra(vault.kind, text, merged)
+    dangling = _dangling_link(vault, path)
+    if dangling is not None:
+        _report_dangling(dangling, name, report)
+        blocked.append(path)
+        return None
     if path.exists():
         blocked.append(path)
         return None  # a file of that name appeared since the walk; the next pass will see it
@@ -388,6 +396,36 @@ def _create(
     if key:
         index.names[key] = path
     return path
+
+
+def _dangling_link(vault: Vault, path: Path) -> Path | None:
+    """The symbolic link whose target is missing at an author page's place (the page itself,
+    or a folder on the way to it inside the vault), or None. Nothing can be created there: the
+    writer never writes through a link."""
+    here = path
+    while here != vault.root and vault.root in here.parents:
+        if here.is_symlink() and not here.exists():
+            return here
+        here = here.parent
+    return None
+
+
+def _report_dangling(link: Path, name: str, report: PassReport) -> None:
+    """Name a dangling link once per pass (several authors may be blocked by one folder)."""
+    if any(path == link for path, _reason in report.skipped):
+        return
+    try:
+        target = os.readlink(link)
+    except OSError:
+        target = "?"
+    report.skipped.append(
+        (
+            link,
+            f"a symbolic link to {target}, which does not exist, stands where the author page "
+            f"for {name[:80]!r} goes; not created. Remove the link (or restore what it points "
+            "to) and the next pass creates the page",
+        )
+    )
 
 
 def sync_key(kind: str, sources: list[author_pages.Source], aliases: list[str]) -> str:
@@ -492,7 +530,7 @@ def likely_duplicates(authors: list[Author]) -> list[tuple[str, str]]:
 
     def simple(name: str) -> str:
         name = re.sub(r"\s+on twitter$", "", name.strip(), flags=re.IGNORECASE).lstrip("@")
-        return re.sub(r"[^a-z0-9]", "", name.casefold())
+        return re.sub(r"[^a-z0-9]", "", fold(name))
 
     pairs = []
     names = sorted((a.name for a in authors), key=str.casefold)

@@ -9,6 +9,11 @@ Patterns are matched against POSIX paths relative to the vault root:
 
 Only `.md` files are ever candidates, whatever the include patterns say, and what
 `ALWAYS_EXCLUDED` names is never a candidate, whatever the include patterns say.
+
+Include and exclude limit what is *cleaned*, not what is *read*: block references and page
+names count wherever they are, so a pass also reads every `.md`, `.canvas` and `.org` file
+outside them (`PathFilter.reads`, `VaultWalker.reading_entries`). Only what `ALWAYS_EXCLUDED`
+names is never read at all.
 """
 
 from __future__ import annotations
@@ -42,6 +47,10 @@ ALWAYS_EXCLUDED: tuple[str, ...] = (
 )
 
 DEFAULT_INCLUDE: tuple[str, ...] = ("**/*.md",)
+
+#: Files read for what they tell the index even where no page is cleaned: notes (block
+#: references, names), Obsidian canvases (references), Logseq org pages (names).
+READ_SUFFIXES: tuple[str, ...] = (".md", ".canvas", ".org")
 
 _NEVER = re.compile(r"(?!)")
 _PAGE_SUFFIX = ".md"
@@ -211,6 +220,9 @@ class PathFilter:
         "_exc_file",
         "_cache",
         "_every_page",
+        "_always_any",
+        "_always_file",
+        "_read_cache",
     )
 
     def __init__(self, include: Iterable[str] = DEFAULT_INCLUDE, exclude: Iterable[str] = ()):
@@ -231,6 +243,8 @@ class PathFilter:
         # folder -> None (excluded) or whether an include covers it; read by watchdog's threads
         # too, where a lost race only recomputes an entry.
         self._cache: dict[str, bool | None] = {}
+        self._always_any, self._always_file = _compile(ALWAYS_EXCLUDED)
+        self._read_cache: dict[str, bool] = {}  # folder -> whether its files are read at all
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PathFilter):
@@ -255,6 +269,37 @@ class PathFilter:
         """True when nothing inside this vault-relative folder can be a page (prune it)."""
         parts = _split_rel(rel_dir)
         return parts is None or self._folder_chain(parts) is None
+
+    def reads(self, rel_path: str) -> bool:
+        """True when the file is read for the index (block references, names): any `.md`,
+        `.canvas` or `.org` file that ALWAYS_EXCLUDED does not name, included or not."""
+        parts = _split_rel(rel_path)
+        if not parts or not parts[-1].endswith(READ_SUFFIXES):
+            return False
+        rel = "/".join(parts)
+        return self._read_chain(parts[:-1]) and not self._always_file.fullmatch(rel)
+
+    def dir_unread(self, rel_dir: str) -> bool:
+        """True when no file inside this folder is read at all (ALWAYS_EXCLUDED names it)."""
+        parts = _split_rel(rel_dir)
+        return parts is None or not self._read_chain(parts)
+
+    def reading(self) -> ReadingFilter:
+        """This filter as the files a pass reads: what a watcher must report (see module)."""
+        return ReadingFilter(self)
+
+    def _read_chain(self, parts: list[str]) -> bool:
+        if not parts:
+            return True
+        key = "/".join(parts)
+        cache = self._read_cache
+        if key in cache:
+            return cache[key]
+        state = self._read_chain(parts[:-1]) and not self._always_any.fullmatch(key)
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[key] = state
+        return state
 
     def _folder_chain(self, parts: list[str]) -> bool | None:
         """State of a folder given as components ('' is the root), from its ancestors down."""
@@ -282,6 +327,32 @@ class PathFilter:
         if self._exc_any.fullmatch(rel_dir):
             return None
         return parent_included or self._inc_any.fullmatch(rel_dir)
+
+
+class ReadingFilter:
+    """A PathFilter seen as the files a pass reads (`matches` = `reads`, `dir_excluded` =
+    `dir_unread`): given to the watcher, it reports a change to a note outside the include
+    patterns or to a canvas, whose new block references must be known before the page they
+    point at is next rewritten."""
+
+    __slots__ = ("cleaning",)
+
+    def __init__(self, cleaning: PathFilter) -> None:
+        self.cleaning = cleaning
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReadingFilter):
+            return NotImplemented
+        return self.cleaning == other.cleaning
+
+    def __hash__(self) -> int:
+        return hash(("reading", self.cleaning))
+
+    def matches(self, rel_path: str) -> bool:
+        return self.cleaning.reads(rel_path)
+
+    def dir_excluded(self, rel_dir: str) -> bool:
+        return self.cleaning.dir_unread(rel_dir)
 
 
 @dataclass(frozen=True)
@@ -342,7 +413,47 @@ class VaultWalker:
                     temp_file(entry.path)
             stack.extend(reversed(subfolders))
 
-    def _list(self, folder: str, *, is_root: bool) -> list[os.DirEntry[str]]:
+    def reading_entries(self) -> Iterator[tuple[os.DirEntry[str], str, bool]]:
+        """Every file a pass reads (PathFilter.reads), as (directory entry, vault-relative
+        POSIX path, whether it is a candidate page: entries() would yield it). Folders the
+        include/exclude patterns leave out are walked too, for their notes' references;
+        one of them that cannot be read is not recorded in `.skipped` (nothing there is
+        cleaned: its references are lost, not a page)."""
+        self.skipped = []
+        flt, temp_file = self.filter, self.temp_file
+        always_any, always_file = flt._always_any, flt._always_file
+        # (absolute folder, relative folder with '/' or '', its _folder_state: None when the
+        # patterns exclude it, else whether an include covers it)
+        stack: list[tuple[str, str, bool | None]] = [(os.fspath(self.root), "", False)]
+        while stack:
+            folder, rel_prefix, state = stack.pop()
+            # (the same order, and the same letting go of entries, as entries())
+            entries = self._list(folder, is_root=not rel_prefix, record=state is not None)
+            entries.reverse()
+            subfolders: list[tuple[str, str, bool | None]] = []
+            while entries:
+                entry = entries.pop()
+                rel = rel_prefix + entry.name
+                if _is_real_dir(entry):
+                    if state is not None:
+                        sub = flt._folder_state(rel, state)
+                    else:
+                        sub = None
+                    if sub is not None or not always_any.fullmatch(rel):
+                        subfolders.append((entry.path, rel + "/", sub))
+                elif state is not None and flt._file_matches(rel, state) and _is_file(entry):
+                    yield entry, rel, True
+                elif (
+                    rel.endswith(READ_SUFFIXES)
+                    and not always_file.fullmatch(rel)
+                    and _is_file(entry)
+                ):
+                    yield entry, rel, False
+                elif temp_file is not None and rel.endswith(".tmp"):
+                    temp_file(entry.path)
+            stack.extend(reversed(subfolders))
+
+    def _list(self, folder: str, *, is_root: bool, record: bool = True) -> list[os.DirEntry[str]]:
         """Sorted entries of a folder; an unreadable folder is recorded and yields nothing."""
         try:
             with os.scandir(folder) as it:
@@ -352,10 +463,12 @@ class VaultWalker:
                 self.skipped.append(SkippedFolder(Path(folder), "folder not found"))
             return []  # a subfolder removed during the walk: nothing to skip
         except PermissionError:
-            self.skipped.append(SkippedFolder(Path(folder), "permission denied"))
+            if record:
+                self.skipped.append(SkippedFolder(Path(folder), "permission denied"))
             return []
         except OSError as err:
-            self.skipped.append(SkippedFolder(Path(folder), err.strerror or str(err)))
+            if record:
+                self.skipped.append(SkippedFolder(Path(folder), err.strerror or str(err)))
             return []
         entries.sort(key=lambda e: e.name)
         return entries
@@ -382,6 +495,22 @@ def walk_vault(
     walker = VaultWalker(root, flt)
     try:
         yield from walker
+    finally:
+        if skipped is not None:
+            skipped.extend(walker.skipped)
+
+
+def walk_reading(
+    root: Path,
+    flt: PathFilter,
+    skipped: list[SkippedFolder] | None = None,
+    temp_file: Callable[[str], object] | None = None,
+) -> Iterator[tuple[os.DirEntry[str], str, bool]]:
+    """Every file a pass reads, as (directory entry, vault-relative POSIX path, whether it is
+    a candidate page). See VaultWalker.reading_entries."""
+    walker = VaultWalker(root, flt, temp_file)
+    try:
+        yield from walker.reading_entries()
     finally:
         if skipped is not None:
             skipped.extend(walker.skipped)

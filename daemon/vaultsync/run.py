@@ -226,8 +226,13 @@ class Daemon:
         assert self.watcher is not None
         # Watch first, then catch up: a page that changes while the start-up pass runs (after
         # the pass read its folder) has an event waiting, instead of going unseen.
+        # Every file a pass reads is watched, not only the pages it cleans: a note outside
+        # the include patterns, or a canvas, may add a block reference (vaultsync.ignore).
         self.watcher.update(
-            {n: (r.vault.root, r.vault.path_filter, r.vault.poll) for n, r in self.runs.items()}
+            {
+                n: (r.vault.root, r.vault.path_filter.reading(), r.vault.poll)
+                for n, r in self.runs.items()
+            }
         )
         for run in added:
             self._full_pass(run, "start-up")

@@ -213,6 +213,8 @@ def _encode_extra(entry: Entry) -> str | None:
     extra: dict[str, Any] = {}
     if entry.ids:
         extra["i"] = list(entry.ids)
+    if entry.clean is None and entry.readwise:
+        extra["r"] = True  # not clean (it failed), but Readwise's: counted so while unreadable
     if entry.clean is not None:
         extra["c"] = entry.clean
         extra["r"] = entry.readwise

@@ -10,6 +10,7 @@ import difflib
 import gc
 import hashlib
 import json
+import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
@@ -17,16 +18,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote
 
 from vaultsync.authorsync import author_maker, page_facts, sync_author_pages
 from vaultsync.core import authors as author_pages
-from vaultsync.core.identity import Author, AuthorPlan, PageAuthor, name_key, plan_authors
+from vaultsync.core.identity import Author, AuthorPlan, PageAuthor, fold, name_key, plan_authors
 from vaultsync.core.logseq import LOGSEQ_PROPERTY
 from vaultsync.core.normalize import (
     Normalized,
     PageContext,
     Rules,
     Stats,
+    is_readwise_page,
     normalize_page,
     parse,
 )
@@ -39,7 +42,7 @@ from vaultsync.errors import (
     UnsafePathError,
     VaultsyncError,
 )
-from vaultsync.ignore import walk_entries
+from vaultsync.ignore import walk_reading
 from vaultsync.state import (
     KINDS,
     Entry,
@@ -65,6 +68,8 @@ from vaultsync.writer import (
     write_atomic,
 )
 
+log = logging.getLogger(__name__)
+
 Mode = Literal["write", "dry-run", "check"]
 
 # Bytes that only Readwise pages (and our author pages) hold: everything else is skipped unparsed.
@@ -76,7 +81,13 @@ MANAGED = re.compile(
     + rb"|"
     + re.escape(author_pages.OBSIDIAN_BEGIN.encode())
 )
+# `[[Note#^id]]`, `![[Note#^id]]`, `[[Note#^id|shown]]`, `[[#^id]]`.
 BLOCK_REF = re.compile(r"\[\[[^\]|#]*#\^([A-Za-z0-9-]+)")
+# A Markdown link's (or embed's) target: `](<a b.md#^id>)` or `](a%20b.md#^id "title")`.
+MD_LINK = re.compile(r"\]\(\s*(?:<([^<>\n]*)>|([^\s()]*(?:\([^\s()]*\)[^\s()]*)*))")
+FRAGMENT_REF = re.compile(r"#\^([A-Za-z0-9-]+)")
+# An org file-level keyword: `#+title: X`, `#+alias: A, B`.
+ORG_KEYWORD = re.compile(r"^\s*#\+([A-Za-z_-]+):\s*(.*?)\s*$")
 HELD_ID = re.compile(rb"\^([A-Za-z0-9-]+)")  # a superset of the `^id`s an Obsidian page holds
 WRITE_ATTEMPTS = 3
 
@@ -238,7 +249,7 @@ class _VaultIndex:
 
     @property
     def names(self) -> _Names:
-        """Casefolded page/note name → file."""
+        """Page/note name keyed by fold() (NFC, casefolded) → file."""
         if self.pending:
             self.enter_pending()
         return self._names
@@ -266,7 +277,7 @@ class _VaultIndex:
             for _p, names in self.pending:
                 for n, alias in names_of(names):
                     if not alias:
-                        key = n.casefold()
+                        key = fold(n)
                         own.setdefault(key, key)
             return [*own, *(n for n in self._names if n not in self._alias_names)]
         return [n for n in self._names if n not in self._alias_names]
@@ -292,6 +303,90 @@ def _logseq_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
     return names
 
 
+def _org_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
+    """Names a Logseq org page answers to: its decoded file name, `#+title:`, `#+alias:`
+    (Logseq reads these from the lines at the top of the file)."""
+    names = [(author_pages.logseq_page_name(path.stem), False)]
+    head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
+    for line in split_lines(head):
+        m = ORG_KEYWORD.match(body(line))
+        if not m:
+            if body(line).strip() and not body(line).lstrip().startswith("#"):
+                break  # the page's content begins: no more file-level keywords
+            continue
+        key, value = m.group(1).lower(), m.group(2)
+        if key == "title" and value.strip():
+            names.append((value.strip(), False))
+        elif key == "alias":
+            names += [(part, True) for part in author_pages.aliases_in(value)]
+    return names
+
+
+def note_refs(data: bytes) -> tuple[str, ...]:
+    """The block ids an Obsidian note links to, in every form Obsidian resolves: wiki links
+    and embeds (`[[Note#^id]]`, `![[Note#^id|shown]]`) and Markdown links and embeds
+    (`[text](path.md#^id)`, also `<…>`-wrapped and URL-encoded: `%5E`, `%20`)."""
+    if b"#^" not in data and b"#%5E" not in data and b"#%5e" not in data:
+        return ()  # (the fast path: most notes link to no block)
+    text = data.decode("utf-8", errors="replace")
+    found = [m.group(1) for m in BLOCK_REF.finditer(text)]
+    for m in MD_LINK.finditer(text):
+        target = unquote(m.group(1) or m.group(2) or "")
+        found += [r.group(1) for r in FRAGMENT_REF.finditer(target)]
+    return tuple(dict.fromkeys(found))
+
+
+def canvas_refs(data: bytes) -> tuple[str, ...]:
+    """The block ids an Obsidian canvas links to: its file nodes' `subpath` (`#^id`). A file
+    that is not canvas JSON gives none (canvas_problem says why)."""
+    try:
+        nodes = _canvas_nodes(data)
+    except ValueError:
+        return ()
+    found = []
+    for node in nodes:
+        subpath = node.get("subpath") if isinstance(node, dict) else None
+        if isinstance(subpath, str):
+            found += [m.group(1) for m in FRAGMENT_REF.finditer(unquote(subpath))]
+    return tuple(dict.fromkeys(found))
+
+
+def canvas_problem(data: bytes) -> str | None:
+    """Why these bytes are not a canvas whose references can be read (None: they are)."""
+    try:
+        _canvas_nodes(data)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def _canvas_nodes(data: bytes) -> list:
+    if not data.strip():
+        return []  # a canvas just created, still empty
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"not UTF-8 (byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON: {err.msg} at line {err.lineno}") from None
+    except RecursionError:
+        raise ValueError("not valid JSON: nested too deeply") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("nodes", []), list):
+        raise ValueError('not a canvas: expected an object with a "nodes" list')
+    return doc.get("nodes", [])
+
+
+def _report_bad_canvas(path: Path, data: bytes, report: PassReport) -> None:
+    """A canvas whose references cannot be read is named (once, when read), never fatal."""
+    if path.suffix.lower() != ".canvas":
+        return
+    problem = canvas_problem(data)
+    if problem is not None:
+        report.skipped.append(
+            (path, f"canvas {problem}; its block references are not read (fix or remove it)")
+        )
+
+
 def _index(
     vault: Vault,
     report: PassReport,
@@ -309,12 +404,15 @@ def _index(
     unchanged = cache is not None
     pending, referenced = index.pending, index.referenced_ids
     temp_file = remove_temp_file if cleanup else None
-    walk = walk_entries(vault.root, vault.path_filter, skipped_folders, temp_file)
+    # Every note, canvas and org page is read for references and names; only candidates
+    # (inside the include patterns) are counted, cleaned, or managed as author pages.
+    walk = walk_reading(vault.root, vault.path_filter, skipped_folders, temp_file)
     with _gc_paused():
-        for dir_entry, rel in walk:
+        for dir_entry, rel, cleanable in walk:
             if progress:
                 progress()
-            report.scanned += 1
+            if cleanable:
+                report.scanned += 1
             row = cache.fresh_row(rel, dir_entry, now) if cache is not None else None
             if row is not None:
                 # Unchanged (not read): its row says what it holds. Most pages are ordinary
@@ -327,6 +425,8 @@ def _index(
                     pending.append((dir_entry.path, names))
                     if row[8]:
                         referenced.update(row_refs(row))
+                    if not cleanable:
+                        continue
                     if kind == "candidate":
                         index.candidates.append((dir_entry.path, rel, row))
                     elif kind == "managed":
@@ -339,8 +439,16 @@ def _index(
                 unchanged = False
                 continue
             except VaultsyncError as err:
+                if not cleanable:
+                    # Read for references only (outside include): nothing of it is cleaned,
+                    # so nothing to report each pass (a huge export kept in an excluded folder).
+                    log.debug("%s: not read for references: %s", path, _reason(err, path))
+                    continue
                 report.skipped.append((path, _reason(err, path)))
                 unchanged = False
+                if cache is not None and _keep_readwise_row(cache, rel):
+                    report.readwise += 1  # a Readwise page still, though unreadable now
+                    seen.add(rel)
                 continue
             if cache is None:
                 kind, names, refs = _facts(vault, path, snap.data)
@@ -355,6 +463,9 @@ def _index(
             # A page's Path is not kept in the names: the index holds files as strings (_Names).
             pending.append((dir_entry.path, names))
             referenced.update(refs)
+            _report_bad_canvas(path, snap.data, report)
+            if not cleanable:
+                continue
             source = _read_page_source(index, kind, path, snap, rel, read)
             if source is not None:
                 index.candidates.append(source)
@@ -397,16 +508,22 @@ def _read_page_source(
 
 
 def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str, ...]]:
-    """What a page's bytes tell the index: its kind ("managed", "candidate" or "other"), the
-    names it answers to (each with whether it is an alias), the block ids it links to."""
+    """What a file's bytes tell the index: its kind ("managed", "candidate" or "other"), the
+    names it answers to (each with whether it is an alias), the block ids it links to. Only
+    a `.md` file can be a page we clean or manage; a canvas gives references, an org page
+    (Logseq) names."""
+    suffix = path.suffix.lower()
+    if suffix == ".canvas":
+        refs = canvas_refs(data) if vault.kind == "obsidian" else ()
+        return "other", (), refs
+    if suffix == ".org":
+        return "other", (tuple(_org_names(path, data)) if vault.kind == "logseq" else ()), ()
     refs: tuple[str, ...] = ()
     if vault.kind == "logseq":
         names: Names = tuple(_logseq_names(path, data))
     else:
         names = ((path.stem, False),)
-        if b"#^" in data:
-            text = data.decode("utf-8", errors="replace")
-            refs = tuple(dict.fromkeys(m.group(1) for m in BLOCK_REF.finditer(text)))
+        refs = note_refs(data)
     if MANAGED.search(data):
         return "managed", names, refs
     if CANDIDATE.search(data) or _undecodable_readwise(data):
@@ -478,7 +595,7 @@ def _note_names(
     made: dict[str, str] | None = None,
 ) -> None:
     for name, is_alias in names:
-        key = name.casefold()
+        key = fold(name)
         if made:
             key = made.get(key, key)
         # A page's own name wins over another page's alias of the same name, whatever the
@@ -492,15 +609,24 @@ def _note_names(
 
 
 def _learn(
-    vault: Vault, index: _VaultIndex, path: Path, snap: Snapshot, entry: Entry | None = None
+    vault: Vault,
+    index: _VaultIndex,
+    path: Path,
+    snap: Snapshot,
+    entry: Entry | None = None,
+    cleanable: bool = True,
 ) -> str:
     """Record what one page tells the index; returns "managed", "candidate" or "other".
-    `entry`: the page's cache row just made of these bytes, which holds the same facts."""
+    `entry`: the page's cache row just made of these bytes, which holds the same facts.
+    `cleanable`: False for a file read only for its names and references (outside the
+    include patterns): never a candidate or a managed page, whatever it holds."""
     if entry is not None:
         kind, names, refs = entry.kind, entry.names, entry.refs
     else:
         kind, names, refs = _facts(vault, path, snap.data)
     _note(index, path, names, refs)
+    if not cleanable:
+        return "other"
     if kind == "managed":
         index.managed[path] = snap
     elif kind == "candidate":
@@ -520,6 +646,24 @@ def _entry(vault: Vault, path: Path, snap: Snapshot, old: Entry | None, now: int
     if kind == "candidate" and vault.kind == "obsidian":
         ids = tuple(dict.fromkeys(m.group(1).decode() for m in HELD_ID.finditer(snap.data)))
     return Entry(snap.size, snap.mtime_ns, snap.ino, now, dig, kind, names, refs, ids)
+
+
+def _keep_readwise_row(cache: StateCache, rel: str) -> bool:
+    """A page phase 1 cannot read: True when its row (as last read) records a Readwise page,
+    which is then kept, never fresh (it says what the page was, not that it is unchanged), so
+    each pass counts the page as Readwise's until it can be read again."""
+    old = cache.take(rel)
+    if old is None or old.kind != "candidate" or not old.readwise:
+        return False
+    old.restat(-1, -1, -1, 0)  # (no file has this stat: read again every pass)
+    cache.put(rel, old)
+    return True
+
+
+def _readwise_bytes(vault: Vault, data: bytes) -> bool:
+    """Whether bytes that could not be cleaned (bad bytes, refused) hold a Readwise page: read
+    leniently, for the count only."""
+    return is_readwise_page(parse(data.decode("utf-8", errors="replace"), vault.kind))
 
 
 def _readwise_count(candidates: list[_Source | _Unread]) -> int:
@@ -921,7 +1065,7 @@ class VaultSession:
     def _static_clean(self, source: _Source, report: PassReport) -> bool:
         """Mark a candidate clean when its cache row says so in this pass's context (its author
         link is checked once the plan is known); read it now if phase 1 did not and it is not
-        clean. False when it cannot be read."""
+        clean. False when it cannot be read (counted as Readwise's when its row says so)."""
         entry = source.entry
         if entry is None:
             return True
@@ -929,7 +1073,14 @@ class VaultSession:
         if entry.clean is not None and entry.clean == clean_key(self._base, referenced, entry.ids):
             source.clean = True
             return True
-        return source.snapshot is not None or self._read_source(source, report)
+        if source.snapshot is not None:
+            return True
+        skipped = len(report.skipped)
+        if self._read_source(source, report):
+            return True
+        if len(report.skipped) > skipped and entry.readwise:
+            report.readwise += 1
+        return False
 
     def _read_source(self, source: _Source, report: PassReport) -> bool:
         try:
@@ -964,20 +1115,33 @@ class VaultSession:
             sources = []
             for path in changed:
                 self._forget(path)
+                rel = self._rel(path)
+                flt = self.vault.path_filter
+                # A note outside the include patterns, or a canvas: read for its references
+                # and names (a new reference protects its id from the next rewrite), never
+                # cleaned.
+                cleanable = flt.matches(rel)
+                if not cleanable and not flt.reads(rel):
+                    continue
                 try:
                     snap = read_page(path)
                 except PageVanished:
                     if self.cache is not None:
-                        self.cache.drop(self._rel(path))
+                        self.cache.drop(rel)
                     continue
                 except VaultsyncError as err:
-                    report.skipped.append((path, _reason(err, path)))
+                    if cleanable:
+                        report.skipped.append((path, _reason(err, path)))
                     continue
-                report.scanned += 1
-                rel, entry = self._rel(path), None
+                entry = None
                 if self.cache is not None and rel:
                     entry = _entry(self.vault, path, snap, None, self._now)
                     self.cache.put(rel, entry)
+                _report_bad_canvas(path, snap.data, report)
+                if not cleanable:
+                    _learn(self.vault, self.index, path, snap, entry, cleanable=False)
+                    continue
+                report.scanned += 1
                 if _learn(self.vault, self.index, path, snap, entry) == "candidate":
                     sources.append(_Source(path, snap, rel, entry))
             self.index.candidates = []
@@ -1129,20 +1293,31 @@ class VaultSession:
                 return
             # Its author link changes (the plan moved): clean it.
             if source.snapshot is None and not self._read_source(source, report):
+                report.readwise += entry.readwise  # (unreadable now; Readwise's as last read)
                 return
         if prepared is not None and prepared.given is not None:
             if _link_of(maker, prepared.given) != prepared.link:
                 prepared = None  # the plan links its author elsewhere: normalize it again
+        reported = len(report.failed) + len(report.skipped)
         result = clean_page(
             self.vault, source, self.options, self.guard, referenced, report, maker, prepared
         )
+        # Not cleaned, and said why (refused by the no-loss check, bad bytes, a failed write,
+        # unreadable): still one of the vault's Readwise pages, in the count and in its row.
+        failed_readwise = (
+            result is None
+            and len(report.failed) + len(report.skipped) > reported
+            and self._is_readwise(source, prepared)
+        )
+        if failed_readwise:
+            report.readwise += 1
         if result is not None and result.is_readwise and result.page is None:
             assert prepared is not None  # a fresh normalize keeps its Readwise page
             facts, value = prepared.facts, prepared.author_value  # phase A's result stands
         else:
             facts, value = self._page_facts(source, result)
         if self.cache is not None and source.entry is not None:
-            self._remember(source, result, facts, value, referenced)
+            self._remember(source, result, facts, value, referenced, failed_readwise)
         if result is None or not result.is_readwise:
             return
         report.readwise += 1
@@ -1155,6 +1330,14 @@ class VaultSession:
             if self.options.mode == "write":
                 self.written[source.path] = result.text.encode("utf-8")
 
+    def _is_readwise(self, source: _Source, prepared: _Prepared | None) -> bool:
+        """Whether a candidate that could not be cleaned is a Readwise page."""
+        if prepared is not None:
+            return prepared.is_readwise
+        if source.snapshot is not None:
+            return _readwise_bytes(self.vault, source.snapshot.data)
+        return source.entry is not None and source.entry.readwise
+
     def _remember(
         self,
         source: _Source,
@@ -1162,6 +1345,7 @@ class VaultSession:
         facts: PageAuthor | None,
         value: str | None,
         referenced: frozenset[str],
+        failed_readwise: bool = False,
     ) -> None:
         """Record in the cache whether the page is clean now; a page we wrote is recorded with
         the bytes we wrote (its mtime is young: the next pass reads it back once)."""
@@ -1169,6 +1353,8 @@ class VaultSession:
         entry = source.entry
         if result is None or (result.changed and self.options.mode != "write"):
             entry.clean = None  # skipped, failed, or left unclean: cleaned again next pass
+            # (whether it is Readwise's: counted so if it cannot be read next time)
+            entry.readwise = failed_readwise or (result is not None and result.is_readwise)
             self.cache.put(source.rel, entry)
             return
         if result.changed:

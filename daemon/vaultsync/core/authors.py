@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from vaultsync.core.highlights import BULLET
+from vaultsync.core.identity import fold
 from vaultsync.core.text import BOM, body, dominant_newline, split_lines
 
 MAX_NAME_BYTES = 240  # file name bytes before ".md", below every common file system's 255
@@ -168,8 +169,8 @@ def _add_logseq_aliases(lines: list[str], aliases: list[str], newline: str) -> l
         m = re.match(r"^(alias::[ \t]*)(.*?)([ \t]*)$", body(lines[i]), re.IGNORECASE)
         if m:
             have = aliases_in(m.group(2))
-            known = {a.casefold() for a in have}
-            extra = sorted({a for a in aliases if a.casefold() not in known}, key=str.casefold)
+            known = {fold(a) for a in have}
+            extra = sorted({a for a in aliases if fold(a) not in known}, key=str.casefold)
             if not extra:
                 return lines
             value = ", ".join(filter(None, [m.group(2).strip(), _alias_value(extra)]))
@@ -260,8 +261,8 @@ def _add_obsidian_aliases(text: str, aliases: list[str], newline: str) -> str:
                 json_or_plain(body(ln).split("-", 1)[1].strip()) for ln in lines[key + 1 : stop]
             ]
             insert_at, head = stop, []
-        known = {a.casefold() for a in have}
-        extra = sorted({a for a in aliases if a.casefold() not in known}, key=str.casefold)
+        known = {fold(a) for a in have}
+        extra = sorted({a for a in aliases if fold(a) not in known}, key=str.casefold)
         if not extra:
             return text
         new = head + [f"  - {json.dumps(a, ensure_ascii=False)}{newline}" for a in extra]

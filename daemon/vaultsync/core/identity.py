@@ -9,6 +9,7 @@ config's `authors.aliases` mapping wins over everything.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -58,16 +59,27 @@ def page_handle(source_url: str, tweet_urls: Iterable[str]) -> str | None:
     return min(h for h, n in counts.items() if n == best)
 
 
+def fold(name: str) -> str:
+    """The one way names are keyed, wherever they are compared (page and note names, aliases,
+    authors): Unicode NFC and case folding, so "Renée" typed (NFC) and "Renée" from a macOS
+    file name (NFD, `e` + U+0301) are one name, as are "Xavier" and "XAVIER". Follows
+    Unicode's canonical caseless match (fold the decomposed form), composed again."""
+    key = name.casefold()
+    if key.isascii():
+        return key  # (nearly every name: nothing to compose)
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
+
 # Not memoized: with the fast path below a key costs about what a memo lookup does (25 ms for
 # 55,000 names, 13 ms memoized), and the memo of every page name kept 7 MB in the daemon.
 def name_key(name: str) -> str:
-    """Author names compare case- and white-space-insensitively."""
+    """Author names compare case-, white-space- and Unicode-form-insensitively (fold())."""
     # Fast path (a re-plan keys every page name of the vault): in a printable string the only
     # white space is " ", so without a double space the substitution changes nothing.
     if "  " not in name and name.isprintable():
-        key = name.strip().casefold()
+        key = fold(name.strip())
     else:
-        key = _SPACE.sub(" ", name).strip().casefold()
+        key = fold(_SPACE.sub(" ", name).strip())
     # The name itself when already a key (the index's names are casefolded): the memo and the
     # plan then hold one string, not two equal ones (57,000 in a 50,000-page vault).
     return name if key == name else key
