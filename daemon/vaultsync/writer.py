@@ -870,6 +870,22 @@ def write_private_file(path: Path, data: bytes, mode: int = 0o600) -> None:
     _fsync_folder(path.parent)
 
 
+def open_private_file(path: Path, mode: int = 0o600) -> int:
+    """Open one of vaultsync's own files that is kept in place rather than replaced (a lock or
+    pid file: the lock belongs to that very file), creating it with `mode`; a link at its name
+    is never followed. Raises OSError."""
+    return os.open(path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, mode)
+
+
+def rewrite_private_file(fd: int, data: bytes) -> None:
+    """Make the file open as `fd` (see open_private_file) hold exactly `data`. Raises OSError."""
+    os.ftruncate(fd, 0)
+    view = memoryview(data)
+    offset = 0
+    while offset < len(view):
+        offset += os.pwrite(fd, view[offset:], offset)
+
+
 def cleanup_temp_files(root: Path) -> list[Path]:
     """Remove temp files a crashed vaultsync left under `root`; return the paths removed.
 
