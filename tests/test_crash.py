@@ -86,11 +86,14 @@ def write(fd, data):
         stop("mid-write")
     return real_write(fd, data)
 
-def replace(src, dst):
-    if step == stop_step and stop_point == "before-replace" and Path(dst).parent == folder:
+def replace(src, dst, **kwargs):
+    # The writer renames inside the folder it holds open: a bare name relative to dst_dir_fd.
+    at = kwargs.get("dst_dir_fd")
+    where = Path(dst) if at is None else Path(os.readlink(f"/proc/self/fd/{at}")) / dst
+    if step == stop_step and stop_point == "before-replace" and where.parent == folder:
         stop("before-replace")
-    real_replace(src, dst)
-    if step == stop_step and stop_point == "after-replace" and Path(dst).parent == folder:
+    real_replace(src, dst, **kwargs)
+    if step == stop_step and stop_point == "after-replace" and where.parent == folder:
         stop("after-replace")
 
 def no_fsync(fd):

@@ -323,3 +323,22 @@ def test_the_fallback_still_refuses_a_folder_leading_out(vault: Path, outside: P
     with pytest.raises(UnsafePathError):
         write_atomic(VaultGuard([vault]), None, authors / "Ann.md", b"- Ann\n")
     assert files_under(outside) == []
+
+
+@needs_dir_fd
+def test_a_link_put_at_the_page_after_the_check_is_a_change_when_read_through_the_guard(
+    vault: Path, outside: Path
+) -> None:
+    page = vault / "Readwise" / "Authors" / "Ann.md"
+    page.write_bytes(b"- Ann\n")
+    (outside / "Ann.md").write_bytes(b"- outside\n")
+
+    class LinkAfterCheck(VaultGuard):
+        def check(self, path: Path) -> Path:
+            real = super().check(path)
+            page.unlink()
+            page.symlink_to(outside / "Ann.md")
+            return real
+
+    with pytest.raises(ChangedSinceRead):
+        read_page(page, guard=LinkAfterCheck([vault]))

@@ -156,12 +156,16 @@ def read_page(
     real = guard.check(path)
     with open_folder(guard, real.parent, path) as folder:
         name = real.name
-        return _read_snapshot(
-            path,
-            lambda: folder.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW),
-            lambda: folder.stat(name),
-            max_bytes,
-        )
+
+        def open_page() -> int:
+            try:
+                return folder.open(name, os.O_RDONLY | os.O_NONBLOCK | _O_NOFOLLOW)
+            except OSError as err:
+                if err.errno == errno.ELOOP:  # the guard saw no link: one was put there since
+                    raise ChangedSinceRead(path) from None
+                raise
+
+        return _read_snapshot(path, open_page, lambda: folder.stat(name), max_bytes)
 
 
 def _read_snapshot(
