@@ -365,7 +365,10 @@ def _refusing_open(refuse: Callable[[str, int], bool], err: int) -> object:
     real_open = os.open
 
     def fake(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if refuse(os.fspath(path), flags):
+        full = os.fspath(path)
+        if kwargs.get("dir_fd") is not None:  # the writer works inside the folder it holds open
+            full = os.path.join(os.readlink(f"/proc/self/fd/{kwargs['dir_fd']}"), full)
+        if refuse(full, flags):
             raise OSError(err, os.strerror(err), os.fspath(path))
         return real_open(path, flags, *args, **kwargs)
 

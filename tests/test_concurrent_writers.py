@@ -329,18 +329,28 @@ def _late_writer(target: Path, late: bytes, after: bytes = b"") -> object:
     real_replace = os.replace
     calls: list[object] = []
 
-    def replace(src, dst):  # type: ignore[no-untyped-def]
-        first = Path(dst) == target and not calls
+    def replace(src, dst, **kwargs):  # type: ignore[no-untyped-def]
+        page = _where(dst, kwargs)
+        first = page == target and not calls
         if first:
             calls.append(dst)
-            with open(dst, "ab") as f:
+            with open(page, "ab") as f:
                 f.write(late)
-        real_replace(src, dst)
+        real_replace(src, dst, **kwargs)
         if first and after:
-            with open(dst, "ab") as f:
+            with open(page, "ab") as f:
                 f.write(after)
 
     return replace
+
+
+def _where(name: str, kwargs: dict[str, int]) -> Path:
+    """The path an os.replace destination names: the writer renames relative to the folder it
+    holds open (dst_dir_fd), so a bare name is looked up through that handle."""
+    folder = kwargs.get("dst_dir_fd")
+    if folder is None:
+        return Path(name)
+    return Path(os.readlink(f"/proc/self/fd/{folder}")) / name
 
 
 def test_a_write_just_before_the_rename_is_put_back(

@@ -136,9 +136,9 @@ def test_the_temp_file_is_hidden_and_recognised(
     seen: list[str] = []
     real_replace = os.replace
 
-    def spy(src: Any, dst: Any) -> None:
+    def spy(src: Any, dst: Any, **kwargs: Any) -> None:
         seen.append(os.path.basename(src))
-        real_replace(src, dst)
+        real_replace(src, dst, **kwargs)
 
     monkeypatch.setattr(os, "replace", spy)
     write_atomic(guard, read_page(page), page, b"new")
@@ -267,9 +267,9 @@ def test_creating_never_replaces_a_file_that_wins_the_last_race(
     page = vault / "Author.md"
     real_link = os.link
 
-    def created_just_before_link(src: Any, dst: Any) -> None:
-        Path(dst).write_bytes(b"theirs")
-        real_link(src, dst)
+    def created_just_before_link(src: Any, dst: Any, **kwargs: Any) -> None:
+        (vault / os.path.basename(dst)).write_bytes(b"theirs")
+        real_link(src, dst, **kwargs)
 
     monkeypatch.setattr(os, "link", created_just_before_link)
     with pytest.raises(PageAppeared):

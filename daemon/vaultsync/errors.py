@@ -5,6 +5,7 @@ Anything raised that is not a `VaultsyncError` is a bug in vaultsync, and is rep
 
 from __future__ import annotations
 
+import errno as _errno
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,3 +179,32 @@ class HistoryUnavailable(HistoryError):
 
     def __str__(self) -> str:
         return f"history store {self.path}: {self.reason}"
+
+
+_ELSEWHERE = "or set state_dir in the config (or $VAULTSYNC_STATE_DIR) to a folder elsewhere"
+
+
+def state_folder_advice(code: int | None, strerror: str = "") -> str:
+    """What went wrong writing in vaultsync's own state folder, and what the user can do."""
+    if code in (_errno.ENOSPC, _errno.EDQUOT):
+        return f"the disk is full (or over quota): free some space there, {_ELSEWHERE}"
+    if code == _errno.EROFS:
+        return f"it is on a read-only file system: make it writable, {_ELSEWHERE}"
+    if code in (_errno.EACCES, _errno.EPERM):
+        return f"permission denied: give this user write access to it, {_ELSEWHERE}"
+    return f"{strerror or 'the system refused'}: check that folder, {_ELSEWHERE}"
+
+
+@dataclass(eq=False)
+class StateFolderUnusable(VaultsyncError):
+    """vaultsync cannot write its own files (locks, pid file) in its state folder: full disk,
+    read-only file system, no permission. Nothing in a vault was written."""
+
+    folder: Path
+    what: str  # the file it needed, e.g. "the lock of vault /home/u/notes"
+    errno: int | None
+    strerror: str = ""
+
+    def __str__(self) -> str:
+        advice = state_folder_advice(self.errno, self.strerror)
+        return f"state folder {self.folder}: cannot write {self.what}: {advice}"

@@ -24,7 +24,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from vaultsync.errors import HistoryUnavailable, NoHistory, NoSuchVersion
+from vaultsync.errors import (
+    HistoryUnavailable,
+    NoHistory,
+    NoSuchVersion,
+    state_folder_advice,
+)
 from vaultsync.writer import is_temp_file, write_private_file
 
 log = logging.getLogger(__name__)
@@ -63,10 +68,8 @@ def _from_ns(ns: int) -> datetime:
 
 
 def _problem(err: OSError) -> str:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the disk is full (or over quota); free some space"
-    if isinstance(err, PermissionError) or err.errno == errno.EROFS:
-        return "read-only or permission denied; vaultsync needs write access to its state folder"
+    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) or isinstance(err, PermissionError):
+        return state_folder_advice(err.errno, err.strerror)
     return err.strerror or str(err)
 
 

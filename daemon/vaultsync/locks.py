@@ -3,6 +3,10 @@
 A `resync` started while the daemon runs waits for the daemon's pass on that vault (and the
 other way round), so two writers never work on one vault at the same moment. The kernel drops
 a lock when its holder dies, so a crash never leaves a vault locked.
+
+A state folder that cannot be written (full disk, read-only file system, no permission) stops
+the command or the daemon here, before anything is cleaned, with StateFolderUnusable naming
+the folder and what to do.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from vaultsync.errors import VaultsyncError
+from vaultsync.errors import StateFolderUnusable, VaultsyncError
 from vaultsync.paths import ensure_private_dir
+from vaultsync.writer import open_private_file, rewrite_private_file
 
 
 class LockBusy(VaultsyncError):
@@ -71,7 +76,8 @@ def vault_lock(
     gives up (LockWaitCancelled) as soon as `cancelled()` turns true. `on_wait` is called once
     if the lock is busy, so a command can say why it waits."""
     path = _lock_path(state_dir, str(root))
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    what = f"the lock of vault {root}"
+    fd = _open(path, what)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -87,11 +93,32 @@ def vault_lock(
                 if time.monotonic() >= deadline:
                     raise LockBusy(f"vault {root}", "another vaultsync pass holds it") from None
                 time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+            except OSError as err:  # such as ENOLCK: a file system without locks
+                raise _unusable(path, what, err) from None
+        _write_pid(fd, path, what)
         yield
     finally:
         os.close(fd)  # closing drops the lock
+
+
+def _unusable(path: Path, what: str, err: OSError) -> StateFolderUnusable:
+    return StateFolderUnusable(path.parent, what, err.errno, err.strerror or str(err))
+
+
+def _open(path: Path, what: str) -> int:
+    try:
+        return open_private_file(path)
+    except OSError as err:
+        raise _unusable(path, what, err) from None
+
+
+def _write_pid(fd: int, path: Path, what: str) -> None:
+    """Note our pid in the lock file we hold (for `status` and for the waiting side); a full or
+    read-only state folder stops here, before any page is cleaned."""
+    try:
+        rewrite_private_file(fd, f"{os.getpid()}\n".encode())
+    except OSError as err:
+        raise _unusable(path, what, err) from None
 
 
 class DaemonLock:
@@ -102,15 +129,22 @@ class DaemonLock:
         self.fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        what = "the daemon's pid file"
+        fd = _open(self.path, what)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "not recorded yet"
             os.close(fd)
             raise DaemonRunning(holder, self.path.parent) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError as err:
+            os.close(fd)
+            raise _unusable(self.path, what, err) from None
+        try:
+            _write_pid(fd, self.path, what)
+        except BaseException:
+            os.close(fd)
+            raise
         self.fd = fd
 
     def release(self) -> None:

@@ -3,6 +3,13 @@
 The write protocol (see the guide on watching and writing): write only when the bytes change,
 never over a change made since the page was read, always through a temp file in the same folder
 that is fsynced and renamed onto the page.
+
+Where the platform has `dir_fd` (Linux, macOS, the BSDs), a write holds its folder open: the
+folder is opened from the vault root one component at a time, none of them followed if it is a
+symbolic link, and the temp file, the checks, the link or rename and the fsync all work relative
+to that handle. Renaming folders of the vault meanwhile (say, swapping one for a link to
+elsewhere) cannot send the write anywhere but into the folder that was checked. Elsewhere
+(Windows) the same steps go by path, right after the guard's check.
 """
 
 from __future__ import annotations
@@ -14,8 +21,8 @@ import re
 import secrets
 import stat
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,10 +67,15 @@ class Snapshot:
     mtime_ns: int
     size: int
     ino: int
+    # The device the page lies on, -1 when unknown (a snapshot made from a cache row). With the
+    # inode it names the very file that was read, so a write never replaces another file than
+    # the one read, even if a folder was swapped between the read and the write.
+    dev: int = field(default=-1, compare=False)
 
     def matches(self, st: os.stat_result) -> bool:
         """True when `st` describes the same, unchanged file as this snapshot."""
-        return (st.st_mtime_ns, st.st_size, st.st_ino) == (self.mtime_ns, self.size, self.ino)
+        same = (st.st_mtime_ns, st.st_size, st.st_ino) == (self.mtime_ns, self.size, self.ino)
+        return same and self.dev in (-1, st.st_dev)
 
 
 def is_temp_file(name: str | os.PathLike[str]) -> bool:
@@ -119,18 +131,52 @@ def _read_all(fd: int, limit: int, expected: int = -1) -> bytes:
     return b"".join(chunks)
 
 
-def read_page(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> Snapshot:
+def read_page(
+    path: Path, max_bytes: int = MAX_PAGE_BYTES, *, guard: VaultGuard | None = None
+) -> Snapshot:
     """Read a page and the stat fields the write protocol checks later.
+
+    With `guard`, the page is read the way a write reaches it: through its folder opened from
+    the vault root (no link followed), and never through a link at the page itself; use it for
+    a page about to be rewritten. A path the guard refuses raises UnsafePathError.
 
     Raises PageVanished if it is gone, PageUnreadable for anything else that stops the read, and
     ChangedSinceRead if the page kept changing while being read.
     """
     if not isinstance(path, Path):
         path = Path(path)
+    if guard is None:
+        # O_NONBLOCK: opening a FIFO someone left in the vault must not hang the daemon.
+        return _read_snapshot(
+            path,
+            lambda: os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC),
+            lambda: os.stat(path),
+            max_bytes,
+        )
+    real = guard.check(path)
+    with open_folder(guard, real.parent, path) as folder:
+        name = real.name
+
+        def open_page() -> int:
+            try:
+                return folder.open(name, os.O_RDONLY | os.O_NONBLOCK | _O_NOFOLLOW)
+            except OSError as err:
+                if err.errno == errno.ELOOP:  # the guard saw no link: one was put there since
+                    raise ChangedSinceRead(path) from None
+                raise
+
+        return _read_snapshot(path, open_page, lambda: folder.stat(name), max_bytes)
+
+
+def _read_snapshot(
+    path: Path,
+    open_page: Callable[[], int],
+    stat_page: Callable[[], os.stat_result],
+    max_bytes: int,
+) -> Snapshot:
     for _ in range(READ_ATTEMPTS):
         try:
-            # O_NONBLOCK: opening a FIFO someone left in the vault must not hang the daemon.
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            fd = open_page()
         except OSError as err:
             raise _read_error(path, err) from None
         try:
@@ -154,18 +200,21 @@ def read_page(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> Snapshot:
         finally:
             os.close(fd)
         try:
-            # Through the path, not the descriptor: a page replaced by rename during the read
+            # By name, not through the descriptor: a page replaced by rename during the read
             # shows up as a new inode.
-            after = os.stat(path)
+            after = stat_page()
         except OSError as err:
             raise _read_error(path, err) from None
-        unchanged = (after.st_mtime_ns, after.st_size, after.st_ino) == (
+        unchanged = (after.st_mtime_ns, after.st_size, after.st_ino, after.st_dev) == (
             before.st_mtime_ns,
             before.st_size,
             before.st_ino,
+            before.st_dev,
         )
         if unchanged and len(data) == after.st_size:
-            return Snapshot(path, data, after.st_mtime_ns, after.st_size, after.st_ino)
+            return Snapshot(
+                path, data, after.st_mtime_ns, after.st_size, after.st_ino, after.st_dev
+            )
         if unchanged and len(data) > max_bytes:
             raise PageUnreadable(
                 path, f"cannot read: it is larger than {_describe_size(max_bytes)}"
@@ -206,7 +255,15 @@ class VaultGuard:
         )
 
     def _inside(self, real: Path) -> bool:
-        return any(real == root or real.is_relative_to(root) for root in self.roots)
+        return self.root_of(real) is not None
+
+    def root_of(self, real: Path) -> Path | None:
+        """The vault root that `real` (a real path) lies in, compared component by component
+        (so /x/vault-evil is not inside /x/vault), or None."""
+        for root in self.roots:
+            if real == root or real.is_relative_to(root):
+                return root
+        return None
 
     def _proven_folder(self, folder: str) -> bool:
         """True when `folder` is, right now, a folder inside a vault reached through no symbolic
@@ -315,7 +372,11 @@ class VaultGuard:
 
 
 def ensure_folder(guard: VaultGuard, folder: Path) -> Path:
-    """Create `folder` and any missing parents, each only inside a vault; return its real path."""
+    """Create `folder` and any missing parents, each only inside a vault; return its real path.
+
+    Each folder is made inside its parent held open (see open_folder), so no folder renamed
+    meanwhile can have it made elsewhere.
+    """
     folder = Path(folder)
     missing: list[Path] = []
     current = folder
@@ -328,13 +389,163 @@ def ensure_folder(guard: VaultGuard, folder: Path) -> Path:
         current = current.parent
     for part in reversed(missing):
         real = guard.check(part)  # its parent exists now, so this checks where it really goes
-        try:
-            os.mkdir(real)
-        except FileExistsError:
-            pass  # made meanwhile by someone else; check_folder below verifies it
-        except OSError as err:
-            raise WriteFailed(folder, _write_reason(real.parent, err)) from None
+        with open_folder(guard, real.parent, folder) as parent:
+            try:
+                parent.mkdir(real.name)
+            except FileExistsError:
+                pass  # made meanwhile by someone else; check_folder below verifies it
+            except OSError as err:
+                raise WriteFailed(folder, _write_reason(real.parent, err)) from None
     return guard.check_folder(folder)
+
+
+# --------------------------------------------------------------------------- folder handles
+
+# True where every call a write makes can work relative to an open folder. Read once at import:
+# tests replace os functions, and the replacements are not in os.supports_dir_fd.
+DIR_FD_SUPPORTED: bool = (
+    hasattr(os, "O_DIRECTORY")
+    and hasattr(os, "O_NOFOLLOW")
+    and {os.open, os.stat, os.link, os.rename, os.unlink, os.mkdir} <= os.supports_dir_fd
+)
+# Where a folder may be entered but not listed (mode --x), O_PATH still gives a handle to
+# work in (Linux only; fsync on it fails and is skipped, as on filesystems without it).
+_O_PATH: int = getattr(os, "O_PATH", 0)
+_O_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
+_O_CLOEXEC: int = getattr(os, "O_CLOEXEC", 0)
+
+
+class Folder:
+    """A folder that writes go to: held open where the platform has `dir_fd`, so every
+    operation lands in this very folder whatever is renamed meanwhile; elsewhere named by its
+    real path (then the guard's check just before is the only protection). Names given to the
+    methods are single file names in this folder."""
+
+    def __init__(self, path: Path, fd: int | None) -> None:
+        self.path = path
+        self.fd = fd
+
+    def __enter__(self) -> Folder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def _at(self, name: str) -> str:
+        return name if self.fd is not None else os.path.join(self.path, name)
+
+    def _dir(self) -> dict[str, int]:
+        return {} if self.fd is None else {"dir_fd": self.fd}
+
+    def _pair(self) -> dict[str, int]:
+        return {} if self.fd is None else {"src_dir_fd": self.fd, "dst_dir_fd": self.fd}
+
+    def open(self, name: str, flags: int, mode: int = 0o777) -> int:
+        return os.open(self._at(name), flags | _O_CLOEXEC, mode, **self._dir())
+
+    def stat(self, name: str) -> os.stat_result:
+        """lstat: a link at `name` is described, never followed."""
+        return os.stat(self._at(name), follow_symlinks=False, **self._dir())
+
+    def lstat_or_none(self, name: str) -> os.stat_result | None:
+        try:
+            return self.stat(name)
+        except FileNotFoundError:
+            return None
+
+    def link(self, src: str, dst: str) -> None:
+        os.link(self._at(src), self._at(dst), **self._pair())
+
+    def replace(self, src: str, dst: str) -> None:
+        os.replace(self._at(src), self._at(dst), **self._pair())
+
+    def unlink(self, name: str) -> None:
+        os.unlink(self._at(name), **self._dir())
+
+    def mkdir(self, name: str) -> None:
+        os.mkdir(self._at(name), 0o777, **self._dir())
+
+    def remove_quietly(self, name: str) -> None:
+        try:
+            self.unlink(name)
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            log.warning("could not remove temp file %s: %s", self.path / name, err.strerror)
+
+    def fsync(self) -> None:
+        """Flush the folder's entries (the rename) to disk, where the filesystem can."""
+        if self.fd is None:
+            _fsync_folder(self.path)
+            return
+        try:
+            os.fsync(self.fd)
+        except OSError as err:
+            if err.errno not in _DIR_FSYNC_UNSUPPORTED:
+                raise
+
+
+def _open_dir(name: str, dir_fd: int | None) -> int:
+    """Open one folder without following a link at `name` (ELOOP or ENOTDIR if it is one)."""
+    flags = os.O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC
+    try:
+        return os.open(name, os.O_RDONLY | flags, dir_fd=dir_fd)
+    except PermissionError:
+        if not _O_PATH:
+            raise
+        return os.open(name, _O_PATH | flags, dir_fd=dir_fd)
+
+
+def open_folder(guard: VaultGuard, real_folder: Path, target: Path | None = None) -> Folder:
+    """Hold `real_folder` (a real path the guard accepted) open for a write to `target`.
+
+    The folder is opened from its vault root one component at a time, each opened without
+    following a link: a folder swapped for a link (or a file) since the guard's check makes
+    this refuse, and once open, the handle stays on this folder whatever is renamed. Raises
+    UnsafePathError naming `target` (or the folder).
+    """
+    target = real_folder if target is None else target
+    if not DIR_FD_SUPPORTED:
+        return Folder(real_folder, None)
+    root = guard.root_of(real_folder)
+    if root is None:
+        raise UnsafePathError(target, "it is outside every configured vault")
+    current = root
+    try:
+        fd = _open_dir(str(root), None)
+    except OSError as err:
+        raise _folder_error(target, current, err) from None
+    try:
+        for part in real_folder.relative_to(root).parts:
+            current = current / part
+            inner = _open_dir(part, fd)
+            os.close(fd)
+            fd = inner
+    except OSError as err:
+        os.close(fd)
+        raise _folder_error(target, current, err) from None
+    return Folder(real_folder, fd)
+
+
+def _folder_error(target: Path, folder: Path, err: OSError) -> UnsafePathError:
+    if err.errno in (errno.ELOOP, errno.ENOTDIR):
+        return UnsafePathError(
+            target,
+            f"{folder} is no longer a folder (it was replaced by a symbolic link or a file "
+            "just now); nothing was written",
+        )
+    if isinstance(err, FileNotFoundError):
+        return UnsafePathError(target, f"{folder} was moved or removed just now; nothing written")
+    if isinstance(err, PermissionError):
+        return UnsafePathError(
+            target, f"cannot look into {folder}: permission denied; check its permissions"
+        )
+    return UnsafePathError(target, f"cannot look into {folder}: {err.strerror or err}")
 
 
 # --------------------------------------------------------------------------- writing
@@ -359,23 +570,52 @@ def _temp_name(name: str) -> str:
     return f".{name}.vaultsync-{secrets.token_hex(8)}.tmp"
 
 
+# Extended attributes: what a platform, a filesystem or our rights do not allow is skipped.
+_XATTRS_SUPPORTED = all(hasattr(os, f) for f in ("listxattr", "getxattr", "setxattr"))
+_XATTR_SKIPPED = frozenset(
+    getattr(errno, name)
+    for name in ("ENOTSUP", "EOPNOTSUPP", "EPERM", "EACCES", "ENODATA", "ENOATTR")
+    if hasattr(errno, name)
+)
+
+
+def copy_xattrs(source_fd: int, dest_fd: int) -> None:
+    """Give `dest_fd` the extended attributes of `source_fd` (user tags, ACLs, labels), which a
+    rename onto the page would otherwise drop. Attributes the filesystem or our rights cannot
+    set are left out; any other failure raises OSError. A no-op where Python has no xattr
+    calls (macOS, Windows)."""
+    if not _XATTRS_SUPPORTED:
+        return
+    try:
+        names = os.listxattr(source_fd)
+    except OSError as err:
+        if err.errno in _XATTR_SKIPPED:
+            return
+        raise
+    for name in names:
+        try:
+            os.setxattr(dest_fd, name, os.getxattr(source_fd, name))
+        except OSError as err:
+            if err.errno not in _XATTR_SKIPPED:
+                raise
+            log.debug("extended attribute %s not kept: %s", name, err.strerror)
+
+
 def _write_temp(
-    folder: Path,
+    folder: Folder,
     name: str,
     data: bytes,
     *,
     create_mode: int,
     original: os.stat_result | None = None,
-) -> Path:
-    """Write `data` to a new hidden temp file in `folder`, fsynced; give it the original's mode."""
+    original_fd: int | None = None,
+) -> str:
+    """Write `data` to a new hidden temp file in `folder`, fsynced; give it the original's mode,
+    owner and extended attributes. Returns the temp file's name."""
     for attempt in range(8):
-        temp = folder / _temp_name(name)
+        temp = _temp_name(name)
         try:
-            fd = os.open(
-                temp,
-                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                create_mode,
-            )
+            fd = folder.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW, create_mode)
             break
         except FileExistsError:
             if attempt == 7:
@@ -388,6 +628,8 @@ def _write_temp(
                     os.fchown(fd, original.st_uid, original.st_gid)
                 except PermissionError:
                     pass  # only root may give files away; the page becomes ours, as in any editor
+        if original_fd is not None:
+            copy_xattrs(original_fd, fd)  # after fchmod: an ACL copied keeps its own mask
         view = memoryview(data)
         while view:
             written = os.write(fd, view)
@@ -395,24 +637,15 @@ def _write_temp(
         os.fsync(fd)
     except BaseException:
         os.close(fd)
-        _remove_quietly(temp)
+        folder.remove_quietly(temp)
         raise
     os.close(fd)
     return temp
 
 
-def _remove_quietly(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except OSError as err:
-        log.warning("could not remove temp file %s: %s", path, err.strerror)
-
-
 def _fsync_folder(folder: Path) -> None:
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC)
     except OSError as err:
         if err.errno in _DIR_FSYNC_UNSUPPORTED:
             return
@@ -426,16 +659,11 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _lstat_or_none(path: Path) -> os.stat_result | None:
-    try:
-        return os.lstat(path)
-    except FileNotFoundError:
-        return None
-
-
-def _verify_unchanged(target: Path, real: Path, snapshot: Snapshot | None) -> os.stat_result | None:
+def _verify_unchanged(
+    folder: Folder, name: str, target: Path, snapshot: Snapshot | None
+) -> os.stat_result | None:
     """Raise unless the target is still exactly what was read (or still absent for a new page)."""
-    st = _lstat_or_none(real)
+    st = folder.lstat_or_none(name)
     if snapshot is None:
         if st is not None:
             raise PageAppeared(target)
@@ -465,56 +693,67 @@ def write_atomic(
     real = guard.check(target)
     if snapshot is not None and new_data == snapshot.data:
         return False
-    original = _verify_unchanged(target, real, snapshot)
+    with open_folder(guard, real.parent, target) as folder:
+        _write_in(folder, guard, snapshot, target, real, new_data, history)
+    return True
+
+
+def _write_in(
+    folder: Folder,
+    guard: VaultGuard,
+    snapshot: Snapshot | None,
+    target: Path,
+    real: Path,
+    new_data: bytes,
+    history: History | None,
+) -> None:
+    name = real.name
+    original = _verify_unchanged(folder, name, target, snapshot)
     if history is not None and snapshot is not None:
         history.save(real, snapshot.data)
-
-    folder = real.parent
+    old_fd: int | None = None
+    temp: str | None = None
     try:
+        if snapshot is not None:
+            # A handle on the page exactly as read: its extended attributes go to the temp
+            # file, and it is held across the rename (see _put_back_late_write).
+            old_fd = _open_unchanged(folder, name, target, snapshot)
         # New pages get 0o644 minus the umask (the kernel applies it); a rewrite starts private
         # and then takes the original's mode, so no one reads a half-written copy it hid.
         temp = _write_temp(
             folder,
-            real.name,
+            name,
             new_data,
             create_mode=0o644 if original is None else 0o600,
             original=original,
+            original_fd=old_fd,
         )
-    except OSError as err:
-        raise WriteFailed(target, _write_reason(folder, err)) from None
-    old_fd: int | None = None
-    try:
-        if snapshot is not None:
-            old_fd = _open_unchanged(target, real, snapshot)
-        _verify_unchanged(target, real, snapshot)  # once more: narrows the race with editors
+        _verify_unchanged(folder, name, target, snapshot)  # once more: narrows the race
         if snapshot is None:
-            _link_new(temp, real, target)
+            _link_new(folder, temp, name, target)
         else:
-            os.replace(temp, real)
-    except VaultsyncError:
-        _remove_quietly(temp)
-        _close(old_fd)
-        raise
+            folder.replace(temp, name)
+        temp = None
     except OSError as err:
-        _remove_quietly(temp)
         _close(old_fd)
-        raise WriteFailed(target, _write_reason(folder, err)) from None
+        raise WriteFailed(target, _write_reason(folder.path, err)) from None
     except BaseException:
-        _remove_quietly(temp)
         _close(old_fd)
         raise
+    finally:
+        if temp is not None:  # refused or failed: no temp file is left behind
+            folder.remove_quietly(temp)
     if old_fd is not None and snapshot is not None:
         try:
             _put_back_late_write(guard, snapshot, new_data, target, real, old_fd, history)
         finally:
             os.close(old_fd)
     try:
-        _fsync_folder(folder)
+        folder.fsync()
     except OSError as err:
         raise WriteFailed(
-            target, f"written, but {folder} could not be flushed to disk: {err.strerror}"
+            target, f"written, but {folder.path} could not be flushed to disk: {err.strerror}"
         ) from None
-    return True
 
 
 def remove_page(guard: VaultGuard, snapshot: Snapshot, *, history: History | None = None) -> None:
@@ -522,19 +761,20 @@ def remove_page(guard: VaultGuard, snapshot: Snapshot, *, history: History | Non
     in the history first. Refused outside the vault; ChangedSinceRead if it changed since read."""
     target = Path(snapshot.path)
     real = guard.check(target)
-    _verify_unchanged(target, real, snapshot)
-    if history is not None:
-        history.save(real, snapshot.data)
-    try:
-        os.unlink(real)
-    except FileNotFoundError:
-        return
-    except OSError as err:
-        raise WriteFailed(target, _write_reason(real.parent, err)) from None
-    try:
-        _fsync_folder(real.parent)
-    except OSError:
-        pass
+    with open_folder(guard, real.parent, target) as folder:
+        _verify_unchanged(folder, real.name, target, snapshot)
+        if history is not None:
+            history.save(real, snapshot.data)
+        try:
+            folder.unlink(real.name)
+        except FileNotFoundError:
+            return
+        except OSError as err:
+            raise WriteFailed(target, _write_reason(real.parent, err)) from None
+        try:
+            folder.fsync()
+        except OSError:
+            pass
 
 
 def _close(fd: int | None) -> None:
@@ -542,10 +782,10 @@ def _close(fd: int | None) -> None:
         os.close(fd)
 
 
-def _open_unchanged(target: Path, real: Path, snapshot: Snapshot) -> int:
-    """A handle on the page exactly as read, held across the rename (see _put_back_late_write)."""
+def _open_unchanged(folder: Folder, name: str, target: Path, snapshot: Snapshot) -> int:
+    """A handle on the page exactly as read (ChangedSinceRead if it is not)."""
     try:
-        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = folder.open(name, os.O_RDONLY | os.O_NONBLOCK | _O_NOFOLLOW)
     except FileNotFoundError:
         raise ChangedSinceRead(target) from None
     except OSError as err:
@@ -591,7 +831,7 @@ def _put_back_late_write(
             log.warning("%s", err)
     put_back = False
     try:
-        ours = read_page(real)
+        ours = read_page(real, guard=guard)
         if ours.data == new_data:  # else the page changed again: never write over that
             put_back = write_atomic(guard, ours, target, late)
     except VaultsyncError as err:
@@ -603,19 +843,19 @@ def _put_back_late_write(
     )
 
 
-def _link_new(temp: Path, real: Path, target: Path) -> None:
+def _link_new(folder: Folder, temp: str, name: str, target: Path) -> None:
     """Move the temp file onto a new page without ever replacing a file that appeared meanwhile."""
     try:
-        os.link(temp, real)  # fails if the name exists: an atomic create-if-absent
+        folder.link(temp, name)  # fails if the name exists: an atomic create-if-absent
     except FileExistsError:
         raise PageAppeared(target) from None
     except OSError as err:
         if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
             raise
         # Filesystems without hard links (FAT, some network shares): checked just above.
-        os.replace(temp, real)
+        folder.replace(temp, name)
         return
-    _remove_quietly(temp)
+    folder.remove_quietly(temp)
 
 
 def write_private_file(path: Path, data: bytes, mode: int = 0o600) -> None:
@@ -624,13 +864,30 @@ def write_private_file(path: Path, data: bytes, mode: int = 0o600) -> None:
     No guard and no change check: never use this for vault pages. Raises OSError.
     """
     path = Path(path)
-    temp = _write_temp(path.parent, path.name, data, create_mode=mode)
+    folder = Folder(path.parent, None)
+    temp = _write_temp(folder, path.name, data, create_mode=mode)
     try:
-        os.replace(temp, path)
+        os.replace(folder.path / temp, path)
     except BaseException:
-        _remove_quietly(temp)
+        folder.remove_quietly(temp)
         raise
     _fsync_folder(path.parent)
+
+
+def open_private_file(path: Path, mode: int = 0o600) -> int:
+    """Open one of vaultsync's own files that is kept in place rather than replaced (a lock or
+    pid file: the lock belongs to that very file), creating it with `mode`; a link at its name
+    is never followed. Raises OSError."""
+    return os.open(path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, mode)
+
+
+def rewrite_private_file(fd: int, data: bytes) -> None:
+    """Make the file open as `fd` (see open_private_file) hold exactly `data`. Raises OSError."""
+    os.ftruncate(fd, 0)
+    view = memoryview(data)
+    offset = 0
+    while offset < len(view):
+        offset += os.pwrite(fd, view[offset:], offset)
 
 
 def cleanup_temp_files(root: Path) -> list[Path]:
