@@ -50,10 +50,18 @@ def _load(args: argparse.Namespace):
     return load_config(Path(args.config) if args.config else None)
 
 
-def _vaults(args: argparse.Namespace) -> tuple[object, list[Vault]]:
+def _vaults(args: argparse.Namespace, remember: bool | None = None) -> tuple[object, list[Vault]]:
+    """The config and the vaults a command works on. `remember` (the pass commands): use the
+    validated config the last `resync` kept when it still holds (no pydantic, no YAML), and
+    when True keep this one for the next command."""
     from vaultsync.vault import select_vaults
 
-    loaded = _load(args)
+    if remember is None:
+        loaded = _load(args)
+    else:
+        from vaultsync import configcache
+
+        loaded = configcache.load(Path(args.config) if args.config else None, remember)
     return loaded, select_vaults(loaded.config.vaults, args.vault or [], args.kind)
 
 
@@ -193,7 +201,7 @@ def _print_json(command: str, reports: list[PassReport], code: int) -> None:
 
 
 def cmd_resync(args: argparse.Namespace) -> int:
-    loaded, vaults = _vaults(args)
+    loaded, vaults = _vaults(args, remember=not args.dry_run)
     mode = "dry-run" if args.dry_run else "write"
     want_diff = args.diff and not args.json
     reports = _run_passes(vaults, _options(loaded.config, mode, want_diff), args.quiet or args.json)
@@ -209,7 +217,7 @@ def cmd_resync(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    loaded, vaults = _vaults(args)
+    loaded, vaults = _vaults(args, remember=False)
     want_diff = args.diff and not args.json
     reports = _run_passes(
         vaults, _options(loaded.config, "check", want_diff), args.quiet or args.json

@@ -455,10 +455,11 @@ def _nested_vaults(
 # Loading
 
 
-def load_config(path: Path | None = None) -> LoadedConfig:
+def load_config(path: Path | None = None, remember: bool = False) -> LoadedConfig:
     """Read and validate the config file; raise one ConfigError listing every problem found.
 
     Without `path` the default file is used, and a missing default file means an empty config.
+    `remember`: keep the validated config for the next command (see vaultsync.configcache).
     """
     explicit = path is not None
     path = path if path is not None else paths.default_config_path()
@@ -473,9 +474,15 @@ def load_config(path: Path | None = None) -> LoadedConfig:
         raise _error(path, "is a folder; give the config file") from None
     except OSError as err:
         raise _error(path, f"cannot read the file: {err.strerror or err}") from None
-    for warning in config_file_warnings(path):
+    warnings = config_file_warnings(path)
+    for warning in warnings:
         _warn_once(warning)
-    return LoadedConfig(path=path, config=parse_config(raw, path))
+    config = parse_config(raw, path)
+    if remember:
+        from vaultsync import configcache
+
+        configcache.store(path, raw, config, warnings)
+    return LoadedConfig(path=path, config=config)
 
 
 def config_file_warnings(path: Path) -> list[str]:
