@@ -141,3 +141,13 @@ def test_a_damaged_cache_is_ignored(setup: tuple[Path, Path, Path]) -> None:
         file.write_text('{"key": ')
     done = run("check", "-q", "--config", str(config), env=env)
     assert done.returncode == 0 and not used_cache(done), done.stderr
+
+
+def test_without_a_config_file_the_defaults_are_kept(tmp_path: Path) -> None:
+    vault = tmp_path / "v"
+    shutil.copytree(SAMPLES / "logseq", vault)
+    env = env_with(XDG_CONFIG_HOME=str(tmp_path / "nothing"))
+    del env["VAULTSYNC_CONFIG"]
+    assert run("resync", "-q", "--vault", str(vault), env=env).returncode == 0
+    done = run("check", "-q", "--vault", str(vault), env=env)
+    assert done.returncode == 0 and used_cache(done), done.stderr

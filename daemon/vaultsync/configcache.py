@@ -208,7 +208,31 @@ def store(path: Path, raw: bytes, config: Any, warnings: list[str]) -> None:
             "warnings": warnings,
             "config": config.model_dump(mode="json"),
         }
-        target = cache_file(path)
+        _write_json(cache_file(path), record)
+    except Exception:  # noqa: BLE001 (a cache: any failure means validating next time)
+        return
+
+
+def _defaults(remember: bool) -> Any:
+    """The config without a file (every setting its default: they depend on the code alone)."""
+    target = paths.default_state_dir() / "config-cache" / "defaults.json"
+    try:
+        stored = json.loads(target.read_bytes())
+        if isinstance(stored, dict) and stored.get("code") == _code_key():
+            return _view(stored["config"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    from vaultsync.config import Config
+
+    config = Config()
+    if remember:
+        _write_json(target, {"code": _code_key(), "config": config.model_dump(mode="json")})
+    return config
+
+
+def _write_json(target: Path, record: dict[str, Any]) -> None:
+    """Replace `target` with `record` (best effort: a cache)."""
+    try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=target.parent)
         try:
@@ -218,7 +242,7 @@ def store(path: Path, raw: bytes, config: Any, warnings: list[str]) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
-    except Exception:  # noqa: BLE001 (a cache: any failure means validating next time)
+    except OSError:
         return
 
 
@@ -233,6 +257,10 @@ def load(path: Path | None, remember: bool) -> Any:
     """The config for `resync` (`remember`: keep it for the next command) or `check`: from the
     cache when it vouches for it, else validated by `config.load_config` (errors as usual)."""
     file = path if path is not None else paths.default_config_path()
+    if path is None and paths.config_path_from_env() is None and not os.path.lexists(file):
+        # No config file where one is looked for by default: the defaults. (A file named by
+        # --config or $VAULTSYNC_CONFIG is the user's to have: load_config says what is wrong.)
+        return Loaded(file, _defaults(remember))
     hit = load_cached(file) if file.is_file() else None
     if hit is not None:
         view, warnings = hit
