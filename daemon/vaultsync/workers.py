@@ -1,0 +1,98 @@
+"""All cores for the CPU-bound part of a pass: the same function over many pages, in a pool of
+processes when there is enough work to pay for starting one.
+
+Normalizing a Readwise page takes about 1.5 ms of CPython (phase A of a pass, one page at a time,
+independent of every other page). A pool costs its start (a fork server and its workers, which
+import the core: about 0.2 s on the 2-core bench machine) and the pickling of each page's bytes
+and result (a few percent of the work), so it is used only from `POOL_MIN_PAGES` pages on and
+only when more than one core is there. Results come back in the order of the inputs, so a pass
+is the same with or without a pool (`tests/test_workers.py` checks it byte for byte).
+
+`VAULTSYNC_WORKERS=N` sets the number of worker processes (1: never a pool), for measuring;
+the default is the number of cores this process may run on, at most `MAX_WORKERS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+ENV = "VAULTSYNC_WORKERS"
+MAX_WORKERS = 8
+# Below this many pages a pool costs more than it saves (measured: bench/run's workers figures
+# and docs/performance.md, "All cores for the cold pass").
+POOL_MIN_PAGES = 400
+
+log = logging.getLogger("vaultsync")
+_shared: Any = None  # in a worker: what every call shares (set once, by the initializer)
+
+
+def worker_count() -> int:
+    """How many processes phase A may use: $VAULTSYNC_WORKERS, else the usable cores."""
+    raw = os.environ.get(ENV, "").strip()
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            log.warning("%s=%r is not a number of workers; using the cores", ENV, raw)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
+
+
+def _init(shared: Any) -> None:
+    global _shared
+    _shared = shared
+
+
+def _call(job: tuple[Callable[[Any, Any], Any], Any]) -> Any:
+    func, item = job
+    return func(_shared, item)
+
+
+def map_pages(
+    func: Callable[[Any, T], R],
+    shared: Any,
+    items: Sequence[T],
+    workers: int | None = None,
+    min_items: int | None = None,
+) -> list[R]:
+    """`[func(shared, item) for item in items]`, in a process pool when it pays.
+
+    `func` must be a module-level function and `shared`, the items and the results picklable.
+    An exception `func` raises is raised here, as without a pool; a pool that cannot be started
+    or breaks (a worker killed) leaves the rest to this process."""
+    workers = worker_count() if workers is None else workers
+    if workers < 2 or len(items) < (POOL_MIN_PAGES if min_items is None else min_items):
+        return [func(shared, item) for item in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    methods = multiprocessing.get_all_start_methods()
+    # A fork server, not fork: the daemon has threads (the watcher's), and a fork copies their
+    # locks as they are. The server imports the core once; each worker forks from it.
+    method = "forkserver" if "forkserver" in methods else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([func.__module__])
+    # Chunks of a few dozen pages: few round trips, and no worker left with a long tail.
+    chunk = max(1, min(64, len(items) // (workers * 8)))
+    results: list[R] = []
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init, initargs=(shared,)
+        ) as pool:
+            for result in pool.map(_call, ((func, item) for item in items), chunksize=chunk):
+                results.append(result)
+    except (BrokenProcessPool, OSError) as err:
+        log.warning("the worker processes failed (%s); going on in this process", err)
+        results += [func(shared, item) for item in items[len(results) :]]
+    return results
