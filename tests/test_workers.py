@@ -111,3 +111,23 @@ def _fails_at_250(_shared: None, item: int) -> int:
     if item == 250:
         raise ValueError(f"page {item}")
     return item
+
+
+def test_with_other_threads_running_a_fork_server_does_the_work(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The daemon runs threads (the watcher's): its pool must not fork them mid-lock."""
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        assert workers._start_method(_square) in ("forkserver", "spawn")
+        items = list(range(200))
+        got = workers.map_pages(_square, 5, items, workers=2, min_items=1)
+        assert got == [5 * i * i for i in items]
+        assert "worker processes failed" not in caplog.text
+    finally:
+        stop.set()
+        thread.join()

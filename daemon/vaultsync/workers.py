@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -47,6 +48,22 @@ def worker_count() -> int:
     return max(1, min(cores, MAX_WORKERS))
 
 
+def _start_method(func: Callable[..., Any]) -> str:
+    """fork where it is safe and fast: Linux, and this process has no other thread (a one-off
+    pass; fork copies other threads' locks as they are). Else a fork server, which imports the
+    core once (the daemon, whose watcher runs threads), or spawn where there is neither."""
+    import multiprocessing
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    if "forkserver" in methods:
+        multiprocessing.set_forkserver_preload([func.__module__])
+        return "forkserver"
+    return "spawn"
+
+
 def _init(shared: Any) -> None:
     global _shared
     _shared = shared
@@ -76,13 +93,7 @@ def map_pages(
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    methods = multiprocessing.get_all_start_methods()
-    # A fork server, not fork: the daemon has threads (the watcher's), and a fork copies their
-    # locks as they are. The server imports the core once; each worker forks from it.
-    method = "forkserver" if "forkserver" in methods else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload([func.__module__])
+    context = multiprocessing.get_context(_start_method(func))
     # Chunks of a few dozen pages: few round trips, and no worker left with a long tail.
     chunk = max(1, min(64, len(items) // (workers * 8)))
     results: list[R] = []
