@@ -48,7 +48,9 @@ def test_pool_and_no_pool_give_the_same_bytes(
     monkeypatch.setenv(workers.ENV, "1")
     a = _pass(serial, tmp_path / "state-serial")
     monkeypatch.setenv(workers.ENV, "3")
+    started = workers.pools_started
     b = _pass(pooled, tmp_path / "state-pooled")
+    assert workers.pools_started == started + 1
     assert a == b
     assert a[2], "the generated vault has pages to clean"
     assert files(serial) == files(pooled)
@@ -69,7 +71,9 @@ def test_check_with_a_pool_reports_what_check_without_one_does(
     monkeypatch.setenv(workers.ENV, "1")
     a = _pass(tmp_path / "v", tmp_path / "s1", mode="check")
     monkeypatch.setenv(workers.ENV, "2")
+    started = workers.pools_started
     b = _pass(tmp_path / "v", tmp_path / "s2", mode="check")
+    assert workers.pools_started == started + 1
     assert a == b and a[2]
     assert files(tmp_path / "v") == before
 
@@ -125,9 +129,11 @@ def test_with_other_threads_running_a_fork_server_does_the_work(
     try:
         assert workers._start_method(_square) in ("forkserver", "spawn")
         items = list(range(200))
+        started = workers.pools_started
         got = workers.map_pages(_square, 5, items, workers=2, min_items=1)
         assert got == [5 * i * i for i in items]
         assert "worker processes failed" not in caplog.text
+        assert workers.pools_started == started + 1
     finally:
         stop.set()
         thread.join()

@@ -25,11 +25,15 @@ R = TypeVar("R")
 
 ENV = "VAULTSYNC_WORKERS"
 MAX_WORKERS = 8
-# Below this many pages a pool costs more than it saves (measured: bench/run's workers figures
-# and docs/performance.md, "All cores for the cold pass").
+# Below this many pages a pool costs more than it saves. Measured on the 2-core bench machine
+# (docs/performance.md, "All cores for the cold pass"): a page's phase A 0.3-0.5 ms, a forked
+# pool's start 0.01-0.05 s, break-even between 200 and 400 pages; a fork server's start (the
+# daemon's) 0.15 s, so it waits for more.
 POOL_MIN_PAGES = 400
+FORKSERVER_MIN_PAGES = 1000
 
 log = logging.getLogger("vaultsync")
+pools_started = 0  # in this process (the tests check a pool did the work)
 _shared: Any = None  # in a worker: what every call shares (set once, by the initializer)
 
 
@@ -93,7 +97,12 @@ def map_pages(
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context(_start_method(func))
+    method = _start_method(func)
+    if method != "fork" and min_items is None and len(items) < FORKSERVER_MIN_PAGES:
+        return [func(shared, item) for item in items]
+    context = multiprocessing.get_context(method)
+    global pools_started
+    pools_started += 1
     # Chunks of a few dozen pages: few round trips, and no worker left with a long tail.
     chunk = max(1, min(64, len(items) // (workers * 8)))
     results: list[R] = []
