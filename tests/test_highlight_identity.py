@@ -121,6 +121,13 @@ def test_placeholders_are_never_merged(text: str) -> None:
     assert READER.format("1") in out and READER.format("2") in out
 
 
+def test_identical_placeholders_are_never_merged() -> None:
+    # Even with the same link (two images at one Kindle location): a placeholder says nothing
+    # of the image, so nothing shows the two are one.
+    page = logseq(f"Highlighted Image {KINDLE.format(7)}", f"Highlighted Image {KINDLE.format(7)}")
+    assert clean(page).count("Highlighted Image") == 2
+
+
 def test_a_placeholder_is_not_a_real_sentence_about_images() -> None:
     page = logseq(
         f"An image is worth a word. {READER.format('1')}",
