@@ -256,14 +256,10 @@ def _link_token(m: re.Match[str]) -> str:
     return f" ({label}) " if any(c.isdigit() for c in label) else " "
 
 
+@lru_cache(maxsize=_MEMO)
 def _node_key(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
     """One block's lines as subtree_key compares them: its text (continuation lines joined),
     then each property line as written (id lines aside), white space and mojibake folded."""
-    return _node_key_memo(lines, kind)
-
-
-@lru_cache(maxsize=_MEMO)
-def _node_key_memo(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
     text: list[str] = []
     props: list[str] = []
     for i, line in enumerate(lines):
