@@ -322,3 +322,14 @@ def test_a_users_block_that_lost_its_property() -> None:
     before = LOGSEQ.replace("\t- my own block\n", "\t- my own block\n\t  rating:: 5\n")
     after = before.replace("\t  rating:: 5\n", "") + "- my ratings\n  rating:: 5\n"
     assert losses(before, after) == ["line 'my own block'"]
+
+
+def test_a_folded_section_may_take_the_collapsed_line_logseq_wrote_into_it() -> None:
+    before = LOGSEQ.replace(
+        "- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n",
+        "- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n  collapsed:: true\n",
+    )
+    after = LOGSEQ.replace("- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n", "")
+    assert losses(before, after) == []
+    mine = before.replace("  collapsed:: true\n", "  collapsed:: true\n  rating:: 5\n")
+    assert losses(mine, after) == ["line 'rating:: 5'"]  # a property of the user's own

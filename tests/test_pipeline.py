@@ -180,18 +180,21 @@ def test_a_page_changed_before_its_write_is_normalized_again_with_its_new_author
 def reference_losses(before: Page, after: Page, referenced: frozenset[str]) -> list[str]:
     """find_losses without its shortcuts: every unit of both pages keyed and searched (none
     skipped as intact), every line outside units keyed, every id searched."""
-    from vaultsync.core import logseq, obsidian
     from vaultsync.core.highlights import LOGSEQ_ID, OBSIDIAN_ID
-    from vaultsync.core.noloss import _line_key, _outside, _shown, _unit_key, _unit_losses, _units
+    from vaultsync.core.noloss import (
+        _line_key,
+        _must_stay,
+        _outside,
+        _shown,
+        _unit_key,
+        _unit_losses,
+        _units,
+    )
     from vaultsync.core.text import body
 
     def all_ids(page: Page) -> set[str]:
         pattern = LOGSEQ_ID.match if page.kind == "logseq" else OBSIDIAN_ID.search
         return {m.group(1) for line in page.lines() if (m := pattern(body(line)))}
-
-    def outside_keys(page: Page) -> set[str]:
-        heading = logseq.is_sync_heading if page.kind == "logseq" else obsidian.is_sync_heading
-        return {k for line in _outside(page) if not heading(line) and (k := _line_key(line))}
 
     missing: list[str] = []
     index: dict[object, list[Item]] = {}
@@ -204,10 +207,11 @@ def reference_losses(before: Page, after: Page, referenced: frozenset[str]) -> l
     if before.kind == "obsidian":
         lost_ids &= referenced
     missing += [f"block id {i}" for i in sorted(lost_ids)]
-    have = [_shown(k) for k in outside_keys(after)]
+    have = [_shown(k) for line in _outside(after) if (k := _line_key(line))]
+    keys = {k for line in _must_stay(before) if (k := _line_key(line))}
     lost = {
         k
-        for k in outside_keys(before)
+        for k in keys
         if not any(_shown(k)[0] == plain and _shown(k)[1] <= links for plain, links in have)
     }
     return missing + [f"line {t[:60]!r}" for t in sorted(lost)]

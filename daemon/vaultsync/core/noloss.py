@@ -128,6 +128,25 @@ def _outside(page: Page) -> Iterable[str]:
             yield from seg
 
 
+_COLLAPSED = re.compile(r"^[ \t]*collapsed:: *(?:true|false)[ \t]*$", re.IGNORECASE)
+
+
+def _must_stay(page: Page) -> Iterable[str]:
+    """The lines outside units that must survive: all but a sync heading, which may go when its
+    section is folded, with the `collapsed::` line Logseq itself writes into it."""
+    sync_heading = logseq.is_sync_heading if page.kind == "logseq" else obsidian.is_sync_heading
+    for seg in page.segments:
+        if not isinstance(seg, Section):
+            yield from seg
+            continue
+        synced = sync_heading(seg.head[0]) if seg.head else False
+        for i, line in enumerate(seg.head):
+            if synced and (i == 0 or (page.kind == "logseq" and _COLLAPSED.match(body(line)))):
+                continue
+            yield line
+        yield from seg.tail
+
+
 def _line_key(line: str) -> str:
     return comparable(BULLET.sub("", body(line), count=1))
 
@@ -151,19 +170,16 @@ def _shown(key: str) -> tuple[str, frozenset[str]]:
 
 
 def _lost_lines(before: Page, after: Page) -> set[str]:
-    """Keys of the lines outside units of `before` (sync headings aside: a folded section's
-    heading may go) that no line outside units of `after` has. A line may gain links (the
+    """Keys of the lines outside units of `before` that must stay (`_must_stay`) and that no
+    line outside units of `after` has. A line may gain links (the
     author rule links a plain name, splits `[[A, B, and C]]` into a link per name, points a
     link at the person's canonical page showing the same text); every word a link showed must
     still be shown by a link. Only lines `after` lacks byte for byte
     are keyed: most are untouched."""
-    sync_heading = logseq.is_sync_heading if before.kind == "logseq" else obsidian.is_sync_heading
     after_lines = list(_outside(after))
     after_set = set(after_lines)
     lost = {
-        key
-        for line in _outside(before)
-        if line not in after_set and not sync_heading(line) and (key := _line_key(line))
+        key for line in _must_stay(before) if line not in after_set and (key := _line_key(line))
     }
     if not lost:
         return lost
