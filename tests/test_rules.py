@@ -67,13 +67,24 @@ def test_dedupe_tweets_by_status_id() -> None:
     assert run(before, only("dedupe")) == after
 
 
-def test_dedupe_books_by_text_whatever_the_white_space_mojibake_and_link() -> None:
+def test_dedupe_books_by_position_and_text_whatever_the_white_space_mojibake_and_link() -> None:
+    other_asin = loc(412).replace("B0X", "B0Y")
     before = logseq(
         f"\t- It’s a form of attention. {loc(412)}\n"
-        f"\t- It’s  a form of\n\t  attention.  {loc(413)}\n"
-        "\t- Itâ€™s a form of attention. ([View Highlight](https://read.readwise.io/read/01h9))\n"
+        f"\t- It’s  a form of\n\t  attention.  {other_asin}\n"
+        f"\t- Itâ€™s a form of attention. {loc(412)}\n"
     )
     assert run(before, only("dedupe")) == logseq(f"\t- It’s a form of attention. {loc(412)}\n")
+
+
+def test_dedupe_keeps_one_passage_at_two_positions() -> None:
+    # A book can repeat a passage; a copy without a position is not one at a position.
+    before = logseq(
+        f"\t- It’s a form of attention. {loc(412)}\n"
+        f"\t- It’s a form of attention. {loc(413)}\n"
+        "\t- It’s a form of attention. ([View Highlight](https://read.readwise.io/read/01h9))\n"
+    )
+    assert normalize_page(before, "logseq", only("dedupe")).text == before
 
 
 def test_dedupe_merges_the_children_of_copies_keeping_identical_notes_once() -> None:

@@ -170,8 +170,9 @@ def _is_highlight(lines: tuple[str, ...], kind: Kind) -> bool:
 
 
 def comparable(text: str) -> str:
-    """Text as the identity and no-loss checks compare it: mojibake repaired, links reduced to
-    their shown text, Readwise links and block ids removed, white space collapsed."""
+    """Text as the identity and no-loss checks compare it: mojibake repaired, Readwise's location
+    and "Open in Readwise" links and block ids removed, white space collapsed. A link or emphasis
+    the user added stays: `Alpha [[beta]]` is another text than `Alpha beta`."""
     text = repaired(text)
     # Each pattern needs a literal it holds: skipping a substitution when that literal is absent
     # changes nothing, and saves most of the work (this runs for every highlight, many times).
@@ -181,29 +182,113 @@ def comparable(text: str) -> str:
         text = OPEN_IN_READWISE.sub(" ", text)
     if "^" in text:
         text = OBSIDIAN_ID.sub(" ", text)
-    if "[[" in text:
-        text = WIKILINK.sub(lambda m: m.group(2) if m.group(2) is not None else m.group(1), text)
+    return _collapsed(text)
+
+
+def _collapsed(text: str) -> str:
     if "  " not in text and text.isprintable():  # the only white space is single spaces
         return text.strip()
     return _SPACE.sub(" ", text).strip()
 
 
+# Texts Readwise writes in place of content it cannot export (an image highlight): two of them
+# are two highlights, whatever else they share. Compared after emphasis and brackets are off.
+_PLACEHOLDER = re.compile(
+    r"(?:highlighted |highlight of an? )?(?:image|picture|photo|figure|drawing|video|gif)s?",
+    re.IGNORECASE,
+)
+
+
+def is_placeholder(text: str) -> bool:
+    """`Highlighted Image` and the like (a comparable() text): a stand-in, not the highlight."""
+    return bool(_PLACEHOLDER.fullmatch(text.strip(" *_[]().:!-").casefold()))
+
+
 def highlight_key(item: Item, kind: Kind) -> tuple[str, ...]:
-    """Two copies of one highlight share this key: the same tweet with the same text, or the same
-    text whatever its location link, white space and mojibake."""
-    return _highlight_key(tuple(item.lines), kind)
-
-
-@lru_cache(maxsize=_MEMO)
-def _highlight_key(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
-    text = comparable(" ".join(_own_text(lines, kind)))
-    loc = _location(lines, kind)
+    """Two copies of one highlight share this key. Identity: the tweet's status id and text; else
+    the position (location, page, time) and text; else the text — Readwise's own links, block
+    ids, white space and mojibake folded away, the user's links and emphasis kept. A placeholder
+    (`Highlighted Image`) is keyed with its link as well, and dedupe never merges it."""
+    text = _unit_text(item, kind)
+    loc = location(item, kind)
     if loc is not None and loc.status_id is not None:
         return ("tweet", str(loc.status_id), text)
+    position = loc.order_kind if loc is not None else None
+    if is_placeholder(text):
+        where = (position or "", str(loc.order_key) if position else "", loc.url if loc else "")
+        return ("placeholder", *where, text)
+    if position is not None and loc is not None:
+        return ("at", position, str(loc.order_key), text)
     return ("text", text)
 
 
-def subtree_key(item: Item, kind: Kind) -> tuple[str, ...]:
-    """Identity of a child subtree (a note, tags, a user's block) for merging copies' children."""
-    parts = [comparable(" ".join(own_text_lines(node, kind))) for node in item.walk()]
-    return tuple(parts)
+def _unit_text(item: Item, kind: Kind) -> str:
+    """The item's own text; for a wrapper with no text of its own (`- -` with the text and link
+    in child blocks) the text of its whole subtree."""
+    text = _text_of(tuple(item.lines), kind)
+    if text.strip("- ") or not item.children:
+        return text
+    texts = (_text_of(tuple(node.lines), kind) for node in item.walk())
+    return " ".join(t for t in texts if t.strip("- "))
+
+
+@lru_cache(maxsize=_MEMO)
+def _text_of(lines: tuple[str, ...], kind: Kind) -> str:
+    return comparable(" ".join(_own_text(lines, kind)))
+
+
+# Hosts whose links in a note or child block are Readwise's record of a copy (a Reader or
+# Instapaper id): two copies of one passage differ there only. Any other link is the user's.
+_EXPORT_URL = re.compile(
+    r"^https?://(?:[\w-]+\.)*(?:readwise\.io|instapaper\.com|twitter\.com|x\.com)/", re.I
+)
+
+
+def _link_token(m: re.Match[str]) -> str:
+    """A location link inside a subtree, as subtree_key compares it: a position (Location 5, a
+    tweet's id) stays, a Readwise id without position goes, a link to elsewhere stays whole."""
+    if not _EXPORT_URL.match(m.group("url")):
+        return m.group(0)
+    if m.group("label") == "View Tweet":
+        status = STATUS_ID.search(m.group("url"))
+        return f" (tweet {status.group(1)}) " if status else " "
+    label = _collapsed(m.group("label"))
+    return f" ({label}) " if any(c.isdigit() for c in label) else " "
+
+
+@lru_cache(maxsize=_MEMO)
+def _node_key(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
+    """One block's lines as subtree_key compares them: its text (continuation lines joined),
+    then each property line as written (id lines aside), white space and mojibake folded."""
+    text: list[str] = []
+    props: list[str] = []
+    for i, line in enumerate(lines):
+        raw = body(line)
+        if i == 0:
+            m = BULLET.match(raw)
+            raw = raw[m.end() :] if m else raw
+        elif kind == "logseq" and LOGSEQ_PROPERTY.match(raw):
+            if not LOGSEQ_ID.match(raw):
+                props.append(_collapsed(repaired(raw)))
+            continue
+        text.append(OBSIDIAN_ID.sub(" ", raw) if kind == "obsidian" and "^" in raw else raw)
+    joined = repaired(" ".join(text))
+    if "([" in joined:
+        joined = LOCATION_LINK.sub(_link_token, joined)
+    if "[Open in Readwise](" in joined:
+        joined = OPEN_IN_READWISE.sub(" ", joined)
+    return (_collapsed(joined), *props)
+
+
+def subtree_key(item: Item, kind: Kind) -> tuple[tuple[object, ...], ...]:
+    """A child subtree (a note, tags, a user's block) as copies are compared before merging, and
+    as the no-loss check finds it again: every line of every block, properties and the user's
+    links kept, nesting kept; only white space, mojibake, block ids and Readwise's own record
+    of a copy (a Reader id) folded away. Two notes that differ by a `tags::` line differ."""
+    out: list[tuple[object, ...]] = []
+    stack: list[tuple[Item, int]] = [(item, 0)]
+    while stack:
+        node, depth = stack.pop()
+        out.append((depth, *_node_key(tuple(node.lines), kind)))
+        stack.extend((child, depth + 1) for child in reversed(node.children))
+    return tuple(out)

@@ -102,7 +102,11 @@ def _merge_into(keeper: Item, dup: Item, kind: Kind, referenced: frozenset[str])
 
 def dedupe(page: Page, referenced: frozenset[str] = frozenset()) -> int:
     """Keep each highlight once, across all sections, merging the copies' children into the first
-    copy. Returns how many copies were removed."""
+    copy. Copies are one highlight when their `highlight_key` is the same (same tweet, or same
+    position and text, or same text without a position); a child joins an equal child of the
+    first copy only when the two subtrees are equal (`subtree_key`: properties and the user's
+    links count), else it is added beside it. Placeholders are never merged. Returns how many
+    copies were removed."""
     seen: dict[tuple[str, ...], Item] = {}
     removed = 0
     for section in page.sections:
@@ -110,6 +114,9 @@ def dedupe(page: Page, referenced: frozenset[str] = frozenset()) -> int:
         for item in section.items:
             if is_highlight(item, page.kind):
                 key = highlight_key(item, page.kind)
+                if key[0] == "placeholder":  # `Highlighted Image` twice: two images
+                    kept.append(item)
+                    continue
                 first = seen.get(key)
                 if first is None:
                     seen[key] = item
