@@ -97,8 +97,16 @@ def write_config(path: Path, vaults: dict[str, Path], extra: str = "") -> None:
 class DaemonProcess:
     """One `vaultsync run --config FILE` subprocess, its stderr captured to a file."""
 
-    def __init__(self, config: Path, state: Path, log: Path, args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        config: Path,
+        state: Path,
+        log: Path,
+        args: tuple[str, ...] = (),
+        wrapper: tuple[str, ...] = (),
+    ) -> None:
         self.config, self.state, self.log_path, self.args = config, state, log, args
+        self.wrapper = wrapper  # a command that runs the daemon (e.g. in a user namespace)
         self.env = {**os.environ, "VAULTSYNC_STATE_DIR": str(state)}
         self.env.pop("VAULTSYNC_DEBUG", None)
         self.proc: subprocess.Popen[bytes] | None = None
@@ -106,7 +114,7 @@ class DaemonProcess:
     def start(self, wait_ready: bool = True) -> DaemonProcess:
         with open(self.log_path, "ab") as err:
             self.proc = subprocess.Popen(
-                [*VAULTSYNC, "run", "--config", str(self.config), *self.args],
+                [*self.wrapper, *VAULTSYNC, "run", "--config", str(self.config), *self.args],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
