@@ -28,6 +28,7 @@ from vaultsync.watcher import (
     VaultWatcher,
     _event_filter,
     _Handler,
+    route_watchdog_warnings,
 )
 from vaultsync.writer import read_page
 
@@ -714,3 +715,39 @@ def test_events_lost_rescans_the_vault_and_rechecks_the_watches(
     assert calls == [(tmp_path, "dir")]
     assert handler.saw_folder
     assert lost in _event_filter()
+
+
+# -- watchdog's warnings ----------------------------------------------------------------------
+
+
+def test_watchdog_warnings_go_to_the_log_and_others_stay_as_they_were(
+    log: logging.Logger, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import warnings
+
+    import watchdog.observers.inotify as any_watchdog_file
+
+    shown: list[str] = []
+    with warnings.catch_warnings():  # restores the filters and showwarning afterwards
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *_args, **_kw: shown.append(str(message))
+        restore = route_watchdog_warnings(log)
+        try:
+            with caplog.at_level(logging.WARNING):
+                warnings.warn_explicit(
+                    "Callback with id '1' already exists",
+                    RuntimeWarning,
+                    any_watchdog_file.__file__,
+                    631,
+                )
+                warnings.warn_explicit("someone else's", UserWarning, __file__, 1)
+        finally:
+            restore()
+        warnings.warn_explicit("after", RuntimeWarning, any_watchdog_file.__file__, 1)
+    records = [r.getMessage() for r in caplog.records]
+    assert records == [
+        "watchdog: Callback with id '1' already exists "
+        "(RuntimeWarning at watchdog/observers/inotify.py:631)"
+    ]
+    assert shown == ["someone else's", "after"]
+    assert capsys.readouterr().err == ""

@@ -142,13 +142,14 @@ class Daemon:
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the exit code."""
-        from vaultsync.watcher import VaultWatcher
+        from vaultsync.watcher import VaultWatcher, route_watchdog_warnings
 
         lock = DaemonLock(self.state_dir)
         lock.acquire()
         previous = self._install_signals()
         overflow = _OverflowAlarm(self.events)
         logging.getLogger("watchdog.observers.inotify_c").addHandler(overflow)
+        unroute_warnings = route_watchdog_warnings(log)
         try:
             self.watcher = VaultWatcher({}, self._sink, log)
             self.watcher.start()
@@ -160,6 +161,7 @@ class Daemon:
             logging.getLogger("watchdog.observers.inotify_c").removeHandler(overflow)
             if self.watcher is not None:
                 self.watcher.stop()
+            unroute_warnings()  # after stop(): its threads can still warn until joined
             self._restore_signals(previous)
             self._write_status(running=False)
             lock.release()

@@ -22,6 +22,7 @@ import re
 import stat
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +142,43 @@ def _real_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir(follow_symlinks=False)
     except OSError:
         return False
+
+
+def route_watchdog_warnings(log: logging.Logger) -> Callable[[], None]:
+    """Send the warnings watchdog raises through the `warnings` module to `log`; returns the
+    function that undoes it.
+
+    Python prints a warning as two raw lines on stderr, which misses a `--log-file` and reads
+    like a crash; watchdog 7 raises a RuntimeWarning when one folder is reachable by two paths
+    (a bind mount inside the vault). As `logging.captureWarnings` does, but only for warnings
+    raised from watchdog's own files: every other warning is shown as before.
+    """
+    import watchdog
+
+    package = os.path.dirname(os.path.abspath(watchdog.__file__)) + os.sep
+    previous = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        if not os.path.abspath(filename).startswith(package):
+            previous(message, category, filename, lineno, file, line)
+            return
+        where = os.path.relpath(filename, os.path.dirname(package.rstrip(os.sep)))
+        log.warning("watchdog: %s (%s at %s:%d)", message, category.__name__, where, lineno)
+
+    warnings.showwarning = show
+
+    def restore() -> None:
+        if warnings.showwarning is show:  # someone else's hook installed since stays
+            warnings.showwarning = previous
+
+    return restore
 
 
 def _event_filter() -> list[type[FileSystemEvent]]:
