@@ -164,12 +164,28 @@ def print_summary(report: PassReport, out=None) -> None:
 def cmd_resync(args: argparse.Namespace) -> int:
     loaded, vaults = _vaults(args)
     mode = "dry-run" if args.dry_run else "write"
+    refused = _leased_elsewhere(vaults, loaded.config) if mode == "write" else set()
+    vaults = [v for v in vaults if v.name not in refused]
     reports = _run_passes(vaults, _options(loaded.config, mode, args.diff), args.quiet)
     for report in reports:
         if args.diff:
             sys.stdout.write("".join(report.diffs))
         print_summary(report)
-    return EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
+    return EXIT_FAILED if refused or any(r.failed for r in reports) else EXIT_OK
+
+
+def _leased_elsewhere(vaults: list[Vault], config) -> set[str]:
+    """Vaults another machine's daemon cleans (lease.py): a resync here would conflict."""
+    from vaultsync.lease import resync_refusal
+    from vaultsync.settings import state_dir
+
+    refused = set()
+    for vault in vaults:
+        why = resync_refusal(vault.root, state_dir(config))
+        if why:
+            print(f"vaultsync: {vault.name}: not cleaned here: {why}", file=sys.stderr)
+            refused.add(vault.name)
+    return refused
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -338,6 +354,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for name, v in (data.get("vaults") or {}).items():
         print(f"  {name}: {v.get('root')} ({v.get('kind')}, {v.get('watching')})")
         print(f"    last pass: {v.get('last_pass') or 'never'}  {v.get('last_summary', '')}")
+        if v.get("cleaner"):
+            print(f"    cleaned by: {v['cleaner']}")
     errors = data.get("recent_errors") or []
     print(f"recent errors: {len(errors)}")
     for line in errors[:10]:
