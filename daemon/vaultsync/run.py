@@ -225,6 +225,8 @@ class Daemon:
         for name in list(self.runs):
             if name not in wanted or self.runs[name].vault != wanted[name]:
                 log.info("%s: no longer watched", name)
+                if self.runs[name].lease is not None:
+                    self.runs[name].lease.release()  # another machine may clean it now
                 del self.runs[name]
         added: list[_VaultRun] = []
         for name, vault in wanted.items():
