@@ -20,6 +20,7 @@ from typing import Literal
 
 from vaultsync.authorsync import author_maker, page_facts, sync_author_pages
 from vaultsync.core import authors as author_pages
+from vaultsync.core import links
 from vaultsync.core.identity import Author, AuthorPlan, PageAuthor, name_key, plan_authors
 from vaultsync.core.logseq import LOGSEQ_PROPERTY
 from vaultsync.core.normalize import (
@@ -68,9 +69,9 @@ from vaultsync.writer import (
 Mode = Literal["write", "dry-run", "check"]
 
 # Bytes that only Readwise pages (and our author pages) hold: everything else is skipped unparsed.
-CANDIDATE = re.compile(
-    rb"\(\[(?:View Tweet|View Highlight|View Post|Location \d|Page \d)|\[Open in Readwise\]"
-)
+# Made from the core's table of Readwise's signals: a page the core would call Readwise's always
+# passes (tests/test_links.py).
+CANDIDATE = links.PREFILTER
 MANAGED = re.compile(
     re.escape(author_pages.LOGSEQ_MARKER.encode())
     + rb"|"

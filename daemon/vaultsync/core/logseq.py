@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from vaultsync.core.highlights import LOGSEQ_PROPERTY
+from vaultsync.core.highlights import LOGSEQ_PROPERTY, mark_user_blocks
 from vaultsync.core.model import Item, Page, Section, Segment, page_shape
 from vaultsync.core.text import BOM, body, split_lines
 
@@ -102,7 +102,7 @@ def parse(text: str) -> Page:
         m = LOGSEQ_PROPERTY.match(body(line))
         if m:
             meta.setdefault(m.group(1).lower(), m.group(2).strip())
-    return Page(
+    page = Page(
         kind="logseq",
         segments=segments,
         bom=bom,
@@ -110,6 +110,8 @@ def parse(text: str) -> Page:
         newline=newline,
         meta=meta,
     )
+    mark_user_blocks(page.sections, "logseq")
+    return page
 
 
 def is_sync_heading(line: str) -> bool:

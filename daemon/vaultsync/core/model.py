@@ -22,6 +22,10 @@ class Item:
 
     lines: list[str]
     children: list[Item] = field(default_factory=list)
+    # A top-level item without a location link on a page whose highlights carry them: the
+    # user's own block, not a highlight (set by the parsers, see highlights.mark_user_blocks;
+    # on a page where no highlight has a link, every unit is a highlight).
+    user_block: bool = False
 
     def all_lines(self) -> Iterator[str]:
         """Own lines, then every descendant's, in file order."""
@@ -31,7 +35,7 @@ class Item:
     def copy(self) -> Item:
         """The item and its descendants as new objects (iterative, as `walk`); the lines are
         strings, shared."""
-        top = Item(list(self.lines))
+        top = Item(list(self.lines), user_block=self.user_block)
         stack = [(self, top)]
         while stack:
             source, dest = stack.pop()

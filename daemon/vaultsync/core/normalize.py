@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
-from vaultsync.core import logseq, obsidian, rules
-from vaultsync.core.highlights import from_readwise
-from vaultsync.core.model import Kind, Page
+from vaultsync.core import links, logseq, obsidian, rules
+from vaultsync.core.highlights import from_readwise, is_highlight
+from vaultsync.core.model import Kind, Page, Section
 from vaultsync.core.noloss import find_losses
 
 
@@ -80,9 +80,47 @@ def parse(text: str, kind: Kind) -> Page:
     return PARSERS[kind](text)
 
 
-def is_readwise_page(page: Page) -> bool:
-    """A Readwise page: a highlights section holding a highlight with a Readwise link."""
+def is_readwise_page(page: Page, text: str | None = None) -> bool:
+    """A Readwise page: highlight units in its highlights sections (no location link needed),
+    and a Readwise signal on the page (a sync heading, a link into Readwise, the cover image).
+    Another tool's note that copies the shape (Hypothesis, a script's digest) has no signal.
+    `text`: the page's text, when the caller has it (else it is joined from the page)."""
+    if text is None:
+        text = "".join(page.lines())
+    # The byte prefilter's own test first: a page it would skip is never Readwise's here.
+    if links.PREFILTER_TEXT.search(text) is None:
+        return False
+    sections = page.sections
+    if not any(is_highlight(item, page.kind) for s in sections for item in s.items):
+        return False
+    return _signal(page, text)
+
+
+def _signal(page: Page, text: str) -> bool:
+    """What only Readwise writes: a sync section heading, the cover image, a link into
+    Readwise (each holds a literal of links.PREFILTER_PATTERN); or a unit whose location link
+    points where Readwise's do (a tweet, Instapaper) on a page without another tool's
+    frontmatter (a script's digest of tweets writes its own)."""
+    if any(links.SYNC_HEADING.match(s.head[0]) for s in page.sections):
+        return True
+    if links.COVER in text or links.has_readwise_link(text):
+        return True
+    if page.kind == "obsidian" and not _readwise_frontmatter(page):
+        return False
     return any(from_readwise(item, page.kind) for s in page.sections for item in s.items)
+
+
+# Frontmatter keys Readwise templates write; a note whose frontmatter holds none is another
+# tool's (a digest script's "type:", "source:", "date:").
+_READWISE_KEYS = ("author:", "category:", "full-title:", "full_title:", "url:", "title:")
+
+
+def _readwise_frontmatter(page: Page) -> bool:
+    """No frontmatter, or one with a key Readwise templates write."""
+    front = page.segments[0] if page.segments and not isinstance(page.segments[0], Section) else []
+    if not front:
+        return True
+    return any(line.lstrip().lower().startswith(_READWISE_KEYS) for line in front[1:-1])
 
 
 def _default_link(kind: Kind) -> Callable[[str], str | None]:
@@ -110,7 +148,7 @@ def normalize_page(
     switches = rules_on or Rules()
     ctx = context or PageContext()
     page = parse(text, kind)
-    if not is_readwise_page(page):
+    if not is_readwise_page(page, text):
         return Normalized(is_readwise=False, text=text, changed=False)
 
     before = page.copy()  # as read, for the no-loss check: the rules change `page` in place

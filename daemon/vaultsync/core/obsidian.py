@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from vaultsync.core.highlights import BULLET
+from vaultsync.core.highlights import BULLET, mark_user_blocks
 from vaultsync.core.model import Item, Page, Section, Segment, page_shape
 from vaultsync.core.text import BOM, body, split_lines
 
@@ -169,7 +169,7 @@ def parse(text: str) -> Page:
     if raw:
         segments.append(raw)
 
-    return Page(
+    page = Page(
         kind="obsidian",
         segments=segments,
         bom=bom,
@@ -177,6 +177,8 @@ def parse(text: str) -> Page:
         newline=newline,
         meta=_metadata(lines, fm_end),
     )
+    mark_user_blocks(page.sections, "obsidian")
+    return page
 
 
 def _metadata(lines: list[str], fm_end: int) -> dict[str, str]:

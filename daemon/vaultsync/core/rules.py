@@ -9,6 +9,7 @@ from vaultsync.core import logseq, obsidian
 from vaultsync.core.highlights import (
     LOGSEQ_PROPERTY,
     highlight_key,
+    is_chapter,
     is_highlight,
     item_ids,
     location,
@@ -179,32 +180,37 @@ def fold_sections(page: Page, remove_empty: bool = True) -> int:
 
 
 def order_section(section: Section, kind: Kind) -> int:
-    """Sort a section's highlights by tweet status id or location number; the user's own items
-    travel with the highlight before them. Returns how many highlights changed place.
-    A section whose highlights do not all carry the same kind of position, or whose items are
-    not all indented alike (reordered, some would change depth), is left as it is."""
+    """Sort a section's units by their position (tweet status id, Kindle location or page,
+    podcast time). A unit without one (no link, a search-link tweet, a Reader link) travels
+    with the unit before it, as a user's block does; what comes before the first positioned
+    unit stays first. Returns how many positioned units changed place. A section whose units
+    give positions of different kinds, holds a document heading (Reader's chapters: the order
+    is the document's), or whose items are not all indented alike (reordered, some would
+    change depth), is left as it is."""
     if _indent(section.items) is None:
         return 0
     lead: list[Item] = []
-    units: list[list[Item]] = []
+    groups: list[list[Item]] = []
+    keys: list[int] = []
+    kinds: set[str] = set()
     for item in section.items:
-        if is_highlight(item, kind):
-            units.append([item])
-        elif units:
-            units[-1].append(item)
+        if is_chapter(item, kind):
+            return 0
+        loc = location(item, kind)
+        if loc is not None and loc.order_kind is not None and loc.order_key is not None:
+            groups.append([item])
+            keys.append(loc.order_key)
+            kinds.add(loc.order_kind)
+        elif groups:
+            groups[-1].append(item)
         else:
             lead.append(item)
-    if len(units) < 2:
+    if len(groups) < 2 or len(kinds) != 1:
         return 0
-    locs = [location(unit[0], kind) for unit in units]
-    kinds = {loc.order_kind if loc else None for loc in locs}
-    if len(kinds) != 1 or None in kinds:
-        return 0
-    keys = [loc.order_key for loc in locs]  # type: ignore[union-attr]
-    order = sorted(range(len(units)), key=lambda i: keys[i])
+    order = sorted(range(len(groups)), key=lambda i: keys[i])
     moved = sum(1 for pos, i in enumerate(order) if pos != i)
     if moved:
-        section.items = lead + [item for i in order for item in units[i]]
+        section.items = lead + [item for i in order for item in groups[i]]
     return moved
 
 
