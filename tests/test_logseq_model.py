@@ -255,3 +255,31 @@ def test_ordinary_pages_are_not_recognised_and_come_back_unchanged(name: str) ->
     out = normalize_page(text, "logseq")
     assert not out.is_readwise and not out.changed
     assert out.text == text
+
+
+# ---- code fences (issue 13 item 3) ---------------------------------------------------------------
+
+KINDLE = "([Location 5](https://readwise.io/to_kindle?location=5))"
+
+
+@pytest.mark.parametrize(
+    ("opener", "inner", "closer"),
+    [("```", "~~~", "```"), ("~~~", "```", "~~~"), ("````", "```", "````")],
+)
+def test_a_fence_closes_only_with_its_own_marker_at_least_as_long(opener, inner, closer) -> None:
+    # The lines inside the user's code block look like highlights; a fence closed by another
+    # marker (or a shorter run) made them blocks, deduplicated and moved.
+    text = (
+        "- Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]\n"
+        f"\t- b {KINDLE}\n"
+        f"\t- my code\n\t  {opener}\n\t  {inner}\n"
+        f"\t- b {KINDLE}\n"
+        f"\t- a {KINDLE}\n"
+        f"\t  {closer}\n"
+    )
+    page = parse(text, "logseq")
+    (section,) = page.sections
+    assert len(section.items) == 2
+    assert len(section.items[1].lines) == 6
+    out = normalize_page(text, "logseq")
+    assert out.text == text

@@ -11,13 +11,20 @@ from __future__ import annotations
 import re
 
 from vaultsync.core.highlights import LOGSEQ_PROPERTY, mark_user_blocks
-from vaultsync.core.model import Item, Page, Section, Segment, page_shape
+from vaultsync.core.model import (
+    Item,
+    Page,
+    Section,
+    Segment,
+    fence_closes,
+    fence_opens,
+    page_shape,
+)
 from vaultsync.core.text import BOM, body, split_lines
 
 SECTION_HEAD = re.compile(
     r"^[-*+][ \t]+(?P<which>Highlights first synced by|New highlights added)\b", re.IGNORECASE
 )
-_FENCE = re.compile(r"^[ \t]*(```|~~~)")
 # The heading line a sync writes, and nothing else (a user's own text on it is not ours to drop):
 # "Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]",
 # "New highlights added [[Mar 12th, 2023]] at 11:38 AM" (any date format, 12 or 24 hour clock).
@@ -39,14 +46,14 @@ def _blocks(lines: list[str]) -> list[Item]:
     """Build the block tree from the lines after the pre-block (the first line is a bullet)."""
     roots: list[Item] = []
     stack: list[tuple[int, Item]] = []
-    in_fence = False
+    fence: str | None = None  # the marker of the open code fence
     current: Item | None = None
     for line in lines:
         text = body(line)
-        if current is not None and in_fence:
+        if current is not None and fence is not None:
             current.lines.append(line)
-            if _FENCE.match(text):
-                in_fence = False
+            if fence_closes(text, fence):
+                fence = None
             continue
         if BLOCK_START.match(text):
             width = _indent_width(text)
@@ -57,13 +64,11 @@ def _blocks(lines: list[str]) -> list[Item]:
             stack.append((width, block))
             current = block
             # A fence may open on the bullet line itself: "- ```python".
-            if _FENCE.match(BLOCK_START.sub("", text, count=1)):
-                in_fence = True
+            fence = fence_opens(BLOCK_START.sub("", text, count=1))
             continue
         assert current is not None
         current.lines.append(line)
-        if _FENCE.match(text):
-            in_fence = True
+        fence = fence_opens(text)
     return roots
 
 
