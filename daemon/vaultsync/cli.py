@@ -159,6 +159,8 @@ def print_summary(report: PassReport, out=None) -> None:
         print(f"{label}  skipped {path}: {reason}", file=out)
     for path, reason in report.failed:
         print(f"{label}  FAILED  {path}: {reason}", file=out)
+    for path, reason in report.left_alone:
+        print(f"{label}  left    {path}: {reason}", file=out)
 
 
 def cmd_resync(args: argparse.Namespace) -> int:

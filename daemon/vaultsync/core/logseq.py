@@ -102,11 +102,7 @@ def parse(text: str) -> Page:
     if tail:
         segments.append(tail)
 
-    meta = {}
-    for line in pre:
-        m = LOGSEQ_PROPERTY.match(body(line))
-        if m:
-            meta.setdefault(m.group(1).lower(), m.group(2).strip())
+    meta = _metadata(pre, segments)
     page = Page(
         kind="logseq",
         segments=segments,
@@ -119,14 +115,54 @@ def parse(text: str) -> Page:
     return page
 
 
+# The fold state Logseq writes into a block itself when the user folds it: not the user's.
+_COLLAPSED = re.compile(r"^[ \t]*collapsed:: *true[ \t]*$")
+
+
+_YAML_ITEM = re.compile(r"^([A-Za-z][\w-]*):[ \t]*(.*)$")
+
+
+def _metadata(pre: list[str], segments: list[Segment]) -> dict[str, str]:
+    """Page properties (`key:: value` before the first block); the old export's YAML
+    frontmatter (`author: …`) and its `- Author:: …` blocks before the first section."""
+    meta: dict[str, str] = {}
+    for line in pre:
+        m = LOGSEQ_PROPERTY.match(body(line))
+        if m:
+            meta.setdefault(m.group(1).lower(), m.group(2).strip())
+    if pre and body(pre[0]).rstrip() == "---":
+        for line in pre[1:]:
+            text = body(line)
+            if text.rstrip() == "---":
+                break
+            m = _YAML_ITEM.match(text)
+            if m and m.group(2).strip():
+                meta.setdefault(m.group(1).lower(), m.group(2).strip().strip("\"'"))
+    for seg in segments[1:]:
+        if isinstance(seg, Section):
+            break
+        for line in seg:
+            m = LOGSEQ_PROPERTY.match(BLOCK_START.sub("", body(line), count=1))
+            if m and m.group(2).strip():
+                meta.setdefault(m.group(1).lower(), m.group(2).strip())
+    return meta
+
+
 def is_sync_heading(line: str) -> bool:
-    """The line is a section heading exactly as a Readwise sync writes it."""
-    return SYNC_HEADING.match(body(line)) is not None
+    """The line is one a folded sync section may lose: its heading exactly as a Readwise sync
+    writes it, or the `collapsed:: true` Logseq wrote under it (the no-loss check lets these
+    go; a highlight's own properties it checks apart)."""
+    text = body(line)
+    if text.startswith("-"):
+        return SYNC_HEADING.match(text) is not None
+    return "collapsed::" in text and _COLLAPSED.match(text) is not None
 
 
 def section_removable(section: Section) -> bool:
-    """A later section may go once emptied if it holds nothing but its heading line."""
-    return len(section.head) == 1 or all(not body(line).strip() for line in section.head[1:])
+    """A later section may go once emptied if it holds nothing but its heading line and
+    Logseq's own `collapsed:: true` (an `id::` may be referenced, a property or line of the
+    user's is theirs: then it stays)."""
+    return all(not body(line).strip() or _COLLAPSED.match(body(line)) for line in section.head[1:])
 
 
 def property_line(page: Page, key: str) -> tuple[list[str], int] | None:

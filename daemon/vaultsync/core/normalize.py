@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from vaultsync.core import links, logseq, obsidian, rules
-from vaultsync.core.highlights import from_readwise, is_highlight
-from vaultsync.core.model import Kind, Page, Section
+from vaultsync.core.highlights import from_readwise, is_highlight, location
+from vaultsync.core.model import Kind, LeftAlone, Page, Section
 from vaultsync.core.noloss import find_losses
 
 
@@ -70,6 +70,9 @@ class Normalized:
     # rule's link maker is called with it and nothing else, so a maker that gives the same link
     # for it gives the same result.
     author_given: str | None = None
+    # What the rules left as it was on purpose, and why (e.g. sections under a document's
+    # chapter headings): the pass's summary names the page with each.
+    left_alone: list[LeftAlone] = field(default_factory=list)
 
 
 PARSERS: dict[str, Callable[[str], Page]] = {"logseq": logseq.parse, "obsidian": obsidian.parse}
@@ -91,7 +94,12 @@ def is_readwise_page(page: Page, text: str | None = None) -> bool:
     if links.PREFILTER_TEXT.search(text) is None:
         return False
     sections = page.sections
-    if not any(is_highlight(item, page.kind) for s in sections for item in s.items):
+    # (A wrapper block with no text of its own is a unit when a location link sits inside.)
+    if not any(
+        is_highlight(item, page.kind) or location(item, page.kind) is not None
+        for s in sections
+        for item in s.items
+    ):
         return False
     return _signal(page, text)
 
@@ -153,13 +161,14 @@ def normalize_page(
 
     before = page.copy()  # as read, for the no-loss check: the rules change `page` in place
     stats = Stats()
+    left: list[LeftAlone] = []
     # Dedupe first (its key repairs mojibake itself) so the repair count is of lines kept.
     if switches.dedupe:
         stats.duplicates_removed = rules.dedupe(page, ctx.referenced_ids)
     if switches.repair_encoding:
         stats.mojibake_repaired = rules.repair_encoding(page)
     if switches.fold_sections:
-        stats.sections_folded = rules.fold_sections(page, switches.remove_empty_sections)
+        stats.sections_folded = rules.fold_sections(page, switches.remove_empty_sections, left)
     if switches.order:
         stats.highlights_moved = rules.order(page)
     given = None
@@ -178,4 +187,5 @@ def normalize_page(
         losses=losses,
         page=page,
         author_given=given,
+        left_alone=left,
     )

@@ -31,7 +31,9 @@ SYNC_TITLE = re.compile(
     r"^(?:highlights(?: first synced by .*)?|new highlights (?:added|synced)(?: .*)?)$",
     re.IGNORECASE,
 )
-_META_ITEM = re.compile(r"^[-*+][ \t]+(?P<key>[A-Za-z][A-Za-z -]*?):[ \t]*(?P<value>.*)$")
+# "- Author: [[A]]", and as a Dataview inline field "- Category:: 🐦" (the second colon is not
+# the value's).
+_META_ITEM = re.compile(r"^[-*+][ \t]+(?P<key>[A-Za-z][A-Za-z -]*?)::?[ \t]*(?P<value>.*)$")
 
 
 def _indent_width(text: str) -> int:
