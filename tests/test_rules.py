@@ -447,7 +447,7 @@ def test_all_rules_off_changes_nothing() -> None:
     assert out.is_readwise and out.text == before and not out.changed
 
 
-# ---- issue 12: shapes of real exports -------------------------------------------------------------
+# ---- issue 12: shapes of real exports ---------------------------------------------------------
 
 NBSP = "\u00a0"
 ALL = Rules(link_author=False)
