@@ -90,6 +90,8 @@ def test_mldoc_reads_every_logseq_result_as_it_reads_the_input() -> None:
     views = view_pages(befores + afters)
     problems = {}
     for i, rel in enumerate(rels):
+        if befores[i] == afters[i]:
+            continue  # left as it is (not Readwise's, or nothing to do): nothing to judge
         found = compare_before_after(views[i], views[len(rels) + i])
         if found:
             problems[rel] = found

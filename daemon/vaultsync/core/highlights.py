@@ -114,7 +114,7 @@ def location(item: Item, kind: Kind) -> Location | None:
     """The unit's Readwise location link: on one of its own lines (a continuation line too),
     else in a child block that holds nothing else ("- ([View Highlight](…))" under the text),
     else, for a wrapper block with no text of its own ("- -" over the text and the link), in
-    its children's own lines."""
+    its children's own lines, else on a child's own lines (a tweet's own list lines)."""
     found = _location(tuple(item.lines), kind)
     if found is not None or not item.children:
         return found
@@ -125,6 +125,12 @@ def location(item: Item, kind: Kind) -> Location | None:
             found = _location(lines, kind)
             if found is not None:
                 return found
+    # A tweet whose text holds its own list lines: Markdown makes them child items, and the
+    # link lands on the last of them.
+    for child in item.children:
+        found = _location(tuple(child.lines), kind)
+        if found is not None:
+            return found
     return None
 
 

@@ -131,6 +131,49 @@ def _readwise_frontmatter(page: Page) -> bool:
     return any(line.lstrip().lower().startswith(_READWISE_KEYS) for line in front[1:-1])
 
 
+_QUOTE_LINK = "> "
+
+
+def listless_template(page: Page, text: str) -> str | None:
+    """Why a Readwise page whose template writes no list of highlights is left as it is, or
+    None when the page is not one: a blockquote per highlight ("> text" then
+    "> [View Highlight](…)"), or a heading per highlight ("### …" with a `^12345` id other notes
+    link to, its link on the lines under it). Where one highlight ends and which copies are
+    one is not clear enough there to dedupe, fold or order safely."""
+    if page.kind != "obsidian" or links.PREFILTER_TEXT.search(text) is None:
+        return None
+    if not (links.COVER in text or links.has_readwise_link(text) or _sync_heads(page)):
+        return None
+    quoted = headed = False
+    after_heading = 0
+    for line in page.lines():
+        if line.startswith(_QUOTE_LINK) and "](" in line:
+            m = links.BARE_LINK.search(line)
+            quoted = quoted or (m is not None and links.readwise_url(m.group("url")))
+        if line.startswith("###"):
+            after_heading = 3
+            continue
+        if after_heading:
+            after_heading -= 1
+            m = links.BARE_LINK.search(line) if "](" in line else None
+            headed = headed or (m is not None and links.readwise_url(m.group("url")))
+    if quoted:
+        return (
+            "its template writes each highlight as a blockquote, not a list item: "
+            "not deduplicated, folded or ordered"
+        )
+    if headed:
+        return (
+            "its template writes each highlight under a heading of its own (other notes may "
+            "link to it): not deduplicated, folded or ordered"
+        )
+    return None
+
+
+def _sync_heads(page: Page) -> bool:
+    return any(links.SYNC_HEADING.match(s.head[0]) for s in page.sections)
+
+
 def _default_link(kind: Kind) -> Callable[[str], str | None]:
     """Plain text → `[[Name]]` (Obsidian: a safe note name, showing the original text)."""
 
@@ -157,7 +200,12 @@ def normalize_page(
     ctx = context or PageContext()
     page = parse(text, kind)
     if not is_readwise_page(page, text):
-        return Normalized(is_readwise=False, text=text, changed=False)
+        reason = listless_template(page, text)
+        if reason is None:
+            return Normalized(is_readwise=False, text=text, changed=False)
+        # Readwise's, in a template whose highlights are not list items: left as it is.
+        note = LeftAlone("page", reason)
+        return Normalized(True, text, False, page=page, left_alone=[note])
 
     before = page.copy()  # as read, for the no-loss check: the rules change `page` in place
     stats = Stats()

@@ -215,14 +215,21 @@ def parse(text: str) -> Page:
 def _metadata(lines: list[str], fm_end: int) -> dict[str, str]:
     """`- Author: …`, `- Full Title: …`, `- Category: …`, `- URL: …` and the `# Title`."""
     meta: dict[str, str] = {}
+    skipping = False  # inside a sync section written above the `# Title`
     for line in lines[fm_end:]:
         text = body(line)
-        h = HEADING.match(text)
+        h = HEADING.match(text) if text.startswith("#") else None
         if h and len(h.group(1)) == 1:
             meta.setdefault("title", h.group(2))
+            skipping = False
             continue
         if h and SECTION_TITLE.match(h.group(2)):
-            break
+            if "title" in meta:
+                break
+            skipping = True
+            continue
+        if skipping:
+            continue
         m = _META_ITEM.match(text)
         if m:
             meta.setdefault(m["key"].strip().lower(), m["value"].strip())
