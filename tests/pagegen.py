@@ -426,10 +426,11 @@ class _Shapes:
     counters: bool = False  # Obsidian: a counter line ("1", "2") after each item
 
     @staticmethod
-    def draw(rng: random.Random, kind: str, app: str, template: str) -> _Shapes:
+    def draw(rng: random.Random, kind: str, app: str, template: str, users: bool) -> _Shapes:
         return _Shapes(
             nbsp=kind == "books" and rng.random() < 0.6,
-            no_links=kind == "articles" and rng.random() < 0.5,
+            # (without links, a block the user added reads as a highlight: to a person too)
+            no_links=kind == "articles" and not users and rng.random() < 0.5,
             child_links=kind in ("books", "tweets_from") and rng.random() < 0.4,
             collapsed=app == "logseq" and rng.random() < 0.5,
             inline_fields=app == "obsidian" and rng.random() < 0.4,
@@ -843,7 +844,7 @@ def _build(
     if shapes:  # drawn from a copy: the rest of the page is what the seed gives without them
         twin = random.Random()
         twin.setstate(rng.getstate())
-        meta.shapes = _Shapes.draw(twin, kind, app, template)
+        meta.shapes = _Shapes.draw(twin, kind, app, template, user_blocks)
         for hl in hls:
             if meta.shapes.nbsp:
                 hl.label = hl.label.replace("Location ", "Location\u00a0")

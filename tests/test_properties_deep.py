@@ -57,6 +57,8 @@ def kept_lines(text: str) -> set[str]:
     for line in _lines(text):
         if SYNC_HEADING.match(line.strip()):
             continue  # a folded section's heading may go
+        if line.strip() == "collapsed:: true":
+            continue  # Logseq's own fold state: it goes with an emptied sync block (issue 12)
         line = comparable(BULLET.sub("", line, count=1))
         if line:
             out.add(line)
