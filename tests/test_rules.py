@@ -590,3 +590,22 @@ def test_hypothesis_notes_and_script_digests_are_not_readwise() -> None:
     for text in (hyp, digest):
         out = normalize_page(text, "obsidian", ALL)
         assert not out.is_readwise and out.text == text
+
+
+def test_a_users_own_heading_of_the_sections_level_does_not_stop_the_fold() -> None:
+    body = (
+        "# T\n\n![rw-book-cover](https://x/c.png)\n\n## Highlights\n"
+        f"- b {loc(9)}\n\n## My notes\nI liked it.\n\n"
+    )
+    new = f"## New highlights added November 20, 2024 at 12:15 AM\n- a {loc(2)}\n"
+    out = normalize_page(body + new, "obsidian", only("fold_sections"))
+    # (the blank lines before the dropped section are its own again: none, at the end)
+    expected = body.replace(f"- b {loc(9)}\n", f"- b {loc(9)}\n- a {loc(2)}\n")
+    assert out.text == expected.removesuffix("\n")
+    assert out.left_alone == []
+
+
+def test_logseq_blocks_of_the_users_between_sections_do_not_stop_the_fold() -> None:
+    before = logseq(f"\t- a {loc(1)}\n- ## My notes\n\t- liked it\n" + LATER + f"\t- b {loc(2)}\n")
+    after = logseq(f"\t- a {loc(1)}\n\t- b {loc(2)}\n- ## My notes\n\t- liked it\n")
+    assert run(before, only("fold_sections")) == after

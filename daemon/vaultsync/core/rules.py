@@ -156,19 +156,27 @@ _TEMPLATE_HEADINGS = frozenset({"metadata", "document note", "summary"})
 _RAW_HEADING = re.compile(r"^(?:-[ \t]+)?(#{1,6})[ \t]+(.*?)[ \t#]*$")
 
 
-def _chapter_line(line: str) -> bool:
-    """A document heading (level 2 or deeper) that is not one of the template's own."""
+def _heading_level(line: str) -> int:
+    """The level of a Markdown heading line (Logseq: of a `- ### …` block), else 0."""
     text = body(line)
     if "#" not in text[:8]:
-        return False
+        return 0
     m = _RAW_HEADING.match(text)
-    return m is not None and len(m.group(1)) >= 2 and m.group(2).lower() not in _TEMPLATE_HEADINGS
+    if m is None or m.group(2).lower() in _TEMPLATE_HEADINGS:
+        return 0
+    return len(m.group(1))
 
 
-def _has_chapters(seg: list[str] | Section, kind: Kind) -> bool:
+def _has_chapters(seg: list[str] | Section, kind: Kind, deeper_than: int) -> bool:
+    """The segment holds a document heading: a chapter item of a section; in Obsidian, a
+    heading deeper than the sync sections' between them (a heading of the sections' own level
+    or higher is the user's: "## My notes" after the highlights, as before). In Logseq, the
+    top-level blocks between sections are the user's (the plugin writes chapters inside)."""
     if isinstance(seg, Section):
         return any(is_chapter(item, kind) for item in seg.items)
-    return any(_chapter_line(line) for line in seg)
+    if kind == "logseq":
+        return False
+    return any(_heading_level(line) > deeper_than for line in seg)
 
 
 def _repeats(page: Page) -> list[list[str]]:
@@ -236,11 +244,12 @@ def fold_sections(
         if not synced(section.head[0]):
             continue  # a heading of the user's own ("## Highlights I disagree with"): theirs
         if section.items:
+            level = min(_heading_level(target.head[0]) or 2, _heading_level(section.head[0]) or 2)
             if (
-                _has_chapters(target, page.kind)
-                or _has_chapters(section, page.kind)
+                _has_chapters(target, page.kind, level)
+                or _has_chapters(section, page.kind, level)
                 or any(
-                    _has_chapters(seg, page.kind)
+                    _has_chapters(seg, page.kind, level)
                     for seg in _between(page, target, section)
                     if not any(seg is r for r in repeats)
                 )
