@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # The link forms live in one table (core/links.py), shared with the byte prefilter.
-from vaultsync.core.links import (  # noqa: E402  (re-exported: other modules import them here)
+from vaultsync.core.links import (  # (re-exported: other modules import them from here)
     LOCATION_LINK,
     OPEN_IN_READWISE,
     read_link,
