@@ -609,3 +609,25 @@ def test_logseq_blocks_of_the_users_between_sections_do_not_stop_the_fold() -> N
     before = logseq(f"\t- a {loc(1)}\n- ## My notes\n\t- liked it\n" + LATER + f"\t- b {loc(2)}\n")
     after = logseq(f"\t- a {loc(1)}\n\t- b {loc(2)}\n- ## My notes\n\t- liked it\n")
     assert run(before, only("fold_sections")) == after
+
+
+def test_blockquote_units_are_deduplicated_and_folded_with_a_blank_line_between() -> None:
+    def q(text: str, rid: str) -> str:
+        return f"> {text}\n> [View Highlight](https://read.readwise.io/read/{rid})\n"
+
+    head = "# T\n\n![rw-book-cover](https://x/c.png)\n\n## Highlights\n\n"
+    new = "\n## New highlights added July 7, 2024 at 7:07 PM\n\n"
+    before = head + q("a", "1") + "\n" + q("b", "2") + new + q("a", "3") + "\n" + q("c", "4")
+    after = head + q("a", "1") + "\n" + q("b", "2") + "\n" + q("c", "4")
+    assert run(before, ALL, "obsidian") == after
+
+
+def test_a_heading_per_highlight_is_left_and_the_page_says_why() -> None:
+    text = (
+        "# T\n\n![rw-book-cover](https://x/c.png)\n\n## Highlights\n\n"
+        "### The ferry leaves. ^48211\n[Location 144](https://readwise.io/to_kindle?location=144)\n"
+        "\n### The ferry leaves. ^48305\n[Location 144](https://readwise.io/to_kindle?location=144)\n"
+    )
+    out = normalize_page(text, "obsidian", ALL)
+    assert out.is_readwise and out.text == text and not out.changed
+    assert [n.rule for n in out.left_alone] == ["page"]

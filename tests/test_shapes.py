@@ -130,5 +130,4 @@ def test_the_summary_names_each_page_left_alone_and_why(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     left = [line for line in out.stdout.splitlines() if "  left  " in line]
     assert any("Field Manual for Tags.md" in x and "chapter" in x for x in left), left
-    assert any("Quoted Template.md" in x and "blockquote" in x for x in left), left
     assert any("One Heading Per Highlight.md" in x and "heading" in x for x in left), left

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 # The link forms live in one table (core/links.py), shared with the byte prefilter.
 from vaultsync.core.links import (  # (re-exported: other modules import them from here)
+    BARE_LINK,
     LOCATION_LINK,
     OPEN_IN_READWISE,
     read_link,
@@ -55,6 +56,8 @@ _MEMO = 1024
 
 @lru_cache(maxsize=_MEMO)
 def _own_text(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
+    if kind == "obsidian" and lines and lines[0].startswith(">"):
+        return _quote_text(lines)
     out = []
     for i, line in enumerate(lines):
         text = body(line)
@@ -72,6 +75,25 @@ def _own_text(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
                 continue
         if kind == "obsidian" and "^" in text:
             text = OBSIDIAN_ID.sub("", text)
+        out.append(text)
+    return tuple(out)
+
+
+def _quote_text(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """A blockquote unit's text: its "> " lines without the marker, Readwise's own bare link
+    line ("> [View Highlight](…)") left out (copies carry other ids), blank lines dropped."""
+    out = []
+    for line in lines:
+        text = body(line).strip()
+        if not text:
+            continue
+        text = text[1:].strip() if text.startswith(">") else text
+        m = BARE_LINK.search(text) if "](" in text else None
+        if m and readwise_url(m.group("url")):
+            text = (text[: m.start()] + text[m.end() :]).strip()
+            if not text:
+                continue
+        text = OBSIDIAN_ID.sub("", text) if "^" in text else text
         out.append(text)
     return tuple(out)
 
@@ -97,7 +119,7 @@ class Location:
     label: str
     url: str
     status_id: int | None  # a tweet's snowflake id: ascending = the order written
-    number: int | None  # Location N / Page N / Time (in seconds)
+    number: int | None  # the position: status id / Location N / Page N / Time (in seconds)
     position: str | None = None  # "tweet", "location", "page", "time"; None: no position
 
     @property
@@ -136,8 +158,12 @@ def location(item: Item, kind: Kind) -> Location | None:
 
 @lru_cache(maxsize=_MEMO)
 def _location(lines: tuple[str, ...], kind: Kind) -> Location | None:
-    for text in _own_text(lines, kind):
-        m = LOCATION_LINK.search(text) if "([" in text else None
+    quote = kind == "obsidian" and bool(lines) and lines[0].startswith(">")
+    for text in (body(x) for x in lines) if quote else _own_text(lines, kind):
+        if quote:  # a blockquote unit's link stands alone: "> [View Highlight](…)"
+            m = BARE_LINK.search(text) if "](" in text else None
+        else:
+            m = LOCATION_LINK.search(text) if "([" in text else None
         # A link of the user's own ("([Page 12](their notes))") is not a position.
         if m and readwise_url(m.group("url")):
             link = read_link(m)
@@ -145,7 +171,7 @@ def _location(lines: tuple[str, ...], kind: Kind) -> Location | None:
                 label=link.label,
                 url=link.url,
                 status_id=link.number if link.position == "tweet" else None,
-                number=link.number if link.position != "tweet" else None,
+                number=link.number,
                 position=link.position,
             )
     return None

@@ -67,7 +67,14 @@ def _chapter_level(text: str, level: int) -> bool:
     return m is not None and len(m.group(1)) > level
 
 
-def _list_end(lines: list[str], level: int) -> int:
+def _quotes(lines: list[str]) -> bool:
+    """The section's template writes a blockquote per highlight ("> text" then
+    "> [View Highlight](…)", a blank line between): its first line of content is a quote."""
+    first = next((body(x) for x in lines if body(x).strip()), "")
+    return first.startswith(">")
+
+
+def _list_end(lines: list[str], level: int, quotes: bool = False) -> int:
     """Where the section's list ends: at the blank lines before a line that is neither a list
     item (nor a chapter heading) nor indented into one (Markdown closes the list there; Readwise
     never writes blank lines inside a highlight). What follows is the user's, not any
@@ -85,7 +92,7 @@ def _list_end(lines: list[str], level: int) -> int:
         if not text.strip():
             blank_from = i if blank_from is None else blank_from
             continue
-        is_item = bool(BULLET.match(text))
+        is_item = bool(BULLET.match(text)) or (quotes and text.startswith(">"))
         chapter = not is_item and _chapter_level(text, level)
         if seen and blank_from is not None and not (is_item or chapter) and _indent_width(text) < 2:
             return blank_from
@@ -101,8 +108,10 @@ def _section(
     """Split a section's body into head lines, list items and trailing blank lines; the lines
     after the list (see _list_end) come back apart. A chapter heading inside the section is an
     item of its own (never a highlight: see highlights.is_chapter), the list after it the
-    highlights under it."""
-    rest = lines[_list_end(lines, level) :]
+    highlights under it. In a blockquote template each quote (its "> " lines and the blank
+    lines after it) is a unit."""
+    quotes = _quotes(lines)
+    rest = lines[_list_end(lines, level, quotes) :]
     lines = lines[: len(lines) - len(rest)]
     end = len(lines)
     while end > 0 and not body(lines[end - 1]).strip():
@@ -121,6 +130,15 @@ def _section(
             (head if current is None else current.lines).append(line)
             if fence_closes(text, fence):
                 fence = None
+            continue
+        if quotes and text.startswith(">"):
+            # A quote after a blank line (or the first) starts a unit; "> " lines go on it.
+            if current is None or not body(current.lines[-1]).strip():
+                current = Item([line])
+                items.append(current)
+                stack = []
+            else:
+                current.lines.append(line)
             continue
         if BULLET.match(text):
             width = _indent_width(text)

@@ -259,6 +259,7 @@ def fold_sections(
             indent = _indent(target.items)
             if indent is None or _indent(section.items) != indent:
                 continue
+            _quote_seam(target, page.newline)
             target.items.extend(section.items)
             section.items = []
             folded += 1
@@ -280,6 +281,14 @@ def fold_sections(
             )
         )
     return folded
+
+
+def _quote_seam(target: Section, newline: str) -> None:
+    """Blockquote units are kept apart by a blank line (without it Markdown joins two quotes
+    into one): the target's last quote gains one before quotes are appended after it."""
+    last = target.items[-1] if target.items else None
+    if last is not None and last.lines[0].startswith(">") and body(last.lines[-1]).strip():
+        last.lines.append(newline)  # (join_lines gives the line before it its ending)
 
 
 def _drop_repeats(page: Page, repeats: list[list[str]]) -> None:
