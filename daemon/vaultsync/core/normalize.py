@@ -109,7 +109,7 @@ def _signal(page: Page, text: str) -> bool:
     Readwise (each holds a literal of links.PREFILTER_PATTERN); or a unit whose location link
     points where Readwise's do (a tweet, Instapaper) on a page without another tool's
     frontmatter (a script's digest of tweets writes its own)."""
-    if any(links.SYNC_HEADING.match(s.head[0]) for s in page.sections):
+    if _sync_heads(page):
         return True
     if links.COVER in text or links.has_readwise_link(text):
         return True
@@ -135,11 +135,12 @@ _QUOTE_LINK = "> "
 
 
 def listless_template(page: Page, text: str) -> str | None:
-    """Why a Readwise page whose template writes no list of highlights is left as it is, or
-    None when the page is not one: a blockquote per highlight ("> text" then
-    "> [View Highlight](…)"), or a heading per highlight ("### …" with a `^12345` id other notes
-    link to, its link on the lines under it). Where one highlight ends and which copies are
-    one is not clear enough there to dedupe, fold or order safely."""
+    """Why a Readwise page whose template writes no units we can read is left as it is, or
+    None when the page is not one: a heading per highlight ("### …" with a `^12345` id other
+    notes link to, its link on the lines under it), or blockquotes that do not open a
+    highlights section (the blockquote template's sections are read as units). Where one
+    highlight ends and which copies are one is not clear enough there to dedupe, fold or order
+    safely."""
     if page.kind != "obsidian" or links.PREFILTER_TEXT.search(text) is None:
         return None
     if not (links.COVER in text or links.has_readwise_link(text) or _sync_heads(page)):
