@@ -235,11 +235,12 @@ def _mutate(page: Page, unit: Item, what: str, others: list[Item], referenced: s
     if what == "move_position":
         for i, line in enumerate(unit.lines):
             m = LOCATION_LINK.search(line)
-            if m and (m.group("loc") or m.group("page") or "/status/" in m.group("url")):
+            label = m.group("label") if m else ""
+            if m and (re.match(r"(?:Location|Page)\s\d", label) or "/status/" in m.group("url")):
                 old = m.group(0)
                 new = re.sub(r"(\d+)(?=\D*$)", lambda d: str(int(d.group(1)) + 7777), old, count=1)
                 new = re.sub(
-                    r"(Location |Page )(\d+)",
+                    r"(Location\s|Page\s)(\d+)",
                     lambda d: d.group(1) + str(int(d.group(2)) + 7777),
                     new,
                 )

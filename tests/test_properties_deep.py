@@ -69,6 +69,10 @@ def kept_lines(text: str) -> set[str]:
     for line in _lines(text):
         if SYNC_HEADING.match(line.strip()):
             continue  # a folded section's heading may go
+        if line.strip() == "collapsed:: true":
+            continue  # Logseq's own fold state: it goes with an emptied sync block (issue 12)
+        if line.strip().isdigit():
+            continue  # a template's counter line ("1", "2"): it goes with a repeat it follows
         line = comparable(BULLET.sub("", line, count=1))
         if line:
             out.add(line)

@@ -609,12 +609,13 @@ def test_item_answers_follow_the_items_lines() -> None:
         "words ([View Tweet](https://twitter.com/a/status/12))"
     ]
     before = highlight_key(item, "logseq")
-    item.lines[0] = "\t- other words\n"
+    # (a template's inline field: no highlight, whatever its link; issue 12)
+    item.lines[0] = "\t- Synced:: other words\n"
     assert not is_highlight(item, "logseq") and location(item, "logseq") is None
     assert highlight_key(item, "logseq") != before
     own = own_text_lines(item, "logseq")
     own.append("changed by a caller")
-    assert own_text_lines(item, "logseq") == ["other words"]
+    assert own_text_lines(item, "logseq") == ["Synced:: other words"]
 
 
 # ---- the daemon's update re-plans the authors only when its inputs changed ---------------------

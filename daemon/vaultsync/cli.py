@@ -178,6 +178,8 @@ def print_summary(report: PassReport, out=None, diffs: bool = False) -> None:
         print(f"{label}  skipped {path}: {reason}", file=out)
     for path, reason in report.failed:
         print(f"{label}  FAILED  {path}: {reason}", file=out)
+    for path, reason in report.left_alone:
+        print(f"{label}  left    {path}: {reason}", file=out)
 
 
 def _quiet_and_clean(report: PassReport) -> bool:
