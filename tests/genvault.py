@@ -106,8 +106,11 @@ def build_vault(
 
 
 def walk_files(root: Path) -> Iterator[Path]:
-    """Every regular file under `root` (links not followed)."""
+    """Every regular file under `root` (links not followed), but for a daemon's lease folder
+    (`.vaultsync/` at the root: vaultsync's own bookkeeping, see lease.py)."""
     for folder, dirs, names in os.walk(root, followlinks=False):
+        if folder == str(root) and ".vaultsync" in dirs:
+            dirs.remove(".vaultsync")
         dirs.sort()
         for name in sorted(names):
             path = Path(folder, name)

@@ -20,8 +20,9 @@ SKIP_MESSAGE = "Logseq parser checks skipped: run `npm ci --prefix tests/mldoc` 
 # `([View Tweet](…))`, `([View Highlight](…))`, `([Location 1234](…))`, `([Page 12](…))`;
 # a URL may hold one level of balanced parentheses (Wikipedia-style links).
 _URL = r"(?:[^()\s]|\([^()\s]*\))*"
+# (Kindle writes U+00A0 after Location/Page; podcasts "Time 0:22:04".)
 LOCATION_LINK = re.compile(
-    r"\(\[(?:View Tweet|View Post|View Highlight|Location [^\]\n]*|Page [^\]\n]*)\]"
+    r"\(\[(?P<label>View Tweet|View Post|View Highlight|(?:Location|Page|Time)\s[^\]\n]*)\]"
     r"\((?P<url>" + _URL + r")\)\)"
 )
 TWEET_STATUS = re.compile(r"/status(?:es)?/(\d+)")
@@ -110,17 +111,79 @@ def _norm(text: str) -> str:
 
 
 def is_highlight(block: BlockView) -> bool:
-    """A Readwise highlight: its text carries a location link."""
+    """A Readwise highlight: its text carries a location link (and text besides it)."""
+    return _has_link(block) and bool(LOCATION_LINK.sub("", block.text).strip())
+
+
+def _has_link(block: BlockView) -> bool:
     return LOCATION_LINK.search(block.text) is not None
 
 
-def highlight_key(block: BlockView) -> str:
-    """Tweets are keyed by status id, other highlights by their text without the link."""
-    for match in LOCATION_LINK.finditer(block.text):
+_POSITION = re.compile(r"^(Location|Page|Time)\s+(\S+)$")
+_PLACEHOLDER = re.compile(r"(?:highlighted )?(?:image|picture|photo|figure|drawing|video|gif)s?")
+
+
+def _key_of(text: str) -> str:
+    """Tweets are keyed by status id, highlights with a position (Location, Page, Time) by it
+    and their text, the others by their text without the link (docs/normalization.md)."""
+    plain = _norm(LOCATION_LINK.sub("", text))
+    for match in LOCATION_LINK.finditer(text):
         status = TWEET_STATUS.search(match.group("url"))
         if status:
             return f"tweet {status.group(1)}"
-    return "text " + _norm(LOCATION_LINK.sub("", block.text))
+        position = _POSITION.match(_norm(match.group("label")))
+        if position:
+            return f"at {position.group(1)} {position.group(2)} {plain}"
+        break
+    return "text " + plain
+
+
+def highlight_key(block: BlockView) -> str:
+    return _key_of(block.text)
+
+
+def _highlights(page: PageView) -> dict[int, str]:
+    """Block index -> key of every highlight: a block whose text carries a link; a section's
+    block whose link sits in a child of its own ("- ([Page 4](…))" under the text) or, for a
+    wrapper block with no text ("- -"), among its children (keyed by their text); on a page
+    where no section's block carries a link at all, every block of a section (issue 12)."""
+    kids = _children(page)
+    out = {i: highlight_key(b) for i, b in enumerate(page.blocks) if is_highlight(b)}
+    units = [
+        i
+        for i, b in enumerate(page.blocks)
+        if b.parent is not None and _is_section_header(page.blocks[b.parent])
+    ]
+    linked = False
+    for i in units:
+        children = kids.get(i, [])
+        text = page.blocks[i].text.strip()
+        if _has_link(page.blocks[i]):
+            linked = True
+            continue
+        if text in ("", "-"):
+            parts = [page.blocks[j].text for j in children]
+        else:
+            parts = [text] + [
+                page.blocks[j].text
+                for j in children
+                if _has_link(page.blocks[j]) and not is_highlight(page.blocks[j])
+            ]
+        if any(LOCATION_LINK.search(part) for part in parts):
+            linked = True
+            out[i] = _key_of(" ".join(parts))
+    if not linked:
+        for i in units:
+            text = page.blocks[i].text.strip()
+            if text and not text.startswith("#"):
+                out.setdefault(i, _key_of(text))
+    return out
+
+
+def is_placeholder(block: BlockView) -> bool:
+    """`Highlighted Image` and the like: each one a highlight of its own, never merged."""
+    text = _norm(LOCATION_LINK.sub("", block.text)).strip(" *_[]().:!-").casefold()
+    return _PLACEHOLDER.fullmatch(text) is not None
 
 
 def _is_section_header(block: BlockView) -> bool:
@@ -145,10 +208,10 @@ def _descendants(page: PageView, kids: dict[int, list[int]], i: int) -> list[int
     return out
 
 
-def _under_highlight(page: PageView, i: int) -> bool:
+def _under_highlight(page: PageView, i: int, highlights: dict[int, str]) -> bool:
     parent = page.blocks[i].parent
     while parent is not None:
-        if is_highlight(page.blocks[parent]):
+        if parent in highlights:
             return True
         parent = page.blocks[parent].parent
     return False
@@ -184,20 +247,22 @@ def compare_before_after(before: PageView, after: PageView) -> list[str]:
         problems.append(f"page properties changed: {before.properties!r} -> {after.properties!r}")
 
     b_kids, a_kids = _children(before), _children(after)
+    a_keys, b_keys = _highlights(after), _highlights(before)
     a_by_key: dict[str, list[int]] = {}
-    for i, blk in enumerate(after.blocks):
-        if is_highlight(blk):
-            a_by_key.setdefault(highlight_key(blk), []).append(i)
+    for i, key in sorted(a_keys.items()):
+        a_by_key.setdefault(key, []).append(i)
     b_by_key: dict[str, list[int]] = {}
-    for i, blk in enumerate(before.blocks):
-        if is_highlight(blk):
-            b_by_key.setdefault(highlight_key(blk), []).append(i)
+    for i, key in sorted(b_keys.items()):
+        b_by_key.setdefault(key, []).append(i)
 
     for key, b_idx in b_by_key.items():
         label = _short(before.blocks[b_idx[0]].text)
         a_idx = a_by_key.get(key, [])
-        if len(a_idx) != 1:
-            problems.append(f"highlight appears {len(a_idx)} times after (want 1): {label}")
+        want = len(b_idx) if is_placeholder(before.blocks[b_idx[0]]) else 1
+        if len(a_idx) != want:
+            problems.append(f"highlight appears {len(a_idx)} times after (want {want}): {label}")
+            continue
+        if want > 1:  # placeholders: each kept as it was, compared one by one
             continue
         a_block = after.blocks[a_idx[0]]
         depths = {before.blocks[i].depth for i in b_idx}
@@ -239,17 +304,17 @@ def compare_before_after(before: PageView, after: PageView) -> list[str]:
             problems.append(f"block id {block_id} is on {after_ids[block_id]} blocks")
 
     # User blocks outside highlights: each must survive as often as it appeared.
-    def user_texts(page: PageView) -> Counter[str]:
+    def user_texts(page: PageView, highlights: dict[int, str]) -> Counter[str]:
         return Counter(
             _norm(blk.text)
             for i, blk in enumerate(page.blocks)
-            if not is_highlight(blk)
+            if i not in highlights
             and not _is_section_header(blk)
-            and not _under_highlight(page, i)
+            and not _under_highlight(page, i, highlights)
         )
 
-    after_users = user_texts(after)
-    for text, count in user_texts(before).items():
+    after_users = user_texts(after, a_keys)
+    for text, count in user_texts(before, b_keys).items():
         if after_users[text] < count:
             problems.append(
                 f"user block {_short(text)!r} appears {after_users[text]} times after (was {count})"

@@ -51,7 +51,9 @@ def _inline(nodes: list[dict], urls: list[str]) -> str:
             out.append(node["raw"])
         elif "children" in node:
             out.append(_inline(node["children"], urls))
-        elif node["type"] in ("softbreak", "linebreak"):
+        elif node["type"] == "softbreak":
+            out.append("\n")
+        elif node["type"] == "linebreak":
             out.append(" ")
     return "".join(out)
 
@@ -65,7 +67,11 @@ def _item(node: dict) -> ItemView:
             children += [_item(c) for c in child["children"] if c["type"] == "list_item"]
         elif child["type"] in ("block_text", "paragraph"):
             texts.append(_inline(child.get("children", []), urls))
-    return ItemView(" ".join(texts), urls, children)
+    # A line of digits alone is a template's counter ("1", "2" between items), a lazy line of
+    # the item before to Markdown but not the highlight's text.
+    lines = " ".join(texts).split("\n")
+    text = " ".join(line for line in lines if not line.strip().isdigit())
+    return ItemView(text, urls, children)
 
 
 def highlight_items(text: str) -> list[ItemView]:

@@ -381,6 +381,8 @@ class _Copy:
     rw_id: int | None = None  # Obsidian custom template: the `[Open in Readwise]` id
 
     def link(self) -> str:
+        if not self.hl.label:  # (shapes: a highlight without any location link)
+            return ""
         return f"([{self.hl.label}]({self.url}))"
 
 
@@ -407,6 +409,37 @@ class _Meta:
     author_linked: bool
     url: str | None
     image: str
+    shapes: _Shapes = field(default_factory=lambda: _Shapes())
+
+
+@dataclass
+class _Shapes:
+    """Shapes of real exports beyond the default templates (readwise-formats.md, "Shapes seen
+    in real exports"); each is drawn only when the `shapes` knob is on, so pages without it are
+    what the same seed always gave."""
+
+    nbsp: bool = False  # Kindle labels with U+00A0 after "Location"
+    no_links: bool = False  # articles without any location link
+    child_links: bool = False  # the link in a child block/item of its own
+    collapsed: bool = False  # Logseq: sync blocks carrying `collapsed:: true`
+    inline_fields: bool = False  # Obsidian: `- Author:: …` Dataview inline fields
+    counters: bool = False  # Obsidian: a counter line ("1", "2") after each item
+
+    @staticmethod
+    def draw(rng: random.Random, kind: str, app: str, template: str, users: bool) -> _Shapes:
+        return _Shapes(
+            nbsp=kind == "books" and rng.random() < 0.6,
+            # (without links, a block the user added reads as a highlight: to a person too)
+            no_links=kind == "articles" and not users and rng.random() < 0.5,
+            child_links=kind in ("books", "tweets_from") and rng.random() < 0.4,
+            collapsed=app == "logseq" and rng.random() < 0.5,
+            inline_fields=app == "obsidian" and rng.random() < 0.4,
+            counters=app == "obsidian" and template == "default" and rng.random() < 0.4,
+        )
+
+
+def _with_link(line: str, link: str) -> str:
+    return f"{line} {link}" if link else line
 
 
 def _default_count(rng: random.Random, kind: str) -> int:
@@ -738,6 +771,7 @@ def _build(
     user_blocks: bool,
     ids: bool,
     author: Author | None,
+    shapes: bool = False,
 ) -> tuple[_Meta, list[_Section]]:
     if kind is None:
         kind = rng.choices(KINDS, weights=(3, 3, 4, 1))[0]
@@ -807,6 +841,15 @@ def _build(
                 if isinstance(e, _Copy):
                     rw += rng.randint(1, 40)
                     e.rw_id = rw
+    if shapes:  # drawn from a copy: the rest of the page is what the seed gives without them
+        twin = random.Random()
+        twin.setstate(rng.getstate())
+        meta.shapes = _Shapes.draw(twin, kind, app, template, user_blocks)
+        for hl in hls:
+            if meta.shapes.nbsp:
+                hl.label = hl.label.replace("Location ", "Location\u00a0")
+            if meta.shapes.no_links:
+                hl.label = ""
     return meta, sections
 
 
@@ -923,6 +966,8 @@ def _logseq_lines(meta: _Meta, sections: list[_Section]) -> list[str]:
             out.append(f"- Highlights first synced by [[Readwise]] [[{day}]]")
         else:
             out.append(f"- New highlights added [[{day}]] at {_clock(section.when)}")
+        if meta.shapes.collapsed and (i + len(sections)) % 2:
+            out.append("  collapsed:: true")  # Logseq writes it when the user folds a block
         for entry in section.entries:
             if isinstance(entry, _UserBlock):
                 out.append(f"\t- {entry.text}")
@@ -931,12 +976,16 @@ def _logseq_lines(meta: _Meta, sections: list[_Section]) -> list[str]:
                 out += [f"\t\t- {child}" for child in entry.children]
                 continue
             lines = entry.hl.lines("logseq")
-            lines[-1] = f"{lines[-1]} {entry.link()}"
+            child_link = meta.shapes.child_links
+            if not child_link:
+                lines[-1] = _with_link(lines[-1], entry.link())
             out.append(f"\t- {lines[0]}")
             if entry.block_id:
                 # Logseq puts block properties right after the block's first line
                 out.append(f"\t  id:: {entry.block_id}")
             out += [f"\t  {line}" for line in lines[1:]]
+            if child_link and entry.link():
+                out.append(f"\t\t- {entry.link()}")
             note = entry.hl.note
             if note:
                 out.append(f"\t\t- **Note**: {note[0]}")
@@ -961,6 +1010,7 @@ def logseq_page_with_truth(
     crlf: bool = False,
     bom: bool = False,
     no_final_newline: bool = False,
+    shapes: bool = False,
     author: Author | None = None,
 ) -> GeneratedPage:
     """A Logseq page as Readwise's plugin writes it, with the defects asked for, and its truth."""
@@ -976,6 +1026,7 @@ def logseq_page_with_truth(
         crlf=crlf,
         bom=bom,
         no_final_newline=no_final_newline,
+        shapes=shapes,
     )
     meta, sections = _build(
         rng,
@@ -990,6 +1041,7 @@ def logseq_page_with_truth(
         user_blocks=user_blocks,
         ids=ids,
         author=author,
+        shapes=shapes,
     )
     text = _finish(
         _logseq_lines(meta, sections), crlf=crlf, bom=bom, no_final_newline=no_final_newline
@@ -1045,16 +1097,18 @@ def _obsidian_lines(
     else:
         out += [f"# {meta.title}", "", f"![rw-book-cover]({meta.image})", ""]
         author = f"[[{meta.author_text}]]" if meta.author_linked else meta.author_text
+    sep = "::" if meta.shapes.inline_fields else ":"  # Dataview inline fields
     out += [
         "## Metadata",
-        f"- Author: {author}",
-        f"- Full Title: {meta.full_title}",
-        f"- Category: #{CATEGORY[meta.kind]}",
+        f"- Author{sep} {author}",
+        f"- Full Title{sep} {meta.full_title}",
+        f"- Category{sep} #{CATEGORY[meta.kind]}",
     ]
     if meta.url:
-        out.append(f"- URL: {meta.url}")
+        out.append(f"- URL{sep} {meta.url}")
     out += ["", "## Highlights"]
     bold_note = rng.random() < 0.3  # some default exports write `**Note**:` (see the sample)
+    counter = 0
     blank_before = rng.random() < 0.7
     for i, section in enumerate(sections):
         if custom:
@@ -1071,7 +1125,8 @@ def _obsidian_lines(
                 continue
             hl = entry.hl
             lines = hl.lines("obsidian")
-            last = f"{lines[-1]} {entry.link()}"
+            child_link = meta.shapes.child_links and not custom
+            last = lines[-1] if child_link else _with_link(lines[-1], entry.link())
             if custom:
                 last += (
                     f" [Open in Readwise](https://readwise.io/open/{entry.rw_id}) ^rw{entry.rw_id}"
@@ -1081,6 +1136,8 @@ def _obsidian_lines(
             lines[-1] = last
             out.append(f"- {lines[0]}")
             out += [f"  {line}" for line in lines[1:]]
+            if child_link and entry.link():
+                out.append(f"    - {entry.link()}")
             if hl.tags:
                 out.append("    - Tags: " + " ".join(f"[[{t}]]" for t in hl.tags))
             if hl.note:
@@ -1094,6 +1151,9 @@ def _obsidian_lines(
             if custom:
                 out.append(f"    - Date:: [[{_custom_date(section.when)}]]")
             out += [f"    - {child}" for child in entry.children]
+            if meta.shapes.counters and out[-1].startswith("- "):
+                counter += 1
+                out.append(str(counter))  # a stray counter line some templates write
     return out
 
 
@@ -1112,6 +1172,7 @@ def obsidian_page_with_truth(
     crlf: bool = False,
     bom: bool = False,
     no_final_newline: bool = False,
+    shapes: bool = False,
     author: Author | None = None,
 ) -> GeneratedPage:
     """An Obsidian Readwise page (default or customised template) and its truth.
@@ -1134,6 +1195,7 @@ def obsidian_page_with_truth(
         crlf=crlf,
         bom=bom,
         no_final_newline=no_final_newline,
+        shapes=shapes,
     )
     meta, sections = _build(
         rng,
@@ -1148,6 +1210,7 @@ def obsidian_page_with_truth(
         user_blocks=user_blocks,
         ids=ids and template == "default",
         author=author,
+        shapes=shapes,
     )
     if ids and template == "custom":
         for section in sections:

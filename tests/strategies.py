@@ -36,6 +36,9 @@ SEEDS: SearchStrategy[int] = st.integers(min_value=0, max_value=2**32 - 1)
 DEFECTS = ("repeats", "shuffle", "mojibake")  # and extra_sections > 0
 USER_KNOBS = ("user_blocks", "ids")  # what the user added: not defects, must survive
 BYTE_KNOBS = ("crlf", "bom", "no_final_newline")
+# Shapes of real exports (U+00A0, no links, child-block links, collapsed::, inline fields,
+# counter lines): drawn for the property tests to exercise; False shrinks to the default shape.
+SHAPE_KNOBS = ("shapes",)
 
 
 def _as_strategy(value: object) -> SearchStrategy:
@@ -62,14 +65,23 @@ def _pages(
     knobs["n_highlights"] = pick(
         "n_highlights", st.integers(1 + extra, max(1 + extra, max_highlights))
     )
-    for name in DEFECTS + USER_KNOBS + BYTE_KNOBS:
+    for name in DEFECTS + USER_KNOBS + BYTE_KNOBS + SHAPE_KNOBS:
         knobs[name] = pick(name, st.booleans())
     seed = pick("seed", SEEDS)
     assert isinstance(seed, int)
     return build(random.Random(seed), **knobs)
 
 
-_KNOBS = {"kind", "extra_sections", "n_highlights", "seed", *DEFECTS, *USER_KNOBS, *BYTE_KNOBS}
+_KNOBS = {
+    "kind",
+    "extra_sections",
+    "n_highlights",
+    "seed",
+    *DEFECTS,
+    *USER_KNOBS,
+    *BYTE_KNOBS,
+    *SHAPE_KNOBS,
+}
 
 
 def _check_knobs(fixed: dict[str, object], extra: set[str] | None = None) -> None:

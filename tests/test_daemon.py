@@ -97,8 +97,16 @@ def write_config(path: Path, vaults: dict[str, Path], extra: str = "") -> None:
 class DaemonProcess:
     """One `vaultsync run --config FILE` subprocess, its stderr captured to a file."""
 
-    def __init__(self, config: Path, state: Path, log: Path, args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        config: Path,
+        state: Path,
+        log: Path,
+        args: tuple[str, ...] = (),
+        wrapper: tuple[str, ...] = (),
+    ) -> None:
         self.config, self.state, self.log_path, self.args = config, state, log, args
+        self.wrapper = wrapper  # a command that runs the daemon (e.g. in a user namespace)
         self.env = {**os.environ, "VAULTSYNC_STATE_DIR": str(state)}
         self.env.pop("VAULTSYNC_DEBUG", None)
         self.proc: subprocess.Popen[bytes] | None = None
@@ -106,7 +114,7 @@ class DaemonProcess:
     def start(self, wait_ready: bool = True) -> DaemonProcess:
         with open(self.log_path, "ab") as err:
             self.proc = subprocess.Popen(
-                [*VAULTSYNC, "run", "--config", str(self.config), *self.args],
+                [*self.wrapper, *VAULTSYNC, "run", "--config", str(self.config), *self.args],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
@@ -666,3 +674,96 @@ def test_reload_turning_reconcile_on_schedules_it(tmp_path: Path, graph: Path):
         d.stop()
         thread.join(30)
     assert not thread.is_alive()
+
+
+# ------------------------------------------------------------------------------- the lease
+
+
+def another_machines_lease(root: Path, *, live: bool = True, released: bool = False) -> None:
+    """Put another machine's lease in the vault, as the user's sync tool would deliver it."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    expires = now + timedelta(minutes=10) if live else now - timedelta(seconds=1)
+    folder = root / ".vaultsync"
+    folder.mkdir(exist_ok=True)
+    data = {
+        "vaultsync_lease": 1,
+        "machine": "0ther0machine0id0000000000000000",
+        "host": "desk",
+        "pid": 1,
+        "heartbeat": now.isoformat(timespec="seconds"),
+        "expires": expires.isoformat(timespec="seconds"),
+        "released": released,
+        "machines": ["0ther0machine0id0000000000000000"],
+    }
+    temp = folder / ".lease.json.incoming"
+    temp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(temp, folder / "lease.json")
+
+
+def test_the_daemon_stands_by_while_another_machine_cleans_then_takes_over(
+    tmp_path: Path, config: Path, graph: Path
+):
+    another_machines_lease(graph)
+    d = DaemonProcess(config, tmp_path / "state", tmp_path / "daemon.log")
+    d.env["VAULTSYNC_LEASE_SETTLE"] = "0.5"  # desk held the lease: a claim waits this long
+    try:
+        _stand_by_then_take_over(d, config, graph)
+    finally:
+        d.kill()
+
+
+def _stand_by_then_take_over(d: DaemonProcess, config: Path, graph: Path) -> None:
+    d.start()
+    status = d.cli("status", "--config", str(config)).stdout
+    assert "cleaned by: desk (machine 0ther0ma); standing by" in status, status
+    first = page_name("The Art of Maintenance")
+    assert "New highlights added" in (graph / "pages" / first).read_text(encoding="utf-8")
+    name = page_name("While Standing By")
+    drop_by_rename(graph / "pages", name, messy_page("While Standing By"))
+    d.wait(
+        lambda: "not cleaning here" in d.cli("status", "--config", str(config)).stdout,
+        "the page's event handled by standing by",
+    )
+    assert d.cleaned("g", f"pages/{name}") == 0 and d.cleaned("g", f"pages/{first}") == 0
+
+    another_machines_lease(graph, released=True)  # desk's daemon stopped cleanly
+    d.wait_cleaned("g", f"pages/{name}")  # the catch-up pass after the takeover
+    assert_clean_page(graph / "pages" / name, {88, 230, 412})
+    assert d.cleaned("g", f"pages/{first}") == 1
+    status = d.cli("status", "--config", str(config)).stdout
+    assert "cleaned by: this machine" in status, status
+    assert "Traceback" not in d.log()
+
+
+def test_resync_leaves_a_vault_another_machine_cleans(config: Path, graph: Path, tmp_path: Path):
+    env = {**os.environ, "VAULTSYNC_STATE_DIR": str(tmp_path / "state")}
+    before = {p.name: p.read_bytes() for p in (graph / "pages").iterdir()}
+
+    def resync(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*VAULTSYNC, "resync", "--config", str(config), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+
+    another_machines_lease(graph)
+    refused = resync()
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "g: not cleaned here: desk (machine 0ther0ma) cleans this vault" in refused.stderr
+    assert "Run the resync there" in refused.stderr and "Traceback" not in refused.stderr
+    assert {p.name: p.read_bytes() for p in (graph / "pages").iterdir()} == before
+    dry = resync("--dry-run")  # reading is always fine
+    assert dry.returncode == 0 and "would be rewritten" in dry.stdout
+
+    another_machines_lease(graph, live=False)  # desk's lease ended: this machine may clean
+    done = resync()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "New highlights added" not in (
+        graph / "pages" / page_name("The Art of Maintenance")
+    ).read_text(encoding="utf-8")

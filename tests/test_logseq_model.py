@@ -219,19 +219,33 @@ NOT_READWISE = {
         "- title:: Not page properties\n- author:: Someone\n- url:: https://example.com\n"
         "\t- key:: value\n"
     ),
-    "section without highlights": (
-        "- Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]\n\t- a quote I typed myself\n"
-    ),
     "links outside a section": (
         f"- my list\n\t- a tweet {TWEET.format(1)}\n\t- again {TWEET.format(1)}\n"
-    ),
-    "own notes citing locations like Readwise does": (
-        "- Highlights first synced by [[Readwise]]\n"
-        "\t- b ([Location 20](https://my.kindle.notes/20))\n\t- a ([Location 9](https://my.kindle.notes/9))\n"
     ),
     "a markdown heading": "## Highlights\n- one ([Location 5](u))\n- one ([Location 5](u))\n",
     "empty": "",
 }
+
+
+# A sync section Readwise wrote is its page even without a location link (issue 12: a third of
+# real Readwise pages have none); links of the user's own are no position, so nothing moves.
+RECOGNISED_UNCHANGED = {
+    "sync section whose one highlight has no link": (
+        "- Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]\n\t- a quote I typed myself\n"
+    ),
+    "own links citing locations are no positions": (
+        "- Highlights first synced by [[Readwise]]\n"
+        "\t- b ([Location 20](https://my.kindle.notes/20))\n\t- a ([Location 9](https://my.kindle.notes/9))\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(RECOGNISED_UNCHANGED))
+def test_sync_sections_without_readwise_links_are_recognised_and_left_in_order(name: str) -> None:
+    text = RECOGNISED_UNCHANGED[name]
+    assert is_readwise_page(parse(text, "logseq"))
+    out = normalize_page(text, "logseq")
+    assert out.is_readwise and not out.changed and out.text == text
 
 
 @pytest.mark.parametrize("name", list(NOT_READWISE))
@@ -240,4 +254,32 @@ def test_ordinary_pages_are_not_recognised_and_come_back_unchanged(name: str) ->
     assert not is_readwise_page(parse(text, "logseq"))
     out = normalize_page(text, "logseq")
     assert not out.is_readwise and not out.changed
+    assert out.text == text
+
+
+# ---- code fences (issue 13 item 3) ---------------------------------------------------------------
+
+KINDLE = "([Location 5](https://readwise.io/to_kindle?location=5))"
+
+
+@pytest.mark.parametrize(
+    ("opener", "inner", "closer"),
+    [("```", "~~~", "```"), ("~~~", "```", "~~~"), ("````", "```", "````")],
+)
+def test_a_fence_closes_only_with_its_own_marker_at_least_as_long(opener, inner, closer) -> None:
+    # The lines inside the user's code block look like highlights; a fence closed by another
+    # marker (or a shorter run) made them blocks, deduplicated and moved.
+    text = (
+        "- Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]\n"
+        f"\t- b {KINDLE}\n"
+        f"\t- my code\n\t  {opener}\n\t  {inner}\n"
+        f"\t- b {KINDLE}\n"
+        f"\t- a {KINDLE}\n"
+        f"\t  {closer}\n"
+    )
+    page = parse(text, "logseq")
+    (section,) = page.sections
+    assert len(section.items) == 2
+    assert len(section.items[1].lines) == 6
+    out = normalize_page(text, "logseq")
     assert out.text == text

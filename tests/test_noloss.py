@@ -188,3 +188,148 @@ def test_no_losses_for_a_referenced_id_kept_over_the_first() -> None:
     ctx = PageContext(referenced_ids=frozenset({"rw2"}))
     out = normalize_page(text, "obsidian", context=ctx)
     assert out.losses == [] and "^rw2" in out.text and "^rw1" not in out.text
+
+
+# ---- the check catches each trap: hand-made broken outputs (issue 13 item 2) --------------------
+
+NOTE_PAGE = (
+    "title:: T (highlights)\n\n"
+    "- Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]\n"
+    f"\t- Shared passage. {LINK.format(5)}\n"
+    "\t\t- **Note**: check this\n"
+    f"\t- Another one. {LINK.format(6)}\n"
+    "\t\t- **Note**: check this\n"
+    "\t\t  tags:: [[todo]]\n"
+    "- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n"
+    f"\t- Shared passage. {LINK.format(5)}\n"
+    "\t\t- **Note**: check this\n"
+    "\t\t  tags:: [[todo]]\n"
+)
+
+
+def test_a_property_dropped_from_a_merged_note_while_the_line_stays_elsewhere() -> None:
+    broken = (  # the later copy merged into the first, its note taken for the first's
+        "title:: T (highlights)\n\n"
+        "- Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]\n"
+        f"\t- Shared passage. {LINK.format(5)}\n"
+        "\t\t- **Note**: check this\n"
+        f"\t- Another one. {LINK.format(6)}\n"
+        "\t\t- **Note**: check this\n"
+        "\t\t  tags:: [[todo]]\n"
+    )
+    found = losses(NOTE_PAGE, broken)
+    assert found == ["note '**Note**: check this' of highlight 'Shared passage.'"]
+
+
+def test_the_merged_note_kept_beside_the_first_is_no_loss() -> None:
+    good = (
+        "title:: T (highlights)\n\n"
+        "- Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]\n"
+        f"\t- Shared passage. {LINK.format(5)}\n"
+        "\t\t- **Note**: check this\n"
+        "\t\t- **Note**: check this\n"
+        "\t\t  tags:: [[todo]]\n"
+        f"\t- Another one. {LINK.format(6)}\n"
+        "\t\t- **Note**: check this\n"
+        "\t\t  tags:: [[todo]]\n"
+    )
+    assert losses(NOTE_PAGE, good) == []
+    assert normalize_page(NOTE_PAGE, "logseq").text == good
+
+
+@pytest.mark.parametrize("kind", ["logseq", "obsidian"])
+def test_a_link_stripped_from_a_highlight(kind: str) -> None:
+    before = LOGSEQ if kind == "logseq" else OBSIDIAN
+    before = before.replace("- second ", "- second [[beta]] ")
+    after = before.replace("[[beta]]", "beta")
+    assert losses(before, after, kind, {"keepme"}) == ["highlight 'second [[beta]]'"]
+
+
+def test_a_link_stripped_from_a_note() -> None:
+    before = LOGSEQ.replace("about the first", "about [[beta]]")
+    after = before.replace("[[beta]]", "beta")
+    assert losses(before, after) == ["note '**Note**: about [[beta]]' of highlight 'first'"]
+
+
+def test_a_link_stripped_from_a_page_property() -> None:
+    assert losses(LOGSEQ, LOGSEQ.replace("author:: [[A]]", "author:: A")) == [
+        "line 'author:: [[A]]'"
+    ]
+
+
+def test_a_link_added_to_a_page_property_is_no_loss() -> None:
+    before = LOGSEQ.replace("author:: [[A]]", "author:: A")
+    assert losses(before, LOGSEQ) == []
+
+
+def test_two_locations_merged_into_one() -> None:
+    before = LOGSEQ.replace(f"\t- third {LINK.format(3)}\n", f"\t- second {LINK.format(900)}\n")
+    after = before.replace(f"\t- second {LINK.format(900)}\n", "")
+    assert losses(before, after) == ["highlight 'second'"]
+
+
+def test_a_referenced_id_dropped_in_a_merge() -> None:
+    before = OBSIDIAN + f"- second {LINK.format(2)} ^rw2\n"
+    after = OBSIDIAN.replace(" ^keepme", "")  # merged: the copy with the referenced id went
+    found = losses(before, after, "obsidian", {"keepme"})
+    assert "block id keepme" in found
+    assert "block id keepme of highlight 'second'" in found
+
+
+def test_an_id_moved_to_another_highlight() -> None:
+    before = LOGSEQ
+    after = LOGSEQ.replace("\t  id:: 64f00000-0000-4000-8000-000000000001\n", "").replace(
+        f"\t- second {LINK.format(2)}\n",
+        f"\t- second {LINK.format(2)}\n\t  id:: 64f00000-0000-4000-8000-000000000001\n",
+    )
+    assert losses(before, after) == [
+        "block id 64f00000-0000-4000-8000-000000000001 of highlight 'first'"
+    ]
+
+
+def test_a_property_line_moved_to_the_same_note_under_another_highlight() -> None:
+    before = LOGSEQ.replace(
+        "\t\t- **Note**: about the first\n", "\t\t- **Note**: x\n\t\t  tags:: [[t]]\n"
+    ).replace(f"\t- second {LINK.format(2)}\n", f"\t- second {LINK.format(2)}\n\t\t- **Note**: x\n")
+    after = before.replace(
+        "\t\t- **Note**: x\n\t\t  tags:: [[t]]\n", "\t\t- **Note**: x\n", 1
+    ).replace(
+        f"\t- second {LINK.format(2)}\n\t\t- **Note**: x\n",
+        f"\t- second {LINK.format(2)}\n\t\t- **Note**: x\n\t\t  tags:: [[t]]\n",
+    )
+    assert after.count("tags:: [[t]]") == 1
+    # The note under "second" changed too (a line it did not have): both are named.
+    assert losses(before, after) == [
+        "note '**Note**: x' of highlight 'first'",
+        "note '**Note**: x' of highlight 'second'",
+    ]
+
+
+def test_a_grandchild_moved_out_of_its_note() -> None:
+    before = LOGSEQ.replace(
+        "\t\t- **Note**: about the first\n", "\t\t- **Note**: about the first\n\t\t\t- and more\n"
+    )
+    after = before.replace("\t\t\t- and more\n", "").replace(
+        "\t- my own block\n", "\t- my own block\n\t\t- and more\n"
+    )
+    assert losses(before, after) == [
+        "note '**Note**: about the first' of highlight 'first'",
+        "line 'my own block'",
+    ]
+
+
+def test_a_users_block_that_lost_its_property() -> None:
+    before = LOGSEQ.replace("\t- my own block\n", "\t- my own block\n\t  rating:: 5\n")
+    after = before.replace("\t  rating:: 5\n", "") + "- my ratings\n  rating:: 5\n"
+    assert losses(before, after) == ["line 'my own block'"]
+
+
+def test_a_folded_section_may_take_the_collapsed_line_logseq_wrote_into_it() -> None:
+    before = LOGSEQ.replace(
+        "- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n",
+        "- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n  collapsed:: true\n",
+    )
+    after = LOGSEQ.replace("- New highlights added [[Mar 1st, 2023]] at 9:00 AM\n", "")
+    assert losses(before, after) == []
+    mine = before.replace("  collapsed:: true\n", "  collapsed:: true\n  rating:: 5\n")
+    assert losses(mine, after) == ["line 'rating:: 5'"]  # a property of the user's own

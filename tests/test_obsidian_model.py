@@ -227,3 +227,31 @@ def test_ordinary_notes_are_not_recognised_and_come_back_unchanged(name: str) ->
     assert not is_readwise_page(parse(text, "obsidian"))
     out = normalize_page(text, "obsidian")
     assert not out.is_readwise and out.text == text
+
+
+# ---- code fences (issue 13 item 3) ---------------------------------------------------------------
+
+KINDLE = "([Location 5](https://readwise.io/to_kindle?location=5))"
+
+
+@pytest.mark.parametrize(
+    ("opener", "inner", "closer"),
+    [("```", "~~~", "```"), ("~~~", "```", "~~~"), ("````", "```", "````")],
+)
+def test_a_fence_closes_only_with_its_own_marker_at_least_as_long(opener, inner, closer) -> None:
+    text = (
+        "# T\n\n## Highlights\n"
+        f"- b {KINDLE}\n"
+        f"- my code\n  {opener}\n  {inner}\n"
+        f"- b {KINDLE}\n"
+        f"- a {KINDLE}\n"
+        f"  {closer}\n"
+        "\n## New highlights added November 20, 2024 at 12:15 AM\n"
+        f"{opener}\n{inner}\n- c {KINDLE}\n{closer}\n"
+    )
+    page = parse(text, "obsidian")
+    first = page.sections[0]
+    assert len(first.items) == 2
+    assert len(first.items[1].lines) == 6
+    out = normalize_page(text, "obsidian")
+    assert out.text == text

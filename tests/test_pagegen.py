@@ -577,7 +577,8 @@ def test_byte_knobs(app: str) -> None:
 # ---- truth matches text, for any knobs (hypothesis) -----------------------------------------
 
 
-@given(logseq_pages())
+# (The readers above know the plugins' default shapes; the shapes knob is checked below.)
+@given(logseq_pages(shapes=False))
 def test_logseq_truth_matches_text(page) -> None:
     text, truth = page
     check_logseq_shape(text)
@@ -585,7 +586,7 @@ def test_logseq_truth_matches_text(page) -> None:
     assert truth.page_name == f"{truth.title} (highlights)"
 
 
-@given(obsidian_pages())
+@given(obsidian_pages(shapes=False))
 def test_obsidian_truth_matches_text(page) -> None:
     text, truth = page
     check_against_truth(obsidian_entries(text)[2], truth)
@@ -595,6 +596,47 @@ def test_obsidian_truth_matches_text(page) -> None:
 def test_fixed_knobs_are_kept(page) -> None:
     assert page.truth.kind == "books" and page.truth.sections == 3
     assert not page.truth.repeated and not page.truth.disordered
+
+
+def test_the_shapes_knob_draws_every_shape_and_changes_nothing_else() -> None:
+    seen: set[str] = set()
+    for seed in range(80):
+        kind = KINDS[seed % 4]
+        for app, make in (("logseq", logseq_page), ("obsidian", obsidian_page)):
+            plain = make(random.Random(seed), kind=kind, repeats=True)
+            shaped = make(random.Random(seed), kind=kind, repeats=True, shapes=True)
+            # only the shapes differ: with them undone, the same page
+            undone = shaped.replace("Location\u00a0", "Location ")
+            undone = re.sub(r"(?m)^  collapsed:: true\n", "", undone)
+            undone = re.sub(r"(?m)^(- [A-Za-z ]+)::", r"\1:", undone)
+            undone = re.sub(r"(?m)^\d+\n", "", undone)
+            if "([" in undone:
+                undone = re.sub(r"\n\t*(?:\t| {4})- (\(\[[^\n]*\)\))", r" \1", undone)
+                assert undone == plain, (app, seed)
+            else:
+                seen.add("no links")
+                assert "([" in plain
+            seen |= {
+                name
+                for name, marker in (
+                    ("nbsp", "Location\u00a0"),
+                    ("collapsed", "  collapsed:: true\n"),
+                    ("inline fields", "- Author:: "),
+                    ("counters", "\n1\n"),
+                    ("child links", "\t\t- ([Location"),
+                    ("child items", "    - ([View Tweet]"),
+                )
+                if marker in shaped
+            }
+    assert seen == {
+        "nbsp",
+        "collapsed",
+        "inline fields",
+        "counters",
+        "child links",
+        "child items",
+        "no links",
+    }
 
 
 def test_strategies_refuse_unknown_knobs() -> None:

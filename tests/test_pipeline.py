@@ -178,47 +178,42 @@ def test_a_page_changed_before_its_write_is_normalized_again_with_its_new_author
 
 
 def reference_losses(before: Page, after: Page, referenced: frozenset[str]) -> list[str]:
-    """find_losses as first written: every line of both pages keyed, every id searched."""
-    from vaultsync.core import logseq, obsidian
-    from vaultsync.core.highlights import LOGSEQ_ID, OBSIDIAN_ID, highlight_key, subtree_key
-    from vaultsync.core.noloss import _highlights, _line_key, _property_lines, _text_line_keys
+    """find_losses without its shortcuts: every unit of both pages keyed and searched (none
+    skipped as intact), every line outside units keyed, every id searched."""
+    from vaultsync.core.highlights import LOGSEQ_ID, OBSIDIAN_ID
+    from vaultsync.core.noloss import (
+        _line_key,
+        _must_stay,
+        _outside,
+        _shown,
+        _unit_key,
+        _unit_losses,
+        _units,
+    )
     from vaultsync.core.text import body
 
     def all_ids(page: Page) -> set[str]:
         pattern = LOGSEQ_ID.match if page.kind == "logseq" else OBSIDIAN_ID.search
         return {m.group(1) for line in page.lines() if (m := pattern(body(line)))}
 
-    def comparable_lines(page: Page) -> set[str]:
-        heading = logseq.is_sync_heading if page.kind == "logseq" else obsidian.is_sync_heading
-        return {k for line in page.lines() if not heading(line) and (k := _line_key(line))}
-
     missing: list[str] = []
-    children: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
-    props: dict[tuple[str, ...], set[str]] = {}
-    for item in _highlights(after):
-        key = highlight_key(item, after.kind)
-        children.setdefault(key, set()).update(subtree_key(c, after.kind) for c in item.children)
-        props.setdefault(key, set()).update(_property_lines(item, after.kind))
-    covered: set[str] = set()
-    for item in _highlights(before):
-        key = highlight_key(item, before.kind)
-        if key not in children:
-            missing.append(f"highlight {key[-1][:60]!r}")
-            continue
-        covered |= _text_line_keys(item, before.kind)
-        for prop in sorted(_property_lines(item, before.kind) - props[key]):
-            missing.append(f"property {prop[:40]!r} of highlight {key[-1][:40]!r}")
-        for child in item.children:
-            if subtree_key(child, before.kind) not in children[key]:
-                missing.append(f"note {' '.join(subtree_key(child, before.kind))[:60]!r}")
-                continue
-            for node in child.walk():
-                covered |= _text_line_keys(node, before.kind)
+    index: dict[object, list[Item]] = {}
+    for unit in _units(after):
+        index.setdefault(_unit_key(unit, after.kind), []).append(unit)
+    for unit in _units(before):
+        dests = index.get(_unit_key(unit, before.kind), [])
+        missing += _unit_losses(unit, dests, before.kind, referenced)
     lost_ids = all_ids(before) - all_ids(after)
     if before.kind == "obsidian":
         lost_ids &= referenced
     missing += [f"block id {i}" for i in sorted(lost_ids)]
-    lost = comparable_lines(before) - comparable_lines(after) - covered
+    have = [_shown(k) for line in _outside(after) if (k := _line_key(line))]
+    keys = {k for line in _must_stay(before) if (k := _line_key(line))}
+    lost = {
+        k
+        for k in keys
+        if not any(_shown(k)[0] == plain and _shown(k)[1] <= links for plain, links in have)
+    }
     return missing + [f"line {t[:60]!r}" for t in sorted(lost)]
 
 

@@ -22,7 +22,8 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from vaultsync.core.highlights import comparable, highlight_key, is_highlight
+from vaultsync.core.highlights import comparable as identity_text
+from vaultsync.core.highlights import highlight_key, is_highlight
 from vaultsync.core.normalize import Normalized, PageContext, Rules, normalize_page, parse
 from vaultsync.core.text import BOM
 from vaultsync.sync import CANDIDATE, PassOptions, VaultSession
@@ -41,6 +42,17 @@ SYNC_HEADING = re.compile(
     re.IGNORECASE,
 )
 BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+WIKILINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
+
+
+def comparable(text: str) -> str:
+    """A line as these checks read it: the identity's text (Readwise links, ids, white space and
+    mojibake off) with wiki links reduced to their shown text, since the author rule links a
+    plain name. Looser than the no-loss check, which keeps links: this is a second opinion on
+    what must still be there, not on how."""
+    return WIKILINK.sub(
+        lambda m: m.group(2) if m.group(2) is not None else m.group(1), identity_text(text)
+    )
 
 
 # ---- what a page must keep: an independent reading of the text ---------------------------------
@@ -57,6 +69,10 @@ def kept_lines(text: str) -> set[str]:
     for line in _lines(text):
         if SYNC_HEADING.match(line.strip()):
             continue  # a folded section's heading may go
+        if line.strip() == "collapsed:: true":
+            continue  # Logseq's own fold state: it goes with an emptied sync block (issue 12)
+        if line.strip().isdigit():
+            continue  # a template's counter line ("1", "2"): it goes with a repeat it follows
         line = comparable(BULLET.sub("", line, count=1))
         if line:
             out.add(line)
@@ -398,7 +414,10 @@ def _check_pass(page: Path, app: str, data: bytes, report) -> None:  # type: ign
     assert report.changed == [page]
     before, after = data.decode("utf-8"), now.decode("utf-8")
     assert_nothing_lost(before, after, app, frozenset())
-    assert normalize_page(after, app).text == after  # type: ignore[arg-type]
+    # A second pass of the same daemon changes nothing. (Not normalize_page with its default
+    # author link: the pass links only names a page can carry, so "author::\x00 Ann" stays.)
+    again = VaultSession(make_vault(page.parent.parent), PassOptions(author_pages=False))
+    assert again.update([page]).changed == [] and page.read_bytes() == now
 
 
 @given(st.binary(max_size=2000), st.sampled_from(["logseq", "obsidian"]))

@@ -67,13 +67,24 @@ def test_dedupe_tweets_by_status_id() -> None:
     assert run(before, only("dedupe")) == after
 
 
-def test_dedupe_books_by_text_whatever_the_white_space_mojibake_and_link() -> None:
+def test_dedupe_books_by_position_and_text_whatever_the_white_space_mojibake_and_link() -> None:
+    other_asin = loc(412).replace("B0X", "B0Y")
     before = logseq(
         f"\t- It’s a form of attention. {loc(412)}\n"
-        f"\t- It’s  a form of\n\t  attention.  {loc(413)}\n"
-        "\t- Itâ€™s a form of attention. ([View Highlight](https://read.readwise.io/read/01h9))\n"
+        f"\t- It’s  a form of\n\t  attention.  {other_asin}\n"
+        f"\t- Itâ€™s a form of attention. {loc(412)}\n"
     )
     assert run(before, only("dedupe")) == logseq(f"\t- It’s a form of attention. {loc(412)}\n")
+
+
+def test_dedupe_keeps_one_passage_at_two_positions() -> None:
+    # A book can repeat a passage; a copy without a position is not one at a position.
+    before = logseq(
+        f"\t- It’s a form of attention. {loc(412)}\n"
+        f"\t- It’s a form of attention. {loc(413)}\n"
+        "\t- It’s a form of attention. ([View Highlight](https://read.readwise.io/read/01h9))\n"
+    )
+    assert normalize_page(before, "logseq", only("dedupe")).text == before
 
 
 def test_dedupe_merges_the_children_of_copies_keeping_identical_notes_once() -> None:
@@ -445,3 +456,189 @@ def test_all_rules_off_changes_nothing() -> None:
     before = logseq(f"\t- b ðŸ‘‡ {loc(2)}\n\t- b ðŸ‘‡ {loc(2)}\n" + LATER + f"\t- a {loc(1)}\n")
     out = normalize_page(before, "logseq", Rules(**OFF))
     assert out.is_readwise and out.text == before and not out.changed
+
+
+# ---- issue 12: shapes of real exports ---------------------------------------------------------
+
+NBSP = "\u00a0"
+ALL = Rules(link_author=False)
+
+
+def test_pages_without_any_link_are_deduplicated_and_folded() -> None:
+    before = logseq("\t- alpha\n\t- beta\n" + LATER + "\t- alpha\n\t- gamma\n")
+    after = logseq("\t- alpha\n\t- beta\n\t- gamma\n")
+    assert run(before, ALL) == after
+
+
+def test_an_emptied_sync_block_logseq_collapsed_goes_an_id_or_a_users_property_keeps_it() -> None:
+    for extra, kept in [
+        ("  collapsed:: true\n", False),
+        ("  id:: 6400a1b2-0000-4000-8000-000000000001\n", True),
+        ("  mine:: yes\n", True),
+    ]:
+        before = logseq(f"\t- a {loc(1)}\n" + LATER + extra + f"\t- b {loc(2)}\n")
+        out = run(before, only("fold_sections"))
+        assert (LATER in out) is kept, extra
+        assert f"\t- a {loc(1)}\n\t- b {loc(2)}\n" in out
+
+
+def test_kindle_pages_with_a_no_break_space_are_ordered() -> None:
+    def nb(n: int) -> str:
+        return loc(n).replace("Location ", f"Location{NBSP}")
+
+    before = logseq(f"\t- b {nb(20)}\n\t- a {nb(3)}\n")
+    assert run(before, only("order")) == logseq(f"\t- a {nb(3)}\n\t- b {nb(20)}\n")
+
+
+def test_podcast_times_order_a_podcast() -> None:
+    def t(clock: str) -> str:
+        return f"([Time {clock}](https://share.snipd.com/snip/{clock}))"
+
+    before = logseq(f"\t- late {t('1:02:03')}\n\t- early {t('0:22:04')}\n\t- mid {t('0:59:00')}\n")
+    after = logseq(f"\t- early {t('0:22:04')}\n\t- mid {t('0:59:00')}\n\t- late {t('1:02:03')}\n")
+    assert run(before, only("order")) == after
+
+
+def test_search_link_tweets_travel_with_the_tweet_before_them() -> None:
+    search = "([View Tweet](https://twitter.com/search?q=small%20teams))"
+    before = logseq(f"\t- third {tweet(30)}\n\t- found by search {search}\n\t- first {tweet(10)}\n")
+    after = logseq(f"\t- first {tweet(10)}\n\t- third {tweet(30)}\n\t- found by search {search}\n")
+    assert run(before, only("order")) == after
+
+
+def test_a_link_in_a_child_block_positions_its_highlight() -> None:
+    def unit(text: str, n: int) -> str:
+        return f"\t- {text}\n\t\t- {loc(n)}\n"
+
+    before = logseq(unit("late", 9) + unit("early", 2))
+    assert run(before, only("order")) == logseq(unit("early", 2) + unit("late", 9))
+
+
+def test_wrapper_blocks_are_ordered_by_the_link_among_their_children() -> None:
+    def unit(text: str, n: int) -> str:
+        return f"\t- -\n\t\t- {text}\n\t\t- {loc(n)}\n"
+
+    before = logseq(unit("late", 9) + unit("early", 2))
+    assert run(before, only("order")) == logseq(unit("early", 2) + unit("late", 9))
+
+
+OBS_CHAPTERS = (
+    "# Manual\n\n![rw-book-cover](https://x/c.png)\n\n## Highlights\n\n"
+    "### 3.6 Radio-frequency identification\n\n- tags answer a reader\n\n"
+    "#### 3.6.1 Types of tags\n\n- passive tags have no battery\n\n"
+    "## New highlights added November 20, 2024 at 12:15 AM\n\n"
+    "### 3.6 Radio-frequency identification\n\n- readers power the tag\n"
+)
+
+
+def test_chapters_keep_their_highlights_and_the_page_says_why() -> None:
+    out = normalize_page(OBS_CHAPTERS, "obsidian")
+    assert out.is_readwise and out.text == OBS_CHAPTERS
+    assert [n.rule for n in out.left_alone] == ["fold"]
+    assert "chapter" in str(out.left_alone[0])
+
+
+def test_logseq_chapter_blocks_are_never_moved_or_merged() -> None:
+    before = logseq(
+        "\t- ### 2 Tags\n\t- b\n\t- ### 1 Readers\n\t- a\n" + LATER + "\t- ### 2 Tags\n\t- c\n"
+    )
+    out = normalize_page(before, "logseq", ALL)
+    assert out.text == before and out.left_alone
+
+
+def test_a_sync_section_above_the_title_folds_into_the_highlights() -> None:
+    new = "## New highlights added November 20, 2024 at 12:15 AM\n- c\n\n"
+    body = "# T\n\n![rw-book-cover](https://x/c.png)\n\n## Highlights\n- a\n- b\n"
+    assert run(new + body, only("fold_sections"), "obsidian") == body + "- c\n"
+
+
+def test_a_page_repeated_whole_folds_into_one_copy() -> None:
+    copy = "# T\n\n![rw-book-cover](https://x/c.png)\n\n## Metadata\n- Author: [[A]]\n\n"
+    before = (
+        copy
+        + "## Highlights\n- a\n- b\n\n"
+        + copy
+        + "## Highlights\n- a\n- b\n- c\n\n"
+        + copy
+        + "## Highlights\n- a\n- b\n"
+    )
+    after = copy + "## Highlights\n- a\n- b\n- c\n"
+    assert run(before, ALL, "obsidian") == after
+
+
+def test_a_dataview_category_field_is_read_without_its_second_colon() -> None:
+    text = (
+        "# T\n\n## Metadata\n- Author:: Jane Roe\n- Category:: 🐦\n\n## Highlights\n"
+        f"- a {tweet(1)}\n"
+    )
+    out = normalize_page(text, "obsidian", ALL)
+    assert out.page is not None and out.page.meta["category"] == "🐦"
+    assert out.page.meta["author"] == "Jane Roe"
+
+
+def test_template_lines_are_never_highlights() -> None:
+    text = (
+        "# T\n\n![rw-book-cover](https://x/c.png)\n\n## Highlights\n"
+        f"- Synced:: [[2024-11-20]]\n- a {loc(5)}\n1\n- b {loc(2)} ^rwID-7\n2\n"
+        f"- Synced:: [[2024-11-20]]\n- a {loc(5)}\n3\n"
+    )
+    out = normalize_page(text, "obsidian", ALL)
+    assert out.losses == []
+    assert out.text.count("- a ") == 1 and out.text.count("Synced::") == 2
+    assert out.text.index("- b ") < out.text.index("- a ")
+
+
+def test_hypothesis_notes_and_script_digests_are_not_readwise() -> None:
+    hyp = (
+        "# Paper\n\n## Metadata\n- Author: [[B]]\n\n## Highlights\n"
+        "- b ([View Highlight](https://hyp.is/abc/example.org))\n- a ([View Highlight](https://hyp.is/x))\n"
+        "- a ([View Highlight](https://hyp.is/x))\n"
+    )
+    digest = (
+        "---\ntype: digest\nsource: tweet-digest.py\n---\n# Digest\n\n## Highlights\n"
+        f"- b {tweet(9)}\n- a {tweet(1)}\n"
+    )
+    for text in (hyp, digest):
+        out = normalize_page(text, "obsidian", ALL)
+        assert not out.is_readwise and out.text == text
+
+
+def test_a_users_own_heading_of_the_sections_level_does_not_stop_the_fold() -> None:
+    body = (
+        "# T\n\n![rw-book-cover](https://x/c.png)\n\n## Highlights\n"
+        f"- b {loc(9)}\n\n## My notes\nI liked it.\n\n"
+    )
+    new = f"## New highlights added November 20, 2024 at 12:15 AM\n- a {loc(2)}\n"
+    out = normalize_page(body + new, "obsidian", only("fold_sections"))
+    # (the blank lines before the dropped section are its own again: none, at the end)
+    expected = body.replace(f"- b {loc(9)}\n", f"- b {loc(9)}\n- a {loc(2)}\n")
+    assert out.text == expected.removesuffix("\n")
+    assert out.left_alone == []
+
+
+def test_logseq_blocks_of_the_users_between_sections_do_not_stop_the_fold() -> None:
+    before = logseq(f"\t- a {loc(1)}\n- ## My notes\n\t- liked it\n" + LATER + f"\t- b {loc(2)}\n")
+    after = logseq(f"\t- a {loc(1)}\n\t- b {loc(2)}\n- ## My notes\n\t- liked it\n")
+    assert run(before, only("fold_sections")) == after
+
+
+def test_blockquote_units_are_deduplicated_and_folded_with_a_blank_line_between() -> None:
+    def q(text: str, rid: str) -> str:
+        return f"> {text}\n> [View Highlight](https://read.readwise.io/read/{rid})\n"
+
+    head = "# T\n\n![rw-book-cover](https://x/c.png)\n\n## Highlights\n\n"
+    new = "\n## New highlights added July 7, 2024 at 7:07 PM\n\n"
+    before = head + q("a", "1") + "\n" + q("b", "2") + new + q("a", "3") + "\n" + q("c", "4")
+    after = head + q("a", "1") + "\n" + q("b", "2") + "\n" + q("c", "4")
+    assert run(before, ALL, "obsidian") == after
+
+
+def test_a_heading_per_highlight_is_left_and_the_page_says_why() -> None:
+    text = (
+        "# T\n\n![rw-book-cover](https://x/c.png)\n\n## Highlights\n\n"
+        "### The ferry leaves. ^48211\n[Location 144](https://readwise.io/to_kindle?location=144)\n"
+        "\n### The ferry leaves. ^48305\n[Location 144](https://readwise.io/to_kindle?location=144)\n"
+    )
+    out = normalize_page(text, "obsidian", ALL)
+    assert out.is_readwise and out.text == text and not out.changed
+    assert [n.rule for n in out.left_alone] == ["page"]

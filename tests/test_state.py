@@ -594,7 +594,7 @@ def test_comparable_fast_paths_match_the_plain_substitutions(text: str) -> None:
     plain = h.repaired(text)
     for pattern in (h.LOCATION_LINK, h.OPEN_IN_READWISE, h.OBSIDIAN_ID):
         plain = pattern.sub(" ", plain)
-    plain = h.WIKILINK.sub(lambda m: m.group(2) if m.group(2) is not None else m.group(1), plain)
+    # The user's links stay (identity, issue 12 item 3): `[[A Link|shown]]` is not `shown`.
     assert h.comparable(text) == h._SPACE.sub(" ", plain).strip()
 
 
@@ -609,12 +609,13 @@ def test_item_answers_follow_the_items_lines() -> None:
         "words ([View Tweet](https://twitter.com/a/status/12))"
     ]
     before = highlight_key(item, "logseq")
-    item.lines[0] = "\t- other words\n"
+    # (a template's inline field: no highlight, whatever its link; issue 12)
+    item.lines[0] = "\t- Synced:: other words\n"
     assert not is_highlight(item, "logseq") and location(item, "logseq") is None
     assert highlight_key(item, "logseq") != before
     own = own_text_lines(item, "logseq")
     own.append("changed by a caller")
-    assert own_text_lines(item, "logseq") == ["other words"]
+    assert own_text_lines(item, "logseq") == ["Synced:: other words"]
 
 
 # ---- the daemon's update re-plans the authors only when its inputs changed ---------------------

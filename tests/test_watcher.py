@@ -11,12 +11,14 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from vaultsync import watcher as watcher_module
 from vaultsync.ignore import PathFilter
 from vaultsync.watcher import (
     HEALTH_MISSING,
@@ -26,6 +28,7 @@ from vaultsync.watcher import (
     VaultWatcher,
     _event_filter,
     _Handler,
+    route_watchdog_warnings,
 )
 from vaultsync.writer import read_page
 
@@ -391,6 +394,26 @@ def test_instance_limit_falls_back_to_polling(
     assert "max_user_instances" in caplog.text
 
 
+def unwatched(monkeypatch: pytest.MonkeyPatch, vault: Path, *folders: Path) -> list[bool]:
+    """Make our own seam, watcher.watched_folders, leave `folders` out, as the kernel does when
+    the watch limit is hit there. Returns a switch: set [0] to False to let them in again."""
+    real = watcher_module.watched_folders
+    active = [True]
+
+    def fake() -> set[tuple[int, int]]:
+        found = real()
+        if found is None:  # not Linux: as if the kernel said every folder is watched
+            found = set(watcher_module.vault_folders(vault, PathFilter()))
+        for folder in folders if active[0] else ():
+            if folder.is_dir():
+                st = folder.stat()
+                found.discard((st.st_dev, st.st_ino))
+        return found
+
+    monkeypatch.setattr(watcher_module, "watched_folders", fake)
+    return active
+
+
 def test_watch_limit_below_the_root_is_noticed(
     vault: Path,
     sink: Sink,
@@ -398,21 +421,15 @@ def test_watch_limit_below_the_root_is_noticed(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """watchdog swallows ENOSPC for subfolders (they stay unwatched): we must notice anyway."""
-    from watchdog.observers import inotify_c
-
-    real = inotify_c.InotifyFD._get_or_create_watch
-
-    def limited(self: inotify_c.InotifyFD, path: bytes, mask: int) -> object:
-        if path.endswith(b"/deep"):
-            raise OSError(errno.ENOSPC, "inotify watch limit reached")
-        return real(self, path, mask)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(inotify_c.InotifyFD, "_get_or_create_watch", limited)
+    """A subfolder left without a watch at start (watchdog says nothing): we poll instead."""
+    monkeypatch.setattr(watcher_module, "COVERAGE_GRACE", 0.0)
     (vault / "deep").mkdir()
+    unwatched(monkeypatch, vault, vault / "deep")
     watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
+    assert watcher.check_health() == {"v": HEALTH_RESTARTED}
     assert watcher.watched() == {"v": POLLING}
     assert "max_user_watches" in caplog.text
+    assert str(vault / "deep") in caplog.text
     page = vault / "deep" / "page.md"
     write(page)
     sink.wait_for(page, "created")
@@ -423,27 +440,76 @@ def test_watch_limit_hit_later_switches_to_polling_on_health_check(
     sink: Sink,
     make_watcher: Callable[..., VaultWatcher],
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from watchdog.observers import inotify_c
-
-    real = inotify_c.InotifyFD._get_or_create_watch
-
-    def limited(self: inotify_c.InotifyFD, path: bytes, mask: int) -> object:
-        if path.endswith(b"/deep"):
-            raise OSError(errno.ENOSPC, "inotify watch limit reached")
-        return real(self, path, mask)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(inotify_c.InotifyFD, "_get_or_create_watch", limited)
+    monkeypatch.setattr(watcher_module, "COVERAGE_GRACE", 0.0)
+    unwatched(monkeypatch, vault, vault / "deep")
     watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
     assert watcher.watched() == {"v": NATIVE}
     assert watcher.check_health() == {}
     (vault / "deep").mkdir()
-    sink.wait_for(vault / "deep", "dir")  # reported after watchdog tried to watch it
+    sink.wait_for(vault / "deep", "dir")
     assert watcher.check_health() == {"v": HEALTH_RESTARTED}
     assert watcher.watched() == {"v": POLLING}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "fs.inotify.max_user_watches=524288" in warnings[0]
     page = vault / "deep" / "page.md"
     write(page)
     sink.wait_for(page, "created")
+    assert watcher.check_health() == {}  # polling from now on, no restart loop
+
+
+def test_a_folder_watched_within_the_grace_is_no_fallback(
+    vault: Path,
+    sink: Sink,
+    make_watcher: Callable[..., VaultWatcher],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """watchdog adds a new folder's watch a moment after the folder appears: not a miss."""
+    clock = [1000.0]
+    monkeypatch.setattr(watcher_module, "_clock", lambda: clock[0])
+    switch = unwatched(monkeypatch, vault, vault / "deep")
+    watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
+    (vault / "deep").mkdir()
+    sink.wait_for(vault / "deep", "dir")
+    assert watcher.check_health() == {}  # seen unwatched: a suspect
+    clock[0] += watcher_module.COVERAGE_GRACE / 2
+    assert watcher.check_health() == {}  # still within the grace
+    switch[0] = False  # the watch arrives
+    clock[0] += watcher_module.COVERAGE_GRACE
+    assert watcher.check_health() == {}
+    assert watcher.watched() == {"v": NATIVE}
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fdinfo"), reason="needs Linux's /proc")
+def test_the_kernel_shows_every_folder_watched(
+    vault: Path,
+    sink: Sink,
+    make_watcher: Callable[..., VaultWatcher],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On the real watchdog, folders old and new are found watched: no false fallback."""
+    monkeypatch.setattr(watcher_module, "COVERAGE_GRACE", 0.0)
+    for name in ("a/b/c", "d", ".obsidian/plugins"):
+        (vault / name).mkdir(parents=True)
+    watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
+    (vault / "later" / "deeper").mkdir(parents=True)
+    sink.wait_for(vault / "later", "dir")
+    folders = watcher_module.vault_folders(vault, PathFilter())
+    assert set(folders.values()) == {
+        str(vault / p) for p in ("a", "a/b", "a/b/c", "d", "later", "later/deeper")
+    }
+
+    def all_watched() -> bool:
+        found = watcher_module.watched_folders()
+        return found is not None and set(folders) <= found
+
+    deadline = time.monotonic() + TIMEOUT
+    while not all_watched():
+        assert time.monotonic() < deadline, "watchdog never watched every folder"
+        time.sleep(0.01)
+    assert watcher.check_health() == {}
+    assert watcher.watched() == {"v": NATIVE}
 
 
 def test_poll_flag_uses_polling(
@@ -576,18 +642,19 @@ def test_check_health_before_start_reports_nothing(
 
 
 def test_handler_translates_events(tmp_path: Path, log: logging.Logger) -> None:
+    from watchdog import events
     from watchdog.events import (
         DirCreatedEvent,
         DirDeletedEvent,
         DirModifiedEvent,
         DirMovedEvent,
-        FileAttribEvent,
         FileClosedEvent,
         FileClosedNoWriteEvent,
         FileMovedEvent,
         FileOpenedEvent,
     )
 
+    attrib = getattr(events, "FileAttribEvent", FileOpenedEvent)  # new in watchdog 7
     calls: list[tuple[str, str]] = []
     handler = _Handler("v", tmp_path, PathFilter(), lambda _v, p, k: calls.append((p.name, k)), log)
     root = str(tmp_path)
@@ -595,7 +662,7 @@ def test_handler_translates_events(tmp_path: Path, log: logging.Logger) -> None:
         FileClosedEvent(f"{root}/a.md"),
         FileOpenedEvent(f"{root}/a.md"),
         FileClosedNoWriteEvent(f"{root}/a.md"),
-        FileAttribEvent(f"{root}/a.md"),
+        attrib(f"{root}/a.md"),
         DirModifiedEvent(root),
         DirDeletedEvent(root),  # the root itself: check_health's business
         FileMovedEvent(f"{root}/a.md", ""),  # moved out, destination unknown
@@ -630,3 +697,57 @@ def test_importing_the_watcher_does_not_import_watchdog() -> None:
     code = "import sys, vaultsync.watcher; sys.exit('watchdog' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr.decode()
+
+
+def test_events_lost_rescans_the_vault_and_rechecks_the_watches(
+    tmp_path: Path, log: logging.Logger
+) -> None:
+    """watchdog 7 says when the kernel queue overflowed (and rebuilds its watches, which the
+    limit can stop): the whole vault is rescanned and its watches checked again."""
+    from watchdog import events
+
+    lost = getattr(events, "EventsLostEvent", None)
+    if lost is None:
+        pytest.skip("this watchdog has no EventsLostEvent (its overflow is read from its log)")
+    calls: list[tuple[Path, str]] = []
+    handler = _Handler("v", tmp_path, PathFilter(), lambda _v, p, k: calls.append((p, k)), log)
+    handler.dispatch(lost(str(tmp_path), is_directory=True))
+    assert calls == [(tmp_path, "dir")]
+    assert handler.saw_folder
+    assert lost in _event_filter()
+
+
+# -- watchdog's warnings ----------------------------------------------------------------------
+
+
+def test_watchdog_warnings_go_to_the_log_and_others_stay_as_they_were(
+    log: logging.Logger, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import warnings
+
+    import watchdog.observers.inotify as any_watchdog_file
+
+    shown: list[str] = []
+    with warnings.catch_warnings():  # restores the filters and showwarning afterwards
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *_args, **_kw: shown.append(str(message))
+        restore = route_watchdog_warnings(log)
+        try:
+            with caplog.at_level(logging.WARNING):
+                warnings.warn_explicit(
+                    "Callback with id '1' already exists",
+                    RuntimeWarning,
+                    any_watchdog_file.__file__,
+                    631,
+                )
+                warnings.warn_explicit("someone else's", UserWarning, __file__, 1)
+        finally:
+            restore()
+        warnings.warn_explicit("after", RuntimeWarning, any_watchdog_file.__file__, 1)
+    records = [r.getMessage() for r in caplog.records]
+    assert records == [
+        "watchdog: Callback with id '1' already exists "
+        "(RuntimeWarning at watchdog/observers/inotify.py:631)"
+    ]
+    assert shown == ["someone else's", "after"]
+    assert capsys.readouterr().err == ""

@@ -186,6 +186,8 @@ def print_summary(report: PassReport, out=None, diffs: bool = False) -> None:
         print(f"{label}  skipped {path}: {reason}", file=out)
     for path, reason in report.failed:
         print(f"{label}  FAILED  {path}: {reason}", file=out)
+    for path, reason in report.left_alone:
+        print(f"{label}  left    {path}: {reason}", file=out)
 
 
 def _quiet_and_clean(report: PassReport) -> bool:
@@ -203,9 +205,11 @@ def _print_json(command: str, reports: list[PassReport], code: int) -> None:
 def cmd_resync(args: argparse.Namespace) -> int:
     loaded, vaults = _vaults(args, remember=not args.dry_run)
     mode = "dry-run" if args.dry_run else "write"
+    refused = _leased_elsewhere(vaults, loaded.config) if mode == "write" else set()
+    vaults = [v for v in vaults if v.name not in refused]
     want_diff = args.diff and not args.json
     reports = _run_passes(vaults, _options(loaded.config, mode, want_diff), args.quiet or args.json)
-    code = EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
+    code = EXIT_FAILED if refused or any(r.failed for r in reports) else EXIT_OK
     if args.json:
         _print_json("resync", reports, code)
         return code
@@ -214,6 +218,20 @@ def cmd_resync(args: argparse.Namespace) -> int:
             continue  # -q: a vault where nothing happened says nothing
         print_summary(report, diffs=args.diff)
     return code
+
+
+def _leased_elsewhere(vaults: list[Vault], config) -> set[str]:
+    """Vaults another machine's daemon cleans (lease.py): a resync here would conflict."""
+    from vaultsync.lease import resync_refusal
+    from vaultsync.settings import state_dir
+
+    refused = set()
+    for vault in vaults:
+        why = resync_refusal(vault.root, state_dir(config))
+        if why:
+            print(f"vaultsync: {vault.name}: not cleaned here: {why}", file=sys.stderr)
+            refused.add(vault.name)
+    return refused
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -473,6 +491,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for name, v in data["vaults"].items():
         print(f"  {name}: {v.get('root')} ({v.get('kind')}, {v.get('watching')})")
         print(f"    last pass: {_local_time(v.get('last_pass'))}  {v.get('last_summary', '')}")
+        if v.get("cleaner"):
+            print(f"    cleaned by: {v['cleaner']}")
     errors = data["recent_errors"]
     print(f"recent errors: {len(errors)}")
     for line in errors[:10]:

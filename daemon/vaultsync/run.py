@@ -22,6 +22,7 @@ from pathlib import Path
 
 from vaultsync.coalescer import Coalescer
 from vaultsync.errors import VaultsyncError
+from vaultsync.lease import Timing, VaultLease, machine_id
 from vaultsync.locks import DaemonLock, LockBusy, LockWaitCancelled, vault_lock
 from vaultsync.sync import PassOptions, PassReport, VaultSession
 from vaultsync.vault import Vault
@@ -65,6 +66,8 @@ class _VaultRun:
     last_pass: str | None = None
     last_summary: str = ""
     available: bool = True
+    lease: VaultLease | None = None
+    behind: bool = False  # changes went unhandled while another machine cleaned: catch up
 
 
 @dataclass
@@ -137,29 +140,39 @@ class Daemon:
         # Vaults to rescan after a folder event: name -> (first event, due). Delayed like page
         # events, so a folder being copied in is read once, after the copy, not once per folder.
         self._rescans: dict[str, tuple[float, float]] = {}
+        # One cleaner per vault across machines (lease.py); read before the vaults start.
+        self.lease_timing = Timing.from_env()
+        self.machine = ""
 
     # ------------------------------------------------------------------ lifecycle
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the exit code."""
-        from vaultsync.watcher import VaultWatcher
+        from vaultsync.watcher import VaultWatcher, route_watchdog_warnings
 
         lock = DaemonLock(self.state_dir)
         lock.acquire()
+        if self.lease_timing.enabled:
+            self.machine = machine_id(self.state_dir) or ""
         previous = self._install_signals()
         overflow = _OverflowAlarm(self.events)
         logging.getLogger("watchdog.observers.inotify_c").addHandler(overflow)
+        unroute_warnings = route_watchdog_warnings(log)
         try:
             self.watcher = VaultWatcher({}, self._sink, log)
             self.watcher.start()
             self._set_vaults(self._initial)
             log.info("watching %d vault(s); Ctrl-C or SIGTERM stops", len(self.runs))
             self._loop()
+            for run in self.runs.values():
+                if run.lease is not None:
+                    run.lease.release()  # a clean stop: another machine may take over now
             return 0
         finally:
             logging.getLogger("watchdog.observers.inotify_c").removeHandler(overflow)
             if self.watcher is not None:
                 self.watcher.stop()
+            unroute_warnings()  # after stop(): its threads can still warn until joined
             self._restore_signals(previous)
             self._write_status(running=False)
             lock.release()
@@ -212,15 +225,22 @@ class Daemon:
         for name in list(self.runs):
             if name not in wanted or self.runs[name].vault != wanted[name]:
                 log.info("%s: no longer watched", name)
+                if self.runs[name].lease is not None:
+                    self.runs[name].lease.release()  # another machine may clean it now
                 del self.runs[name]
         added: list[_VaultRun] = []
         for name, vault in wanted.items():
             if name in self.runs:
                 self.runs[name].session.guard = guard
                 self.runs[name].session.options = self.settings.options
+                if self.runs[name].lease is not None:
+                    self.runs[name].lease.guard = guard
                 continue
             session = VaultSession(vault, self.settings.options, guard)
-            self.runs[name] = _VaultRun(vault, session)
+            lease = None
+            if self.lease_timing.enabled:
+                lease = VaultLease(name, vault.root, guard, self.machine, self.lease_timing)
+            self.runs[name] = _VaultRun(vault, session, lease=lease)
             log.info("%s: watching %s (%s)", name, vault.root, vault.kind)
             added.append(self.runs[name])
         assert self.watcher is not None
@@ -253,6 +273,8 @@ class Daemon:
             # Said here, not in _health: a restarted watch may be what brings it back.
             log.info("%s: vault is back at %s; catching up", run.vault.name, run.vault.root)
             run.available = True
+        if not self._may_write(run):
+            return
         try:
             with self._vault_lock(run):
                 report = run.session.full_pass()
@@ -285,10 +307,12 @@ class Daemon:
     def _loop(self) -> None:
         next_reconcile = self._next_reconcile()
         interval = self.settings.reconcile_interval
-        next_config = next_health = time.monotonic()
+        next_config = next_health = next_lease = time.monotonic()
         while True:
             now = time.monotonic()
             deadlines = [next_config, next_health]
+            if self.lease_timing.enabled:
+                deadlines.append(next_lease)
             if next_reconcile is not None:
                 deadlines.append(next_reconcile)
             due_at = self.coalescer.next_deadline()
@@ -334,6 +358,9 @@ class Daemon:
             if now >= next_health:
                 self._health()
                 next_health = now + HEALTH_CHECK_SECONDS
+            if self.lease_timing.enabled and now >= next_lease:
+                self._leases()
+                next_lease = now + self._lease_check_seconds()
             if next_reconcile is not None and now >= next_reconcile:
                 for run in list(self.runs.values()):
                     self._full_pass(run, "reconcile")
@@ -384,6 +411,8 @@ class Daemon:
         for run, changed, deleted in work.values():
             if not changed and not deleted:
                 continue
+            if not self._may_write(run):
+                continue  # another machine cleans; the catch-up pass at a takeover covers it
             try:
                 with self._vault_lock(run):
                     report = run.session.update(changed, deleted)
@@ -402,6 +431,37 @@ class Daemon:
             log_report(report, self.status)
             run.last_pass = _now()
         self._write_status()
+
+    def _may_write(self, run: _VaultRun) -> bool:
+        """Whether this daemon cleans the vault now (it holds the vault's lease); when not,
+        remember that a catch-up pass is owed for the day it does."""
+        if run.lease is None or run.lease.poll():
+            return True
+        run.behind = True
+        assert run.lease is not None
+        run.last_summary = f"not cleaning here: {run.lease.describe()}"
+        return False
+
+    def _leases(self) -> None:
+        """Renew, claim or take over leases; a vault this daemon now cleans gets a catch-up
+        pass when changes went unhandled meanwhile."""
+        changed = False
+        for run in list(self.runs.values()):
+            if run.lease is None or not run.vault.root.is_dir():
+                continue
+            before = run.lease.state
+            if run.lease.poll() and run.behind:
+                run.behind = False
+                self._full_pass(run, "lease taken")
+            elif not run.lease.may_write():
+                run.behind = True
+            changed = changed or run.lease.state != before
+        if changed:
+            self._write_status()
+
+    def _lease_check_seconds(self) -> float:
+        timing = self.lease_timing
+        return max(0.1, min(HEALTH_CHECK_SECONDS, timing.heartbeat / 3, timing.settle / 3 or 5))
 
     def _is_echo(self, path: Path) -> bool:
         try:
@@ -482,6 +542,7 @@ class Daemon:
                     else "unavailable",
                     "last_pass": run.last_pass,
                     "last_summary": run.last_summary,
+                    "cleaner": run.lease.describe() if run.lease else "this machine",
                 }
                 for name, run in self.runs.items()
             },

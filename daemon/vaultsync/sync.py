@@ -22,8 +22,10 @@ from urllib.parse import unquote
 
 from vaultsync.authorsync import author_maker, page_facts, sync_author_pages
 from vaultsync.core import authors as author_pages
+from vaultsync.core import links
 from vaultsync.core.identity import Author, AuthorPlan, PageAuthor, fold, name_key, plan_authors
 from vaultsync.core.logseq import LOGSEQ_PROPERTY
+from vaultsync.core.model import LeftAlone
 from vaultsync.core.normalize import (
     Normalized,
     PageContext,
@@ -73,9 +75,9 @@ log = logging.getLogger(__name__)
 Mode = Literal["write", "dry-run", "check"]
 
 # Bytes that only Readwise pages (and our author pages) hold: everything else is skipped unparsed.
-CANDIDATE = re.compile(
-    rb"\(\[(?:View Tweet|View Highlight|View Post|Location \d|Page \d)|\[Open in Readwise\]"
-)
+# Made from the core's table of Readwise's signals: a page the core would call Readwise's always
+# passes (tests/test_links.py).
+CANDIDATE = links.PREFILTER
 MANAGED = re.compile(
     re.escape(author_pages.LOGSEQ_MARKER.encode())
     + rb"|"
@@ -126,6 +128,8 @@ class PassReport:
     failed: list[tuple[Path, str]] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
     page_stats: dict[Path, Stats] = field(default_factory=dict)  # what the rules did, per page
+    # Readwise pages (or parts of them) a rule left as they are on purpose, and why.
+    left_alone: list[tuple[Path, str]] = field(default_factory=list)
 
     @property
     def any_change(self) -> bool:
@@ -715,6 +719,7 @@ class _Prepared:
     stats: Stats
     losses: list[str]
     given: str | None  # the author value the link rule was handed (Normalized.author_given)
+    left_alone: list[LeftAlone]  # (Normalized.left_alone)
     link: str | None  # what it became (_link_of), to compare with what the plan makes of it
     author_value: str | None  # the author value the normalized page holds
     facts: PageAuthor | None  # its author facts, read from the normalized page
@@ -723,7 +728,9 @@ class _Prepared:
         """The Normalized of `text`, the page this was prepared from."""
         changed = self.text is not None
         out = self.text if self.text is not None else text
-        return Normalized(self.is_readwise, out, changed, self.stats, self.losses)
+        return Normalized(
+            self.is_readwise, out, changed, self.stats, self.losses, left_alone=self.left_alone
+        )
 
 
 def _link_of(maker: Callable[[str], str | None], value: str) -> str | None:
@@ -769,6 +776,9 @@ def clean_page(
         else:
             context = PageContext(referenced_ids=referenced, author_link=author_link)
             result = normalize_page(text, vault.kind, options.rules, context)
+        for note in result.left_alone:
+            if (source.path, str(note)) not in report.left_alone:
+                report.left_alone.append((source.path, str(note)))
         if not result.is_readwise or not result.changed:
             return result
         if result.losses:
@@ -846,6 +856,7 @@ def prepare_page(shared: _PhaseA, job: tuple[Path, bytes]) -> _Prepared | None:
         stats=result.stats,
         losses=result.losses,
         given=given,
+        left_alone=result.left_alone,
         link=_link_of(maker, given) if given is not None else None,
         author_value=value,
         facts=facts,

@@ -7,7 +7,8 @@ The sink is called from watchdog's threads as `sink(vault_name, abs_path, kind)`
 - "moved": a page appeared at `abs_path` by a rename (the source, if it was a candidate page,
   gets its own "deleted" call first); these four are what `Coalescer.add` takes;
 - "dir": a folder appeared, disappeared or moved at `abs_path`; rescan everything at or below
-  it (pages of a folder moved out of the vault get no event of their own).
+  it (pages of a folder moved out of the vault get no event of their own). Also sent with the
+  root when watchdog says events were lost (its queue overflowed).
 The sink must be quick and must not call back into the VaultWatcher (it would deadlock).
 Events can be lost (queue overflow, a restart): keep a periodic reconcile pass.
 """
@@ -15,11 +16,13 @@ Events can be lost (queue overflow, a restart): keep a periodic reconcile pass.
 from __future__ import annotations
 
 import errno
-import inspect
 import logging
 import os
+import re
 import stat
 import threading
+import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,35 +58,127 @@ _RAISE_INSTANCES = (
 )
 
 
-def _native_observer(on_limit: Callable[[OSError], None]) -> BaseObserver:
+def _native_observer() -> BaseObserver:
     from watchdog.observers import Observer
 
-    observer = Observer()
-    _report_limit_errors(observer, on_limit)
-    return observer
+    return Observer()
 
 
-def _report_limit_errors(observer: BaseObserver, on_limit: Callable[[OSError], None]) -> None:
-    """Call `on_limit` when the inotify watch limit is hit below the root.
+# -- is every folder watched? ------------------------------------------------------------------
+#
+# On Linux each folder costs one inotify watch. When the per-user limit is reached, watchdog
+# raises only for the root; a subfolder (at start, or created later) is left unwatched, with at
+# most a log line, and where it says so is private and changed between releases. So we ask the
+# kernel instead: /proc/self/fdinfo lists every inotify watch of this process by device and
+# inode, which we compare with the folders the vault holds. A folder that stays unwatched past a
+# short grace (watchdog adds a new folder's watch a moment after the folder appears) makes that
+# vault poll. Other platforms (FSEvents, ReadDirectoryChangesW) watch a root recursively, with no
+# per-folder limit, and have nothing to check.
 
-    watchdog raises ENOSPC only for the root folder; for subfolders (at start or when one is
-    created later) it swallows the error and leaves that subtree unwatched, without a word.
-    Its private reader object is the one place that sees every error, so hook it when present.
-    """
-    reader = getattr(observer, "_inotify_fd", None)
-    add_callback = getattr(reader, "add_callback", None)
-    if reader is None or add_callback is None:
-        return  # not inotify, or a watchdog without this internal: only root errors are seen
+COVERAGE_GRACE = 1.0  # seconds a folder may stay unwatched before it counts as missed
+COVERAGE_SECONDS = 60.0  # a full check this often even without folder events (overflow rebuilds)
+_FDINFO = "/proc/self/fdinfo"
+_WATCH_LINE = re.compile(rb"^inotify wd:\S+ ino:([0-9a-fA-F]+) sdev:([0-9a-fA-F]+)", re.M)
 
-    def checked_add_callback(*args: Any, **kwargs: Any) -> Any:
+FolderId = tuple[int, int]  # (st_dev, st_ino)
+_clock = time.monotonic  # a seam for the tests
+
+
+def watched_folders() -> set[FolderId] | None:
+    """(st_dev, st_ino) of every inode an inotify watch of this process is on, or None when the
+    kernel does not tell (not Linux, no /proc)."""
+    if not os.path.isdir(_FDINFO):
+        return None
+    found: set[FolderId] = set()
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    for fd in fds:
         try:
-            return add_callback(*args, **kwargs)
-        except OSError as err:
-            if err.errno in _LIMIT_ERRNOS:
-                on_limit(err)
-            raise
+            if os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:inotify":
+                continue
+            with open(f"{_FDINFO}/{fd}", "rb") as f:
+                info = f.read()
+        except OSError:
+            continue  # closed meanwhile (the listing's own descriptor, a stopped observer)
+        for match in _WATCH_LINE.finditer(info):
+            # The kernel prints its internal device number (major << 20 | minor); stat() gives
+            # the user-space encoding.
+            sdev = int(match[2], 16)
+            found.add((os.makedev(sdev >> 20, sdev & 0xFFFFF), int(match[1], 16)))
+    return found
 
-    reader.add_callback = checked_add_callback
+
+def vault_folders(root: Path, flt: PathFilter) -> dict[FolderId, str]:
+    """The folders of a vault a page can live in, below the root, as identity -> path.
+
+    As watchdog does: symlinked folders are not followed. Unreadable folders are left out (no
+    watch and no poll can see into them; the pass reports them)."""
+    found: dict[FolderId, str] = {}
+    stack: list[tuple[str, str]] = [(os.fspath(root), "")]
+    while stack:
+        folder, rel_prefix = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = [e for e in it if _real_dir(e)]
+        except OSError:
+            continue
+        for entry in entries:
+            rel = rel_prefix + entry.name
+            if flt.dir_excluded(rel):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue  # removed meanwhile
+            found[(st.st_dev, st.st_ino)] = entry.path
+            stack.append((entry.path, rel + "/"))
+    return found
+
+
+def _real_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def route_watchdog_warnings(log: logging.Logger) -> Callable[[], None]:
+    """Send the warnings watchdog raises through the `warnings` module to `log`; returns the
+    function that undoes it.
+
+    Python prints a warning as two raw lines on stderr, which misses a `--log-file` and reads
+    like a crash; watchdog 7 raises a RuntimeWarning when one folder is reachable by two paths
+    (a bind mount inside the vault). As `logging.captureWarnings` does, but only for warnings
+    raised from watchdog's own files: every other warning is shown as before.
+    """
+    import watchdog
+
+    package = os.path.dirname(os.path.abspath(watchdog.__file__)) + os.sep
+    previous = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        if not os.path.abspath(filename).startswith(package):
+            previous(message, category, filename, lineno, file, line)
+            return
+        where = os.path.relpath(filename, os.path.dirname(package.rstrip(os.sep)))
+        log.warning("watchdog: %s (%s at %s:%d)", message, category.__name__, where, lineno)
+
+    warnings.showwarning = show
+
+    def restore() -> None:
+        if warnings.showwarning is show:  # someone else's hook installed since stays
+            warnings.showwarning = previous
+
+    return restore
 
 
 def _event_filter() -> list[type[FileSystemEvent]]:
@@ -110,7 +205,7 @@ def _event_filter() -> list[type[FileSystemEvent]]:
         FileMovedEvent,
     )
 
-    return [
+    kinds: list[type[FileSystemEvent]] = [
         FileCreatedEvent,
         FileModifiedEvent,
         FileDeletedEvent,
@@ -120,15 +215,27 @@ def _event_filter() -> list[type[FileSystemEvent]]:
         DirDeletedEvent,
         DirMovedEvent,
     ]
+    lost = _events_lost_class()
+    if lost is not None:
+        kinds.append(lost)
+    return kinds
+
+
+def _events_lost_class() -> type[FileSystemEvent] | None:
+    """watchdog 7's public "the kernel queue overflowed, rescan" event; None before it existed
+    (run.py then learns of an overflow from watchdog's log)."""
+    from watchdog import events
+
+    return getattr(events, "EventsLostEvent", None)
 
 
 def _schedule(observer: BaseObserver, handler: _Handler, root: Path) -> None:
-    options: dict[str, Any] = {"recursive": True}
-    # A watchdog without the parameter gets no filter: _Handler still drops what it does not
-    # need, only the kernel queue fills faster.
-    if "event_filter" in inspect.signature(observer.schedule).parameters:
-        options["event_filter"] = _event_filter()
-    observer.schedule(handler, os.fspath(root), **options)  # type: ignore[arg-type]
+    observer.schedule(
+        handler,  # type: ignore[arg-type]
+        os.fspath(root),
+        recursive=True,
+        event_filter=_event_filter(),  # watchdog 5 and later (pyproject's lower bound)
+    )
 
 
 def _polling_observer(interval: float) -> BaseObserver:
@@ -147,6 +254,7 @@ class _Handler:
         self.sink = sink
         self.log = log
         self.active = True
+        self.saw_folder = False  # a folder event arrived: VaultWatcher checks the watches again
 
     def dispatch(self, event: FileSystemEvent) -> None:
         if not self.active:
@@ -159,6 +267,10 @@ class _Handler:
 
     def _dispatch(self, event: FileSystemEvent) -> None:
         kind = event.event_type
+        if kind == "events_lost":  # the kernel dropped events: rescan the whole vault
+            self.saw_folder = True  # watchdog rebuilt its watches, which the limit can stop
+            self.sink(self.name, Path(self.root), "dir")
+            return
         src = os.fsdecode(event.src_path) if event.src_path else ""
         if event.is_directory:
             if kind in ("created", "deleted"):
@@ -191,6 +303,7 @@ class _Handler:
     def _emit_dir(self, path: str) -> None:
         rel = self._relative(path) if path else None
         if rel is not None and not self.filter.dir_excluded(rel):
+            self.saw_folder = True
             self.sink(self.name, Path(path), "dir")
 
 
@@ -204,8 +317,10 @@ class _Watch:
     handler: _Handler | None = None
     mode: str | None = None  # NATIVE or POLLING while running
     root_id: tuple[int, int] | None = None  # (st_dev, st_ino) of the root when watching began
-    limit_errors: list[OSError] = field(default_factory=list)  # appended by watchdog's threads
     fell_back: bool = False  # the native observer hit a limit: poll from now on
+    # Folders seen unwatched by the last coverage check: identity -> (path, first seen).
+    suspects: dict[FolderId, tuple[str, float]] = field(default_factory=dict)
+    next_coverage: float = 0.0  # monotonic time of the next coverage check due without events
     warned: set[str] = field(default_factory=set)  # warnings already logged, to log each once
 
 
@@ -294,12 +409,11 @@ class VaultWatcher:
                     report[watch.name] = HEALTH_MISSING
                     continue
                 watch.warned.discard("missing")
-                if watch.mode == NATIVE and watch.limit_errors:
-                    self._warn_native(watch, watch.limit_errors[0])
-                    watch.fell_back = True
-                elif watch.observer is not None and _alive(watch.observer):
-                    if root_id == watch.root_id:
+                alive = watch.observer is not None and _alive(watch.observer)
+                if alive and root_id == watch.root_id:
+                    if not self._folder_unwatched(watch):
                         continue
+                    watch.fell_back = True  # the limit is reached: more watches would fail too
                 self._stop(watch)
                 self._start(watch)
                 report[watch.name] = HEALTH_RESTARTED if watch.mode else HEALTH_FAILED
@@ -326,20 +440,13 @@ class VaultWatcher:
         observer: BaseObserver | None = None
         mode = NATIVE
         if not watch.poll and not watch.fell_back:
-            errors: list[OSError] = []  # limit errors below the root land here too
             try:
-                observer = self._run(lambda: _native_observer(errors.append), handler, watch.root)
-            except OSError as err:
+                observer = self._run(_native_observer, handler, watch.root)
+            except OSError as err:  # raised for the root only (see _folder_unwatched)
                 if _dir_identity(watch.root) is None:
                     return  # the root vanished meanwhile; check_health reports it
-                errors.append(err)
-            if errors:
-                if observer is not None:
-                    _shutdown(observer, self._log)
-                    observer = None
-                self._warn_native(watch, errors[0])
-                watch.fell_back = errors[0].errno in _LIMIT_ERRNOS
-            watch.limit_errors = errors
+                self._warn_native(watch, err)
+                watch.fell_back = err.errno in _LIMIT_ERRNOS
         if observer is None:
             mode = POLLING
             try:
@@ -371,7 +478,55 @@ class VaultWatcher:
             _shutdown(watch.observer, self._log)
         watch.observer = watch.handler = watch.mode = None
         watch.root_id = None
-        watch.limit_errors = []
+        watch.suspects = {}
+        watch.next_coverage = 0.0  # a new observer is checked at the next health check
+
+    def _folder_unwatched(self, watch: _Watch) -> bool:
+        """True when a folder of a natively watched vault has had no inotify watch for longer
+        than COVERAGE_GRACE (the watch limit was reached; see watched_folders); logs why."""
+        handler = watch.handler
+        if watch.mode != NATIVE or handler is None:
+            return False
+        now = _clock()
+        if not (handler.saw_folder or watch.suspects or now >= watch.next_coverage):
+            return False  # nothing new since the last check came back clean
+        handler.saw_folder = False  # before the walk: a folder made during it triggers another
+        watch.next_coverage = now + COVERAGE_SECONDS
+        folders = vault_folders(watch.root, watch.filter)
+        watched = watched_folders()  # read after the walk: a watch added meanwhile counts
+        if watched is None:
+            return False  # nothing to compare with (not Linux): nothing that needs it either
+        previous = watch.suspects
+        watch.suspects = {
+            key: (path, previous[key][1] if key in previous else now)
+            for key, path in folders.items()
+            if key not in watched
+        }
+        missed = sorted(
+            path for path, first in watch.suspects.values() if now - first >= COVERAGE_GRACE
+        )
+        if not missed:
+            return False
+        self._warn_unwatched(watch, missed)
+        return True
+
+    def _warn_unwatched(self, watch: _Watch, missed: list[str]) -> None:
+        if "native" in watch.warned:
+            return
+        watch.warned.add("native")
+        more = f" and {len(missed) - 1} more" if len(missed) > 1 else ""
+        self._log.warning(
+            "vault %r: inotify watch limit reached (fs.inotify.max_user_watches is %s): folder "
+            "%s%s got no watch; watching %s by polling every %g s instead, which is slower. "
+            "To raise the limit, run: %s",
+            watch.name,
+            _read_limit(),
+            missed[0],
+            more,
+            watch.root,
+            self._poll_interval,
+            _RAISE_WATCHES,
+        )
 
     def _warn_native(self, watch: _Watch, err: OSError) -> None:
         """One warning per vault: native events failed, polling instead (and how to fix a limit)."""
@@ -411,6 +566,14 @@ class VaultWatcher:
                 watch.root,
                 err.strerror or err,
             )
+
+
+def _read_limit() -> str:
+    try:
+        with open("/proc/sys/fs/inotify/max_user_watches", encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return "unknown"
 
 
 def _dir_identity(root: Path) -> tuple[int, int] | None:

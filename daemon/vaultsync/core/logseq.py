@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import re
 
-from vaultsync.core.highlights import LOGSEQ_PROPERTY
-from vaultsync.core.model import Item, Page, Section, Segment, page_shape
+from vaultsync.core.highlights import LOGSEQ_PROPERTY, mark_user_blocks
+from vaultsync.core.model import (
+    Item,
+    Page,
+    Section,
+    Segment,
+    fence_closes,
+    fence_opens,
+    page_shape,
+)
 from vaultsync.core.text import BOM, body, split_lines
 
 SECTION_HEAD = re.compile(
     r"^[-*+][ \t]+(?P<which>Highlights first synced by|New highlights added)\b", re.IGNORECASE
 )
-_FENCE = re.compile(r"^[ \t]*(```|~~~)")
 # The heading line a sync writes, and nothing else (a user's own text on it is not ours to drop):
 # "Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]",
 # "New highlights added [[Mar 12th, 2023]] at 11:38 AM" (any date format, 12 or 24 hour clock).
@@ -39,14 +46,14 @@ def _blocks(lines: list[str]) -> list[Item]:
     """Build the block tree from the lines after the pre-block (the first line is a bullet)."""
     roots: list[Item] = []
     stack: list[tuple[int, Item]] = []
-    in_fence = False
+    fence: str | None = None  # the marker of the open code fence
     current: Item | None = None
     for line in lines:
         text = body(line)
-        if current is not None and in_fence:
+        if current is not None and fence is not None:
             current.lines.append(line)
-            if _FENCE.match(text):
-                in_fence = False
+            if fence_closes(text, fence):
+                fence = None
             continue
         if BLOCK_START.match(text):
             width = _indent_width(text)
@@ -57,13 +64,11 @@ def _blocks(lines: list[str]) -> list[Item]:
             stack.append((width, block))
             current = block
             # A fence may open on the bullet line itself: "- ```python".
-            if _FENCE.match(BLOCK_START.sub("", text, count=1)):
-                in_fence = True
+            fence = fence_opens(BLOCK_START.sub("", text, count=1))
             continue
         assert current is not None
         current.lines.append(line)
-        if _FENCE.match(text):
-            in_fence = True
+        fence = fence_opens(text)
     return roots
 
 
@@ -97,12 +102,8 @@ def parse(text: str) -> Page:
     if tail:
         segments.append(tail)
 
-    meta = {}
-    for line in pre:
-        m = LOGSEQ_PROPERTY.match(body(line))
-        if m:
-            meta.setdefault(m.group(1).lower(), m.group(2).strip())
-    return Page(
+    meta = _metadata(pre, segments)
+    page = Page(
         kind="logseq",
         segments=segments,
         bom=bom,
@@ -110,16 +111,58 @@ def parse(text: str) -> Page:
         newline=newline,
         meta=meta,
     )
+    mark_user_blocks(page.sections, "logseq")
+    return page
+
+
+# The fold state Logseq writes into a block itself when the user folds it: not the user's.
+_COLLAPSED = re.compile(r"^[ \t]*collapsed:: *true[ \t]*$")
+
+
+_YAML_ITEM = re.compile(r"^([A-Za-z][\w-]*):[ \t]*(.*)$")
+
+
+def _metadata(pre: list[str], segments: list[Segment]) -> dict[str, str]:
+    """Page properties (`key:: value` before the first block); the old export's YAML
+    frontmatter (`author: …`) and its `- Author:: …` blocks before the first section."""
+    meta: dict[str, str] = {}
+    for line in pre:
+        m = LOGSEQ_PROPERTY.match(body(line))
+        if m:
+            meta.setdefault(m.group(1).lower(), m.group(2).strip())
+    if pre and body(pre[0]).rstrip() == "---":
+        for line in pre[1:]:
+            text = body(line)
+            if text.rstrip() == "---":
+                break
+            m = _YAML_ITEM.match(text)
+            if m and m.group(2).strip():
+                meta.setdefault(m.group(1).lower(), m.group(2).strip().strip("\"'"))
+    for seg in segments[1:]:
+        if isinstance(seg, Section):
+            break
+        for line in seg:
+            m = LOGSEQ_PROPERTY.match(BLOCK_START.sub("", body(line), count=1))
+            if m and m.group(2).strip():
+                meta.setdefault(m.group(1).lower(), m.group(2).strip())
+    return meta
 
 
 def is_sync_heading(line: str) -> bool:
-    """The line is a section heading exactly as a Readwise sync writes it."""
-    return SYNC_HEADING.match(body(line)) is not None
+    """The line is one a folded sync section may lose: its heading exactly as a Readwise sync
+    writes it, or the `collapsed:: true` Logseq wrote under it (the no-loss check lets these
+    go; a highlight's own properties it checks apart)."""
+    text = body(line)
+    if text.startswith("-"):
+        return SYNC_HEADING.match(text) is not None
+    return "collapsed::" in text and _COLLAPSED.match(text) is not None
 
 
 def section_removable(section: Section) -> bool:
-    """A later section may go once emptied if it holds nothing but its heading line."""
-    return len(section.head) == 1 or all(not body(line).strip() for line in section.head[1:])
+    """A later section may go once emptied if it holds nothing but its heading line and
+    Logseq's own `collapsed:: true` (an `id::` may be referenced, a property or line of the
+    user's is theirs: then it stays)."""
+    return all(not body(line).strip() or _COLLAPSED.match(body(line)) for line in section.head[1:])
 
 
 def property_line(page: Page, key: str) -> tuple[list[str], int] | None:

@@ -7,6 +7,7 @@ comes back byte for byte.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -15,6 +16,37 @@ from vaultsync.core.text import BOM, dominant_newline, join_lines
 
 Kind = Literal["logseq", "obsidian"]
 
+# A code fence (CommonMark): three or more backticks or tildes open it; only a run of the same
+# character, at least as long, with nothing after it but white space, closes it. Inside, no
+# line is a bullet, heading or anything else of ours.
+_FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+_FENCE_CLOSE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*$")
+
+
+def fence_opens(text: str) -> str | None:
+    """The marker run (e.g. "````") when the line opens a code fence."""
+    if "``" not in text and "~~" not in text:  # (most lines: a literal test before the regex)
+        return None
+    m = _FENCE_OPEN.match(text)
+    return m.group(1) if m else None
+
+
+def fence_closes(text: str, marker: str) -> bool:
+    """The line closes the fence `marker` opened."""
+    m = _FENCE_CLOSE.match(text)
+    return m is not None and m.group(1)[0] == marker[0] and len(m.group(1)) >= len(marker)
+
+
+@dataclass(frozen=True)
+class LeftAlone:
+    """What a rule left as it was on purpose, and why (the pass's summary shows it)."""
+
+    rule: str  # "fold", "order", "dedupe"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.rule} left alone: {self.reason}"
+
 
 @dataclass(eq=False)
 class Item:
@@ -22,6 +54,10 @@ class Item:
 
     lines: list[str]
     children: list[Item] = field(default_factory=list)
+    # A top-level item without a location link on a page whose highlights carry them: the
+    # user's own block, not a highlight (set by the parsers, see highlights.mark_user_blocks;
+    # on a page where no highlight has a link, every unit is a highlight).
+    user_block: bool = False
 
     def all_lines(self) -> Iterator[str]:
         """Own lines, then every descendant's, in file order."""
@@ -31,7 +67,7 @@ class Item:
     def copy(self) -> Item:
         """The item and its descendants as new objects (iterative, as `walk`); the lines are
         strings, shared."""
-        top = Item(list(self.lines))
+        top = Item(list(self.lines), user_block=self.user_block)
         stack = [(self, top)]
         while stack:
             source, dest = stack.pop()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
-from vaultsync.core import logseq, obsidian, rules
-from vaultsync.core.highlights import from_readwise
-from vaultsync.core.model import Kind, Page
+from vaultsync.core import links, logseq, obsidian, rules
+from vaultsync.core.highlights import from_readwise, is_highlight, location
+from vaultsync.core.model import Kind, LeftAlone, Page, Section
 from vaultsync.core.noloss import find_losses
 
 
@@ -70,6 +70,9 @@ class Normalized:
     # rule's link maker is called with it and nothing else, so a maker that gives the same link
     # for it gives the same result.
     author_given: str | None = None
+    # What the rules left as it was on purpose, and why (e.g. sections under a document's
+    # chapter headings): the pass's summary names the page with each.
+    left_alone: list[LeftAlone] = field(default_factory=list)
 
 
 PARSERS: dict[str, Callable[[str], Page]] = {"logseq": logseq.parse, "obsidian": obsidian.parse}
@@ -80,9 +83,96 @@ def parse(text: str, kind: Kind) -> Page:
     return PARSERS[kind](text)
 
 
-def is_readwise_page(page: Page) -> bool:
-    """A Readwise page: a highlights section holding a highlight with a Readwise link."""
+def is_readwise_page(page: Page, text: str | None = None) -> bool:
+    """A Readwise page: highlight units in its highlights sections (no location link needed),
+    and a Readwise signal on the page (a sync heading, a link into Readwise, the cover image).
+    Another tool's note that copies the shape (Hypothesis, a script's digest) has no signal.
+    `text`: the page's text, when the caller has it (else it is joined from the page)."""
+    if text is None:
+        text = "".join(page.lines())
+    # The byte prefilter's own test first: a page it would skip is never Readwise's here.
+    if links.PREFILTER_TEXT.search(text) is None:
+        return False
+    sections = page.sections
+    # (A wrapper block with no text of its own is a unit when a location link sits inside.)
+    if not any(
+        is_highlight(item, page.kind) or location(item, page.kind) is not None
+        for s in sections
+        for item in s.items
+    ):
+        return False
+    return _signal(page, text)
+
+
+def _signal(page: Page, text: str) -> bool:
+    """What only Readwise writes: a sync section heading, the cover image, a link into
+    Readwise (each holds a literal of links.PREFILTER_PATTERN); or a unit whose location link
+    points where Readwise's do (a tweet, Instapaper) on a page without another tool's
+    frontmatter (a script's digest of tweets writes its own)."""
+    if _sync_heads(page):
+        return True
+    if links.COVER in text or links.has_readwise_link(text):
+        return True
+    if page.kind == "obsidian" and not _readwise_frontmatter(page):
+        return False
     return any(from_readwise(item, page.kind) for s in page.sections for item in s.items)
+
+
+# Frontmatter keys Readwise templates write; a note whose frontmatter holds none is another
+# tool's (a digest script's "type:", "source:", "date:").
+_READWISE_KEYS = ("author:", "category:", "full-title:", "full_title:", "url:", "title:")
+
+
+def _readwise_frontmatter(page: Page) -> bool:
+    """No frontmatter, or one with a key Readwise templates write."""
+    front = page.segments[0] if page.segments and not isinstance(page.segments[0], Section) else []
+    if not front:
+        return True
+    return any(line.lstrip().lower().startswith(_READWISE_KEYS) for line in front[1:-1])
+
+
+_QUOTE_LINK = "> "
+
+
+def listless_template(page: Page, text: str) -> str | None:
+    """Why a Readwise page whose template writes no units we can read is left as it is, or
+    None when the page is not one: a heading per highlight ("### …" with a `^12345` id other
+    notes link to, its link on the lines under it), or blockquotes that do not open a
+    highlights section (the blockquote template's sections are read as units). Where one
+    highlight ends and which copies are one is not clear enough there to dedupe, fold or order
+    safely."""
+    if page.kind != "obsidian" or links.PREFILTER_TEXT.search(text) is None:
+        return None
+    if not (links.COVER in text or links.has_readwise_link(text) or _sync_heads(page)):
+        return None
+    quoted = headed = False
+    after_heading = 0
+    for line in page.lines():
+        if line.startswith(_QUOTE_LINK) and "](" in line:
+            m = links.BARE_LINK.search(line)
+            quoted = quoted or (m is not None and links.readwise_url(m.group("url")))
+        if line.startswith("###"):
+            after_heading = 3
+            continue
+        if after_heading:
+            after_heading -= 1
+            m = links.BARE_LINK.search(line) if "](" in line else None
+            headed = headed or (m is not None and links.readwise_url(m.group("url")))
+    if quoted:
+        return (
+            "its template writes each highlight as a blockquote, not a list item: "
+            "not deduplicated, folded or ordered"
+        )
+    if headed:
+        return (
+            "its template writes each highlight under a heading of its own (other notes may "
+            "link to it): not deduplicated, folded or ordered"
+        )
+    return None
+
+
+def _sync_heads(page: Page) -> bool:
+    return any(links.SYNC_HEADING.match(s.head[0]) for s in page.sections)
 
 
 def _default_link(kind: Kind) -> Callable[[str], str | None]:
@@ -110,18 +200,24 @@ def normalize_page(
     switches = rules_on or Rules()
     ctx = context or PageContext()
     page = parse(text, kind)
-    if not is_readwise_page(page):
-        return Normalized(is_readwise=False, text=text, changed=False)
+    if not is_readwise_page(page, text):
+        reason = listless_template(page, text)
+        if reason is None:
+            return Normalized(is_readwise=False, text=text, changed=False)
+        # Readwise's, in a template whose highlights are not list items: left as it is.
+        note = LeftAlone("page", reason)
+        return Normalized(True, text, False, page=page, left_alone=[note])
 
     before = page.copy()  # as read, for the no-loss check: the rules change `page` in place
     stats = Stats()
+    left: list[LeftAlone] = []
     # Dedupe first (its key repairs mojibake itself) so the repair count is of lines kept.
     if switches.dedupe:
         stats.duplicates_removed = rules.dedupe(page, ctx.referenced_ids)
     if switches.repair_encoding:
         stats.mojibake_repaired = rules.repair_encoding(page)
     if switches.fold_sections:
-        stats.sections_folded = rules.fold_sections(page, switches.remove_empty_sections)
+        stats.sections_folded = rules.fold_sections(page, switches.remove_empty_sections, left)
     if switches.order:
         stats.highlights_moved = rules.order(page)
     given = None
@@ -140,4 +236,5 @@ def normalize_page(
         losses=losses,
         page=page,
         author_given=given,
+        left_alone=left,
     )

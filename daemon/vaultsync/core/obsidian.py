@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import re
 
-from vaultsync.core.highlights import BULLET
-from vaultsync.core.model import Item, Page, Section, Segment, page_shape
+from vaultsync.core.highlights import BULLET, mark_user_blocks
+from vaultsync.core.model import (
+    Item,
+    Page,
+    Section,
+    Segment,
+    fence_closes,
+    fence_opens,
+    page_shape,
+)
 from vaultsync.core.text import BOM, body, split_lines
 
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 SECTION_TITLE = re.compile(r"^(?P<new>new )?highlights\b", re.IGNORECASE)
-_FENCE = re.compile(r"^[ \t]*(```|~~~)")
 # Section headings as templates write them: "## Highlights", "## Highlights first synced by …",
 # "## New highlights added <date>", "### New highlights synced"; not "## Highlights I disagree
 # with", a heading of the user's own that only starts alike.
@@ -24,7 +31,9 @@ SYNC_TITLE = re.compile(
     r"^(?:highlights(?: first synced by .*)?|new highlights (?:added|synced)(?: .*)?)$",
     re.IGNORECASE,
 )
-_META_ITEM = re.compile(r"^[-*+][ \t]+(?P<key>[A-Za-z][A-Za-z -]*?):[ \t]*(?P<value>.*)$")
+# "- Author: [[A]]", and as a Dataview inline field "- Category:: 🐦" (the second colon is not
+# the value's).
+_META_ITEM = re.compile(r"^[-*+][ \t]+(?P<key>[A-Za-z][A-Za-z -]*?)::?[ \t]*(?P<value>.*)$")
 
 
 def _indent_width(text: str) -> int:
@@ -49,35 +58,60 @@ def _frontmatter_end(lines: list[str]) -> int:
     return 0
 
 
-def _list_end(lines: list[str]) -> int:
+def _chapter_level(text: str, level: int) -> bool:
+    """A heading deeper than the section's (Reader's "### 3.6 …" under "## Highlights"): a
+    document heading that belongs to the section, with the highlights under it."""
+    if not text.startswith("#"):
+        return False
+    m = HEADING.match(text)
+    return m is not None and len(m.group(1)) > level
+
+
+def _quotes(lines: list[str]) -> bool:
+    """The section's template writes a blockquote per highlight ("> text" then
+    "> [View Highlight](…)", a blank line between): its first line of content is a quote."""
+    first = next((body(x) for x in lines if body(x).strip()), "")
+    return first.startswith(">")
+
+
+def _list_end(lines: list[str], level: int, quotes: bool = False) -> int:
     """Where the section's list ends: at the blank lines before a line that is neither a list
-    item nor indented into one (Markdown closes the list there; Readwise never writes blank
-    lines inside a highlight). What follows is the user's, not any highlight's. The same holds
-    after text under the heading, so a section whose items were folded away reads the same."""
-    seen = in_fence = False
+    item (nor a chapter heading) nor indented into one (Markdown closes the list there; Readwise
+    never writes blank lines inside a highlight). What follows is the user's, not any
+    highlight's. The same holds after text under the heading, so a section whose items were
+    folded away reads the same."""
+    seen = False
+    fence: str | None = None
     blank_from: int | None = None
     for i, line in enumerate(lines):
         text = body(line)
-        if in_fence:
-            in_fence = not _FENCE.match(text)
+        if fence is not None:
+            if fence_closes(text, fence):
+                fence = None
             continue
         if not text.strip():
             blank_from = i if blank_from is None else blank_from
             continue
-        is_item = bool(BULLET.match(text))
-        if seen and blank_from is not None and not is_item and _indent_width(text) < 2:
+        is_item = bool(BULLET.match(text)) or (quotes and text.startswith(">"))
+        chapter = not is_item and _chapter_level(text, level)
+        if seen and blank_from is not None and not (is_item or chapter) and _indent_width(text) < 2:
             return blank_from
         blank_from = None
         seen = True
-        if _FENCE.match(BULLET.sub("", text, count=1) if is_item else text):
-            in_fence = True
+        fence = fence_opens(BULLET.sub("", text, count=1) if is_item else text)
     return len(lines)
 
 
-def _section(head_line: str, lines: list[str], is_new: bool) -> tuple[Section, list[str]]:
+def _section(
+    head_line: str, lines: list[str], is_new: bool, level: int
+) -> tuple[Section, list[str]]:
     """Split a section's body into head lines, list items and trailing blank lines; the lines
-    after the list (see _list_end) come back apart."""
-    rest = lines[_list_end(lines) :]
+    after the list (see _list_end) come back apart. A chapter heading inside the section is an
+    item of its own (never a highlight: see highlights.is_chapter), the list after it the
+    highlights under it. In a blockquote template each quote (its "> " lines and the blank
+    lines after it) is a unit."""
+    quotes = _quotes(lines)
+    rest = lines[_list_end(lines, level, quotes) :]
     lines = lines[: len(lines) - len(rest)]
     end = len(lines)
     while end > 0 and not body(lines[end - 1]).strip():
@@ -89,17 +123,26 @@ def _section(head_line: str, lines: list[str], is_new: bool) -> tuple[Section, l
     items: list[Item] = []
     stack: list[tuple[int, Item]] = []
     current: Item | None = None
-    in_fence = False
+    fence: str | None = None
     for line in lines:
         text = body(line)
-        if current is not None and in_fence:
-            current.lines.append(line)
-            if _FENCE.match(text):
-                in_fence = False
+        if fence is not None:
+            (head if current is None else current.lines).append(line)
+            if fence_closes(text, fence):
+                fence = None
+            continue
+        if quotes and text.startswith(">"):
+            # A quote after a blank line (or the first) starts a unit; "> " lines go on it.
+            if current is None or not body(current.lines[-1]).strip():
+                current = Item([line])
+                items.append(current)
+                stack = []
+            else:
+                current.lines.append(line)
             continue
         if BULLET.match(text):
             width = _indent_width(text)
-            if current is None or width == 0:
+            if current is None or width == 0 or not stack:
                 item = Item([line])
                 items.append(item)
                 stack = [(width, item)]
@@ -110,15 +153,15 @@ def _section(head_line: str, lines: list[str], is_new: bool) -> tuple[Section, l
                 stack[-1][1].children.append(item)
                 stack.append((width, item))
             current = item
-            if _FENCE.match(BULLET.sub("", text, count=1)):
-                in_fence = True
+            fence = fence_opens(BULLET.sub("", text, count=1))
             continue
-        if current is None:
-            head.append(line)
-        else:
-            current.lines.append(line)
-        if _FENCE.match(text) and current is not None:
-            in_fence = True
+        if _chapter_level(text, level):
+            current = Item([line])
+            items.append(current)
+            stack = []  # the list after it starts afresh
+            continue
+        (head if current is None else current.lines).append(line)
+        fence = fence_opens(text)
     return Section(head=head, items=items, tail=tail, is_new=is_new), rest
 
 
@@ -133,13 +176,14 @@ def parse(text: str) -> Page:
     raw: list[str] = []
     open_head: str | None = None
     open_new = False
+    open_level = 0
     section_lines: list[str] = []
-    in_fence = False
+    fence: str | None = None
 
     def close() -> None:
         nonlocal open_head, section_lines
         if open_head is not None:
-            section, rest = _section(open_head, section_lines, open_new)
+            section, rest = _section(open_head, section_lines, open_new, open_level)
             segments.append(section)
             if rest:
                 segments.append(rest)
@@ -147,10 +191,14 @@ def parse(text: str) -> Page:
 
     for line in lines[fm_end:]:
         text = body(line)
-        if _FENCE.match(text):
-            in_fence = not in_fence
-        m = None if in_fence else HEADING.match(text)
-        if m and not _FENCE.match(text):
+        if fence is not None:
+            if fence_closes(text, fence):
+                fence = None
+            m = None
+        else:
+            fence = fence_opens(text)
+            m = HEADING.match(text) if text.startswith("#") else None
+        if m:
             level, title = len(m.group(1)), m.group(2)
             t = SECTION_TITLE.match(title)
             if 2 <= level <= 4 and t:
@@ -158,9 +206,10 @@ def parse(text: str) -> Page:
                 if raw:
                     segments.append(raw)
                     raw = []
-                open_head, open_new = line, bool(t.group("new"))
+                open_head, open_new, open_level = line, bool(t.group("new")), level
                 continue
-            close()
+            if open_head is None or level <= open_level:
+                close()
         if open_head is not None:
             section_lines.append(line)
         else:
@@ -169,7 +218,7 @@ def parse(text: str) -> Page:
     if raw:
         segments.append(raw)
 
-    return Page(
+    page = Page(
         kind="obsidian",
         segments=segments,
         bom=bom,
@@ -177,19 +226,28 @@ def parse(text: str) -> Page:
         newline=newline,
         meta=_metadata(lines, fm_end),
     )
+    mark_user_blocks(page.sections, "obsidian")
+    return page
 
 
 def _metadata(lines: list[str], fm_end: int) -> dict[str, str]:
     """`- Author: …`, `- Full Title: …`, `- Category: …`, `- URL: …` and the `# Title`."""
     meta: dict[str, str] = {}
+    skipping = False  # inside a sync section written above the `# Title`
     for line in lines[fm_end:]:
         text = body(line)
-        h = HEADING.match(text)
+        h = HEADING.match(text) if text.startswith("#") else None
         if h and len(h.group(1)) == 1:
             meta.setdefault("title", h.group(2))
+            skipping = False
             continue
         if h and SECTION_TITLE.match(h.group(2)):
-            break
+            if "title" in meta:
+                break
+            skipping = True
+            continue
+        if skipping:
+            continue
         m = _META_ITEM.match(text)
         if m:
             meta.setdefault(m["key"].strip().lower(), m["value"].strip())

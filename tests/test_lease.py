@@ -1,0 +1,177 @@
+"""The vault lease (lease.py): one cleaner per vault across machines, decided by a file the
+user's sync tool carries. Two VaultLease objects on one folder act as two machines joined by an
+instant sync tool; a fake clock stands in for time."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from vaultsync.errors import VaultsyncError
+from vaultsync.ignore import PathFilter, walk_vault
+from vaultsync.lease import (
+    CLAIMING,
+    HOLDING,
+    STANDBY,
+    Timing,
+    VaultLease,
+    lease_path,
+    machine_id,
+    other_holder,
+    read_lease,
+)
+from vaultsync.writer import VaultGuard
+
+TIMING = Timing(ttl=90.0, heartbeat=30.0, settle=10.0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def machine(root: Path, me: str, clock: Clock, timing: Timing = TIMING) -> VaultLease:
+    return VaultLease("v", root, VaultGuard([root]), me, timing, clock=clock)
+
+
+def test_a_lone_daemon_cleans_at_once_and_renews_only_on_heartbeats(
+    tmp_path: Path, clock: Clock
+) -> None:
+    a = machine(tmp_path, "A", clock)
+    assert a.poll() and a.state == HOLDING  # no other machine ever held it: no settle
+    assert a.writes == 1
+    first = lease_path(tmp_path).read_bytes()
+    for _ in range(29):
+        clock.now += 1
+        assert a.poll()
+    assert a.writes == 1 and lease_path(tmp_path).read_bytes() == first  # no write per poll
+    clock.now += 1
+    assert a.poll() and a.writes == 2  # the heartbeat
+    lease = read_lease(tmp_path)
+    assert lease is not None and lease.machine == "A" and lease.expires == clock.now + 90
+
+
+def test_a_second_machine_stands_by_and_takes_over_when_the_lease_expires(
+    tmp_path: Path, clock: Clock
+) -> None:
+    a, b = machine(tmp_path, "A", clock), machine(tmp_path, "B", clock)
+    assert a.poll()
+    assert not b.poll() and b.state == STANDBY
+    assert "standing by" in b.describe()
+    clock.now += 89
+    assert not b.poll()  # A's lease (not renewed: A stopped polling, say its laptop slept)
+    clock.now += 1
+    assert not b.poll() and b.state == CLAIMING  # A has held it: wait for a rival claim
+    clock.now += TIMING.settle
+    assert b.poll() and b.state == HOLDING
+    # A wakes up: B's lease is live, so A stands by instead of writing.
+    assert not a.poll() and a.state == STANDBY
+
+
+def test_a_clean_stop_hands_over_at_once(tmp_path: Path, clock: Clock) -> None:
+    a, b = machine(tmp_path, "A", clock), machine(tmp_path, "B", clock)
+    assert a.poll()
+    assert not b.poll()
+    a.release()
+    lease = read_lease(tmp_path)
+    assert lease is not None and lease.released
+    assert not b.poll() and b.state == CLAIMING
+    clock.now += TIMING.settle
+    assert b.poll()
+
+
+def test_a_rival_claim_delivered_during_the_settle_wins(tmp_path: Path, clock: Clock) -> None:
+    """Both claim at once; the sync tool keeps one file on both sides: its writer cleans."""
+    a, b = machine(tmp_path, "A", clock), machine(tmp_path, "B", clock)
+    assert a.poll()
+    a.release()
+    other = tmp_path.parent / "other-copy"
+    other.mkdir()
+    c = machine(other, "C", clock)
+    c.holder = read_lease(tmp_path)  # C knew A's lease too
+    assert not b.poll() and b.state == CLAIMING
+    assert not c.poll() and c.state == CLAIMING
+    # The sync tool resolves the two claims in C's favour and delivers it to B's side.
+    lease_path(tmp_path).write_bytes(lease_path(other).read_bytes())
+    clock.now += TIMING.settle
+    assert not b.poll() and b.state == STANDBY
+    assert c.poll() and c.state == HOLDING
+
+
+def test_a_restart_within_the_lease_keeps_it(tmp_path: Path, clock: Clock) -> None:
+    assert machine(tmp_path, "A", clock).poll()  # then killed: no release
+    clock.now += 5
+    again = machine(tmp_path, "A", clock)
+    assert again.poll() and again.state == HOLDING
+
+
+def test_a_garbled_lease_is_claimed_over(tmp_path: Path, clock: Clock) -> None:
+    lease_path(tmp_path).parent.mkdir()
+    lease_path(tmp_path).write_text('{"half a file', encoding="utf-8")
+    a = machine(tmp_path, "A", clock)
+    assert a.poll()
+    assert json.loads(lease_path(tmp_path).read_text())["machine"] == "A"
+
+
+def test_an_unwritable_vault_cleans_as_without_a_lease(
+    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / ".vaultsync").write_text("a file where the folder goes", encoding="utf-8")
+    a = machine(tmp_path, "A", clock)
+    with caplog.at_level(logging.WARNING):
+        assert a.poll() and a.poll()
+    assert caplog.text.count("cannot keep the lease file") == 1
+
+
+def test_the_lease_is_never_a_page(tmp_path: Path, clock: Clock) -> None:
+    assert machine(tmp_path, "A", clock).poll()
+    (tmp_path / "page.md").write_text("- a\n", encoding="utf-8")
+    assert list(walk_vault(tmp_path, PathFilter())) == [tmp_path / "page.md"]
+    assert not PathFilter().matches(".vaultsync/lease.json")
+    assert PathFilter().dir_excluded(".vaultsync")
+
+
+def test_other_holder_is_for_resync(tmp_path: Path) -> None:
+    assert other_holder(tmp_path, "B") is None
+    a = VaultLease("v", tmp_path, VaultGuard([tmp_path]), "A", TIMING)  # the real clock
+    assert a.poll()
+    held = other_holder(tmp_path, "B")
+    assert held is not None and held.machine == "A"
+    assert other_holder(tmp_path, "A") is None
+
+
+def test_machine_id_is_made_once_and_kept(tmp_path: Path) -> None:
+    first = machine_id(tmp_path / "state")
+    assert len(first) == 32 and machine_id(tmp_path / "state") == first
+    assert machine_id(tmp_path / "other") != first
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"VAULTSYNC_LEASE_SECONDS": "ten"}, "give a number of seconds"),
+        ({"VAULTSYNC_LEASE_SECONDS": "-1"}, "give a number of seconds"),
+        ({"VAULTSYNC_LEASE_SECONDS": "60", "VAULTSYNC_LEASE_HEARTBEAT": "60"}, "less than"),
+    ],
+)
+def test_bad_timing_is_a_clear_error(env: dict[str, str], problem: str) -> None:
+    with pytest.raises(VaultsyncError, match=problem):
+        Timing.from_env(env)
+
+
+def test_timing_defaults_and_off() -> None:
+    assert Timing.from_env({}) == Timing(900.0, 300.0, 30.0)
+    assert not Timing.from_env({"VAULTSYNC_LEASE_SECONDS": "0"}).enabled
+    off = VaultLease("v", Path("/nonexistent"), VaultGuard([]), "A", Timing(0, 0, 0))
+    assert off.poll() and "lease off" in off.describe()
