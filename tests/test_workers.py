@@ -40,9 +40,9 @@ def test_pool_and_no_pool_give_the_same_bytes(
     used = []
     real = workers.map_pages
 
-    def spy(func, shared, items, count=None, min_items=None):  # type: ignore[no-untyped-def]
+    def spy(func, shared, items, count=None, min_items=None, preload=()):  # type: ignore[no-untyped-def]
         used.append((count, len(items)))
-        return real(func, shared, items, count, min_items)
+        return real(func, shared, items, count, min_items, preload)
 
     monkeypatch.setattr(workers, "map_pages", spy)
     monkeypatch.setenv(workers.ENV, "1")

@@ -1259,7 +1259,10 @@ class VaultSession:
             else:
                 todo.append(i)
         work = [(sources[i].path, sources[i].snapshot.data) for i in todo]  # type: ignore[union-attr]
-        for i, prepared in zip(todo, workers.map_pages(prepare_page, shared, work), strict=True):
+        # The mojibake repair imports ftfy (0.4 s) for non-ASCII text: a pool imports it first.
+        preload = ("ftfy",) if any(not data.isascii() for _, data in work) else ()
+        results = workers.map_pages(prepare_page, shared, work, preload=preload)
+        for i, prepared in zip(todo, results, strict=True):
             out[i] = prepared
             if prepared is not None and prepared.facts:
                 self.facts[sources[i].path] = prepared.facts
