@@ -150,7 +150,7 @@ def load_cached(path: Path) -> tuple[View, list[str]] | None:
         raw = path.read_bytes()
         key = _key(path, raw)
         stored = json.loads(cache_file(path).read_bytes())
-    except (OSError, ValueError, RuntimeError):
+    except Exception:  # noqa: BLE001 (no cache to vouch for it, for whatever reason: validate)
         return None
     if not isinstance(stored, dict) or stored.get("key") != key:
         return None
@@ -215,17 +215,18 @@ def store(path: Path, raw: bytes, config: Any, warnings: list[str]) -> None:
 
 def _defaults(remember: bool) -> Any:
     """The config without a file (every setting its default: they depend on the code alone)."""
-    target = paths.default_state_dir() / "config-cache" / "defaults.json"
+    target: Path | None = None
     try:
+        target = paths.default_state_dir() / "config-cache" / "defaults.json"
         stored = json.loads(target.read_bytes())
         if isinstance(stored, dict) and stored.get("code") == _code_key():
             return _view(stored["config"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except Exception:  # noqa: BLE001 (a cache: any failure means the defaults made afresh)
         pass
     from vaultsync.config import Config
 
     config = Config()
-    if remember:
+    if remember and target is not None:
         _write_json(target, {"code": _code_key(), "config": config.model_dump(mode="json")})
     return config
 
