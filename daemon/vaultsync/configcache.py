@@ -234,7 +234,7 @@ def _defaults(remember: bool) -> Any:
 def _write_json(target: Path, record: dict[str, Any]) -> None:
     """Replace `target` with `record` (best effort: a cache)."""
     try:
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        paths.ensure_private_dir(target.parent)  # 0o700, parents included, whatever the umask
         fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -243,7 +243,7 @@ def _write_json(target: Path, record: dict[str, Any]) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
-    except OSError:
+    except Exception:  # noqa: BLE001 (a cache: the next command validates again)
         return
 
 
