@@ -117,23 +117,20 @@ def _fails_at_250(_shared: None, item: int) -> int:
     return item
 
 
-def test_with_other_threads_running_a_fork_server_does_the_work(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """The daemon runs threads (the watcher's): its pool must not fork them mid-lock."""
+def test_with_other_threads_running_the_work_stays_in_this_process() -> None:
+    """The daemon runs threads (the watcher's): forking would copy their locks as they are,
+    and a fork server's pool was measured slower than none."""
     import threading
 
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait, daemon=True)
     thread.start()
     try:
-        assert workers._start_method(_square) in ("forkserver", "spawn")
         items = list(range(200))
         started = workers.pools_started
         got = workers.map_pages(_square, 5, items, workers=2, min_items=1)
         assert got == [5 * i * i for i in items]
-        assert "worker processes failed" not in caplog.text
-        assert workers.pools_started == started + 1
+        assert workers.pools_started == started
     finally:
         stop.set()
         thread.join()

@@ -1,12 +1,13 @@
 """All cores for the CPU-bound part of a pass: the same function over many pages, in a pool of
 processes when there is enough work to pay for starting one.
 
-Normalizing a Readwise page takes about 1.5 ms of CPython (phase A of a pass, one page at a time,
-independent of every other page). A pool costs its start (a fork server and its workers, which
-import the core: about 0.2 s on the 2-core bench machine) and the pickling of each page's bytes
-and result (a few percent of the work), so it is used only from `POOL_MIN_PAGES` pages on and
-only when more than one core is there. Results come back in the order of the inputs, so a pass
-is the same with or without a pool (`tests/test_workers.py` checks it byte for byte).
+Phase A of a pass (read bytes → normalized page and author facts) takes 0.3-0.5 ms of CPython per
+Readwise page, independent of every other page. A forked pool costs its start (0.01-0.05 s on
+the 2-core bench machine: the workers inherit the imported core) and the pickling of each page's
+bytes and result, so it is used only from `POOL_MIN_PAGES` pages on, only when more than one
+core is there, and only where forking is safe (Linux, a process without other threads: a
+one-off `resync` or `check`, not the daemon). Results come back in the order of the inputs, so
+a pass is the same with or without a pool (`tests/test_workers.py` checks it byte for byte).
 
 `VAULTSYNC_WORKERS=N` sets the number of worker processes (1: never a pool), for measuring;
 the default is the number of cores this process may run on, at most `MAX_WORKERS`.
@@ -26,15 +27,13 @@ R = TypeVar("R")
 ENV = "VAULTSYNC_WORKERS"
 MAX_WORKERS = 8
 # Below this many pages a pool costs more than it saves. Measured on the 2-core bench machine
-# (docs/performance.md, "All cores for the cold pass"): a page's phase A 0.3-0.5 ms, a forked
-# pool's start 0.01-0.05 s, break-even between 200 and 400 pages; a fork server's start (the
-# daemon's) 0.15 s, so it waits for more.
+# (docs/performance.md, "All cores for phase A"): a page's phase A 0.3-0.5 ms, a forked pool's
+# start 0.01-0.05 s, break-even between 200 and 400 pages.
 POOL_MIN_PAGES = 400
-FORKSERVER_MIN_PAGES = 1000
 
 log = logging.getLogger("vaultsync")
 pools_started = 0  # in this process (the tests check a pool did the work)
-_shared: Any = None  # in a worker: what every call shares (set once, by the initializer)
+_shared: Any = None  # what every call of a pool shares (a worker inherits it when forked)
 
 
 def worker_count() -> int:
@@ -52,29 +51,23 @@ def worker_count() -> int:
     return max(1, min(cores, MAX_WORKERS))
 
 
-def _start_method(func: Callable[..., Any], preload: Sequence[str] = ()) -> str:
-    """fork where it is safe and fast: Linux, and this process has no other thread (a one-off
-    pass; fork copies other threads' locks as they are). Else a fork server, which imports the
-    core once (the daemon, whose watcher runs threads), or spawn where there is neither."""
-    import multiprocessing
+def _can_fork(preload: Sequence[str] = ()) -> bool:
+    """Whether a forked pool is safe here: Linux, and no other thread in this process (fork
+    copies other threads' locks as they are). `preload` is imported first, once, so that the
+    workers inherit it instead of each importing it.
+
+    Elsewhere, and in the daemon (its watcher runs threads), phase A stays in this process: a
+    fork-server pool was measured slower than no pool on 2,000 pages (1.1-1.5 s against
+    0.6-1.0 s; its workers start from a fresh interpreter)."""
     import threading
 
-    methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
-        import importlib
+    if not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return False
+    import importlib
 
-        for name in preload:  # once here, not once in each worker
-            importlib.import_module(name)
-        return "fork"
-    if "forkserver" in methods:
-        multiprocessing.set_forkserver_preload([func.__module__, *preload])
-        return "forkserver"
-    return "spawn"
-
-
-def _init(shared: Any) -> None:
-    global _shared
-    _shared = shared
+    for name in preload:
+        importlib.import_module(name)
+    return True
 
 
 def _call(job: tuple[Callable[[Any, Any], Any], Any]) -> Any:
@@ -103,22 +96,22 @@ def map_pages(
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    method = _start_method(func, preload)
-    if method != "fork" and min_items is None and len(items) < FORKSERVER_MIN_PAGES:
+    if not _can_fork(preload):
         return [func(shared, item) for item in items]
-    context = multiprocessing.get_context(method)
-    global pools_started
+    context = multiprocessing.get_context("fork")
+    global pools_started, _shared
     pools_started += 1
+    _shared = shared  # the workers inherit it (forked): nothing to pickle
     # Chunks of a few dozen pages: few round trips, and no worker left with a long tail.
     chunk = max(1, min(64, len(items) // (workers * 8)))
     results: list[R] = []
     try:
-        with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init, initargs=(shared,)
-        ) as pool:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
             for result in pool.map(_call, ((func, item) for item in items), chunksize=chunk):
                 results.append(result)
     except (BrokenProcessPool, OSError) as err:
         log.warning("the worker processes failed (%s); going on in this process", err)
         results += [func(shared, item) for item in items[len(results) :]]
+    finally:
+        _shared = None
     return results
