@@ -151,3 +151,40 @@ def test_without_a_config_file_the_defaults_are_kept(tmp_path: Path) -> None:
     assert run("resync", "-q", "--vault", str(vault), env=env).returncode == 0
     done = run("check", "-q", "--vault", str(vault), env=env)
     assert done.returncode == 0 and used_cache(done), done.stderr
+
+
+def test_a_kept_config_gives_the_options_a_validated_one_gives(tmp_path: Path) -> None:
+    """Every setting the passes read, as the cache gives it back (a non-default config)."""
+    from vaultsync import configcache
+    from vaultsync.config import load_config
+    from vaultsync.settings import options_from_config
+
+    vault = tmp_path / "v"
+    shutil.copytree(SAMPLES / "obsidian", vault)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"vaults:\n  - path: {vault}\n    name: mine\n    include: ['Readwise/**/*.md']\n"
+        "    exclude: ['Readwise/Skip/**']\n    poll: true\n"
+        "rules:\n  order: false\n  repair_encoding: false\n"
+        "authors:\n  folder: People\n  split_multiple: true\n  aliases:\n    Ann B: Ann Brown\n"
+        f"history:\n  keep_versions: 3\n  max_total_mb: 12.5\nstate_dir: {tmp_path / 'st'}\n"
+        "daemon:\n  quiet_period: 4\n"
+    )
+    fresh = load_config(config, remember=True)
+    kept = configcache.load(config, remember=False)
+    assert isinstance(kept.config, configcache.View)  # from the cache
+    for mode in ("write", "check"):
+        a, b = options_from_config(fresh.config, mode), options_from_config(kept.config, mode)
+        history_a, history_b = a.history, b.history
+        a.history = b.history = None
+        assert a == b
+        if history_a is None or history_b is None:
+            assert history_a is history_b is None
+        else:
+            same = {k: v for k, v in vars(history_a).items() if k != "_lock"}
+            assert same == {k: v for k, v in vars(history_b).items() if k != "_lock"}
+    for va, vb in zip(fresh.config.vaults, kept.config.vaults, strict=True):
+        for key in ("name", "path", "kind", "include", "exclude", "poll"):
+            assert getattr(va, key) == getattr(vb, key), key
+    assert fresh.config.daemon.quiet_period == kept.config.daemon.quiet_period
+    assert fresh.config.resolved_state_dir() == kept.config.resolved_state_dir()
