@@ -480,3 +480,12 @@ def test_zsh_and_tcsh_completion_scripts_are_printed():
     for shell in ("zsh", "tcsh"):
         result = vaultsync("completion", shell)
         assert result.returncode == 0 and "resync" in result.stdout
+
+
+def test_a_new_author_page_diffs_from_dev_null(graph_copy: Path):
+    out = vaultsync("resync", "--vault", str(graph_copy), "--diff", "--dry-run").stdout
+    created = [line for line in out.splitlines() if "created author page" in line]
+    assert created, out
+    name = created[0].split("created author page ", 1)[1]
+    assert f"--- /dev/null\n+++ b/{name}\n" in out
+    assert f"--- a/{name}" not in out

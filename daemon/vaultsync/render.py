@@ -92,6 +92,23 @@ def passes_json(command: str, reports: Iterable[PassReport], exit_code: int) -> 
 # ------------------------------------------------------------------------------- diffs
 
 
+def unified_diff(
+    path: Path, root: Path, before: str, after: str, *, new: bool = False, gone: bool = False
+) -> str:
+    """A git-style unified diff of one page: `a/`/`b/` paths relative to the vault, and
+    `/dev/null` for the side of a file created (`new`) or removed (`gone`), as git shows it."""
+    import difflib
+
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile="/dev/null" if new else f"a/{rel}",
+        tofile="/dev/null" if gone else f"b/{rel}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
 def use_colour(stream: TextIO) -> bool:
     """Colour on a terminal only, and never when NO_COLOR is set (no-color.org)."""
     if os.environ.get("NO_COLOR"):

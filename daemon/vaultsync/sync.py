@@ -6,7 +6,6 @@ passes. Every file operation goes through vaultsync.writer; the core stays pure.
 
 from __future__ import annotations
 
-import difflib
 import gc
 import hashlib
 import json
@@ -45,6 +44,7 @@ from vaultsync.errors import (
     VaultsyncError,
 )
 from vaultsync.ignore import walk_reading
+from vaultsync.render import unified_diff
 from vaultsync.state import (
     KINDS,
     Entry,
@@ -691,17 +691,6 @@ def _reason(err: Exception, path: Path) -> str:
     return text[len(prefix) :] if text.startswith(prefix) else text
 
 
-def _diff(path: Path, root: Path, before: str, after: str) -> str:
-    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"a/{rel}",
-        tofile=f"b/{rel}",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-
-
 def _write(
     guard: VaultGuard, snap: Snapshot | None, path: Path, data: bytes, options: PassOptions
 ) -> bool:
@@ -786,7 +775,7 @@ def clean_page(
             report.failed.append((source.path, _reason(err, source.path)))
             return None
         if options.want_diff:
-            report.diffs.append(_diff(source.path, vault.root, text, result.text))
+            report.diffs.append(unified_diff(source.path, vault.root, text, result.text))
         if options.mode != "write":
             return result
         try:
