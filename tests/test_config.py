@@ -57,6 +57,13 @@ def problems_of(path: Path) -> list[ConfigProblem]:
     return caught.value.problems
 
 
+def only_problem_of(load: Any) -> ConfigProblem:
+    with pytest.raises(ConfigError) as caught:
+        load()
+    [problem] = caught.value.problems
+    return problem
+
+
 def only_problem(path: Path) -> ConfigProblem:
     problems = problems_of(path)
     assert len(problems) == 1, problems
@@ -518,9 +525,21 @@ def test_default_missing_file_is_an_empty_config(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     default = tmp_path / "xdg" / "vaultsync" / "config.yaml"
-    monkeypatch.setenv("VAULTSYNC_CONFIG", str(default))
+    monkeypatch.delenv("VAULTSYNC_CONFIG")
+    monkeypatch.setattr(paths, "default_config_path", lambda: default)
     loaded = load_config()
     assert loaded == LoadedConfig(path=default, config=Config())
+
+
+def test_a_missing_file_named_by_the_variable_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "typo.yaml"
+    monkeypatch.setenv("VAULTSYNC_CONFIG", str(missing))
+    problem = only_problem_of(load_config)
+    assert "no such file, and $VAULTSYNC_CONFIG names it" in problem.message
+    monkeypatch.setenv("VAULTSYNC_CONFIG", os.devnull)  # the way to say "no config"
+    assert load_config().config == Config()
 
 
 def test_default_file_is_read_when_present(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
