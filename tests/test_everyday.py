@@ -211,6 +211,7 @@ COMMANDS = [
     ("run",),
     ("status",),
     ("stop",),
+    ("log",),
     ("reload",),
     ("completion",),
     ("history",),

@@ -4,15 +4,11 @@ through the command, as a person runs it (`python -m vaultsync …`)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import pytest
 
 WAIT = 60.0  # seconds: generous, only reached when something is wrong
 SAMPLES = Path(__file__).parent / "samples"
@@ -55,3 +51,25 @@ def test_service_install_print_shows_the_unit_and_writes_nothing(tmp_path: Path)
         assert "ExecStart=" in done.stdout and str(root) in done.stdout
         assert "vaultsync.service" in done.stderr  # where it would go
     assert not (tmp_path / "xdg").exists()  # nothing installed
+
+
+# ------------------------------------------------------------------------------ activity log
+
+
+def test_the_activity_log_is_private_and_bounded_by_count(tmp_path: Path) -> None:
+    from vaultsync.activity import ActivityLog, recent
+
+    state = tmp_path / "state"
+    state.mkdir()
+    log = ActivityLog(state, max_lines=10)
+    for i in range(35):
+        log.record("cleaned", "g", f"pages/{i}.md")
+    files = sorted(p.name for p in state.iterdir())
+    assert files == ["activity.jsonl", "activity.jsonl.1"]  # one rotation kept, no more
+    assert all((state / f).stat().st_mode & 0o077 == 0 for f in files)
+    assert sum(len((state / f).read_text().splitlines()) for f in files) <= 20
+    assert [e["page"] for e in recent(state, 3)] == ["pages/32.md", "pages/33.md", "pages/34.md"]
+    # A new process counts what is there and goes on rotating at the same bound.
+    ActivityLog(state, max_lines=10).record("cleaned", "g", "pages/last.md")
+    assert recent(state, 1)[0]["page"] == "pages/last.md"
+    assert len((state / "activity.jsonl").read_text().splitlines()) <= 10

@@ -54,7 +54,24 @@ def _vaults(args: argparse.Namespace) -> tuple[object, list[Vault]]:
     from vaultsync.vault import select_vaults
 
     loaded = _load(args)
-    return loaded, select_vaults(loaded.config.vaults, args.vault or [], args.kind)
+    return loaded, select_vaults(loaded.config.vaults, args.vault or [], args.kind, warn=_warn)
+
+
+def _warn(message: str) -> None:
+    """A warning on stderr: the command goes on (stdout stays the results, --json included)."""
+    print(f"vaultsync: warning: {message}", file=sys.stderr)
+
+
+def _warn_unmatched(reports: list[PassReport]) -> None:
+    """A vault whose include/exclude let no page through passes "successfully" with nothing
+    done; say why (vault.filter_warning)."""
+    from vaultsync.vault import filter_warning
+
+    for report in reports:
+        if report.scanned == 0:
+            problem = filter_warning(report.vault)
+            if problem:
+                _warn(problem)
 
 
 def _options(config, mode: str, want_diff: bool) -> PassOptions:
@@ -75,6 +92,7 @@ def _run_passes(vaults: list[Vault], options: PassOptions, quiet: bool = False) 
     for vault in vaults:
         with _vault_lock(vault, options), _progress(vault, quiet) as tick:
             reports.append(run_pass(vault, options, guard, progress=tick))
+    _warn_unmatched(reports)
     return reports
 
 
@@ -340,19 +358,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     _setup_logging(args, state_dir(loaded.config))
 
     def load():
+        import logging
+
         fresh = load_config(loaded.path)
         cfg = fresh.config
-        vaults = select_vaults(cfg.vaults, [], None) if cfg.vaults else []
+        # A vault whose folder is missing is waited for (Daemon._check_waiting), not an error.
+        waiting: list = []
+        warn = logging.getLogger("vaultsync").warning
+        vaults = select_vaults(cfg.vaults, [], None, warn, waiting) if cfg.vaults else []
         settings = Settings(
             options=options_from_config(cfg),
             quiet_period=cfg.daemon.quiet_period,
             max_delay=cfg.daemon.max_delay,
             reconcile_interval=cfg.daemon.reconcile_interval,
+            waiting=waiting,
         )
         return vaults, settings
 
     vaults, settings = load()
-    if not vaults:
+    if not vaults and not settings.waiting:
         import logging
 
         logging.getLogger("vaultsync").warning(
@@ -405,21 +429,26 @@ EXIT_NOT_RUNNING = 3  # `status` with no daemon, as `systemctl is-active` says "
 
 def _local_time(stamp: str | None) -> str:
     """A recorded UTC time (ISO 8601) shown in local time with its offset."""
-    if not stamp:
-        return "never"
-    from datetime import datetime
+    from vaultsync.activity import local_time
 
-    try:
-        when = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S%z")
+    return local_time(stamp)
+
+
+STATUS_ACTIONS = 10  # the daemon's last actions `status` shows
+
+
+def _local_error(line: str) -> str:
+    """A recorded error ("<UTC time> message") with its time in local time."""
+    stamp, _, message = line.partition(" ")
+    shown = _local_time(stamp)
+    return f"{shown} {message}" if shown != stamp else line
 
 
 def _status_data(args: argparse.Namespace) -> dict:
     """What `status` shows, as data: the daemon (from its lock), its log, the last status file."""
     import json
 
+    from vaultsync.activity import recent
     from vaultsync.locks import running_pid
     from vaultsync.logs import log_file_path
     from vaultsync.settings import state_dir
@@ -440,6 +469,8 @@ def _status_data(args: argparse.Namespace) -> dict:
         "vaults": (recorded or {}).get("vaults") or {},
         "recent_errors": (recorded or {}).get("recent_errors") or [],
         "recorded": recorded is not None,
+        # The daemon's last actions, newest first (the activity log, vaultsync.activity).
+        "actions": recent(state, STATUS_ACTIONS)[::-1],
     }
 
 
@@ -465,11 +496,38 @@ def cmd_status(args: argparse.Namespace) -> int:
     for name, v in data["vaults"].items():
         print(f"  {name}: {v.get('root')} ({v.get('kind')}, {v.get('watching')})")
         print(f"    last pass: {_local_time(v.get('last_pass'))}  {v.get('last_summary', '')}")
+    from vaultsync.activity import describe_entry
+
+    if data["actions"]:
+        print("last actions (newest first; all of them: vaultsync log):")
+        for entry in data["actions"]:
+            print(f"  {describe_entry(entry)}")
     errors = data["recent_errors"]
     print(f"recent errors: {len(errors)}")
     for line in errors[:10]:
-        print(f"  {line}")
+        print(f"  {_local_error(line)}")
     return code
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    """The daemon's activity log: the last N entries, then (with -f) each new one."""
+    from vaultsync.activity import describe_entry, tail
+    from vaultsync.settings import state_dir
+
+    state = state_dir(_state_config(args))
+    shown, following = tail(state, args.lines)
+    for entry in shown:
+        print(describe_entry(entry), flush=True)
+    if not args.follow:
+        if not shown:
+            print(f"no activity recorded yet in {state}", file=sys.stderr)
+        return EXIT_OK
+    try:
+        for entry in following:
+            print(describe_entry(entry), flush=True)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
 
 
 def _signal_daemon(args: argparse.Namespace, signum: int, done: str) -> int:
@@ -774,6 +832,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.add_argument("--json", action="store_true", help="print it as JSON (docs/scripting.md)")
     p.set_defaults(func=cmd_status)
+
+    p = _command(sub, "log", "the daemon's activity: each page it cleaned or failed, and when")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.add_argument(
+        "-n", "--lines", type=int, default=20, metavar="N", help="show the last N (default 20)"
+    )
+    p.add_argument(
+        "-f", "--follow", action="store_true", help="then show each new entry as it comes"
+    )
+    p.set_defaults(func=cmd_log)
 
     p = _command(sub, "stop", "stop the running daemon (SIGTERM: it finishes the page in hand)")
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")

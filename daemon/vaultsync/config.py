@@ -106,7 +106,8 @@ class VaultConfig(_Section):
     )
     path: Path = Field(
         description="The vault's folder. '~' and $VARIABLES are expanded; a relative path is "
-        "relative to the config file's folder. The folder must exist.",
+        "relative to the config file's folder. A missing folder (a drive not plugged in) "
+        "is left out with a warning until it is there.",
     )
     kind: VaultKind = Field(
         default="auto",
@@ -164,7 +165,10 @@ class VaultConfig(_Section):
                 raise ValueError(
                     f"the folder {path} does not exist: {names} is not set in the environment"
                 )
-            raise ValueError(f"the folder {path} does not exist; create it, or fix the path")
+            # A folder on a drive that is not plugged in (or not yet synced): the vault is
+            # left out with a warning by the commands, and waited for by the daemon
+            # (vault.select_vaults), so the other vaults keep working.
+            return path
         if not is_dir:
             raise ValueError(f"{path} is a file, not a folder; give the vault's folder")
         unsafe = paths.unsafe_vault_reason(path)
@@ -182,8 +186,8 @@ class VaultConfig(_Section):
     @classmethod
     def _resolve_kind(cls, value: VaultKind, info: ValidationInfo) -> VaultKind:
         path = info.data.get("path")
-        if value != "auto" or path is None:
-            return value
+        if value != "auto" or path is None or not path.is_dir():
+            return value  # (a missing folder is detected once it is there)
         detected = detect_kind(path)
         if detected.kind is None:
             raise ValueError(detected.problem)
