@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 WAIT = 60.0  # seconds: generous, only reached when something is wrong
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -73,3 +75,76 @@ def test_the_activity_log_is_private_and_bounded_by_count(tmp_path: Path) -> Non
     ActivityLog(state, max_lines=10).record("cleaned", "g", "pages/last.md")
     assert recent(state, 1)[0]["page"] == "pages/last.md"
     assert len((state / "activity.jsonl").read_text().splitlines()) <= 10
+
+
+# ------------------------------------------------------------------------- no dead ends
+
+
+def test_a_missing_vault_folder_leaves_that_vault_out_and_the_rest_works(tmp_path: Path) -> None:
+    root = graph(tmp_path)
+    gone = tmp_path / "usb" / "Travel"
+    config = write_config(
+        tmp_path, f"vaults:\n  - path: '{root}'\n  - name: Travel\n    path: '{gone}'\n"
+    )
+    for command in (("check",), ("resync", "--dry-run"), ("authors",), ("config", "validate")):
+        args = (
+            (*command, str(config))
+            if command[0] == "config"
+            else (*command, "--config", str(config))
+        )
+        done = vaultsync(*args)
+        assert "Traceback" not in done.stderr
+        # Exits as it would without it: check finds the sample page to clean.
+        assert done.returncode == (1 if command == ("check",) else 0), done.stderr
+        assert f"warning: vault 'Travel': its folder {gone} is missing" in done.stderr
+    named = vaultsync("check", "--config", str(config), "--vault", "travel")
+    assert named.returncode == 2 and "is missing" in named.stderr  # asked for by name
+
+
+def test_vault_names_match_in_any_case_and_a_miss_lists_them(tmp_path: Path) -> None:
+    root = graph(tmp_path)
+    config = write_config(tmp_path, f"vaults:\n  - name: Logseq\n    path: '{root}'\n")
+    done = vaultsync("check", "--config", str(config), "--vault", "logseq")
+    assert done.returncode == 1, done.stderr  # found: the sample page would change
+    assert done.stdout.startswith("Logseq (Logseq graph")
+    miss = vaultsync("check", "--config", str(config), "--vault", "obsidian")
+    assert miss.returncode == 2
+    assert "configured vaults: 'Logseq'" in miss.stderr
+
+
+def test_a_kind_that_contradicts_the_folder_warns_with_the_fix(tmp_path: Path) -> None:
+    root = graph(tmp_path)
+    config = write_config(tmp_path, f"vaults:\n  - path: '{root}'\n    kind: obsidian\n")
+    done = vaultsync("check", "--config", str(config))
+    assert "Readwise pages       0" in done.stdout  # what it did before: silently nothing
+    assert "has logseq/config.edn: it is a Logseq graph" in done.stderr
+    assert "set 'kind: logseq'" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("include", '["Readwise/**/*.md"]', "include ['Readwise/**/*.md'] matches none"),
+        ("exclude", '["**"]', "exclude ['**'] leaves out every page"),
+    ],
+)
+def test_patterns_that_let_no_page_through_warn(
+    tmp_path: Path, key: str, value: str, said: str
+) -> None:
+    root = graph(tmp_path)
+    config = write_config(tmp_path, f"vaults:\n  - path: '{root}'\n    {key}: {value}\n")
+    done = vaultsync("resync", "--dry-run", "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    assert said in done.stderr
+    ok = write_config(tmp_path, f"vaults:\n  - path: '{root}'\n")
+    assert "warning" not in vaultsync("resync", "--dry-run", "--config", str(ok)).stderr
+
+
+def test_a_missing_vaultsync_config_file_is_an_error(tmp_path: Path) -> None:
+    root = graph(tmp_path)
+    env = {**os.environ, "VAULTSYNC_CONFIG": str(tmp_path / "typo.yaml")}
+    done = vaultsync("check", "--vault", str(root), env=env)
+    assert done.returncode == 2
+    assert "$VAULTSYNC_CONFIG names it" in done.stderr
+    env["VAULTSYNC_CONFIG"] = os.devnull  # "no config"
+    assert vaultsync("check", "--vault", str(root), env=env).returncode == 1

@@ -270,6 +270,11 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    from vaultsync.vault import MissingVault
+
+    for v in loaded.config.vaults:
+        if not Path(v.path).exists():
+            _warn(str(MissingVault(v.name or Path(v.path).name, Path(v.path))))
     n = len(loaded.config.vaults)
     print(f"{loaded.path}: valid ({n} vault{'s' if n != 1 else ''})")
     return EXIT_OK
