@@ -148,3 +148,50 @@ def test_a_missing_vaultsync_config_file_is_an_error(tmp_path: Path) -> None:
     assert "$VAULTSYNC_CONFIG names it" in done.stderr
     env["VAULTSYNC_CONFIG"] = os.devnull  # "no config"
     assert vaultsync("check", "--vault", str(root), env=env).returncode == 1
+
+
+# ------------------------------------------------------------------------- progress line
+
+
+def _under_pty(args: list[str], env: dict[str, str]) -> str:
+    """Run the command on a pseudo-terminal (stdout and stderr) and return what it showed."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command, its output on the terminal
+        child = {k: v for k, v in env.items() if k not in ("NO_COLOR", "CI")}
+        child.update(TERM="xterm-256color", COLUMNS="120")
+        os.execvpe(sys.executable, [sys.executable, "-m", "vaultsync", *args], child)
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.waitpid(pid, 0)
+    os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_the_progress_line_shows_the_total_and_an_estimate(tmp_path: Path) -> None:
+    import re
+
+    root = graph(tmp_path)
+    page = (root / "pages" / "The Art of Maintenance (highlights).md").read_text(encoding="utf-8")
+    for i in range(40):
+        book = page.replace("The Art of Maintenance", f"Book {i}")
+        (root / "pages" / f"Book {i} (highlights).md").write_text(book, encoding="utf-8")
+    # Every Readwise page is cleaned on a first pass (none known clean yet).
+    readwise = sum("(highlights)" in p.name for p in (root / "pages").iterdir())
+    env = {**os.environ, "VAULTSYNC_CONFIG": os.devnull, "VAULTSYNC_STATE_DIR": str(tmp_path / "s")}
+    shown = _under_pty(["resync", "--vault", str(root)], env)
+    assert re.search(r"scanning graph \d+ files", shown)  # the walk counts
+    # Then the total, then how long is left: what a person sees at each of those moments.
+    assert re.search(rf"cleaning graph 0/{readwise} pages", shown), shown[:2000]
+    assert re.search(rf"cleaning graph \d+/{readwise} pages, about \d+:\d\d left", shown)
+    assert "rewritten" in shown  # and the summary after it
+    quiet = _under_pty(["resync", "-q", "--vault", str(root)], env)
+    assert "cleaning graph" not in quiet and "scanning" not in quiet

@@ -863,11 +863,15 @@ class VaultSession:
         self._base = ""  # the pass's clean key (code, kind, rules), for the cache
         self._settings = ""  # _base and every other setting that shapes the author pages
         self.one_off = False  # one pass and done (run_pass): the name index only built if asked
+        # The pass's progress callback: called with no argument per file walked, and with
+        # (phase, done, total) once the pages to clean are counted (the CLI's progress line).
+        self.progress: Callable[..., None] | None = None
 
-    def full_pass(self, progress: Callable[[], None] | None = None) -> PassReport:
+    def full_pass(self, progress: Callable[..., None] | None = None) -> PassReport:
         """Every page read (or known unchanged from the state cache); every Readwise page
         cleaned; every author page brought up to date."""
         report = PassReport(vault=self.vault, mode=self.options.mode)
+        self.progress = progress
         write = self.options.mode == "write"
         if write:
             self._cleanup_unwalked()
@@ -896,6 +900,8 @@ class VaultSession:
             candidates: list[_Source] = self.index.candidates  # type: ignore[assignment]
             self.index.candidates = []
             candidates = [s for s in candidates if self._static_clean(s, report)]
+            if progress:
+                progress("cleaning", 0, len(candidates))  # the total is known from here on
             prepared = self._prepare_all(candidates)
             self._replan(lazy=settled)
             known = dict(self.facts)
@@ -1274,6 +1280,8 @@ class VaultSession:
         for i, source in enumerate(sources):
             prep, prepared[i] = prepared[i], None
             self._clean(source, report, prep, referenced, maker)
+            if self.progress:
+                self.progress("cleaning", i + 1, len(sources))
 
     def _clean(
         self,
@@ -1378,7 +1386,7 @@ def run_pass(
     vault: Vault,
     options: PassOptions | None = None,
     guard: VaultGuard | None = None,
-    progress: Callable[[], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> PassReport:
     """One full pass over a vault: Readwise pages cleaned, author pages kept up to date."""
     session = VaultSession(vault, options, guard)
