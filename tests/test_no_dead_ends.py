@@ -4,6 +4,7 @@ through the command, as a person runs it (`python -m vaultsync …`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -195,3 +196,32 @@ def test_the_progress_line_shows_the_total_and_an_estimate(tmp_path: Path) -> No
     assert "rewritten" in shown  # and the summary after it
     quiet = _under_pty(["resync", "-q", "--vault", str(root)], env)
     assert "cleaning graph" not in quiet and "scanning" not in quiet
+
+
+# --------------------------------------------------------------------- -v: pages left alone
+
+
+def test_verbose_lists_the_pages_left_alone_with_why(tmp_path: Path) -> None:
+    root = graph(tmp_path)
+    (root / "pages" / "groceries.md").write_text("- milk\n", encoding="utf-8")
+    env = {**os.environ, "VAULTSYNC_CONFIG": os.devnull, "VAULTSYNC_STATE_DIR": str(tmp_path / "s")}
+    plain = vaultsync("check", "--vault", str(root), env=env)
+    assert "unchanged" not in plain.stdout  # the default output is as it was
+    verbose = vaultsync("check", "-v", "--vault", str(root), env=env)
+    assert verbose.returncode == 1, verbose.stderr
+    assert "  unchanged pages/groceries.md: not a Readwise page" in verbose.stdout
+    assert "would clean pages/The Art of Maintenance" in verbose.stdout
+    assert vaultsync("resync", "-q", "--vault", str(root), env=env).returncode == 0
+    settled = vaultsync("resync", "-v", "--vault", str(root), env=env)
+    page = "pages/The Art of Maintenance (highlights).md"
+    assert f"  unchanged {page}: Readwise page; nothing to change" in settled.stdout
+    data = json.loads(vaultsync("check", "-v", "--json", "--vault", str(root), env=env).stdout)
+    unchanged = {u["path"]: u["reason"] for u in data["vaults"][0]["unchanged"]}
+    assert unchanged["pages/groceries.md"].startswith("not a Readwise page")
+    assert unchanged[page] == "Readwise page; nothing to change"
+    assert (
+        "unchanged"
+        not in json.loads(vaultsync("check", "--json", "--vault", str(root), env=env).stdout)[
+            "vaults"
+        ][0]
+    )

@@ -74,10 +74,12 @@ def _warn_unmatched(reports: list[PassReport]) -> None:
                 _warn(problem)
 
 
-def _options(config, mode: str, want_diff: bool) -> PassOptions:
+def _options(config, mode: str, want_diff: bool, verbose: bool = False) -> PassOptions:
     from vaultsync.settings import options_from_config
 
-    return options_from_config(config, mode, want_diff)
+    options = options_from_config(config, mode, want_diff)
+    options.list_pages = verbose  # -v: the walk notes what each page is
+    return options
 
 
 # ----------------------------------------------------------------------------------- passes
@@ -209,10 +211,11 @@ class _ProgressLine:
         self._progress.stop()
 
 
-def print_summary(report: PassReport, out=None, diffs: bool = False) -> None:
+def print_summary(report: PassReport, out=None, diffs: bool = False, verbose: bool = False) -> None:
     """The end-of-pass summary: the vault, its diffs when asked for, the counts, then each page
-    changed (with what the rules did to it), skipped or failed (with the reason)."""
-    from vaultsync.render import colour_diff, describe, rel, use_colour
+    changed (with what the rules did to it), skipped or failed (with the reason); `verbose`
+    (-v): then each page left alone, with why."""
+    from vaultsync.render import colour_diff, describe, left_alone, rel, use_colour
 
     out = out or sys.stdout
     s = report.stats
@@ -258,50 +261,54 @@ def print_summary(report: PassReport, out=None, diffs: bool = False) -> None:
         print(f"{label}  skipped {path}: {reason}", file=out)
     for path, reason in report.failed:
         print(f"{label}  FAILED  {path}: {reason}", file=out)
+    if verbose:
+        for path, reason in left_alone(report):
+            print(f"{label}  unchanged {rel(report, path)}: {reason}", file=out)
 
 
 def _quiet_and_clean(report: PassReport) -> bool:
     return not (report.any_change or report.failed or report.skipped)
 
 
-def _print_json(command: str, reports: list[PassReport], code: int) -> None:
+def _print_json(command: str, reports: list[PassReport], code: int, verbose: bool) -> None:
     import json
 
     from vaultsync.render import passes_json
 
-    print(json.dumps(passes_json(command, reports, code), indent=2, ensure_ascii=False))
+    data = passes_json(command, reports, code, verbose)
+    print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def cmd_resync(args: argparse.Namespace) -> int:
     loaded, vaults = _vaults(args)
     mode = "dry-run" if args.dry_run else "write"
     want_diff = args.diff and not args.json
-    reports = _run_passes(vaults, _options(loaded.config, mode, want_diff), args.quiet or args.json)
+    options = _options(loaded.config, mode, want_diff, args.verbose)
+    reports = _run_passes(vaults, options, args.quiet or args.json)
     code = EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
     if args.json:
-        _print_json("resync", reports, code)
+        _print_json("resync", reports, code, args.verbose)
         return code
     for report in reports:
         if args.quiet and _quiet_and_clean(report):
             continue  # -q: a vault where nothing happened says nothing
-        print_summary(report, diffs=args.diff)
+        print_summary(report, diffs=args.diff, verbose=args.verbose)
     return code
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     loaded, vaults = _vaults(args)
     want_diff = args.diff and not args.json
-    reports = _run_passes(
-        vaults, _options(loaded.config, "check", want_diff), args.quiet or args.json
-    )
+    options = _options(loaded.config, "check", want_diff, args.verbose)
+    reports = _run_passes(vaults, options, args.quiet or args.json)
     dirty = any(r.any_change or r.failed for r in reports)
     code = EXIT_FAILED if dirty else EXIT_OK
     if args.json:
-        _print_json("check", reports, code)
+        _print_json("check", reports, code, args.verbose)
         return code
     for report in reports:
         if not args.quiet or report.any_change or report.failed:
-            print_summary(report, diffs=args.diff)
+            print_summary(report, diffs=args.diff, verbose=args.verbose)
     return code
 
 
@@ -843,6 +850,13 @@ def _selection(p: argparse.ArgumentParser, *, passes: bool = True) -> None:
         "--quiet",
         action="store_true",
         help="no progress bar, and nothing for a vault where nothing changed",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also list each page left as it was, with why (not a Readwise page, nothing "
+        "to change, …)",
     )
     p.add_argument(
         "--json",

@@ -107,6 +107,8 @@ class PassOptions:
     author_aliases: dict[str, str] = field(default_factory=dict)  # name → canonical author
     # Keep the state cache (vaultsync.state) in state_dir, so unchanged pages are not read again.
     cache: bool = True
+    # Fill PassReport.kinds (what each page walked is), for `-v`'s list of pages left alone.
+    list_pages: bool = False
 
 
 @dataclass
@@ -126,6 +128,9 @@ class PassReport:
     failed: list[tuple[Path, str]] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
     page_stats: dict[Path, Stats] = field(default_factory=dict)  # what the rules did, per page
+    # With PassOptions.list_pages: each page walked (inside include) and what the walk found
+    # it to be: "other" (not a Readwise page), "candidate" (Readwise's) or "managed".
+    kinds: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def any_change(self) -> bool:
@@ -394,6 +399,7 @@ def _index(
     cache: StateCache | None = None,
     now: int = 0,
     cleanup: bool = False,
+    listing: bool = False,
 ) -> _VaultIndex:
     """Phase 1: what every page tells the index. With a cache, a page it knows unchanged is
     not read (its row says what it holds); every other page is read and its row renewed.
@@ -404,6 +410,7 @@ def _index(
     unchanged = cache is not None
     pending, referenced = index.pending, index.referenced_ids
     temp_file = remove_temp_file if cleanup else None
+    kinds = report.kinds if listing else None
     # Every note, canvas and org page is read for references and names; only candidates
     # (inside the include patterns) are counted, cleaned, or managed as author pages.
     walk = walk_reading(vault.root, vault.path_filter, skipped_folders, temp_file)
@@ -427,6 +434,8 @@ def _index(
                         referenced.update(row_refs(row))
                     if not cleanable:
                         continue
+                    if kinds is not None:
+                        kinds.append((dir_entry.path, kind))
                     if kind == "candidate":
                         index.candidates.append((dir_entry.path, rel, row))
                     elif kind == "managed":
@@ -466,6 +475,8 @@ def _index(
             _report_bad_canvas(path, snap.data, report)
             if not cleanable:
                 continue
+            if kinds is not None:
+                kinds.append((dir_entry.path, kind))
             source = _read_page_source(index, kind, path, snap, rel, read)
             if source is not None:
                 index.candidates.append(source)
@@ -878,7 +889,9 @@ class VaultSession:
         self._open_cache(load=True)
         try:
             # (Leftover temp files are removed by the walk, before any page is written.)
-            self.index = _index(self.vault, report, progress, self.cache, self._now, write)
+            self.index = _index(
+                self.vault, report, progress, self.cache, self._now, write, self.options.list_pages
+            )
             # The vault as the last full pass left it, which changed nothing under the same
             # settings: the author plan and pages come out as that pass found them.
             settled = (
