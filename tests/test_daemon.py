@@ -754,6 +754,8 @@ def test_vaultsync_log_follow_shows_each_new_action(daemon: DaemonProcess, graph
             if f"g: cleaned pages/{name}" in line:
                 break
         assert re.match(LOCAL_TIME, line), line
+        # The log's line for that pass counts in words: "1 repeat removed", not "1 duplicates".
+        daemon.wait_log(r"g: 1 repeat removed, 2 highlights moved, 1 section folded$")
     finally:
         follower.terminate()
         follower.wait(10)
