@@ -568,7 +568,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"no status recorded yet in {data['state_dir']}")
         return code
     for name, v in data["vaults"].items():
-        print(f"  {name}: {v.get('root')} ({v.get('kind')}, {v.get('watching')})")
+        kind = v.get("kind") or "kind not known yet"  # (a folder missing since the start)
+        print(f"  {name}: {v.get('root')} ({kind}, {v.get('watching')})")
         print(f"    last pass: {_local_time(v.get('last_pass'))}  {v.get('last_summary', '')}")
     from vaultsync.activity import describe_entry
 

@@ -316,7 +316,7 @@ def kind_contradiction(root: Path, kind: str, name: str) -> str | None:
     return (
         f"vault {name!r} is given kind {kind}, but {root} has {marker}: it is {app}, and "
         f"its Readwise pages are not found as {kind} pages; set 'kind: {detected.kind}' "
-        "(or 'kind: auto') for it"
+        f"(or 'kind: auto') for it, or pass --kind {detected.kind}"
     )
 
 
