@@ -780,3 +780,28 @@ def test_a_vault_folder_missing_at_start_is_waited_for(
     d.wait_log(r"travel: watching")
     d.wait_cleaned("travel", f"pages/{page_name('The Art of Maintenance')}")
     assert_clean_page(usb / "pages" / page_name("The Art of Maintenance"), {88, 230, 412})
+
+
+def test_a_failed_pages_error_goes_once_the_page_is_cleaned_or_found_fine(tmp_path: Path):
+    """The daemon's error list is keyed by what it is about (run._Status): a page's error is
+    dropped by an update that handled the page without failing, or by any full pass in which
+    it did not fail; other pages' errors stay."""
+    from vaultsync.run import _Status, log_report
+    from vaultsync.sync import PassReport
+    from vaultsync.vault import make_vault
+
+    root = shutil.copytree(SAMPLES / "logseq", tmp_path / "g")
+    vault = make_vault(root, name="g")
+    status = _Status(tmp_path / "status.json")
+    a, b = root / "pages" / "a.md", root / "pages" / "b.md"
+    log_report(PassReport(vault, failed=[(a, "disk full"), (b, "disk full")]), status)
+    status.error("g: vault folder missing", "folder\0g")
+    assert len(status.errors) == 3
+    status.resolved_pages("g", only={"pages/a.md"})  # an update handled a.md, fine this time
+    assert [e.split(" ", 1)[1] for e in status.errors] == [
+        "g: vault folder missing",
+        "g: pages/b.md: disk full",
+    ]
+    status.resolved_pages("g", keep=set())  # a full pass in which nothing failed
+    status.resolved("folder\0g")
+    assert status.errors == []
