@@ -805,3 +805,15 @@ def test_a_failed_pages_error_goes_once_the_page_is_cleaned_or_found_fine(tmp_pa
     status.resolved_pages("g", keep=set())  # a full pass in which nothing failed
     status.resolved("folder\0g")
     assert status.errors == []
+
+
+def test_the_daemon_warns_when_include_lets_no_page_through(
+    daemons: Callable[..., DaemonProcess], config: Path, graph: Path
+):
+    write_config(config, {"g": graph})
+    text = config.read_text(encoding="utf-8").replace(
+        f"    path: '{graph}'\n", f"    path: '{graph}'\n    include: ['Readwise/**/*.md']\n"
+    )
+    config.write_text(text, encoding="utf-8")
+    d = daemons()
+    d.wait_log(r"g: include \['Readwise/\*\*/\*\.md'\] matches none of the \.md files")

@@ -573,6 +573,12 @@ class Daemon:
         """A pass is done: its actions go to the activity log, and the time and summary of
         the vault's last pass are set together (never a new time beside an old summary)."""
         record_report(self.activity, report)
+        if why == "start-up" and report.scanned == 0:
+            from vaultsync.vault import filter_warning
+
+            problem = filter_warning(run.vault)  # include/exclude let no page through
+            if problem:
+                log.warning("%s", problem)
         self.status.resolved(f"pass\0{run.vault.name}")
         run.last_pass = _now()
         run.last_summary = _summary(why, report)
