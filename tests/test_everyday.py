@@ -211,6 +211,7 @@ COMMANDS = [
     ("run",),
     ("status",),
     ("stop",),
+    ("log",),
     ("reload",),
     ("completion",),
     ("history",),
@@ -257,7 +258,7 @@ def test_config_validate_on_a_missing_file_exits_2(tmp_path: Path):
         "config", "validate", env={**os.environ, "VAULTSYNC_CONFIG": str(tmp_path / "none.yaml")}
     )
     assert result.returncode == 2
-    assert "no config file at" in result.stderr
+    assert "no such file, and $VAULTSYNC_CONFIG names it" in result.stderr
 
 
 def test_stderr_that_is_a_file_is_the_log_and_nothing_is_written_twice(tmp_path: Path):

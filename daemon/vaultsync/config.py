@@ -106,7 +106,8 @@ class VaultConfig(_Section):
     )
     path: Path = Field(
         description="The vault's folder. '~' and $VARIABLES are expanded; a relative path is "
-        "relative to the config file's folder. The folder must exist.",
+        "relative to the config file's folder. A missing folder (a drive not plugged in) "
+        "is left out with a warning until it is there.",
     )
     kind: VaultKind = Field(
         default="auto",
@@ -164,7 +165,10 @@ class VaultConfig(_Section):
                 raise ValueError(
                     f"the folder {path} does not exist: {names} is not set in the environment"
                 )
-            raise ValueError(f"the folder {path} does not exist; create it, or fix the path")
+            # A folder on a drive that is not plugged in (or not yet synced): the vault is
+            # left out with a warning by the commands, and waited for by the daemon
+            # (vault.select_vaults), so the other vaults keep working.
+            return path
         if not is_dir:
             raise ValueError(f"{path} is a file, not a folder; give the vault's folder")
         unsafe = paths.unsafe_vault_reason(path)
@@ -182,8 +186,8 @@ class VaultConfig(_Section):
     @classmethod
     def _resolve_kind(cls, value: VaultKind, info: ValidationInfo) -> VaultKind:
         path = info.data.get("path")
-        if value != "auto" or path is None:
-            return value
+        if value != "auto" or path is None or not path.is_dir():
+            return value  # (a missing folder is detected once it is there)
         detected = detect_kind(path)
         if detected.kind is None:
             raise ValueError(detected.problem)
@@ -458,16 +462,25 @@ def _nested_vaults(
 def load_config(path: Path | None = None) -> LoadedConfig:
     """Read and validate the config file; raise one ConfigError listing every problem found.
 
-    Without `path` the default file is used, and a missing default file means an empty config.
+    Without `path` the default file is used, and a missing default file means an empty config;
+    a file named by `path` or by `$VAULTSYNC_CONFIG` must exist (`/dev/null` reads as empty).
     """
-    explicit = path is not None
+    from_env = path is None and paths.config_path_from_env() is not None
+    explicit = path is not None or from_env
     path = path if path is not None else paths.default_config_path()
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         if not explicit:
             return LoadedConfig(path=path, config=Config())
-        hint = "no such file; run `vaultsync config init` to create one, or fix the path"
+        if from_env:
+            hint = (
+                f"no such file, and ${paths.CONFIG_ENV} names it; create it with "
+                f"`vaultsync config init`, fix ${paths.CONFIG_ENV}, or unset it to use the "
+                "default place"
+            )
+        else:
+            hint = "no such file; run `vaultsync config init` to create one, or fix the path"
         raise _error(path, hint) from None
     except IsADirectoryError:
         raise _error(path, "is a folder; give the config file") from None
@@ -492,6 +505,8 @@ def config_file_warnings(path: Path) -> list[str]:
         folder = target.parent.stat()
     except (OSError, RuntimeError):
         return []  # reading the file went well; its modes are only a hint
+    if not stat.S_ISREG(info.st_mode):
+        return []  # /dev/null: "no config"; nothing anyone could write into it is kept
     name = f"config {path}"
     if stat.S_ISLNK(link.st_mode):
         name += f" is a link to {target}, which"

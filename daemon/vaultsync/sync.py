@@ -109,6 +109,8 @@ class PassOptions:
     author_aliases: dict[str, str] = field(default_factory=dict)  # name → canonical author
     # Keep the state cache (vaultsync.state) in state_dir, so unchanged pages are not read again.
     cache: bool = True
+    # Fill PassReport.kinds (what each page walked is), for `-v`'s list of pages left alone.
+    list_pages: bool = False
 
 
 @dataclass
@@ -130,6 +132,9 @@ class PassReport:
     page_stats: dict[Path, Stats] = field(default_factory=dict)  # what the rules did, per page
     # Readwise pages (or parts of them) a rule left as they are on purpose, and why.
     left_alone: list[tuple[Path, str]] = field(default_factory=list)
+    # With PassOptions.list_pages: each page walked (inside include) and what the walk found
+    # it to be: "other" (not a Readwise page), "candidate" (Readwise's) or "managed".
+    kinds: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def any_change(self) -> bool:
@@ -398,6 +403,7 @@ def _index(
     cache: StateCache | None = None,
     now: int = 0,
     cleanup: bool = False,
+    listing: bool = False,
 ) -> _VaultIndex:
     """Phase 1: what every page tells the index. With a cache, a page it knows unchanged is
     not read (its row says what it holds); every other page is read and its row renewed.
@@ -408,6 +414,7 @@ def _index(
     unchanged = cache is not None
     pending, referenced = index.pending, index.referenced_ids
     temp_file = remove_temp_file if cleanup else None
+    kinds = report.kinds if listing else None
     # Every note, canvas and org page is read for references and names; only candidates
     # (inside the include patterns) are counted, cleaned, or managed as author pages.
     walk = walk_reading(vault.root, vault.path_filter, skipped_folders, temp_file)
@@ -431,6 +438,8 @@ def _index(
                         referenced.update(row_refs(row))
                     if not cleanable:
                         continue
+                    if kinds is not None:
+                        kinds.append((dir_entry.path, kind))
                     if kind == "candidate":
                         index.candidates.append((dir_entry.path, rel, row))
                     elif kind == "managed":
@@ -470,6 +479,8 @@ def _index(
             _report_bad_canvas(path, snap.data, report)
             if not cleanable:
                 continue
+            if kinds is not None:
+                kinds.append((dir_entry.path, kind))
             source = _read_page_source(index, kind, path, snap, rel, read)
             if source is not None:
                 index.candidates.append(source)
@@ -862,18 +873,24 @@ class VaultSession:
         self._base = ""  # the pass's clean key (code, kind, rules), for the cache
         self._settings = ""  # _base and every other setting that shapes the author pages
         self.one_off = False  # one pass and done (run_pass): the name index only built if asked
+        # The pass's progress callback: called with no argument per file walked, and with
+        # (phase, done, total) once the pages to clean are counted (the CLI's progress line).
+        self.progress: Callable[..., None] | None = None
 
-    def full_pass(self, progress: Callable[[], None] | None = None) -> PassReport:
+    def full_pass(self, progress: Callable[..., None] | None = None) -> PassReport:
         """Every page read (or known unchanged from the state cache); every Readwise page
         cleaned; every author page brought up to date."""
         report = PassReport(vault=self.vault, mode=self.options.mode)
+        self.progress = progress
         write = self.options.mode == "write"
         if write:
             self._cleanup_unwalked()
         self._open_cache(load=True)
         try:
             # (Leftover temp files are removed by the walk, before any page is written.)
-            self.index = _index(self.vault, report, progress, self.cache, self._now, write)
+            self.index = _index(
+                self.vault, report, progress, self.cache, self._now, write, self.options.list_pages
+            )
             # The vault as the last full pass left it, which changed nothing under the same
             # settings: the author plan and pages come out as that pass found them.
             settled = (
@@ -895,6 +912,8 @@ class VaultSession:
             candidates: list[_Source] = self.index.candidates  # type: ignore[assignment]
             self.index.candidates = []
             candidates = [s for s in candidates if self._static_clean(s, report)]
+            if progress:
+                progress("cleaning", 0, len(candidates))  # the total is known from here on
             prepared = self._prepare_all(candidates)
             self._replan(lazy=settled)
             known = dict(self.facts)
@@ -1274,6 +1293,8 @@ class VaultSession:
         for i, source in enumerate(sources):
             prep, prepared[i] = prepared[i], None
             self._clean(source, report, prep, referenced, maker)
+            if self.progress:
+                self.progress("cleaning", i + 1, len(sources))
 
     def _clean(
         self,
@@ -1378,7 +1399,7 @@ def run_pass(
     vault: Vault,
     options: PassOptions | None = None,
     guard: VaultGuard | None = None,
-    progress: Callable[[], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> PassReport:
     """One full pass over a vault: Readwise pages cleaned, author pages kept up to date."""
     session = VaultSession(vault, options, guard)

@@ -47,13 +47,7 @@ class Stats:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
-    def describe(self) -> str:
-        parts = [
-            f"{getattr(self, f.name)} {f.name.replace('_', ' ')}"
-            for f in fields(self)
-            if getattr(self, f.name)
-        ]
-        return ", ".join(parts) or "no change"
+    # In words (plural-aware: "1 repeat removed"): vaultsync.render.describe.
 
 
 @dataclass
