@@ -14,7 +14,7 @@ import pytest
 from vaultsync.config import load_config
 from vaultsync.core.normalize import PageContext, normalize_page
 from vaultsync.errors import ConfigError
-from vaultsync.sync import PassOptions, VaultSession, run_pass
+from vaultsync.sync import CANDIDATE, PassOptions, VaultSession, run_pass
 from vaultsync.vault import Vault, make_vault
 
 # Nothing here that the byte prefilter looks for: no link, no cover, no sync heading's words.
@@ -53,6 +53,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_core_takes_the_folder_from_its_context() -> None:
+    assert CANDIDATE.search(CLIPPED.encode()) is None  # (the byte prefilter alone skips it)
     assert not normalize_page(CLIPPED, "obsidian").is_readwise
     inside = normalize_page(CLIPPED, "obsidian", context=PageContext(in_readwise_folder=True))
     assert inside.is_readwise and inside.text == CLEANED and inside.losses == []

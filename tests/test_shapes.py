@@ -9,6 +9,7 @@ again from the current code, then review the diff.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -145,3 +146,42 @@ def test_the_summary_names_each_page_left_alone_and_why(tmp_path: Path) -> None:
     left = [line for line in out.stdout.splitlines() if "  left  " in line]
     assert any("Field Manual for Tags.md" in x and "chapter" in x for x in left), left
     assert any("One Heading Per Highlight.md" in x and "heading" in x for x in left), left
+
+
+# The "Done when", said directly of the pages that show it (the golden files hold the
+# whole result; these name what must be true of it).
+NO_LINKS = (
+    "logseq/pages/No links at all (highlights).md",
+    "obsidian/Readwise/Articles/Notes From a Small Repair Shop.md",
+    "obsidian/Readwise/Articles/Workshop Habits.md",
+)
+KINDLE_NBSP = (
+    "logseq/pages/Kindle no-break spaces (highlights).md",
+    "obsidian/Readwise/Books/The Quiet Harbour.md",
+)
+_NEW_SECTION = re.compile(r"(?m)^(?:- |#{2,4} )New highlights added")
+_ITEM = re.compile(r"(?m)^(?:\t- |- )(?!New highlights|Highlights first|[A-Z][\w ]*:)(.+)$")
+
+
+@pytest.mark.parametrize("rel", NO_LINKS)
+def test_pages_without_any_location_link_are_deduplicated_and_folded(rel: str) -> None:
+    before = _read(HERE / rel)
+    assert "([" not in before.split("Highlights", 1)[1]  # not one location link
+    out = _normalized(rel)
+    assert out.is_readwise and out.changed and out.losses == []
+    items = [" ".join(m.group(1).split()) for m in _ITEM.finditer(out.text)]
+    assert len(items) == len(set(items)) and len(items) < len(
+        [m for m in _ITEM.finditer(before)]
+    ), items
+    assert _NEW_SECTION.search(out.text) is None  # every later section folded in
+
+
+@pytest.mark.parametrize("rel", KINDLE_NBSP)
+def test_kindle_pages_with_no_break_spaces_are_ordered(rel: str) -> None:
+    before = _read(HERE / rel)
+    assert "Location\u00a0" in before
+    out = _normalized(rel)
+    found = [int(n) for n in re.findall(r"\[Location\s(\d+)\]", out.text)]
+    assert found and found == sorted(found) and len(found) == len(set(found))
+    assert [int(n) for n in re.findall(r"\[Location\s(\d+)\]", before)] != found
+    assert "Location\u00a0" in out.text  # Readwise's bytes kept as they were
