@@ -185,3 +185,10 @@ def test_kindle_pages_with_no_break_spaces_are_ordered(rel: str) -> None:
     assert found and found == sorted(found) and len(found) == len(set(found))
     assert [int(n) for n in re.findall(r"\[Location\s(\d+)\]", before)] != found
     assert "Location\u00a0" in out.text  # Readwise's bytes kept as they were
+
+
+def test_every_fixture_page_has_its_row_in_the_readme() -> None:
+    """The README's table says what each page must show (what the golden files were read
+    against): a page without a row was never read by hand."""
+    readme = (HERE / "README.md").read_text(encoding="utf-8")
+    assert [rel for rel in CASES if f"`{rel}`" not in readme] == []
