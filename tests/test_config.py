@@ -738,7 +738,7 @@ def test_schema_is_complete() -> None:
     assert schema["additionalProperties"] is False
     keys = schema_keys(schema)
     assert set(keys) >= {"vaults", "path", "kind", "dedupe", "aliases", "keep_versions"}
-    assert len(keys) == 27
+    assert len(keys) == 28
     for name, prop in keys.items():
         assert prop.get("description"), f"{name} has no description"
     for name, model in schema["$defs"].items():

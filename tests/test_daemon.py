@@ -918,3 +918,56 @@ def test_the_daemon_warns_when_include_lets_no_page_through(
     config.write_text(text, encoding="utf-8")
     d = daemons()
     d.wait_log(r"g: include \['Readwise/\*\*/\*\.md'\] matches none of the \.md files")
+
+
+CHAPTERS = (
+    Path(__file__).parent / "shapes" / "logseq" / "pages" / "Chapters from Reader (highlights).md"
+)
+
+
+def test_a_page_left_alone_on_purpose_is_logged_once(daemon: DaemonProcess, graph: Path):
+    """The daemon's log names a page it leaves as it is on purpose, and why, as the CLI's
+    summary does; once, not again when an event brings the page back."""
+    pages = graph / "pages"
+    name, data = CHAPTERS.name, CHAPTERS.read_bytes()
+    drop_by_rename(pages, name, data)
+    line = rf" g: left pages/{re.escape(name)} as it is: .*chapter"
+    daemon.wait_log(line)
+    drop_by_rename(pages, name, data)  # met again: the same bytes written anew
+    settle(daemon, pages, "after the event")
+    assert daemon.count(line) == 1, daemon.log()
+    assert (pages / name).read_bytes() == data
+
+
+def test_reconcile_passes_do_not_log_a_page_left_alone_again(
+    tmp_path: Path, graph: Path, caplog: pytest.LogCaptureFixture
+):
+    """Every reconcile pass meets the page again (no state cache here: each pass normalizes
+    it afresh); the log names it once. (In process, for a short reconcile interval.)"""
+    import logging
+    import threading
+
+    from vaultsync.run import Daemon, Settings
+    from vaultsync.sync import PassOptions
+    from vaultsync.vault import make_vault
+
+    shutil.copy(CHAPTERS, graph / "pages" / CHAPTERS.name)
+    vault = make_vault(graph, name="g")
+    options = PassOptions(state_dir=tmp_path / "state", cache=False)
+    settings = Settings(options, 0.2, 5.0, 0.2)
+    d = Daemon([vault], settings, tmp_path / "state", config_path=None, load=None)
+    caplog.set_level(logging.DEBUG, logger="vaultsync")
+
+    def passes() -> int:
+        return sum("g: reconcile:" in r.getMessage() for r in caplog.records)
+
+    thread = threading.Thread(target=d.run)
+    thread.start()
+    try:
+        wait_for(lambda: passes() >= 3, what="three reconcile passes")
+    finally:
+        d.stop()
+        thread.join(30)
+    assert not thread.is_alive()
+    said = [r.getMessage() for r in caplog.records if CHAPTERS.name in r.getMessage()]
+    assert len(said) == 1 and "left pages/" in said[0] and "chapter" in said[0], said

@@ -131,6 +131,12 @@ class VaultConfig(_Section):
         description="Look for changes by polling instead of file system events (for network "
         "shares, Docker mounts and folders that send no events).",
     )
+    readwise_folder: Literal[False] | str = Field(
+        default="Readwise",
+        description="Obsidian only: the Readwise plugin's base folder, relative to the vault. "
+        "A page inside it with Readwise's shape (a '## Highlights' list) is Readwise's even "
+        "when no highlight carries a link; false: recognise pages by their content alone.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -201,6 +207,19 @@ class VaultConfig(_Section):
             if problem:
                 raise ValueError(f"pattern '{pattern}' {problem}")
         return patterns
+
+    @field_validator("readwise_folder")
+    @classmethod
+    def _readwise_folder_inside(cls, value: Literal[False] | str) -> Literal[False] | str:
+        if value is False:
+            return False
+        problem = _relative_path_problem(value)
+        folder = value.replace("\\", "/").strip("/")
+        if problem is None and folder in ("", "."):
+            problem = "is the vault's folder itself: every note would count as Readwise's"
+        if problem:
+            raise ValueError(f"'{value}' {problem}; give the plugin's folder, or false")
+        return folder
 
     @model_validator(mode="after")
     def _default_name(self) -> VaultConfig:
@@ -1034,6 +1053,10 @@ vaults: []
 #       - "Readwise/**/*.md"
 #     exclude:
 #       - "Readwise/Readwise Syncs.md"
+#     # The Readwise plugin's base folder (its "Customize base folder" setting): a page
+#     # there with a "## Highlights" list is Readwise's even when no highlight has a
+#     # link. false: recognise pages by their content alone. Obsidian only.
+#     readwise_folder: Readwise
 
 # rules: which clean-ups to run on each Readwise page (pages Readwise did not write are
 # never changed). true runs a rule, false turns it off.

@@ -123,9 +123,42 @@ def _rel(vault: Vault, path: Path) -> str:
         return str(path)
 
 
-def log_report(report: PassReport, status: _Status | None = None) -> None:
-    """One readable line per thing worth knowing."""
+class LeftAloneSaid:
+    """Which pages left alone on purpose (and why) the log has named, so each is named once,
+    not at every pass that meets it again. Small: the oldest are forgotten past `limit`, and a
+    page's are forgotten when it is cleaned (left alone again later: named again)."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._said: dict[tuple[str, str, str], None] = {}  # (vault, page, reason), in order
+
+    def first_time(self, vault: str, path: Path, reason: str) -> bool:
+        key = (vault, str(path), reason)
+        if key in self._said:
+            return False
+        self._said[key] = None
+        if len(self._said) > self.limit:
+            del self._said[next(iter(self._said))]
+        return True
+
+    def forget(self, vault: str, path: Path) -> None:
+        page = str(path)
+        for key in [k for k in self._said if k[0] == vault and k[1] == page]:
+            del self._said[key]
+
+
+def log_report(
+    report: PassReport, status: _Status | None = None, left: LeftAloneSaid | None = None
+) -> None:
+    """One readable line per thing worth knowing. `left`: the memory that keeps a page left
+    alone on purpose from being named at every pass (None: named every time)."""
     vault = report.vault
+    if left is not None:
+        for path in report.changed:
+            left.forget(vault.name, path)
+    for path, reason in report.left_alone:
+        if left is None or left.first_time(vault.name, path, reason):
+            log.info("%s: left %s as it is: %s", vault.name, _rel(vault, path), reason)
     for path in report.changed:
         log.info("%s: cleaned %s", vault.name, _rel(vault, path))
     for path in report.authors_created:
@@ -190,6 +223,7 @@ class Daemon:
         self.coalescer = self._coalescer()
         self.status = _Status(state_dir / "status.json")
         self.activity = ActivityLog(state_dir)
+        self.left_said = LeftAloneSaid()  # pages left alone on purpose the log has named
         self._config_stamp = self._stamp()
         self._initial = vaults
         self.watcher = None
@@ -352,7 +386,7 @@ class Daemon:
             self.status.error(f"{run.vault.name}: {err}", f"pass\0{run.vault.name}")
             return
         self._remember_writes(run)
-        log_report(report, self.status)
+        log_report(report, self.status, self.left_said)
         self._recorded(run, report, why)
         # Every page was looked at: only those failing now keep an error.
         self.status.resolved_pages(
@@ -495,7 +529,7 @@ class Daemon:
                         self.coalescer.add(path, "deleted")
                 continue
             self._remember_writes(run)
-            log_report(report, self.status)
+            log_report(report, self.status, self.left_said)
             self._recorded(run, report, "update")
             failed = {_rel(run.vault, p) for p, _ in report.failed}
             handed = {_rel(run.vault, p) for p in [*changed, *deleted]} - failed

@@ -60,7 +60,7 @@ from vaultsync.state import (
     row_readwise,
     row_refs,
 )
-from vaultsync.vault import Vault
+from vaultsync.vault import READWISE_FOLDER, Vault
 from vaultsync.writer import (
     Snapshot,
     VaultGuard,
@@ -541,9 +541,27 @@ def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str
         refs = note_refs(data)
     if MANAGED.search(data):
         return "managed", names, refs
-    if CANDIDATE.search(data) or _undecodable_readwise(data):
+    # A page in the Readwise plugin's folder is a candidate by its place: its highlights may
+    # carry none of the literals the prefilter looks for (no link, no cover, `## Highlights`).
+    if CANDIDATE.search(data) or _in_readwise_folder(vault, path) or _undecodable_readwise(data):
         return "candidate", names, refs
     return "other", names, refs
+
+
+def _in_readwise_folder(vault: Vault, path: Path, authors_folder: str | None = None) -> bool:
+    """The page lies in the Readwise plugin's folder (see Vault.in_readwise_folder), and not in
+    `authors_folder` (author notes, ours or the user's, are never Readwise's by their place)."""
+    if vault.readwise_folder is None or vault.kind != "obsidian":
+        return False
+    try:
+        rel = path.relative_to(vault.root).as_posix()
+    except ValueError:
+        return False
+    if authors_folder and authors_folder != ".":
+        prefix = authors_folder.casefold() + "/"
+        if rel[: len(prefix)].casefold() == prefix:
+            return False
+    return vault.in_readwise_folder(rel)
 
 
 # Readwise's marks that a page with bad bytes still shows (the link prefilter can miss them:
@@ -675,10 +693,11 @@ def _keep_readwise_row(cache: StateCache, rel: str) -> bool:
     return True
 
 
-def _readwise_bytes(vault: Vault, data: bytes) -> bool:
+def _readwise_bytes(vault: Vault, data: bytes, in_folder: bool = False) -> bool:
     """Whether bytes that could not be cleaned (bad bytes, refused) hold a Readwise page: read
     leniently, for the count only."""
-    return is_readwise_page(parse(data.decode("utf-8", errors="replace"), vault.kind))
+    page = parse(data.decode("utf-8", errors="replace"), vault.kind)
+    return is_readwise_page(page, in_folder=in_folder)
 
 
 def _readwise_count(candidates: list[_Source | _Unread]) -> int:
@@ -774,7 +793,11 @@ def clean_page(
         if attempt == 0 and prepared is not None:
             result = prepared.result(text)
         else:
-            context = PageContext(referenced_ids=referenced, author_link=author_link)
+            context = PageContext(
+                referenced_ids=referenced,
+                author_link=author_link,
+                in_readwise_folder=_in_readwise_folder(vault, source.path, options.authors_folder),
+            )
             result = normalize_page(text, vault.kind, options.rules, context)
         for note in result.left_alone:
             if (source.path, str(note)) not in report.left_alone:
@@ -1049,7 +1072,13 @@ class VaultSession:
         self.cache = None
         if not self.options.cache or self.options.mode != "write":
             return  # a dry run or a check writes nothing at all, the cache included
-        cache = open_cache(self.options.state_dir, self.vault.root)
+        v = self.vault
+        # (A page in the Readwise folder is a candidate by its place: rows depend on it.)
+        # (The default folder adds nothing: rows made before the setting existed stay good.)
+        facts = ""
+        if v.kind == "obsidian" and v.readwise_folder != READWISE_FOLDER:
+            facts = f"readwise_folder={v.readwise_folder!r}"
+        cache = open_cache(self.options.state_dir, v.root, facts)
         if cache is None:
             return
         self._now = now_ns()
@@ -1058,7 +1087,8 @@ class VaultSession:
         self._base = base_key(
             self.vault.kind, opts.rules, opts.split_authors, sorted(opts.author_aliases.items())
         )
-        v = self.vault
+        if v.kind == "obsidian":  # (which pages are Readwise's by their place: not authors')
+            self._base = base_key(self._base, v.readwise_folder, opts.authors_folder)
         self._settings = base_key(
             self._base,
             opts.author_pages,
@@ -1218,7 +1248,11 @@ class VaultSession:
             text = decode(source.snapshot.data)
         except NotUtf8:
             return None
-        context = PageContext(referenced_ids=referenced, author_link=maker)
+        context = PageContext(
+            referenced_ids=referenced,
+            author_link=maker,
+            in_readwise_folder=self._in_readwise_folder(source.path),
+        )
         result = normalize_page(text, self.vault.kind, self.options.rules, context)
         if result.losses:  # never written: its facts are the page's as it is
             page = parse(text, self.vault.kind)
@@ -1252,6 +1286,9 @@ class VaultSession:
             self.vault, source.path, result.page, self.options.split_authors, self._mapped_names()
         )
         return facts, author_value(result.page)
+
+    def _in_readwise_folder(self, path: Path) -> bool:
+        return _in_readwise_folder(self.vault, path, self.options.authors_folder)
 
     def _mapped_names(self) -> frozenset[str]:
         """Names the config maps to an author: never split, even with split_authors on."""
@@ -1356,7 +1393,8 @@ class VaultSession:
         if prepared is not None:
             return prepared.is_readwise
         if source.snapshot is not None:
-            return _readwise_bytes(self.vault, source.snapshot.data)
+            in_folder = self._in_readwise_folder(source.path)
+            return _readwise_bytes(self.vault, source.snapshot.data, in_folder)
         return source.entry is not None and source.entry.readwise
 
     def _remember(

@@ -20,6 +20,11 @@ DEFAULT_INCLUDE = ("**/*.md",)
 log = logging.getLogger("vaultsync")
 
 
+# The Readwise plugin's default base folder in an Obsidian vault, and its sync log there.
+READWISE_FOLDER = "Readwise"
+SYNC_LOG = "Readwise Syncs.md"
+
+
 @dataclass(frozen=True)
 class Vault:
     """One vault as a pass sees it: resolved root, kind, filter and the app's naming settings."""
@@ -36,11 +41,28 @@ class Vault:
     journals_dir: str = "journals"
     # Logseq's :hidden entries: what Logseq leaves out of the graph no pass walks or watches.
     hidden: tuple[str, ...] = ()
+    # Obsidian: the Readwise plugin's base folder (relative, "/" between folders; None: not
+    # used). A page inside it is Readwise's by its place when it has Readwise's shape.
+    readwise_folder: str | None = READWISE_FOLDER
     path_filter: PathFilter = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         hidden, _ = hidden_patterns(self.hidden)
         object.__setattr__(self, "path_filter", PathFilter(self.include, self.exclude + hidden))
+
+    def in_readwise_folder(self, rel: str) -> bool:
+        """The page at `rel` (relative, "/" between folders) lies in the Readwise plugin's
+        folder: Obsidian only (Logseq's plugin writes through Logseq, into pages/), and never
+        the plugin's sync log (`Readwise Syncs.md` at the folder's top), which is not a source."""
+        folder = self.readwise_folder
+        if self.kind != "obsidian" or not folder:
+            return False
+        prefix = folder + "/"
+        # (Compared case-insensitively: Obsidian runs on file systems that fold case.)
+        if rel[: len(prefix)].casefold() != prefix.casefold():
+            return False
+        inside = rel[len(prefix) :]
+        return inside.casefold() != SYNC_LOG.casefold() and inside.lower().endswith(".md")
 
 
 # ---- what kind of folder ------------------------------------------------------------------------
@@ -254,6 +276,7 @@ def make_vault(
     poll: bool = False,
     where: str = "",
     warn: Callable[[str], None] | None = None,
+    readwise_folder: str | None = READWISE_FOLDER,
 ) -> Vault:
     """Resolve a vault folder; UsageError when it is missing or its kind cannot be told."""
     root = Path(os.path.expanduser(str(path)))
@@ -299,6 +322,7 @@ def make_vault(
         include=tuple(include),
         exclude=tuple(exclude),
         poll=poll,
+        readwise_folder=readwise_folder,
         **logseq,  # type: ignore[arg-type]
     )
 
@@ -445,4 +469,5 @@ def _from_config(
         poll=v.poll,
         where=f"vaults[{index}].path",
         warn=warn,
+        readwise_folder=v.readwise_folder or None,  # (false: not used)
     )
