@@ -214,7 +214,7 @@ def _verdicts(report: PassReport) -> dict[Path, tuple]:
     app=st.sampled_from(["logseq", "obsidian"]),
     data=st.data(),
 )
-@scaled(6, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@scaled(6, deep=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 def test_check_dry_run_and_resync_agree_page_by_page(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, seed, app, data
 ):
@@ -274,6 +274,7 @@ def test_check_dry_run_and_resync_agree_page_by_page(
     check, dry = one("check"), one("dry-run")
     assert stored() == before  # a check and a dry run write nothing, in the state folder too
     real = one("write")
+    again = one("write")  # (the state cache now vouches for the pages it found clean)
     after = one("check")
     assert _verdicts(check) == _verdicts(dry) == _verdicts(real)
     for a, b in ((check, dry), (dry, real)):
@@ -290,3 +291,28 @@ def test_check_dry_run_and_resync_agree_page_by_page(
     # Nothing left to do but what is held, refused or unreadable, as each pass said.
     assert after.changed == [] and not after.any_change
     assert _verdicts(after) == {p: v for p, v in _verdicts(real).items() if v[0] != "changed"}
+    assert _verdicts(again) == _verdicts(after) and again.readwise == after.readwise
+
+
+def test_an_author_page_restored_with_undo_is_held_too(setup):
+    """`undo` promised to leave a page as it is, but an author page it restored was updated
+    again by the next pass (and `check` failed until then)."""
+    config, state, page = setup
+    author = page.parent / "Ines Halloway.md"
+    created = author.read_bytes()
+    second = page.with_name("The Second Book (highlights).md")
+    second.write_bytes(page.read_bytes().replace(b"The Art of Maintenance", b"The Second Book"))
+    done = vaultsync("resync", "--config", str(config), state=state)
+    assert done.returncode == 0 and f"updated author page {author.name}" in done.stdout.replace(
+        "pages/", ""
+    )
+    assert vaultsync("undo", str(author), "--config", str(config), state=state).returncode == 0
+    assert author.read_bytes() == created
+    for args in (["check"], ["resync", "--dry-run"], ["resync"]):
+        done = vaultsync(*args, "--config", str(config), state=state)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"skipped {author}: held after `vaultsync undo`" in done.stdout
+        assert re.search(r"author pages\s+0 created, 0 updated", done.stdout), done.stdout
+    assert author.read_bytes() == created
+    assert vaultsync("release", str(author), "--config", str(config), state=state).returncode == 0
+    assert vaultsync("check", "--config", str(config), state=state).returncode == 1

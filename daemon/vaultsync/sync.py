@@ -768,7 +768,7 @@ def clean_page(
             result = normalize_page(text, vault.kind, options.rules, context)
         if not result.is_readwise or not result.changed:
             return result
-        if _held(source.path, snap.data, options, report):
+        if held_after_undo(source.path, snap.data, options, report):
             return None  # (a page that would not change is clean, held or not)
         if result.losses:
             err = LossCheckFailed(source.path, result.losses)
@@ -809,7 +809,7 @@ HELD_REASON = (
 )
 
 
-def _held(path: Path, data: bytes, options: PassOptions, report: PassReport) -> bool:
+def held_after_undo(path: Path, data: bytes, options: PassOptions, report: PassReport) -> bool:
     """Whether the page is held after undo (it has the bytes the user restored); if so it is
     reported skipped, in every mode alike, so check, dry run and resync agree."""
     history = options.history
