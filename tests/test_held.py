@@ -84,8 +84,10 @@ def test_check_dry_run_and_resync_agree_on_a_page_held_after_undo(setup):
     assert re.search(r"rewritten\s+0\b", real.stdout)
     assert page.read_bytes() == restored
     # -q: the hold is not news for a hook, and nothing would change.
-    quiet = vaultsync("check", "-q", "--config", str(config), state=state)
-    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    for args in (["check", "-q"], ["resync", "-q"]):
+        quiet = vaultsync(*args, "--config", str(config), state=state)
+        assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+        assert quiet.stdout == "", quiet.stdout
 
 
 def test_release_lets_a_held_page_be_cleaned_again(setup):

@@ -181,7 +181,9 @@ def print_summary(report: PassReport, out=None, diffs: bool = False) -> None:
 
 
 def _quiet_and_clean(report: PassReport) -> bool:
-    return not (report.any_change or report.failed or report.skipped)
+    # A page held after undo is no news for -q: the user put it back on purpose.
+    skipped = [path for path, _reason in report.skipped if path not in report.held]
+    return not (report.any_change or report.failed or skipped)
 
 
 def _print_json(command: str, reports: list[PassReport], code: int) -> None:
