@@ -474,7 +474,7 @@ def test_bash_completion_knows_every_command_and_completes_them(tmp_path: Path):
     shown = subprocess.run(
         [bash, "--norc", "-c", probe], capture_output=True, text=True, timeout=WAIT
     )
-    assert set(shown.stdout.split()) == {"resync", "reload"}, shown.stdout + shown.stderr
+    assert set(shown.stdout.split()) == {"resync", "reload", "release"}, shown.stdout + shown.stderr
 
 
 def test_zsh_and_tcsh_completion_scripts_are_printed():

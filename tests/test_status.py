@@ -149,7 +149,7 @@ def test_history_undo_and_the_restored_mark(capsys, config: Path, graph: Path, s
     code, out, err = run(capsys, "resync", "--config", str(config))
     assert code == 0, out + err
     assert page.read_bytes() == original
-    assert "restored with `vaultsync undo`" in out
+    assert "held after `vaultsync undo`" in out
     code, out, _err = run(capsys, "check", "--config", str(config), "-q")
     assert page.read_bytes() == original
 

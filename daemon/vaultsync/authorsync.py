@@ -447,7 +447,7 @@ def _update(
     report: PassReport,
 ) -> bool:
     """Bring a managed page up to date; False when it could not be (nothing merged into it)."""
-    from vaultsync.sync import _reason
+    from vaultsync.sync import _reason, held_after_undo
 
     key = None
     if not (merged.text or merged.front or merged.snapshots):
@@ -481,6 +481,8 @@ def _update(
         if key is not None and path in index.managed_rows:  # (a full pass: recorded after it)
             index.verified[path] = (key, snap.data)
         return True
+    if held_after_undo(path, snap.data, options, report):
+        return False  # restored with `vaultsync undo`: left as it is, like any page
     if options.want_diff:
         report.diffs.append(unified_diff(path, vault.root, text, new))
     if options.mode == "write":

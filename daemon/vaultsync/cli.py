@@ -269,7 +269,9 @@ def print_summary(report: PassReport, out=None, diffs: bool = False, verbose: bo
 
 
 def _quiet_and_clean(report: PassReport) -> bool:
-    return not (report.any_change or report.failed or report.skipped)
+    # A page held after undo is no news for -q: the user put it back on purpose.
+    skipped = [path for path, _reason in report.skipped if path not in report.held]
+    return not (report.any_change or report.failed or skipped)
 
 
 def _print_json(command: str, reports: list[PassReport], code: int, verbose: bool) -> None:
@@ -677,19 +679,78 @@ def _history(args: argparse.Namespace, cfg=None):
     )
 
 
+def _when(saved) -> str:
+    """A saved time in local time with its offset."""
+    return f"{saved.astimezone():%Y-%m-%d %H:%M:%S%z}"
+
+
+def _page_arg(history, typed: str) -> Path:
+    """The page `typed` names: a path (absolute, or relative to here), or as a user names a
+    page (see History.find). One match or an error that says what to type."""
+    from vaultsync.errors import NoHistory, UsageError
+
+    as_path = Path(typed).expanduser().resolve()
+    if as_path.is_file() or history.versions(as_path) or history.restored_hash(as_path):
+        return as_path
+    found = history.find(typed)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NoHistory(as_path if os.sep in typed or typed.endswith(".md") else Path(typed))
+    listed = "\n".join(f"  {p}" for p in found)
+    raise UsageError(
+        f"{typed!r} names {len(found)} pages with history; give one of their paths:\n{listed}"
+    )
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     history = _history(args)
-    path = Path(args.path).resolve()
+    if args.path is None:
+        return _list_history(history)
+    path = _page_arg(history, args.path)
     versions = history.versions(path)
     if not versions:
         from vaultsync.errors import NoHistory
 
         raise NoHistory(path)
-    print(f"{path}: {len(versions)} earlier version(s), newest first")
+    held = "; held after undo (`vaultsync release` lets it be cleaned)"
+    held = held if history.is_held(path) else ""
+    print(f"{path}: {len(versions)} earlier version(s), newest first{held}")
     for v in versions:
-        saved = v.saved_at.astimezone()  # local time, with its offset
-        print(f"  {v.number:>3}  {saved:%Y-%m-%d %H:%M:%S%z}  {v.size:>8} bytes")
-    print("restore one with: vaultsync undo PATH --version N")
+        print(f"  {v.number:>3}  {_when(v.saved_at)}  {v.size:>8} bytes")
+    print("restore one with: vaultsync undo PAGE --version N")
+    return EXIT_OK
+
+
+def _list_history(history) -> int:
+    """`history` with no page: every page with history, its versions, the newest one's time,
+    and whether it is held after undo."""
+    entries = history.entries()
+    if not entries:
+        print("no page has history yet: vaultsync keeps a copy of a page before each rewrite")
+        return EXIT_OK
+    for entry in entries:
+        n = f"{entry.count} version{'s' if entry.count != 1 else ''}"
+        newest = f", newest {_when(entry.newest)}" if entry.newest else ""
+        held = "  [held after undo]" if history.is_held(entry.path) else ""
+        print(f"{entry.path}  ({n}{newest}){held}")
+    print("see one with: vaultsync history PAGE (a page name or path)")
+    return EXIT_OK
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    """Let pages held after undo be cleaned again."""
+    history = _history(args)
+    for typed in args.pages:
+        path = _page_arg(history, typed)
+        if history.release(path):
+            print(
+                f"released {path}: the next pass cleans it (now: `vaultsync resync`; the "
+                "daemon: when the page changes or at its next reconcile pass)"
+            )
+        else:
+            # Not an error: releasing twice leaves the page as releasing once does.
+            print(f"vaultsync: {path} is not held after undo; nothing to release", file=sys.stderr)
     return EXIT_OK
 
 
@@ -718,7 +779,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
     cfg = _state_config(args)
     history = _history(args, cfg)
-    path = Path(args.path).resolve()
+    path = _page_arg(history, args.path)
     data = history.load(path, args.version)
     root = _vault_root_of(path, cfg.vaults)
     if args.dry_run:
@@ -739,7 +800,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
     digest = hashlib.sha256(data).hexdigest()[:12]
     print(
         f"restored version {args.version} of {path} (sha256 {digest}…); vaultsync leaves it "
-        "as it is until the page changes again"
+        "as it is until the page changes again, or until `vaultsync release` names it"
     )
     return EXIT_OK
 
@@ -953,13 +1014,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_reload)
 
-    p = _command(sub, "history", "list the earlier versions kept of a page")
-    p.add_argument("path", help="the page")
+    p = _command(
+        sub, "history", "list the pages with earlier versions kept, or one page's versions"
+    )
+    p.add_argument(
+        "path",
+        nargs="?",
+        metavar="PAGE",
+        help="a page: its name as you type it in the app (case ignored) or its path; "
+        "none: every page with history",
+    )
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_history)
 
     p = _command(sub, "undo", "restore an earlier version of a page")
-    p.add_argument("path", help="the page")
+    p.add_argument("path", metavar="PAGE", help="a page: its name or its path")
     p.add_argument(
         "--version",
         type=int,
@@ -970,6 +1039,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="say what would be restored")
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_undo)
+
+    p = _command(sub, "release", "let pages held after `undo` be cleaned again")
+    p.add_argument("pages", nargs="+", metavar="PAGE", help="a page: its name or its path")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.set_defaults(func=cmd_release)
 
     p = _command(sub, "service", "install or remove the background service (systemd/launchd)")
     p.add_argument("action", choices=["install", "uninstall"])

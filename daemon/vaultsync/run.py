@@ -166,7 +166,9 @@ def log_report(
     for path in report.authors_updated:
         log.info("%s: updated author page %s", vault.name, _rel(vault, path))
     for path, reason in report.skipped:
-        log.warning("%s: skipped %s: %s", vault.name, _rel(vault, path), reason)
+        # A page held after undo is news once (persisted: not again at every start).
+        level = logging.DEBUG if report.held.get(path) is False else logging.WARNING
+        log.log(level, "%s: skipped %s: %s", vault.name, _rel(vault, path), reason)
     for path, reason in report.failed:
         log.error("%s: FAILED %s: %s", vault.name, _rel(vault, path), reason)
         if status:

@@ -135,6 +135,9 @@ class PassReport:
     # With PassOptions.list_pages: each page walked (inside include) and what the walk found
     # it to be: "other" (not a Readwise page), "candidate" (Readwise's) or "managed".
     kinds: list[tuple[str, str]] = field(default_factory=list)
+    # Pages held after `vaultsync undo` (each also in `skipped`, with its reason) → whether this
+    # pass is the first to meet the hold (the daemon warns then, and logs it quietly after).
+    held: dict[Path, bool] = field(default_factory=dict)
 
     @property
     def any_change(self) -> bool:
@@ -778,12 +781,6 @@ def clean_page(
         # E.g. a link to a page outside the vault: read for the index, never written.
         report.skipped.append((source.path, f"{err.reason}; left as it is"))
         return None
-    history = options.history
-    if history is not None and history.restored_hash(source.path.resolve()) == _sha256(snap.data):
-        report.skipped.append(
-            (source.path, "restored with `vaultsync undo`; left as it is until it changes again")
-        )
-        return None
     for attempt in range(WRITE_ATTEMPTS):
         try:
             text = decode(snap.data)
@@ -804,6 +801,8 @@ def clean_page(
                 report.left_alone.append((source.path, str(note)))
         if not result.is_readwise or not result.changed:
             return result
+        if held_after_undo(source.path, snap.data, options, report):
+            return None  # (a page that would not change is clean, held or not)
         if result.losses:
             err = LossCheckFailed(source.path, result.losses)
             report.failed.append((source.path, _reason(err, source.path)))
@@ -835,6 +834,24 @@ def clean_page(
         )
     )
     return None
+
+
+HELD_REASON = (
+    "held after `vaultsync undo`: left as it is until it changes again "
+    "(`vaultsync release PAGE` lets it be cleaned)"
+)
+
+
+def held_after_undo(path: Path, data: bytes, options: PassOptions, report: PassReport) -> bool:
+    """Whether the page is held after undo (it has the bytes the user restored); if so it is
+    reported skipped, in every mode alike, so check, dry run and resync agree."""
+    history = options.history
+    if history is None or not history.is_held(path.resolve(), data):  # type: ignore[attr-defined]
+        return False
+    report.skipped.append((path, HELD_REASON))
+    first = options.mode == "write" and history.announce_hold(path.resolve())  # type: ignore[attr-defined]
+    report.held[path] = first
+    return True
 
 
 class _PendingPlan(AuthorPlan):
