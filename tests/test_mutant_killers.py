@@ -1,8 +1,8 @@
 """Behaviour tests added because a mutant of tests/mutants.py survived without them: each pins
 down a promise no other test held (the mutant it kills is named in its docstring).
 
-Through public functions only (VaultGuard, write_atomic, normalize_page), so a refactoring that
-keeps the behaviour keeps them green.
+Through public functions only (VaultGuard, write_atomic, normalize_page, parse, find_losses),
+so a refactoring that keeps the behaviour keeps them green.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from vaultsync.core.normalize import Rules, normalize_page
+from vaultsync.core.noloss import find_losses
+from vaultsync.core.normalize import Rules, normalize_page, parse
 from vaultsync.errors import UnsafePathError
 from vaultsync.writer import VaultGuard, write_atomic
 
@@ -108,3 +109,22 @@ def test_an_empty_first_sync_heading_further_down_is_kept() -> None:
     text = HEAD + FIRST + f"\t- a {loc(1)}\n" + later + f"\t- b {loc(3)}\n" + kept
     out = clean(text)
     assert out == HEAD + FIRST + f"\t- a {loc(1)}\n\t- b {loc(3)}\n" + kept
+
+
+# ---------------------------------------------------------------------------- the no-loss check
+
+
+@pytest.mark.parametrize(
+    "changed",
+    ["\t  tags:: [[done]]\n", "\t  tags:: todo\n", "\t  tags::\n", "\t  tagged:: [[todo]]\n"],
+)
+def test_a_highlights_property_whose_value_changed_is_a_loss(changed: str) -> None:
+    """noloss-property-by-name: a property of a highlight is compared whole, its value too: a
+    value replaced, a link stripped from it or emptied is a loss, although the property's name
+    (or the value, under another name) is still there."""
+    kept = "\t  tags:: [[todo]]\n"
+    before = HEAD + FIRST + f"\t- Alpha {loc(1)}\n" + kept + f"\t- Beta {loc(2)}\n"
+    after = before.replace(kept, changed)
+    found = find_losses(parse(before, "logseq"), parse(after, "logseq"))
+    assert any(m.startswith("property") and "todo" in m for m in found), found
+    assert find_losses(parse(before, "logseq"), parse(before, "logseq")) == []
