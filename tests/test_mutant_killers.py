@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from vaultsync import writer
 from vaultsync.core.noloss import find_losses
 from vaultsync.core.normalize import Rules, normalize_page, parse
 from vaultsync.errors import UnsafePathError
-from vaultsync.writer import VaultGuard, write_atomic
+from vaultsync.writer import VaultGuard, ensure_folder, write_atomic
 
 HEAD = "title:: T (highlights)\nauthor:: [[A]]\n\n"
 FIRST = "- Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]\n"
@@ -61,6 +62,28 @@ def test_a_vault_given_with_a_trailing_slash_is_the_same_vault(tmp_path: Path) -
     assert guard.check(vault / "p.md") == vault / "p.md"
     with pytest.raises(UnsafePathError):
         guard.check(evil / "p.md")
+
+
+@pytest.mark.parametrize("by_path", [False, True], ids=["held-folders", "by-path"])
+def test_a_missing_folder_that_leads_out_is_never_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_path: bool
+) -> None:
+    """guard-new-folder-unchecked: each missing folder ensure_folder makes is first checked by
+    the guard where it really goes. A path climbing out with `..` past a folder that exists,
+    and a folder through a link leading out (where folders are named by path, the platform
+    lacking `dir_fd`), are refused and nothing is made outside."""
+    if by_path:
+        monkeypatch.setattr(writer, "DIR_FD_SUPPORTED", False)
+    vault, outside = tmp_path / "vault", tmp_path / "outside"
+    (vault / "a").mkdir(parents=True)
+    outside.mkdir()
+    (vault / "out").symlink_to(outside)
+    guard = VaultGuard([vault])
+    for folder in (vault / "a" / ".." / ".." / "outside" / "new", vault / "out" / "new" / "x"):
+        with pytest.raises(UnsafePathError):
+            ensure_folder(guard, folder)
+    assert list(outside.iterdir()) == []
+    assert ensure_folder(guard, vault / "b" / "c") == vault / "b" / "c"  # inside: made
 
 
 # ------------------------------------------------------------------------------------- dedupe
