@@ -529,7 +529,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "recognise-without-signal",
         "vaultsync/core/normalize.py",
-        "    return _signal(page, text)",
+        "    return in_folder or _signal(page, text)",
         "    return True",
         RECOGNISE,
         "another tool's note shaped like Readwise's (no Readwise signal) is cleaned",
