@@ -204,26 +204,29 @@ def test_status_exit_code_says_whether_a_daemon_runs(tmp_path: Path):
     assert vaultsync("status", "--config", str(config)).returncode == 3
 
 
-COMMANDS = [
-    ("resync",),
-    ("check",),
-    ("demo",),
-    ("run",),
-    ("status",),
-    ("stop",),
-    ("log",),
-    ("reload",),
-    ("completion",),
-    ("history",),
-    ("undo",),
-    ("service",),
-    ("authors",),
-    ("config",),
-    ("config", "validate"),
-    ("config", "explain"),
-    ("config", "schema"),
-    ("config", "init"),
-]
+def _listed(*words: str) -> list[str]:
+    """The subcommands `vaultsync [words] --help` lists, as a person reads them."""
+    import re
+
+    out = subprocess.run(
+        [sys.executable, "-m", "vaultsync", *words, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=True,
+    ).stdout
+    block = out.split("positional arguments:", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"^    (\w+)", block, flags=re.M)
+
+
+def _commands() -> list[tuple[str, ...]]:
+    """Every subcommand the help lists (and `config`'s actions), so a new one is checked too."""
+    found: list[tuple[str, ...]] = [(name,) for name in _listed()]
+    found += [("config", action) for action in _listed("config")]
+    return found
+
+
+COMMANDS = _commands()
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
