@@ -49,5 +49,7 @@ def vault(tmp_path: Path) -> Path:
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """No test reads or writes the real user's config or state."""
     home = tmp_path_factory.mktemp("home")
+    # A file $VAULTSYNC_CONFIG names must exist: an empty one is an empty config.
+    (home / "config.yaml").write_text("", encoding="utf-8")
     monkeypatch.setenv("VAULTSYNC_CONFIG", str(home / "config.yaml"))
     monkeypatch.setenv("VAULTSYNC_STATE_DIR", str(home / "state"))

@@ -53,6 +53,20 @@ CANARY_TEST = "tests/test_mutants.py"
 KILLERS = "tests/test_mutant_killers.py"
 GUARD = (KILLERS, "tests/test_writer_guard.py", "tests/test_writer.py")
 NOLOSS = (KILLERS, "tests/test_noloss.py")
+IDENTITY = (
+    KILLERS,
+    "tests/test_highlight_identity.py",
+    "tests/test_noloss.py",
+    "tests/test_rules.py",
+)
+FENCE = (
+    KILLERS,
+    "tests/test_logseq_model.py",
+    "tests/test_obsidian_model.py",
+    "tests/test_shapes.py",
+)
+HANDLE = (KILLERS, "tests/test_writer_handle.py", "tests/test_writer_guard.py")
+RECOGNISE = (KILLERS, "tests/test_rules.py", "tests/test_shapes.py", "tests/test_samples.py")
 RULES = (
     KILLERS,
     "tests/test_rules.py",
@@ -171,15 +185,15 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "noloss-highlight",
         "vaultsync/core/noloss.py",
-        'missing.append(f"highlight {key[-1][:60]!r}")',
-        "pass",
+        "    if not dests:\n        return [name]",
+        "    if not dests:\n        return []",
         NOLOSS,
         "a highlight gone from the output is not reported as one",
     ),
     Mutant(
         "noloss-note",
         "vaultsync/core/noloss.py",
-        "if subtree_key(child, before.kind) not in after_children[key]:",
+        "if not any(need <= _subtree_ids(f, kind) for f in found):",
         "if False:",
         NOLOSS,
         "a note gone from under its highlight is not reported",
@@ -187,8 +201,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "noloss-property",
         "vaultsync/core/noloss.py",
-        "- after_properties[key]",
-        "- after_properties[key] - _property_lines(item, before.kind)",
+        "_property_keys(unit, kind) - _property_keys(dest, kind)",
+        "_property_keys(unit, kind) - _property_keys(unit, kind)",
         NOLOSS,
         "a property line dropped from a highlight is not reported",
     ),
@@ -211,7 +225,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "noloss-lines",
         "vaultsync/core/noloss.py",
-        'missing += [f"line {t[:60]!r}" for t in sorted(lost_lines)]',
+        'missing += [f"line {t[:60]!r}" for t in sorted(_lost_lines(before, after))]',
         "missing += []",
         NOLOSS,
         "a line outside any highlight (the user's own) may vanish",
@@ -219,10 +233,83 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "noloss-covered-by-key",
         "vaultsync/core/noloss.py",
-        "        lost -= covered()\n",
-        "",
+        "_unit_losses(unit, index.get(_unit_key(unit, kind), []), kind, referenced)",
+        "_unit_losses(unit, [], kind, referenced)",
         NOLOSS,
-        "a copy wrapped differently is reported as a loss (every fold refused)",
+        "a unit that moved or changed bytes only (re-indented, repaired) is reported as a loss"
+        " (every fold refused)",
+    ),
+    Mutant(
+        "noloss-child-by-text",
+        "vaultsync/core/noloss.py",
+        "    there: dict[object, list[Item]] = {}\n",
+        "    def subtree_key(item: Item, kind: Kind) -> str:\n"
+        "        return _label(item, kind)\n\n"
+        "    there: dict[object, list[Item]] = {}\n",
+        NOLOSS,
+        "a note is found again by its first line's text only: a property, a link or a"
+        " grandchild lost from it is not reported",
+    ),
+    Mutant(
+        "noloss-link-stripped",
+        "vaultsync/core/noloss.py",
+        "        return highlight_key(item, kind)\n",
+        "        return tuple(\n"
+        "            k.replace('[[', '').replace(']]', '') for k in highlight_key(item, kind)\n"
+        "        )\n",
+        NOLOSS,
+        "a highlight whose link the user added was stripped by a rule is taken as the same one",
+    ),
+    Mutant(
+        "noloss-property-by-name",
+        "vaultsync/core/noloss.py",
+        "        comparable(text)\n        for line in item.lines[1:]",
+        "        comparable(text).split('::')[0]\n        for line in item.lines[1:]",
+        NOLOSS,
+        "a highlight's property whose value changed (tags:: [[todo]] → tags::) is not reported",
+    ),
+    # ---------------------------------------------------------------------- highlight identity
+    Mutant(
+        "identity-position-dropped",
+        "vaultsync/core/highlights.py",
+        'return ("at", position, str(loc.order_key), text)',
+        'return ("at", position, text)',
+        IDENTITY,
+        "one passage at Location 1 and Location 900 (a book repeating itself) is merged into one",
+    ),
+    Mutant(
+        "identity-placeholders-merged",
+        "vaultsync/core/rules.py",
+        'if key[0] == "placeholder":  # `Highlighted Image` twice: two images',
+        "if False:  # `Highlighted Image` twice: two images",
+        IDENTITY,
+        "two `Highlighted Image` placeholders (two images) are merged into one",
+    ),
+    Mutant(
+        "identity-placeholder-key",
+        "vaultsync/core/highlights.py",
+        "    if is_placeholder(text):\n        where",
+        "    if False:\n        where",
+        IDENTITY,
+        "a placeholder is keyed by its text only, like any highlight",
+    ),
+    Mutant(
+        "identity-user-link-stripped",
+        "vaultsync/core/highlights.py",
+        'OBSIDIAN_ID.sub(" ", text)\n    return _collapsed(text)',
+        'OBSIDIAN_ID.sub(" ", text)\n'
+        '    return _collapsed(text.replace("[[", "").replace("]]", ""))',
+        IDENTITY,
+        "`Alpha [[beta]]` (the user's link) is taken as a copy of `Alpha beta`; beta loses a"
+        " backlink",
+    ),
+    Mutant(
+        "identity-note-properties-ignored",
+        "vaultsync/core/highlights.py",
+        "                props.append(_collapsed(repaired(raw)))",
+        "                pass",
+        IDENTITY,
+        "two notes differing by a property line (tags:: [[todo]]) are merged, the property lost",
     ),
     # ------------------------------------------------------------------------------ dedupe
     Mutant(
@@ -310,16 +397,16 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "order-mixed-kinds",
         "vaultsync/core/rules.py",
-        "if len(kinds) != 1 or None in kinds:",
-        "if None in kinds:",
+        "if len(groups) < 2 or len(kinds) != 1:",
+        "if len(groups) < 2:",
         RULES,
         "a section mixing tweets, locations and pages is sorted as one",
     ),
     Mutant(
         "order-user-items-travel",
         "vaultsync/core/rules.py",
-        "        elif units:\n            units[-1].append(item)",
-        "        elif False:\n            units[-1].append(item)",
+        "        elif groups:\n            groups[-1].append(item)",
+        "        elif False:\n            groups[-1].append(item)",
         RULES,
         "the user's own items do not travel with the highlight before them",
     ),
@@ -333,9 +420,9 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "order-page-vs-location",
-        "vaultsync/core/highlights.py",
-        'if self.label.startswith("Page"):\n            return "page"',
-        'if self.label.startswith("Page"):\n            return "location"',
+        "vaultsync/core/links.py",
+        "Link(label, url, kind if number is not None else None, number)",
+        'Link(label, url, "location" if number is not None else None, number)',
         RULES,
         "Page and Location numbers are sorted together",
     ),
@@ -359,8 +446,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "fold-logseq-emptied-section-kept",
         "vaultsync/core/logseq.py",
-        "return len(section.head) == 1 or all(",
-        "return False and all(",
+        "return all(not body(line).strip() or _COLLAPSED.match(body(line)) for line in",
+        "return False and all(not body(line).strip() for line in",
         RULES,
         "an emptied 'New highlights added' section stays in a Logseq page",
     ),
@@ -383,7 +470,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "fold-empty-user-heading",
         "vaultsync/core/rules.py",
-        "        elif not section.is_new:\n            continue",
+        "        elif not section.is_new and id(section) not in copied:\n            continue",
         "        elif False:\n            continue",
         RULES,
         "an empty first-sync heading the user keeps is dropped",
@@ -411,6 +498,49 @@ MUTANTS: tuple[Mutant, ...] = (
         "if removable(section):",
         RULES,
         "remove_empty_sections: false in the config still drops emptied sections",
+    ),
+    # ------------------------------------------------------------------------------ fences
+    Mutant(
+        "fence-other-marker-closes",
+        "vaultsync/core/model.py",
+        "m is not None and m.group(1)[0] == marker[0] and len(m.group(1)) >= len(marker)",
+        "m is not None and len(m.group(1)) >= len(marker)",
+        FENCE,
+        "`~~~` closes a fence opened with backticks: the user's code is taken as blocks",
+    ),
+    Mutant(
+        "fence-shorter-closes",
+        "vaultsync/core/model.py",
+        "m.group(1)[0] == marker[0] and len(m.group(1)) >= len(marker)",
+        "m.group(1)[0] == marker[0]",
+        FENCE,
+        "three backticks close a fence opened with four",
+    ),
+    # ---------------------------------------------------------------- the writer's held folder
+    Mutant(
+        "handle-component-followed",
+        "vaultsync/writer.py",
+        "flags = os.O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC",
+        "flags = os.O_DIRECTORY | _O_CLOEXEC",
+        HANDLE,
+        "a folder swapped for a link after the guard's check is followed out of the vault",
+    ),
+    # ------------------------------------------------------------------------- recognition
+    Mutant(
+        "recognise-without-signal",
+        "vaultsync/core/normalize.py",
+        "    return in_folder or _signal(page, text)",
+        "    return True",
+        RECOGNISE,
+        "another tool's note shaped like Readwise's (no Readwise signal) is cleaned",
+    ),
+    Mutant(
+        "recognise-digest-frontmatter",
+        "vaultsync/core/normalize.py",
+        'if page.kind == "obsidian" and not _readwise_frontmatter(page):',
+        "if False:",
+        RECOGNISE,
+        "a script's digest of tweets (its own frontmatter) is taken for a Readwise note",
     ),
 )
 

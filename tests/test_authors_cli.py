@@ -216,7 +216,7 @@ def vaultsync(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 def test_command_resync_rename_merge_then_check_is_clean(tmp_path: Path) -> None:
     root = alex_graph(tmp_path / "g")
-    env = {**os.environ, "VAULTSYNC_CONFIG": str(tmp_path / "none.yaml")}
+    env = {**os.environ, "VAULTSYNC_CONFIG": os.devnull}  # no default config
     cfg = config(tmp_path, root)
     done = vaultsync("resync", "--config", str(cfg), "-q", env=env)
     assert done.returncode == 0, done.stderr

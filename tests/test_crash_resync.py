@@ -428,7 +428,7 @@ def _finish(proc: subprocess.Popen[bytes]) -> tuple[int, str, str]:
 def real_resync_round(base: Path, sc: Scenario, rng: random.Random) -> dict[str, int]:
     root, state = base / "vault", base / "state"
     shutil.copytree(sc.template, root, symlinks=True)
-    env = _env(state, base / "none.yaml")
+    env = _env(state, Path(os.devnull))  # no config
     changing = _changing(sc)
     inodes = _inodes(root, changing)
     proc = _vaultsync("resync", "--vault", str(root), "-q", env=env)

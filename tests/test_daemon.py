@@ -546,6 +546,10 @@ def test_vault_removed_then_restored(daemon: DaemonProcess, tmp_path: Path, grap
     daemon.wait_cleaned("g", f"pages/{name}")
     assert_clean_page(graph / "pages" / name, {88, 230, 412})
     assert daemon.proc.poll() is None
+    # The folder is back: its error is resolved, and dropped from status (issue 15).
+    status = daemon.cli("status", "--config", str(daemon.config))
+    assert "recent errors: 0" in status.stdout, status.stdout
+    assert "g: vault back" in status.stdout  # in the last actions
     assert "Traceback" not in daemon.log()
 
 
@@ -767,3 +771,203 @@ def test_resync_leaves_a_vault_another_machine_cleans(config: Path, graph: Path,
     assert "New highlights added" not in (
         graph / "pages" / page_name("The Art of Maintenance")
     ).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- issue 15: what it did, when
+
+LOCAL_TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4}"
+
+
+def status_json(d: DaemonProcess) -> dict:
+    import json
+
+    done = d.cli("status", "--json", "--config", str(d.config))
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_status_shows_the_daemons_last_actions_in_local_time(daemon: DaemonProcess, graph: Path):
+    rel = f"pages/{page_name('The Art of Maintenance')}"
+    daemon.wait_cleaned("g", rel)
+    status = daemon.cli("status", "--config", str(daemon.config))
+    assert "last actions" in status.stdout
+    line = next(x for x in status.stdout.splitlines() if f"cleaned {rel}" in x)
+    assert re.match(rf"  {LOCAL_TIME} g: cleaned {re.escape(rel)}: .*repeat", line), line
+    assert "1 duplicates" not in daemon.log()  # plural-aware: "1 repeat removed"
+    actions = status_json(daemon)["actions"]
+    cleaned = [a for a in actions if a["what"] == "cleaned" and a["page"] == rel]
+    assert cleaned and cleaned[0]["vault"] == "g" and cleaned[0]["time"].endswith("+00:00")
+
+
+def test_status_summary_is_of_the_pass_its_time_is_of(daemon: DaemonProcess, graph: Path):
+    daemon.wait_cleaned("g", f"pages/{page_name('The Art of Maintenance')}")
+    settle(daemon, graph / "pages", "summary")
+    # The time of the event's update, with that update's summary (it was the start-up's).
+    daemon.wait(
+        lambda: status_json(daemon)["vaults"]["g"]["last_summary"].startswith("update: "),
+        "an update's summary",
+    )
+
+
+def test_a_config_error_is_dropped_from_status_once_the_config_loads(
+    daemon: DaemonProcess, config: Path, graph: Path
+):
+    good = config.read_text(encoding="utf-8")
+    config.write_text(good + "rules: {dedupe: maybe}\n", encoding="utf-8")
+    daemon.wait_log("config not reloaded")
+    assert "recent errors: 1" in daemon.cli("status", "--config", str(config)).stdout
+    write_config(config, {"g": graph})
+    daemon.wait_log("config reloaded")
+    status = daemon.cli("status", "--config", str(config))
+    assert "recent errors: 0" in status.stdout, status.stdout
+
+
+def test_vaultsync_log_follow_shows_each_new_action(daemon: DaemonProcess, graph: Path):
+    import queue
+    import threading
+
+    daemon.wait_cleaned("g", f"pages/{page_name('The Art of Maintenance')}")
+    shown = daemon.cli("log", "--config", str(daemon.config))
+    assert "g: cleaned pages/The Art of Maintenance" in shown.stdout
+    follower = subprocess.Popen(
+        [*VAULTSYNC, "log", "-f", "-n", "1", "--config", str(daemon.config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=daemon.env,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert follower.stdout is not None
+    stream = follower.stdout
+    threading.Thread(target=lambda: [lines.put(x) for x in stream], daemon=True).start()
+    try:
+        lines.get(timeout=WAIT)  # the last entry: it follows from here on
+        name = page_name("Followed")
+        drop_by_rename(graph / "pages", name, messy_page("Followed"))
+        deadline = time.monotonic() + WAIT
+        seen = []
+        while True:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"not followed: {seen}\n{daemon.log()}") from None
+            seen.append(line)
+            if f"g: cleaned pages/{name}" in line:
+                break
+        assert re.match(LOCAL_TIME, line), line
+        # The log's line for that pass counts in words: "1 repeat removed", not "1 duplicates".
+        daemon.wait_log(r"g: 1 repeat removed, 2 highlights moved, 1 section folded$")
+    finally:
+        follower.terminate()
+        follower.wait(10)
+
+
+def test_a_vault_folder_missing_at_start_is_waited_for(
+    daemons: Callable[..., DaemonProcess], config: Path, graph: Path, tmp_path: Path
+):
+    usb = tmp_path / "usb" / "Travel"
+    write_config(config, {"g": graph, "travel": usb})
+    d = daemons()  # starts: the missing folder is no reason to refuse
+    d.wait_log(r"vault 'travel': its folder .* is missing")
+    status = d.cli("status", "--config", str(config))
+    assert status.returncode == 0, status.stderr
+    assert re.search(r"travel: .*unavailable", status.stdout), status.stdout
+    # The other vault is worked on by commands too.
+    check = d.cli("check", "--config", str(config))
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "warning: vault 'travel'" in check.stderr and "g (Logseq graph" in check.stdout
+
+    shutil.copytree(SAMPLES / "logseq", usb)  # the drive is plugged in
+    d.wait_log(r"travel: watching")
+    d.wait_cleaned("travel", f"pages/{page_name('The Art of Maintenance')}")
+    assert_clean_page(usb / "pages" / page_name("The Art of Maintenance"), {88, 230, 412})
+
+
+def test_a_failed_pages_error_goes_once_the_page_is_cleaned_or_found_fine(tmp_path: Path):
+    """The daemon's error list is keyed by what it is about (run._Status): a page's error is
+    dropped by an update that handled the page without failing, or by any full pass in which
+    it did not fail; other pages' errors stay."""
+    from vaultsync.run import _Status, log_report
+    from vaultsync.sync import PassReport
+    from vaultsync.vault import make_vault
+
+    root = shutil.copytree(SAMPLES / "logseq", tmp_path / "g")
+    vault = make_vault(root, name="g")
+    status = _Status(tmp_path / "status.json")
+    a, b = root / "pages" / "a.md", root / "pages" / "b.md"
+    log_report(PassReport(vault, failed=[(a, "disk full"), (b, "disk full")]), status)
+    status.error("g: vault folder missing", "folder\0g")
+    assert len(status.errors) == 3
+    status.resolved_pages("g", only={"pages/a.md"})  # an update handled a.md, fine this time
+    assert [e.split(" ", 1)[1] for e in status.errors] == [
+        "g: vault folder missing",
+        "g: pages/b.md: disk full",
+    ]
+    status.resolved_pages("g", keep=set())  # a full pass in which nothing failed
+    status.resolved("folder\0g")
+    assert status.errors == []
+
+
+def test_the_daemon_warns_when_include_lets_no_page_through(
+    daemons: Callable[..., DaemonProcess], config: Path, graph: Path
+):
+    write_config(config, {"g": graph})
+    text = config.read_text(encoding="utf-8").replace(
+        f"    path: '{graph}'\n", f"    path: '{graph}'\n    include: ['Readwise/**/*.md']\n"
+    )
+    config.write_text(text, encoding="utf-8")
+    d = daemons()
+    d.wait_log(r"g: include \['Readwise/\*\*/\*\.md'\] matches none of the \.md files")
+
+
+CHAPTERS = (
+    Path(__file__).parent / "shapes" / "logseq" / "pages" / "Chapters from Reader (highlights).md"
+)
+
+
+def test_a_page_left_alone_on_purpose_is_logged_once(daemon: DaemonProcess, graph: Path):
+    """The daemon's log names a page it leaves as it is on purpose, and why, as the CLI's
+    summary does; once, not again when an event brings the page back."""
+    pages = graph / "pages"
+    name, data = CHAPTERS.name, CHAPTERS.read_bytes()
+    drop_by_rename(pages, name, data)
+    line = rf" g: left pages/{re.escape(name)} as it is: .*chapter"
+    daemon.wait_log(line)
+    drop_by_rename(pages, name, data)  # met again: the same bytes written anew
+    settle(daemon, pages, "after the event")
+    assert daemon.count(line) == 1, daemon.log()
+    assert (pages / name).read_bytes() == data
+
+
+def test_reconcile_passes_do_not_log_a_page_left_alone_again(
+    tmp_path: Path, graph: Path, caplog: pytest.LogCaptureFixture
+):
+    """Every reconcile pass meets the page again (no state cache here: each pass normalizes
+    it afresh); the log names it once. (In process, for a short reconcile interval.)"""
+    import logging
+    import threading
+
+    from vaultsync.run import Daemon, Settings
+    from vaultsync.sync import PassOptions
+    from vaultsync.vault import make_vault
+
+    shutil.copy(CHAPTERS, graph / "pages" / CHAPTERS.name)
+    vault = make_vault(graph, name="g")
+    options = PassOptions(state_dir=tmp_path / "state", cache=False)
+    settings = Settings(options, 0.2, 5.0, 0.2)
+    d = Daemon([vault], settings, tmp_path / "state", config_path=None, load=None)
+    caplog.set_level(logging.DEBUG, logger="vaultsync")
+
+    def passes() -> int:
+        return sum("g: reconcile:" in r.getMessage() for r in caplog.records)
+
+    thread = threading.Thread(target=d.run)
+    thread.start()
+    try:
+        wait_for(lambda: passes() >= 3, what="three reconcile passes")
+    finally:
+        d.stop()
+        thread.join(30)
+    assert not thread.is_alive()
+    said = [r.getMessage() for r in caplog.records if CHAPTERS.name in r.getMessage()]
+    assert len(said) == 1 and "left pages/" in said[0] and "chapter" in said[0], said

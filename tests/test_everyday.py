@@ -204,25 +204,29 @@ def test_status_exit_code_says_whether_a_daemon_runs(tmp_path: Path):
     assert vaultsync("status", "--config", str(config)).returncode == 3
 
 
-COMMANDS = [
-    ("resync",),
-    ("check",),
-    ("demo",),
-    ("run",),
-    ("status",),
-    ("stop",),
-    ("reload",),
-    ("completion",),
-    ("history",),
-    ("undo",),
-    ("service",),
-    ("authors",),
-    ("config",),
-    ("config", "validate"),
-    ("config", "explain"),
-    ("config", "schema"),
-    ("config", "init"),
-]
+def _listed(*words: str) -> list[str]:
+    """The subcommands `vaultsync [words] --help` lists, as a person reads them."""
+    import re
+
+    out = subprocess.run(
+        [sys.executable, "-m", "vaultsync", *words, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        check=True,
+    ).stdout
+    block = out.split("positional arguments:", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"^    (\w+)", block, flags=re.M)
+
+
+def _commands() -> list[tuple[str, ...]]:
+    """Every subcommand the help lists (and `config`'s actions), so a new one is checked too."""
+    found: list[tuple[str, ...]] = [(name,) for name in _listed()]
+    found += [("config", action) for action in _listed("config")]
+    return found
+
+
+COMMANDS = _commands()
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
@@ -257,7 +261,7 @@ def test_config_validate_on_a_missing_file_exits_2(tmp_path: Path):
         "config", "validate", env={**os.environ, "VAULTSYNC_CONFIG": str(tmp_path / "none.yaml")}
     )
     assert result.returncode == 2
-    assert "no config file at" in result.stderr
+    assert "no such file, and $VAULTSYNC_CONFIG names it" in result.stderr
 
 
 def test_stderr_that_is_a_file_is_the_log_and_nothing_is_written_twice(tmp_path: Path):
@@ -473,10 +477,19 @@ def test_bash_completion_knows_every_command_and_completes_them(tmp_path: Path):
     shown = subprocess.run(
         [bash, "--norc", "-c", probe], capture_output=True, text=True, timeout=WAIT
     )
-    assert set(shown.stdout.split()) == {"resync", "reload"}, shown.stdout + shown.stderr
+    assert set(shown.stdout.split()) == {"resync", "reload", "release"}, shown.stdout + shown.stderr
 
 
 def test_zsh_and_tcsh_completion_scripts_are_printed():
     for shell in ("zsh", "tcsh"):
         result = vaultsync("completion", shell)
         assert result.returncode == 0 and "resync" in result.stdout
+
+
+def test_a_new_author_page_diffs_from_dev_null(graph_copy: Path):
+    out = vaultsync("resync", "--vault", str(graph_copy), "--diff", "--dry-run").stdout
+    created = [line for line in out.splitlines() if "created author page" in line]
+    assert created, out
+    name = created[0].split("created author page ", 1)[1]
+    assert f"--- /dev/null\n+++ b/{name}\n" in out
+    assert f"--- a/{name}" not in out

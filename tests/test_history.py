@@ -277,6 +277,78 @@ def test_restored_mark_survives_pruning(tmp_path: Path, page: Path) -> None:
     assert history.restored_hash(page) == sha(b"12345")
 
 
+def test_a_hold_lapses_when_the_page_changes_and_is_released(tmp_path: Path, page: Path) -> None:
+    page.parent.mkdir(parents=True)
+    page.write_bytes(b"restored")
+    history = make(tmp_path)
+    history.save(page, b"cleaned")
+    assert not history.is_held(page)
+    history.mark_restored(page, b"restored")
+    assert history.is_held(page) and history.is_held(page, b"restored")
+    assert not history.is_held(page, b"edited since")
+    assert history.release(page) and not history.is_held(page)
+    assert not history.release(page)  # twice: nothing to release
+    assert history.versions(page)  # the versions stay
+
+
+def test_a_released_hold_without_versions_leaves_nothing_behind(tmp_path: Path, page: Path) -> None:
+    history = make(tmp_path, max_total_bytes=5)
+    history.save(page, b"12345")
+    history.mark_restored(page, b"12345")
+    history.save(page.with_name("Other.md"), b"67890")  # prunes the page's only version
+    assert [e.path for e in history.entries()] == sorted([page, page.with_name("Other.md")])
+    assert history.release(page)
+    assert [e.path for e in history.entries()] == [page.with_name("Other.md")]
+
+
+def test_a_hold_is_announced_once_per_undo(tmp_path: Path, page: Path) -> None:
+    history = make(tmp_path)
+    assert not history.announce_hold(page)  # not held
+    history.mark_restored(page, b"one")
+    assert history.announce_hold(page)
+    assert not history.announce_hold(page)
+    assert not make(tmp_path).announce_hold(page)  # persisted: not again after a restart
+    history.mark_restored(page, b"two")  # another undo: news again
+    assert history.announce_hold(page)
+
+
+def test_entries_say_versions_newest_and_hold(tmp_path: Path, page: Path) -> None:
+    history = make(tmp_path)
+    assert history.entries() == []
+    history.save(page, b"v1")
+    history.save(page, b"v2")
+    (entry,) = history.entries()
+    assert (entry.path, entry.count, entry.restored_sha256) == (page, 2, None)
+    assert entry.newest == history.versions(page)[0].saved_at
+
+
+def test_find_a_page_as_a_user_names_it(tmp_path: Path) -> None:
+    pages = tmp_path / "graph" / "pages"
+    pages.mkdir(parents=True)
+    titled = pages / "a file.md"
+    titled.write_bytes(b"title:: Deep Work / Notes\nauthor:: [[X]]\n\n- text\n")
+    lowbar = pages / "Books___Re%3Aname (highlights).md"
+    deleted = tmp_path / "vault" / "Readwise" / "Books" / "Renée's Book.md"
+    history = make(tmp_path)
+    for path in (titled, lowbar, deleted):
+        history.save(path, b"old")
+    assert history.find("deep work / notes") == [titled]
+    assert history.find("A FILE") == [titled]
+    assert history.find("books/re:name (highlights)") == [lowbar]
+    assert history.find("RENÉE'S  BOOK") == [deleted]  # case, form, doubled space ignored
+    assert history.find("Books/Renée's Book.md") == [deleted]  # the end of its path
+    assert history.find("nothing like it") == []
+
+
+def test_a_history_that_may_not_create_creates_nothing(tmp_path: Path, page: Path) -> None:
+    root = tmp_path / "state" / "history"
+    history = History(root, create=False)
+    assert not root.exists()
+    assert history.entries() == [] and history.versions(page) == []
+    assert not history.is_held(page, b"x")
+    assert not root.exists()
+
+
 @scaled(30, deadline=None)
 @given(
     saves=st.lists(st.sampled_from([b"a", b"b", b"cc", b""]), max_size=12),

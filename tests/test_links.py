@@ -4,9 +4,10 @@ byte prefilter made from it never skips a page the parser recognises."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from hypo_profiles import scaled
 from strategies import ordinary_notes, readwise_pages
 from vaultsync.core import links
 from vaultsync.core.highlights import location
@@ -96,7 +97,7 @@ def _assembled(draw: st.DrawFn) -> tuple[str, str]:
     return kind, "".join(parts)
 
 
-@settings(max_examples=400)
+@scaled(400)
 @given(_assembled())
 def test_prefilter_never_rejects_an_assembled_page_the_parser_recognises(case):
     kind, text = case
@@ -104,7 +105,7 @@ def test_prefilter_never_rejects_an_assembled_page_the_parser_recognises(case):
         assert CANDIDATE.search(text.encode("utf-8"))
 
 
-@settings(max_examples=60)
+@scaled(60)
 @given(readwise_pages())
 def test_prefilter_admits_every_generated_readwise_page(page):
     text, truth = page
@@ -112,7 +113,7 @@ def test_prefilter_admits_every_generated_readwise_page(page):
     assert CANDIDATE.search(text.encode("utf-8"))
 
 
-@settings(max_examples=60)
+@scaled(60)
 @given(st.sampled_from(["logseq", "obsidian"]), ordinary_notes())
 def test_prefilter_never_rejects_an_ordinary_note_the_parser_recognises(kind, text):
     if is_readwise_page(parse(text, kind), text):

@@ -1,8 +1,8 @@
 """Behaviour tests added because a mutant of tests/mutants.py survived without them: each pins
 down a promise no other test held (the mutant it kills is named in its docstring).
 
-Through public functions only (VaultGuard, write_atomic, normalize_page), so a refactoring that
-keeps the behaviour keeps them green.
+Through public functions only (VaultGuard, write_atomic, normalize_page, parse, find_losses),
+so a refactoring that keeps the behaviour keeps them green.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from vaultsync.core.normalize import Rules, normalize_page
+from vaultsync import writer
+from vaultsync.core.noloss import find_losses
+from vaultsync.core.normalize import Rules, normalize_page, parse
 from vaultsync.errors import UnsafePathError
-from vaultsync.writer import VaultGuard, write_atomic
+from vaultsync.writer import VaultGuard, ensure_folder, write_atomic
 
 HEAD = "title:: T (highlights)\nauthor:: [[A]]\n\n"
 FIRST = "- Highlights first synced by [[Readwise]] [[Feb 25th, 2023]]\n"
@@ -62,6 +64,28 @@ def test_a_vault_given_with_a_trailing_slash_is_the_same_vault(tmp_path: Path) -
         guard.check(evil / "p.md")
 
 
+@pytest.mark.parametrize("by_path", [False, True], ids=["held-folders", "by-path"])
+def test_a_missing_folder_that_leads_out_is_never_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_path: bool
+) -> None:
+    """guard-new-folder-unchecked: each missing folder ensure_folder makes is first checked by
+    the guard where it really goes. A path climbing out with `..` past a folder that exists,
+    and a folder through a link leading out (where folders are named by path, the platform
+    lacking `dir_fd`), are refused and nothing is made outside."""
+    if by_path:
+        monkeypatch.setattr(writer, "DIR_FD_SUPPORTED", False)
+    vault, outside = tmp_path / "vault", tmp_path / "outside"
+    (vault / "a").mkdir(parents=True)
+    outside.mkdir()
+    (vault / "out").symlink_to(outside)
+    guard = VaultGuard([vault])
+    for folder in (vault / "a" / ".." / ".." / "outside" / "new", vault / "out" / "new" / "x"):
+        with pytest.raises(UnsafePathError):
+            ensure_folder(guard, folder)
+    assert list(outside.iterdir()) == []
+    assert ensure_folder(guard, vault / "b" / "c") == vault / "b" / "c"  # inside: made
+
+
 # ------------------------------------------------------------------------------------- dedupe
 
 
@@ -108,3 +132,22 @@ def test_an_empty_first_sync_heading_further_down_is_kept() -> None:
     text = HEAD + FIRST + f"\t- a {loc(1)}\n" + later + f"\t- b {loc(3)}\n" + kept
     out = clean(text)
     assert out == HEAD + FIRST + f"\t- a {loc(1)}\n\t- b {loc(3)}\n" + kept
+
+
+# ---------------------------------------------------------------------------- the no-loss check
+
+
+@pytest.mark.parametrize(
+    "changed",
+    ["\t  tags:: [[done]]\n", "\t  tags:: todo\n", "\t  tags::\n", "\t  tagged:: [[todo]]\n"],
+)
+def test_a_highlights_property_whose_value_changed_is_a_loss(changed: str) -> None:
+    """noloss-property-by-name: a property of a highlight is compared whole, its value too: a
+    value replaced, a link stripped from it or emptied is a loss, although the property's name
+    (or the value, under another name) is still there."""
+    kept = "\t  tags:: [[todo]]\n"
+    before = HEAD + FIRST + f"\t- Alpha {loc(1)}\n" + kept + f"\t- Beta {loc(2)}\n"
+    after = before.replace(kept, changed)
+    found = find_losses(parse(before, "logseq"), parse(after, "logseq"))
+    assert any(m.startswith("property") and "todo" in m for m in found), found
+    assert find_losses(parse(before, "logseq"), parse(before, "logseq")) == []

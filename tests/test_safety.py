@@ -64,7 +64,7 @@ def test_dry_run_writes_nothing_history_included(dirty_vault: Path, tmp_path: Pa
     state = tmp_path / "state"
     proc = vaultsync(
         "resync", "--dry-run", "--diff", "--vault", str(dirty_vault),
-        state=state, config=tmp_path / "none.yaml",
+        state=state, config=Path(os.devnull),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -79,7 +79,7 @@ def test_dry_run_writes_nothing_history_included(dirty_vault: Path, tmp_path: Pa
 def test_check_writes_nothing(dirty_vault: Path, tmp_path: Path) -> None:
     before = stamps(dirty_vault)
     state = tmp_path / "state"
-    proc = vaultsync("check", "--vault", str(dirty_vault), state=state, config=tmp_path / "n.yaml")
+    proc = vaultsync("check", "--vault", str(dirty_vault), state=state, config=Path(os.devnull))
     assert proc.returncode == 1, proc.stderr  # it would change pages
     assert stamps(dirty_vault) == before
     assert not (state / "history").exists() or list((state / "history").rglob("*")) == []

@@ -248,7 +248,7 @@ def test_dry_run_and_check_write_nothing(
     report = run(root, mode, want_diff=True)
     assert files(root) == before
     assert len(report.changed) == 2 and len(report.authors_created) == 2
-    assert report.diffs and all(d.startswith("--- a/") for d in report.diffs)
+    assert report.diffs and all(d.startswith(("--- a/", "--- /dev/null")) for d in report.diffs)
 
 
 # ---- author names that cannot simply be file names ----------------------------------------------

@@ -30,6 +30,7 @@ from vaultsync.core.identity import (
 from vaultsync.core.model import Page
 from vaultsync.core.text import NotUtf8, decode
 from vaultsync.errors import ChangedSinceRead, PageVanished, VaultsyncError
+from vaultsync.render import unified_diff
 from vaultsync.vault import Vault
 from vaultsync.writer import (
     Snapshot,
@@ -351,7 +352,7 @@ def _create(
     report: PassReport,
     blocked: list[Path],
 ) -> Path | None:
-    from vaultsync.sync import _diff, _reason
+    from vaultsync.sync import _reason
 
     name = author.name
     try:
@@ -382,7 +383,7 @@ def _create(
         blocked.append(path)
         return None  # a file of that name appeared since the walk; the next pass will see it
     if options.want_diff:
-        report.diffs.append(_diff(path, vault.root, "", text))
+        report.diffs.append(unified_diff(path, vault.root, "", text, new=True))
     if options.mode == "write":
         try:
             ensure_folder(guard, path.parent)
@@ -446,7 +447,7 @@ def _update(
     report: PassReport,
 ) -> bool:
     """Bring a managed page up to date; False when it could not be (nothing merged into it)."""
-    from vaultsync.sync import _diff, _reason
+    from vaultsync.sync import _reason, held_after_undo
 
     key = None
     if not (merged.text or merged.front or merged.snapshots):
@@ -480,8 +481,10 @@ def _update(
         if key is not None and path in index.managed_rows:  # (a full pass: recorded after it)
             index.verified[path] = (key, snap.data)
         return True
+    if held_after_undo(path, snap.data, options, report):
+        return False  # restored with `vaultsync undo`: left as it is, like any page
     if options.want_diff:
-        report.diffs.append(_diff(path, vault.root, text, new))
+        report.diffs.append(unified_diff(path, vault.root, text, new))
     if options.mode == "write":
         try:
             write_atomic(guard, snap, path, new.encode("utf-8"), history=options.history)
@@ -504,11 +507,11 @@ def _remove(
 ) -> None:
     """Remove an author page merged into the canonical one, unless it changed since it was read
     for the merge (its bytes go to the history)."""
-    from vaultsync.sync import _diff, _reason
+    from vaultsync.sync import _reason
 
     path = Path(snap.path)
     if options.want_diff:
-        report.diffs.append(_diff(path, vault.root, decode(snap.data), ""))
+        report.diffs.append(unified_diff(path, vault.root, decode(snap.data), "", gone=True))
     if options.mode == "write":
         try:
             remove_page(guard, snap, history=options.history)

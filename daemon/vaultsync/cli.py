@@ -62,13 +62,32 @@ def _vaults(args: argparse.Namespace, remember: bool | None = None) -> tuple[obj
         from vaultsync import configcache
 
         loaded = configcache.load(Path(args.config) if args.config else None, remember)
-    return loaded, select_vaults(loaded.config.vaults, args.vault or [], args.kind)
+    return loaded, select_vaults(loaded.config.vaults, args.vault or [], args.kind, warn=_warn)
 
 
-def _options(config, mode: str, want_diff: bool) -> PassOptions:
+def _warn(message: str) -> None:
+    """A warning on stderr: the command goes on (stdout stays the results, --json included)."""
+    print(f"vaultsync: warning: {message}", file=sys.stderr)
+
+
+def _warn_unmatched(reports: list[PassReport]) -> None:
+    """A vault whose include/exclude let no page through passes "successfully" with nothing
+    done; say why (vault.filter_warning)."""
+    from vaultsync.vault import filter_warning
+
+    for report in reports:
+        if report.scanned == 0:
+            problem = filter_warning(report.vault)
+            if problem:
+                _warn(problem)
+
+
+def _options(config, mode: str, want_diff: bool, verbose: bool = False) -> PassOptions:
     from vaultsync.settings import options_from_config
 
-    return options_from_config(config, mode, want_diff)
+    options = options_from_config(config, mode, want_diff)
+    options.list_pages = verbose  # -v: the walk notes what each page is
+    return options
 
 
 # ----------------------------------------------------------------------------------- passes
@@ -83,6 +102,7 @@ def _run_passes(vaults: list[Vault], options: PassOptions, quiet: bool = False) 
     for vault in vaults:
         with _vault_lock(vault, options), _progress(vault, quiet) as tick:
             reports.append(run_pass(vault, options, guard, progress=tick))
+    _warn_unmatched(reports)
     return reports
 
 
@@ -106,41 +126,104 @@ def _vault_lock(vault: Vault, options: PassOptions):
 
 
 class _progress:
-    """A rich progress line on an interactive terminal; nothing otherwise."""
+    """A rich progress line on an interactive terminal; nothing otherwise.
+
+    While the walk runs it counts the files; once the pass knows how many pages it will clean
+    it shows "cleaning N/M pages" and an estimate of the time left (see _ProgressLine)."""
 
     def __init__(self, vault: Vault, quiet: bool) -> None:
         self.vault = vault
         self.enabled = not quiet and sys.stderr.isatty() and not os.environ.get("CI")
-        self._progress = None
+        self._line: _ProgressLine | None = None
 
-    def __enter__(self) -> Callable[[], None] | None:
+    def __enter__(self) -> Callable[..., None] | None:
         if not self.enabled:
             return None
-        from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        self._line = _ProgressLine(self.vault.name)
+        return self._line
 
+    def __exit__(self, *exc: object) -> None:
+        if self._line is not None:
+            self._line.stop()
+
+
+class _ProgressLine:
+    """The pass's progress callback, drawn with rich. Called with no argument per file walked,
+    and with ("cleaning", done, total) in the clean phase.
+
+    Drawn by hand, not by rich's timer thread: at each change of phase, at the first clean
+    step that gives an estimate, then at most ten times a second. So what a person sees
+    first (the total, then the estimate) does not depend on how fast the machine is."""
+
+    REDRAW = 0.1  # seconds between redraws within a phase
+
+    def __init__(self, name: str) -> None:
+        import time
+
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        from vaultsync.render import plural
+
+        self._plural = plural
+        self._clock = time.monotonic
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
-            TextColumn("{task.completed} pages"),
-            TimeElapsedColumn(),
+            TextColumn("{task.fields[count]}{task.fields[eta]}"),
             console=Console(stderr=True),
             transient=True,
+            auto_refresh=False,
         )
         self._progress.start()
-        task = self._progress.add_task(f"scanning {self.vault.name}")
-        progress = self._progress
-        return lambda: progress.advance(task)
+        self._name = name
+        self._task = self._progress.add_task(f"scanning {name}", count="0 files", eta="")
+        self._files = 0
+        self._phase = "scanning"
+        self._drawn = 0.0
+        self._estimated = False
 
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+    def __call__(self, phase: str | None = None, done: int = 0, total: int = 0) -> None:
+        if phase is None:
+            self._files += 1
+            self._update(self._plural(self._files, "file"), "", force=self._files == 1)
+            return
+        first = phase != self._phase
+        if first:
+            self._phase = phase
+            self._progress.reset(self._task, total=total)
+            self._progress.update(self._task, description=f"{phase} {self._name}")
+        self._progress.update(self._task, completed=done)
+        eta = self._eta()
+        self._update(
+            f"{done}/{total} pages", eta, force=first or (bool(eta) and not self._estimated)
+        )
+        self._estimated = self._estimated or bool(eta)
+
+    def _eta(self) -> str:
+        task = self._progress.tasks[0]
+        left = task.time_remaining
+        if left is None or task.completed < 2:
+            return ""
+        minutes, seconds = divmod(int(left + 0.5), 60)
+        return f", about {minutes}:{seconds:02d} left"
+
+    def _update(self, count: str, eta: str, force: bool) -> None:
+        self._progress.update(self._task, count=count, eta=eta)
+        now = self._clock()
+        if force or now - self._drawn >= self.REDRAW:
+            self._drawn = now
+            self._progress.refresh()
+
+    def stop(self) -> None:
+        self._progress.stop()
 
 
-def print_summary(report: PassReport, out=None, diffs: bool = False) -> None:
+def print_summary(report: PassReport, out=None, diffs: bool = False, verbose: bool = False) -> None:
     """The end-of-pass summary: the vault, its diffs when asked for, the counts, then each page
-    changed (with what the rules did to it), skipped or failed (with the reason)."""
-    from vaultsync.render import colour_diff, describe, rel, use_colour
+    changed (with what the rules did to it), skipped or failed (with the reason); `verbose`
+    (-v): then each page left alone, with why."""
+    from vaultsync.render import colour_diff, describe, rel, unchanged_pages, use_colour
 
     out = out or sys.stdout
     s = report.stats
@@ -188,18 +271,24 @@ def print_summary(report: PassReport, out=None, diffs: bool = False) -> None:
         print(f"{label}  FAILED  {path}: {reason}", file=out)
     for path, reason in report.left_alone:
         print(f"{label}  left    {path}: {reason}", file=out)
+    if verbose:
+        for path, reason in unchanged_pages(report):
+            print(f"{label}  unchanged {rel(report, path)}: {reason}", file=out)
 
 
 def _quiet_and_clean(report: PassReport) -> bool:
-    return not (report.any_change or report.failed or report.skipped)
+    # A page held after undo is no news for -q: the user put it back on purpose.
+    skipped = [path for path, _reason in report.skipped if path not in report.held]
+    return not (report.any_change or report.failed or skipped)
 
 
-def _print_json(command: str, reports: list[PassReport], code: int) -> None:
+def _print_json(command: str, reports: list[PassReport], code: int, verbose: bool) -> None:
     import json
 
     from vaultsync.render import passes_json
 
-    print(json.dumps(passes_json(command, reports, code), indent=2, ensure_ascii=False))
+    data = passes_json(command, reports, code, verbose)
+    print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def cmd_resync(args: argparse.Namespace) -> int:
@@ -208,15 +297,16 @@ def cmd_resync(args: argparse.Namespace) -> int:
     refused = _leased_elsewhere(vaults, loaded.config) if mode == "write" else set()
     vaults = [v for v in vaults if v.name not in refused]
     want_diff = args.diff and not args.json
-    reports = _run_passes(vaults, _options(loaded.config, mode, want_diff), args.quiet or args.json)
+    options = _options(loaded.config, mode, want_diff, args.verbose)
+    reports = _run_passes(vaults, options, args.quiet or args.json)
     code = EXIT_FAILED if refused or any(r.failed for r in reports) else EXIT_OK
     if args.json:
-        _print_json("resync", reports, code)
+        _print_json("resync", reports, code, args.verbose)
         return code
     for report in reports:
         if args.quiet and _quiet_and_clean(report):
             continue  # -q: a vault where nothing happened says nothing
-        print_summary(report, diffs=args.diff)
+        print_summary(report, diffs=args.diff, verbose=args.verbose)
     return code
 
 
@@ -237,17 +327,16 @@ def _leased_elsewhere(vaults: list[Vault], config) -> set[str]:
 def cmd_check(args: argparse.Namespace) -> int:
     loaded, vaults = _vaults(args, remember=False)
     want_diff = args.diff and not args.json
-    reports = _run_passes(
-        vaults, _options(loaded.config, "check", want_diff), args.quiet or args.json
-    )
+    options = _options(loaded.config, "check", want_diff, args.verbose)
+    reports = _run_passes(vaults, options, args.quiet or args.json)
     dirty = any(r.any_change or r.failed for r in reports)
     code = EXIT_FAILED if dirty else EXIT_OK
     if args.json:
-        _print_json("check", reports, code)
+        _print_json("check", reports, code, args.verbose)
         return code
     for report in reports:
         if not args.quiet or report.any_change or report.failed:
-            print_summary(report, diffs=args.diff)
+            print_summary(report, diffs=args.diff, verbose=args.verbose)
     return code
 
 
@@ -278,6 +367,11 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    from vaultsync.vault import MissingVault
+
+    for v in loaded.config.vaults:
+        if not Path(v.path).exists():
+            _warn(str(MissingVault(v.name or Path(v.path).name, Path(v.path))))
     n = len(loaded.config.vaults)
     print(f"{loaded.path}: valid ({n} vault{'s' if n != 1 else ''})")
     return EXIT_OK
@@ -366,19 +460,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     _setup_logging(args, state_dir(loaded.config))
 
     def load():
+        import logging
+
         fresh = load_config(loaded.path)
         cfg = fresh.config
-        vaults = select_vaults(cfg.vaults, [], None) if cfg.vaults else []
+        # A vault whose folder is missing is waited for (Daemon._check_waiting), not an error.
+        waiting: list = []
+        warn = logging.getLogger("vaultsync").warning
+        vaults = select_vaults(cfg.vaults, [], None, warn, waiting) if cfg.vaults else []
         settings = Settings(
             options=options_from_config(cfg),
             quiet_period=cfg.daemon.quiet_period,
             max_delay=cfg.daemon.max_delay,
             reconcile_interval=cfg.daemon.reconcile_interval,
+            waiting=waiting,
         )
         return vaults, settings
 
     vaults, settings = load()
-    if not vaults:
+    if not vaults and not settings.waiting:
         import logging
 
         logging.getLogger("vaultsync").warning(
@@ -431,21 +531,26 @@ EXIT_NOT_RUNNING = 3  # `status` with no daemon, as `systemctl is-active` says "
 
 def _local_time(stamp: str | None) -> str:
     """A recorded UTC time (ISO 8601) shown in local time with its offset."""
-    if not stamp:
-        return "never"
-    from datetime import datetime
+    from vaultsync.activity import local_time
 
-    try:
-        when = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S%z")
+    return local_time(stamp)
+
+
+STATUS_ACTIONS = 10  # the daemon's last actions `status` shows
+
+
+def _local_error(line: str) -> str:
+    """A recorded error ("<UTC time> message") with its time in local time."""
+    stamp, _, message = line.partition(" ")
+    shown = _local_time(stamp)
+    return f"{shown} {message}" if shown != stamp else line
 
 
 def _status_data(args: argparse.Namespace) -> dict:
     """What `status` shows, as data: the daemon (from its lock), its log, the last status file."""
     import json
 
+    from vaultsync.activity import recent
     from vaultsync.locks import running_pid
     from vaultsync.logs import log_file_path
     from vaultsync.settings import state_dir
@@ -466,6 +571,8 @@ def _status_data(args: argparse.Namespace) -> dict:
         "vaults": (recorded or {}).get("vaults") or {},
         "recent_errors": (recorded or {}).get("recent_errors") or [],
         "recorded": recorded is not None,
+        # The daemon's last actions, newest first (the activity log, vaultsync.activity).
+        "actions": recent(state, STATUS_ACTIONS)[::-1],
     }
 
 
@@ -489,15 +596,43 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"no status recorded yet in {data['state_dir']}")
         return code
     for name, v in data["vaults"].items():
-        print(f"  {name}: {v.get('root')} ({v.get('kind')}, {v.get('watching')})")
+        kind = v.get("kind") or "kind not known yet"  # (a folder missing since the start)
+        print(f"  {name}: {v.get('root')} ({kind}, {v.get('watching')})")
         print(f"    last pass: {_local_time(v.get('last_pass'))}  {v.get('last_summary', '')}")
         if v.get("cleaner"):
             print(f"    cleaned by: {v['cleaner']}")
+    from vaultsync.activity import describe_entry
+
+    if data["actions"]:
+        print("last actions (newest first; all of them: vaultsync log):")
+        for entry in data["actions"]:
+            print(f"  {describe_entry(entry)}")
     errors = data["recent_errors"]
     print(f"recent errors: {len(errors)}")
     for line in errors[:10]:
-        print(f"  {line}")
+        print(f"  {_local_error(line)}")
     return code
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    """The daemon's activity log: the last N entries, then (with -f) each new one."""
+    from vaultsync.activity import describe_entry, tail
+    from vaultsync.settings import state_dir
+
+    state = state_dir(_state_config(args))
+    shown, following = tail(state, args.lines)
+    for entry in shown:
+        print(describe_entry(entry), flush=True)
+    if not args.follow:
+        if not shown:
+            print(f"no activity recorded yet in {state}", file=sys.stderr)
+        return EXIT_OK
+    try:
+        for entry in following:
+            print(describe_entry(entry), flush=True)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
 
 
 def _signal_daemon(args: argparse.Namespace, signum: int, done: str) -> int:
@@ -552,19 +687,78 @@ def _history(args: argparse.Namespace, cfg=None):
     )
 
 
+def _when(saved) -> str:
+    """A saved time in local time with its offset."""
+    return f"{saved.astimezone():%Y-%m-%d %H:%M:%S%z}"
+
+
+def _page_arg(history, typed: str) -> Path:
+    """The page `typed` names: a path (absolute, or relative to here), or as a user names a
+    page (see History.find). One match or an error that says what to type."""
+    from vaultsync.errors import NoHistory, UsageError
+
+    as_path = Path(typed).expanduser().resolve()
+    if as_path.is_file() or history.versions(as_path) or history.restored_hash(as_path):
+        return as_path
+    found = history.find(typed)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NoHistory(as_path if os.sep in typed or typed.endswith(".md") else Path(typed))
+    listed = "\n".join(f"  {p}" for p in found)
+    raise UsageError(
+        f"{typed!r} names {len(found)} pages with history; give one of their paths:\n{listed}"
+    )
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     history = _history(args)
-    path = Path(args.path).resolve()
+    if args.path is None:
+        return _list_history(history)
+    path = _page_arg(history, args.path)
     versions = history.versions(path)
     if not versions:
         from vaultsync.errors import NoHistory
 
         raise NoHistory(path)
-    print(f"{path}: {len(versions)} earlier version(s), newest first")
+    held = "; held after undo (`vaultsync release` lets it be cleaned)"
+    held = held if history.is_held(path) else ""
+    print(f"{path}: {len(versions)} earlier version(s), newest first{held}")
     for v in versions:
-        saved = v.saved_at.astimezone()  # local time, with its offset
-        print(f"  {v.number:>3}  {saved:%Y-%m-%d %H:%M:%S%z}  {v.size:>8} bytes")
-    print("restore one with: vaultsync undo PATH --version N")
+        print(f"  {v.number:>3}  {_when(v.saved_at)}  {v.size:>8} bytes")
+    print("restore one with: vaultsync undo PAGE --version N")
+    return EXIT_OK
+
+
+def _list_history(history) -> int:
+    """`history` with no page: every page with history, its versions, the newest one's time,
+    and whether it is held after undo."""
+    entries = history.entries()
+    if not entries:
+        print("no page has history yet: vaultsync keeps a copy of a page before each rewrite")
+        return EXIT_OK
+    for entry in entries:
+        n = f"{entry.count} version{'s' if entry.count != 1 else ''}"
+        newest = f", newest {_when(entry.newest)}" if entry.newest else ""
+        held = "  [held after undo]" if history.is_held(entry.path) else ""
+        print(f"{entry.path}  ({n}{newest}){held}")
+    print("see one with: vaultsync history PAGE (a page name or path)")
+    return EXIT_OK
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    """Let pages held after undo be cleaned again."""
+    history = _history(args)
+    for typed in args.pages:
+        path = _page_arg(history, typed)
+        if history.release(path):
+            print(
+                f"released {path}: the next pass cleans it (now: `vaultsync resync`; the "
+                "daemon: when the page changes or at its next reconcile pass)"
+            )
+        else:
+            # Not an error: releasing twice leaves the page as releasing once does.
+            print(f"vaultsync: {path} is not held after undo; nothing to release", file=sys.stderr)
     return EXIT_OK
 
 
@@ -593,7 +787,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
     cfg = _state_config(args)
     history = _history(args, cfg)
-    path = Path(args.path).resolve()
+    path = _page_arg(history, args.path)
     data = history.load(path, args.version)
     root = _vault_root_of(path, cfg.vaults)
     if args.dry_run:
@@ -614,7 +808,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
     digest = hashlib.sha256(data).hexdigest()[:12]
     print(
         f"restored version {args.version} of {path} (sha256 {digest}…); vaultsync leaves it "
-        "as it is until the page changes again"
+        "as it is until the page changes again, or until `vaultsync release` names it"
     )
     return EXIT_OK
 
@@ -635,6 +829,14 @@ def cmd_service(args: argparse.Namespace) -> int:
             f"no config at {loaded.path}; run `vaultsync config init` and name your vaults first"
         )
     roots = [Path(v.path).expanduser().resolve() for v in loaded.config.vaults]
+    if args.print:
+        path, text, then = service.service_file(
+            loaded.path.resolve(), roots, state_dir(loaded.config)
+        )
+        # The file's text alone on stdout (`> file` gives the unit); where it goes on stderr.
+        print(f"# vaultsync service install would write {path}:", file=sys.stderr)
+        sys.stdout.write(text)
+        return EXIT_OK
     path, then = service.install(
         loaded.path.resolve(), roots, state_dir(loaded.config), force=args.force
     )
@@ -740,6 +942,13 @@ def _selection(p: argparse.ArgumentParser, *, passes: bool = True) -> None:
         help="no progress bar, and nothing for a vault where nothing changed",
     )
     p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also list each page left as it was, with why (not a Readwise page, nothing "
+        "to change, …)",
+    )
+    p.add_argument(
         "--json",
         action="store_true",
         help="print the results as JSON (the shape is in docs/scripting.md)",
@@ -795,6 +1004,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print it as JSON (docs/scripting.md)")
     p.set_defaults(func=cmd_status)
 
+    p = _command(sub, "log", "the daemon's activity: each page it cleaned or failed, and when")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.add_argument(
+        "-n", "--lines", type=int, default=20, metavar="N", help="show the last N (default 20)"
+    )
+    p.add_argument(
+        "-f", "--follow", action="store_true", help="then show each new entry as it comes"
+    )
+    p.set_defaults(func=cmd_log)
+
     p = _command(sub, "stop", "stop the running daemon (SIGTERM: it finishes the page in hand)")
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_stop)
@@ -803,13 +1022,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_reload)
 
-    p = _command(sub, "history", "list the earlier versions kept of a page")
-    p.add_argument("path", help="the page")
+    p = _command(
+        sub, "history", "list the pages with earlier versions kept, or one page's versions"
+    )
+    p.add_argument(
+        "path",
+        nargs="?",
+        metavar="PAGE",
+        help="a page: its name as you type it in the app (case ignored) or its path; "
+        "none: every page with history",
+    )
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_history)
 
     p = _command(sub, "undo", "restore an earlier version of a page")
-    p.add_argument("path", help="the page")
+    p.add_argument("path", metavar="PAGE", help="a page: its name or its path")
     p.add_argument(
         "--version",
         type=int,
@@ -821,9 +1048,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_undo)
 
+    p = _command(sub, "release", "let pages held after `undo` be cleaned again")
+    p.add_argument("pages", nargs="+", metavar="PAGE", help="a page: its name or its path")
+    p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
+    p.set_defaults(func=cmd_release)
+
     p = _command(sub, "service", "install or remove the background service (systemd/launchd)")
     p.add_argument("action", choices=["install", "uninstall"])
     p.add_argument("--force", action="store_true", help="overwrite an existing unit")
+    p.add_argument(
+        "--print",
+        action="store_true",
+        help="install: print the unit (or launchd agent) instead of writing it",
+    )
     p.add_argument("--config", metavar="FILE", help="config file (default: the usual location)")
     p.set_defaults(func=cmd_service)
 

@@ -106,7 +106,8 @@ class VaultConfig(_Section):
     )
     path: Path = Field(
         description="The vault's folder. '~' and $VARIABLES are expanded; a relative path is "
-        "relative to the config file's folder. The folder must exist.",
+        "relative to the config file's folder. A missing folder (a drive not plugged in) "
+        "is left out with a warning until it is there.",
     )
     kind: VaultKind = Field(
         default="auto",
@@ -129,6 +130,12 @@ class VaultConfig(_Section):
         default=False,
         description="Look for changes by polling instead of file system events (for network "
         "shares, Docker mounts and folders that send no events).",
+    )
+    readwise_folder: Literal[False] | str = Field(
+        default="Readwise",
+        description="Obsidian only: the Readwise plugin's base folder, relative to the vault. "
+        "A page inside it with Readwise's shape (a '## Highlights' list) is Readwise's even "
+        "when no highlight carries a link; false: recognise pages by their content alone.",
     )
 
     @field_validator("name")
@@ -164,7 +171,10 @@ class VaultConfig(_Section):
                 raise ValueError(
                     f"the folder {path} does not exist: {names} is not set in the environment"
                 )
-            raise ValueError(f"the folder {path} does not exist; create it, or fix the path")
+            # A folder on a drive that is not plugged in (or not yet synced): the vault is
+            # left out with a warning by the commands, and waited for by the daemon
+            # (vault.select_vaults), so the other vaults keep working.
+            return path
         if not is_dir:
             raise ValueError(f"{path} is a file, not a folder; give the vault's folder")
         unsafe = paths.unsafe_vault_reason(path)
@@ -182,8 +192,8 @@ class VaultConfig(_Section):
     @classmethod
     def _resolve_kind(cls, value: VaultKind, info: ValidationInfo) -> VaultKind:
         path = info.data.get("path")
-        if value != "auto" or path is None:
-            return value
+        if value != "auto" or path is None or not path.is_dir():
+            return value  # (a missing folder is detected once it is there)
         detected = detect_kind(path)
         if detected.kind is None:
             raise ValueError(detected.problem)
@@ -197,6 +207,19 @@ class VaultConfig(_Section):
             if problem:
                 raise ValueError(f"pattern '{pattern}' {problem}")
         return patterns
+
+    @field_validator("readwise_folder")
+    @classmethod
+    def _readwise_folder_inside(cls, value: Literal[False] | str) -> Literal[False] | str:
+        if value is False:
+            return False
+        problem = _relative_path_problem(value)
+        folder = value.replace("\\", "/").strip("/")
+        if problem is None and folder in ("", "."):
+            problem = "is the vault's folder itself: every note would count as Readwise's"
+        if problem:
+            raise ValueError(f"'{value}' {problem}; give the plugin's folder, or false")
+        return folder
 
     @model_validator(mode="after")
     def _default_name(self) -> VaultConfig:
@@ -458,17 +481,26 @@ def _nested_vaults(
 def load_config(path: Path | None = None, remember: bool = False) -> LoadedConfig:
     """Read and validate the config file; raise one ConfigError listing every problem found.
 
-    Without `path` the default file is used, and a missing default file means an empty config.
+    Without `path` the default file is used, and a missing default file means an empty config;
+    a file named by `path` or by `$VAULTSYNC_CONFIG` must exist (`/dev/null` reads as empty).
     `remember`: keep the validated config for the next command (see vaultsync.configcache).
     """
-    explicit = path is not None
+    from_env = path is None and paths.config_path_from_env() is not None
+    explicit = path is not None or from_env
     path = path if path is not None else paths.default_config_path()
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         if not explicit:
             return LoadedConfig(path=path, config=Config())
-        hint = "no such file; run `vaultsync config init` to create one, or fix the path"
+        if from_env:
+            hint = (
+                f"no such file, and ${paths.CONFIG_ENV} names it; create it with "
+                f"`vaultsync config init`, fix ${paths.CONFIG_ENV}, or unset it to use the "
+                "default place"
+            )
+        else:
+            hint = "no such file; run `vaultsync config init` to create one, or fix the path"
         raise _error(path, hint) from None
     except IsADirectoryError:
         raise _error(path, "is a folder; give the config file") from None
@@ -499,6 +531,8 @@ def config_file_warnings(path: Path) -> list[str]:
         folder = target.parent.stat()
     except (OSError, RuntimeError):
         return []  # reading the file went well; its modes are only a hint
+    if not stat.S_ISREG(info.st_mode):
+        return []  # /dev/null: "no config"; nothing anyone could write into it is kept
     name = f"config {path}"
     if stat.S_ISLNK(link.st_mode):
         name += f" is a link to {target}, which"
@@ -1026,6 +1060,10 @@ vaults: []
 #       - "Readwise/**/*.md"
 #     exclude:
 #       - "Readwise/Readwise Syncs.md"
+#     # The Readwise plugin's base folder (its "Customize base folder" setting): a page
+#     # there with a "## Highlights" list is Readwise's even when no highlight has a
+#     # link. false: recognise pages by their content alone. Obsidian only.
+#     readwise_folder: Readwise
 
 # rules: which clean-ups to run on each Readwise page (pages Readwise did not write are
 # never changed). true runs a rule, false turns it off.

@@ -1,7 +1,7 @@
 """Previous versions of rewritten pages, kept outside the vault so a user can undo any rewrite.
 
 Layout under `root` (a private folder in the state dir), one folder per page:
-    <key>/page.json                 {"path": ..., "restored_sha256": ...}
+    <key>/page.json                 {"path": ..., "restored_sha256": ..., "announced_sha256": ...}
     <key>/<saved_at_ns>-<sha256>.bin one saved version; the name carries its metadata
 where <key> is a hash of the page's absolute path. File names are the index, so a crash can
 never leave an index that disagrees with the versions on disk.
@@ -23,7 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
+from vaultsync.core.authors import logseq_page_name
+from vaultsync.core.identity import name_key
 from vaultsync.errors import (
     HistoryUnavailable,
     NoHistory,
@@ -52,6 +55,16 @@ class Version:
 
 
 @dataclass(frozen=True)
+class PageHistory:
+    """What the store knows of one page: how many versions, the newest's time, its hold."""
+
+    path: Path
+    count: int
+    newest: datetime | None  # None: no version left (pruned), only the hold remembered
+    restored_sha256: str | None  # the bytes `undo` put back: held while the page has them
+
+
+@dataclass(frozen=True)
 class _Stored:
     saved_ns: int
     sha256: str
@@ -65,6 +78,29 @@ def _sha256(data: bytes) -> str:
 
 def _from_ns(ns: int) -> datetime:
     return datetime.fromtimestamp(ns // 10**9, UTC) + timedelta(microseconds=ns % 10**9 // 1000)
+
+
+_TITLE = re.compile(r"\A\s*title::\s*(.*?)\s*\Z", re.IGNORECASE)
+
+
+def _names_of(path: Path) -> set[str]:
+    """The keys (identity.name_key) of the names a page answers to: its file name, that name
+    decoded the ways Logseq encodes names (`___` for `/`, %-escapes), its `title::`."""
+    stem = path.stem
+    names = {stem, logseq_page_name(stem), unquote(stem), unquote(stem.replace(".", "/"))}
+    try:
+        with open(path, "rb") as page:
+            head = page.read(4096).decode("utf-8", "replace").lstrip("\ufeff")
+    except OSError:
+        head = ""  # a deleted page is still named by its file name
+    for line in head.splitlines():
+        match = _TITLE.match(line.lstrip("- "))
+        if match:
+            names.add(match[1])
+            break
+        if line.strip() and "::" not in line:
+            break  # past the page's properties
+    return {name_key(n) for n in names if n.strip()}
 
 
 def _problem(err: OSError) -> str:
@@ -83,7 +119,10 @@ class History:
         max_total_bytes: int = 200 * 2**20,
         *,
         clock: Callable[[], int] = time.time_ns,
+        create: bool = True,
     ) -> None:
+        """`create=False`: only read what is there (a check or a dry run writes nothing, the
+        state folder included); a missing folder is an empty history."""
         if keep_versions < 0 or max_total_bytes < 0:
             raise ValueError("keep_versions and max_total_bytes must not be negative")
         self.root = Path(root)
@@ -96,6 +135,8 @@ class History:
         # disk when it nears the limit or every RECOUNT_EVERY saves (other processes save too).
         self._total: int | None = None
         self._saves_since_count = 0
+        if not create:
+            return
         try:
             self._make_private_folder(self.root)
         except OSError as err:
@@ -155,6 +196,37 @@ class History:
                 found.append(Path(meta["path"]))
         return sorted(found)
 
+    def entries(self) -> list[PageHistory]:
+        """Every page the store knows (a saved version or a hold), sorted by path."""
+        found: list[PageHistory] = []
+        for folder in self._page_folders():
+            meta = self._read_meta(folder)
+            if not isinstance(meta.get("path"), str):
+                continue
+            stored = self._read_versions(folder)
+            restored = meta.get("restored_sha256")
+            restored = restored if isinstance(restored, str) else None
+            if not stored and restored is None:
+                continue
+            newest = _from_ns(stored[0].saved_ns) if stored else None
+            found.append(PageHistory(Path(meta["path"]), len(stored), newest, restored))
+        return sorted(found, key=lambda e: e.path)
+
+    def find(self, query: str) -> list[Path]:
+        """The pages with history that `query` names, as a user types a page: its name (a
+        Logseq page's title or decoded file name, an Obsidian note's name; case, Unicode form
+        and runs of spaces ignored) or the end of its path (`pages/Foo.md`)."""
+        wanted = name_key(query.strip())
+        if wanted.endswith(".md"):
+            wanted = wanted[:-3].rstrip()
+        tail = "/" + query.strip().replace(os.sep, "/").lstrip("/").casefold()
+        found = []
+        for entry in self.entries():
+            path = entry.path
+            if path.as_posix().casefold().endswith(tail) or wanted in _names_of(path):
+                found.append(path)
+        return found
+
     def mark_restored(self, path: Path, data: bytes) -> None:
         """Remember that the user restored `data` to `path`, so the daemon leaves it as it is."""
         path = Path(path)
@@ -164,6 +236,7 @@ class History:
                 meta = self._read_meta(folder)
                 meta["path"] = str(self._absolute(path))
                 meta["restored_sha256"] = _sha256(data)
+                meta.pop("announced_sha256", None)  # a new hold: announced afresh
                 self._write_meta(folder, meta)
             except OSError as err:
                 raise HistoryUnavailable(
@@ -174,6 +247,57 @@ class History:
         """The sha256 of the bytes last restored to `path` by the user, if any."""
         value = self._read_meta(self._folder(Path(path))).get("restored_sha256")
         return value if isinstance(value, str) else None
+
+    def is_held(self, path: Path, data: bytes | None = None) -> bool:
+        """Whether `path` is held after undo: it still has the bytes the user restored (`data`,
+        or read from disk). A hold lapses by itself when the page changes."""
+        restored = self.restored_hash(path)
+        if restored is None:
+            return False
+        if data is None:
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                return False
+        return _sha256(data) == restored
+
+    def release(self, path: Path) -> bool:
+        """Forget the hold on `path`, so the next pass cleans it; False if it had none."""
+        path = Path(path)
+        with self._lock:
+            folder = self._folder(path)
+            meta = self._read_meta(folder)
+            if not meta.get("restored_sha256"):
+                return False
+            meta["restored_sha256"] = None
+            meta.pop("announced_sha256", None)
+            try:
+                self._write_meta(folder, meta)
+            except OSError as err:
+                raise HistoryUnavailable(
+                    self.root, f"cannot release {path}: {_problem(err)}"
+                ) from None
+            self._drop_if_empty(folder)
+            return True
+
+    def announce_hold(self, path: Path) -> bool:
+        """True the first time this is asked for the current hold on `path` (persisted in the
+        store, so a restart does not ask again): the daemon warns once per undo, not at every
+        start. False when already announced. When the mark cannot be recorded it is said
+        again next time: better twice than never."""
+        path = Path(path)
+        with self._lock:
+            folder = self._folder(path)
+            meta = self._read_meta(folder)
+            restored = meta.get("restored_sha256")
+            if not isinstance(restored, str) or meta.get("announced_sha256") == restored:
+                return False
+            meta["announced_sha256"] = restored
+            try:
+                self._write_meta(folder, meta)
+            except OSError as err:
+                log.debug("cannot record that the hold on %s was announced: %s", path, err)
+            return True
 
     # ----------------------------------------------------------------------- storage
 

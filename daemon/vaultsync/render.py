@@ -44,6 +44,32 @@ def stats_dict(stats: Stats) -> dict[str, int]:
     return {name: int(getattr(stats, name)) for name, _, _ in _PHRASES}
 
 
+_LEFT_BECAUSE = {
+    "other": "not a Readwise page (no Readwise link or sync header)",
+    "candidate": "Readwise page; nothing to change",
+    "managed": "author page vaultsync keeps; up to date",
+}
+
+
+def unchanged_pages(report: PassReport) -> list[tuple[Path, str]]:
+    """With `-v`: each page the pass walked and left as it was, with why (what the walk found
+    it to be). Pages changed, skipped or failed are listed elsewhere, with their own reason."""
+    listed = {
+        *report.changed,
+        *report.authors_created,
+        *report.authors_updated,
+        *report.authors_merged,
+        *(p for p, _ in report.skipped),
+        *(p for p, _ in report.failed),
+    }
+    out = []
+    for name, kind in getattr(report, "kinds", ()):
+        path = Path(name)
+        if path not in listed:
+            out.append((path, _LEFT_BECAUSE.get(kind, "nothing to change")))
+    return out
+
+
 def rel(report: PassReport, path: Path) -> str:
     root = report.vault.root
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
@@ -52,10 +78,11 @@ def rel(report: PassReport, path: Path) -> str:
 # ------------------------------------------------------------------------------- JSON
 
 
-def report_json(report: PassReport) -> dict[str, Any]:
-    """One vault's pass as `resync --json` / `check --json` print it (docs/scripting.md)."""
+def report_json(report: PassReport, verbose: bool = False) -> dict[str, Any]:
+    """One vault's pass as `resync --json` / `check --json` print it (docs/scripting.md);
+    `verbose` (-v) adds "unchanged": the pages left alone, with why."""
     per_page = getattr(report, "page_stats", {}) or {}
-    return {
+    data = {
         "vault": report.vault.name,
         "kind": report.vault.kind,
         "root": str(report.vault.root),
@@ -78,18 +105,42 @@ def report_json(report: PassReport) -> dict[str, Any]:
         "skipped": [{"path": rel(report, p), "reason": r} for p, r in report.skipped],
         "failed": [{"path": rel(report, p), "reason": r} for p, r in report.failed],
     }
+    if verbose:
+        data["unchanged"] = [
+            {"path": rel(report, p), "reason": r} for p, r in unchanged_pages(report)
+        ]
+    return data
 
 
-def passes_json(command: str, reports: Iterable[PassReport], exit_code: int) -> dict[str, Any]:
+def passes_json(
+    command: str, reports: Iterable[PassReport], exit_code: int, verbose: bool = False
+) -> dict[str, Any]:
     return {
         "version": JSON_VERSION,
         "command": command,
         "exit_code": exit_code,
-        "vaults": [report_json(r) for r in reports],
+        "vaults": [report_json(r, verbose) for r in reports],
     }
 
 
 # ------------------------------------------------------------------------------- diffs
+
+
+def unified_diff(
+    path: Path, root: Path, before: str, after: str, *, new: bool = False, gone: bool = False
+) -> str:
+    """A git-style unified diff of one page: `a/`/`b/` paths relative to the vault, and
+    `/dev/null` for the side of a file created (`new`) or removed (`gone`), as git shows it."""
+    import difflib
+
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile="/dev/null" if new else f"a/{rel}",
+        tofile="/dev/null" if gone else f"b/{rel}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def use_colour(stream: TextIO) -> bool:

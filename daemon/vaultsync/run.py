@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from vaultsync.activity import ActivityLog
 from vaultsync.coalescer import Coalescer
 from vaultsync.errors import VaultsyncError
 from vaultsync.lease import Timing, VaultLease, machine_id
 from vaultsync.locks import DaemonLock, LockBusy, LockWaitCancelled, vault_lock
+from vaultsync.render import describe
 from vaultsync.sync import PassOptions, PassReport, VaultSession
 from vaultsync.vault import Vault
 from vaultsync.writer import VaultGuard, is_temp_file, read_page, write_private_file
@@ -57,6 +59,9 @@ class Settings:
     quiet_period: float = 2.0
     max_delay: float = 30.0
     reconcile_interval: float = 3600.0
+    # Configured vaults whose folder is missing (vault.MissingVault): waited for, and the
+    # config loaded again once one is there.
+    waiting: list = field(default_factory=list)
 
 
 @dataclass
@@ -72,12 +77,39 @@ class _VaultRun:
 
 @dataclass
 class _Status:
+    """The status file's data. Each error has a key (what it is about: a page, a vault's
+    folder or pass, the config), so it is dropped once that is well again: a page cleaned, a
+    folder back, a config that loads."""
+
     path: Path
     started: str = field(default_factory=lambda: _now())
-    errors: list[str] = field(default_factory=list)
+    # key -> "time message", newest first
+    keyed: dict[str, str] = field(default_factory=dict)
 
-    def error(self, message: str) -> None:
-        self.errors = ([f"{_now()} {message}"] + self.errors)[:RECENT_ERRORS]
+    @property
+    def errors(self) -> list[str]:
+        return list(self.keyed.values())
+
+    def error(self, message: str, key: str | None = None) -> None:
+        key = key or message
+        self.keyed.pop(key, None)
+        self.keyed = dict([(key, f"{_now()} {message}"), *self.keyed.items()][:RECENT_ERRORS])
+
+    def resolved(self, key: str) -> None:
+        self.keyed.pop(key, None)
+
+    def resolved_pages(self, vault: str, keep: set[str] | None = None, only=None) -> None:
+        """Drop the errors of `vault`'s pages (all but `keep`, or only those in `only`)."""
+        prefix = _page_key(vault, "")
+        for key in [k for k in self.keyed if k.startswith(prefix)]:
+            page = key[len(prefix) :]
+            if (keep is not None and page in keep) or (only is not None and page not in only):
+                continue
+            del self.keyed[key]
+
+
+def _page_key(vault: str, rel: str) -> str:
+    return f"page\0{vault}\0{rel}"
 
 
 def _now() -> str:
@@ -91,9 +123,42 @@ def _rel(vault: Vault, path: Path) -> str:
         return str(path)
 
 
-def log_report(report: PassReport, status: _Status | None = None) -> None:
-    """One readable line per thing worth knowing."""
+class LeftAloneSaid:
+    """Which pages left alone on purpose (and why) the log has named, so each is named once,
+    not at every pass that meets it again. Small: the oldest are forgotten past `limit`, and a
+    page's are forgotten when it is cleaned (left alone again later: named again)."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._said: dict[tuple[str, str, str], None] = {}  # (vault, page, reason), in order
+
+    def first_time(self, vault: str, path: Path, reason: str) -> bool:
+        key = (vault, str(path), reason)
+        if key in self._said:
+            return False
+        self._said[key] = None
+        if len(self._said) > self.limit:
+            del self._said[next(iter(self._said))]
+        return True
+
+    def forget(self, vault: str, path: Path) -> None:
+        page = str(path)
+        for key in [k for k in self._said if k[0] == vault and k[1] == page]:
+            del self._said[key]
+
+
+def log_report(
+    report: PassReport, status: _Status | None = None, left: LeftAloneSaid | None = None
+) -> None:
+    """One readable line per thing worth knowing. `left`: the memory that keeps a page left
+    alone on purpose from being named at every pass (None: named every time)."""
     vault = report.vault
+    if left is not None:
+        for path in report.changed:
+            left.forget(vault.name, path)
+    for path, reason in report.left_alone:
+        if left is None or left.first_time(vault.name, path, reason):
+            log.info("%s: left %s as it is: %s", vault.name, _rel(vault, path), reason)
     for path in report.changed:
         log.info("%s: cleaned %s", vault.name, _rel(vault, path))
     for path in report.authors_created:
@@ -101,13 +166,41 @@ def log_report(report: PassReport, status: _Status | None = None) -> None:
     for path in report.authors_updated:
         log.info("%s: updated author page %s", vault.name, _rel(vault, path))
     for path, reason in report.skipped:
-        log.warning("%s: skipped %s: %s", vault.name, _rel(vault, path), reason)
+        # A page held after undo is news once (persisted: not again at every start).
+        level = logging.DEBUG if report.held.get(path) is False else logging.WARNING
+        log.log(level, "%s: skipped %s: %s", vault.name, _rel(vault, path), reason)
     for path, reason in report.failed:
         log.error("%s: FAILED %s: %s", vault.name, _rel(vault, path), reason)
         if status:
-            status.error(f"{vault.name}: {_rel(vault, path)}: {reason}")
+            key = _page_key(vault.name, _rel(vault, path))
+            status.error(f"{vault.name}: {_rel(vault, path)}: {reason}", key)
     if report.changed:
-        log.info("%s: %s", vault.name, report.stats.describe())
+        log.info("%s: %s", vault.name, describe(report.stats))
+
+
+def record_report(activity: ActivityLog, report: PassReport) -> None:
+    """Each thing the pass did, or could not do, as an entry of the activity log."""
+    vault = report.vault
+    for path in report.changed:
+        stats = report.page_stats.get(path)
+        detail = describe(stats) if stats is not None else ""
+        activity.record("cleaned", vault.name, _rel(vault, path), detail=detail)
+    for what, paths in (
+        ("created author page", report.authors_created),
+        ("updated author page", report.authors_updated),
+        ("merged author page", report.authors_merged),
+    ):
+        for path in paths:
+            activity.record(what, vault.name, _rel(vault, path))
+    for path, reason in report.failed:
+        activity.record("FAILED", vault.name, _rel(vault, path), detail=reason)
+
+
+def _summary(why: str, report: PassReport) -> str:
+    return (
+        f"{why}: {report.scanned} scanned, {report.readwise} Readwise, "
+        f"{len(report.changed)} cleaned, {len(report.failed)} failed"
+    )
 
 
 class Daemon:
@@ -131,6 +224,8 @@ class Daemon:
         self.runs: dict[str, _VaultRun] = {}
         self.coalescer = self._coalescer()
         self.status = _Status(state_dir / "status.json")
+        self.activity = ActivityLog(state_dir)
+        self.left_said = LeftAloneSaid()  # pages left alone on purpose the log has named
         self._config_stamp = self._stamp()
         self._initial = vaults
         self.watcher = None
@@ -266,12 +361,20 @@ class Daemon:
                     run.vault.name,
                     run.vault.root,
                 )
-                self.status.error(f"{run.vault.name}: vault folder missing: {run.vault.root}")
+                self.status.error(
+                    f"{run.vault.name}: vault folder missing: {run.vault.root}",
+                    f"folder\0{run.vault.name}",
+                )
+                self.activity.record(
+                    "vault unavailable", run.vault.name, detail=str(run.vault.root)
+                )
             run.available = False
             return
         if not run.available:
             # Said here, not in _health: a restarted watch may be what brings it back.
             log.info("%s: vault is back at %s; catching up", run.vault.name, run.vault.root)
+            self.status.resolved(f"folder\0{run.vault.name}")
+            self.activity.record("vault back", run.vault.name, detail=str(run.vault.root))
             run.available = True
         if not self._may_write(run):
             return
@@ -282,14 +385,14 @@ class Daemon:
             return  # stopping
         except VaultsyncError as err:
             log.error("%s: %s pass failed: %s", run.vault.name, why, err)
-            self.status.error(f"{run.vault.name}: {err}")
+            self.status.error(f"{run.vault.name}: {err}", f"pass\0{run.vault.name}")
             return
         self._remember_writes(run)
-        log_report(report, self.status)
-        run.last_pass = _now()
-        run.last_summary = (
-            f"{why}: {report.scanned} scanned, {report.readwise} Readwise, "
-            f"{len(report.changed)} cleaned, {len(report.failed)} failed"
+        log_report(report, self.status, self.left_said)
+        self._recorded(run, report, why)
+        # Every page was looked at: only those failing now keep an error.
+        self.status.resolved_pages(
+            run.vault.name, keep={_rel(run.vault, p) for p, _ in report.failed}
         )
         log.debug("%s: %s", run.vault.name, run.last_summary)
 
@@ -420,7 +523,7 @@ class Daemon:
                 return  # stopping
             except VaultsyncError as err:
                 log.error("%s: %s", run.vault.name, err)
-                self.status.error(f"{run.vault.name}: {err}")
+                self.status.error(f"{run.vault.name}: {err}", f"pass\0{run.vault.name}")
                 if isinstance(err, LockBusy):  # not lost: tried again after a quiet period
                     for path in changed:
                         self.coalescer.add(path, "modified")
@@ -428,8 +531,11 @@ class Daemon:
                         self.coalescer.add(path, "deleted")
                 continue
             self._remember_writes(run)
-            log_report(report, self.status)
-            run.last_pass = _now()
+            log_report(report, self.status, self.left_said)
+            self._recorded(run, report, "update")
+            failed = {_rel(run.vault, p) for p, _ in report.failed}
+            handed = {_rel(run.vault, p) for p in [*changed, *deleted]} - failed
+            self.status.resolved_pages(run.vault.name, only=handed)
         self._write_status()
 
     def _may_write(self, run: _VaultRun) -> bool:
@@ -488,6 +594,7 @@ class Daemon:
                 changed = True
         if changed:
             self._write_status()  # so `vaultsync status` shows a vault gone or back
+        self._check_waiting()
 
     # ------------------------------------------------------------------ config reload
 
@@ -511,10 +618,13 @@ class Daemon:
             vaults, settings = self.load()
         except VaultsyncError as err:
             log.error("config not reloaded, the previous one keeps running: %s", err)
-            self.status.error(f"config: {err}")
+            self.status.error(f"config: {err}", "config")
+            self.activity.record("config not reloaded", detail=str(err))
             self._write_status()
             return
         log.info("config reloaded from %s", self.config_path)
+        self.status.resolved("config")
+        self.activity.record("config reloaded")
         old = self.settings
         self.settings = settings
         if (old.quiet_period, old.max_delay) != (settings.quiet_period, settings.max_delay):
@@ -545,13 +655,51 @@ class Daemon:
                     "cleaner": run.lease.describe() if run.lease else "this machine",
                 }
                 for name, run in self.runs.items()
-            },
+            }
+            | self._waiting_status(),
             "recent_errors": self.status.errors,
         }
         try:
             write_private_file(self.status.path, json.dumps(data, indent=2).encode())
         except OSError as err:
             log.debug("status not written: %s", err)
+
+    # ------------------------------------------------------------------ activity, waiting
+
+    def _recorded(self, run: _VaultRun, report: PassReport, why: str) -> None:
+        """A pass is done: its actions go to the activity log, and the time and summary of
+        the vault's last pass are set together (never a new time beside an old summary)."""
+        record_report(self.activity, report)
+        if why == "start-up" and report.scanned == 0:
+            from vaultsync.vault import filter_warning
+
+            problem = filter_warning(run.vault)  # include/exclude let no page through
+            if problem:
+                log.warning("%s", problem)
+        self.status.resolved(f"pass\0{run.vault.name}")
+        run.last_pass = _now()
+        run.last_summary = _summary(why, report)
+
+    def _check_waiting(self) -> None:
+        """A configured vault whose folder was missing at load is there now: load the config
+        again, which starts watching it (with its start-up pass)."""
+        waiting = self.settings.waiting
+        if waiting and any(gone.root.is_dir() for gone in waiting):
+            log.info("a vault folder that was missing is there now; loading the config again")
+            self._reload(force=True)
+
+    def _waiting_status(self) -> dict:
+        out = {}
+        for gone in self.settings.waiting:
+            if gone.name not in self.runs:
+                out[gone.name] = {
+                    "root": str(gone.root),
+                    "kind": None,
+                    "watching": "unavailable",
+                    "last_pass": None,
+                    "last_summary": "folder missing; watched for",
+                }
+        return out
 
 
 def run_daemon(

@@ -150,6 +150,22 @@ def install(
     platform: str = sys.platform,
 ) -> tuple[Path, str]:
     """Write the unit or agent; returns its path and what to run next."""
+    path, text, then = service_file(config, vault_roots, state_dir, platform)
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists; use --force to overwrite it")
+    # systemd refuses to start a unit whose ReadWritePaths= names a missing folder, and
+    # launchd cannot open a log file in one.
+    ensure_private_dir(state_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path, then
+
+
+def service_file(
+    config: Path, vault_roots: list[Path], state_dir: Path, platform: str = sys.platform
+) -> tuple[Path, str, str]:
+    """The unit or agent `install` would write: its path, its text and what to run next.
+    Nothing is written (`service install --print` shows it)."""
     if platform.startswith("linux"):
         path, text = _unit_path(), systemd_unit(config, vault_roots, state_dir)
         then = (
@@ -168,14 +184,7 @@ def install(
             f"no service manager support on {platform}; see docs/running-in-background.md "
             "for running `vaultsync run` in the background by hand"
         )
-    if path.exists() and not force:
-        raise UsageError(f"{path} exists; use --force to overwrite it")
-    # systemd refuses to start a unit whose ReadWritePaths= names a missing folder, and
-    # launchd cannot open a log file in one.
-    ensure_private_dir(state_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path, then
+    return path, text, then
 
 
 def uninstall(platform: str = sys.platform) -> tuple[Path | None, str]:

@@ -24,7 +24,9 @@ def state_dir(config: Config) -> Path:
 def options_from_config(
     config: Config, mode: str = "write", want_diff: bool = False
 ) -> PassOptions:
-    """The pass options a config asks for; history is kept only when writing."""
+    """The pass options a config asks for. Versions are kept only when writing, but every
+    mode reads the history, so `check`, `resync --dry-run` and `resync` all leave a page held
+    after `vaultsync undo` as it is (and say so); a check or a dry run creates nothing."""
     r = config.rules
     rules = Rules(
         dedupe=r.dedupe,
@@ -34,15 +36,15 @@ def options_from_config(
         repair_encoding=r.repair_encoding,
         link_author=r.link_author,
     )
-    history = None
-    if mode == "write" and config.history.keep_versions > 0:
-        from vaultsync.history import History
+    from vaultsync.history import History
 
-        history = History(
-            state_dir(config) / "history",
-            keep_versions=config.history.keep_versions,
-            max_total_bytes=int(config.history.max_total_mb * 2**20),
-        )
+    keep = config.history.keep_versions if mode == "write" else 0
+    history = History(
+        state_dir(config) / "history",
+        keep_versions=keep,
+        max_total_bytes=int(config.history.max_total_mb * 2**20),
+        create=keep > 0,
+    )
     return PassOptions(
         mode=mode,  # type: ignore[arg-type]
         rules=rules,

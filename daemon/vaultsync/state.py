@@ -279,9 +279,12 @@ class StateCache:
     """The rows of one vault: loaded at the start of a full pass, written back at its end (or
     after each incremental update). Never raises: a failing store turns itself off."""
 
-    def __init__(self, path: Path, root: Path) -> None:
+    def __init__(self, path: Path, root: Path, facts: str = "") -> None:
         self.path = Path(path)
         self.root = str(root)
+        # The settings a row's facts depend on besides the bytes (which folder makes a page a
+        # candidate by its place): other settings than the rows were made under drop them all.
+        self.facts = facts
         # A full pass reads the rows as its walk asks for them, not all at once: 53,000 rows
         # held as Python tuples were 33 MB, most of a daemon's peak, which it then keeps as
         # its size. The walk asks for a folder's pages in name order, which is the order of
@@ -324,6 +327,8 @@ class StateCache:
             for statement in _SCHEMA:
                 conn.execute(statement)
             stamp = f"{code_fingerprint()}:{self.root}"
+            if self.facts:
+                stamp += f":{self.facts}"
             row = conn.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
             if row is None or row[0] != stamp:
                 conn.execute("BEGIN IMMEDIATE")
@@ -655,11 +660,12 @@ class _Reader:
         return found
 
 
-def open_cache(state_dir: Path | None, root: Path) -> StateCache | None:
-    """The cache of the vault at `root`, or None when there is no state folder to keep it in."""
+def open_cache(state_dir: Path | None, root: Path, facts: str = "") -> StateCache | None:
+    """The cache of the vault at `root`, or None when there is no state folder to keep it in.
+    `facts`: the settings its rows' facts depend on (see StateCache)."""
     if state_dir is None:
         return None
-    return StateCache(cache_path(state_dir, root), root)
+    return StateCache(cache_path(state_dir, root), root, facts)
 
 
 def now_ns() -> int:

@@ -6,7 +6,6 @@ passes. Every file operation goes through vaultsync.writer; the core stays pure.
 
 from __future__ import annotations
 
-import difflib
 import gc
 import hashlib
 import json
@@ -45,6 +44,7 @@ from vaultsync.errors import (
     VaultsyncError,
 )
 from vaultsync.ignore import walk_reading
+from vaultsync.render import unified_diff
 from vaultsync.state import (
     KINDS,
     Entry,
@@ -60,7 +60,7 @@ from vaultsync.state import (
     row_readwise,
     row_refs,
 )
-from vaultsync.vault import Vault
+from vaultsync.vault import READWISE_FOLDER, Vault
 from vaultsync.writer import (
     Snapshot,
     VaultGuard,
@@ -109,6 +109,8 @@ class PassOptions:
     author_aliases: dict[str, str] = field(default_factory=dict)  # name → canonical author
     # Keep the state cache (vaultsync.state) in state_dir, so unchanged pages are not read again.
     cache: bool = True
+    # Fill PassReport.kinds (what each page walked is), for `-v`'s list of pages left alone.
+    list_pages: bool = False
 
 
 @dataclass
@@ -130,6 +132,12 @@ class PassReport:
     page_stats: dict[Path, Stats] = field(default_factory=dict)  # what the rules did, per page
     # Readwise pages (or parts of them) a rule left as they are on purpose, and why.
     left_alone: list[tuple[Path, str]] = field(default_factory=list)
+    # With PassOptions.list_pages: each page walked (inside include) and what the walk found
+    # it to be: "other" (not a Readwise page), "candidate" (Readwise's) or "managed".
+    kinds: list[tuple[str, str]] = field(default_factory=list)
+    # Pages held after `vaultsync undo` (each also in `skipped`, with its reason) → whether this
+    # pass is the first to meet the hold (the daemon warns then, and logs it quietly after).
+    held: dict[Path, bool] = field(default_factory=dict)
 
     @property
     def any_change(self) -> bool:
@@ -398,6 +406,7 @@ def _index(
     cache: StateCache | None = None,
     now: int = 0,
     cleanup: bool = False,
+    listing: bool = False,
 ) -> _VaultIndex:
     """Phase 1: what every page tells the index. With a cache, a page it knows unchanged is
     not read (its row says what it holds); every other page is read and its row renewed.
@@ -408,6 +417,7 @@ def _index(
     unchanged = cache is not None
     pending, referenced = index.pending, index.referenced_ids
     temp_file = remove_temp_file if cleanup else None
+    kinds = report.kinds if listing else None
     # Every note, canvas and org page is read for references and names; only candidates
     # (inside the include patterns) are counted, cleaned, or managed as author pages.
     walk = walk_reading(vault.root, vault.path_filter, skipped_folders, temp_file)
@@ -431,6 +441,8 @@ def _index(
                         referenced.update(row_refs(row))
                     if not cleanable:
                         continue
+                    if kinds is not None:
+                        kinds.append((dir_entry.path, kind))
                     if kind == "candidate":
                         index.candidates.append((dir_entry.path, rel, row))
                     elif kind == "managed":
@@ -470,6 +482,8 @@ def _index(
             _report_bad_canvas(path, snap.data, report)
             if not cleanable:
                 continue
+            if kinds is not None:
+                kinds.append((dir_entry.path, kind))
             source = _read_page_source(index, kind, path, snap, rel, read)
             if source is not None:
                 index.candidates.append(source)
@@ -530,9 +544,27 @@ def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str
         refs = note_refs(data)
     if MANAGED.search(data):
         return "managed", names, refs
-    if CANDIDATE.search(data) or _undecodable_readwise(data):
+    # A page in the Readwise plugin's folder is a candidate by its place: its highlights may
+    # carry none of the literals the prefilter looks for (no link, no cover, `## Highlights`).
+    if CANDIDATE.search(data) or _in_readwise_folder(vault, path) or _undecodable_readwise(data):
         return "candidate", names, refs
     return "other", names, refs
+
+
+def _in_readwise_folder(vault: Vault, path: Path, authors_folder: str | None = None) -> bool:
+    """The page lies in the Readwise plugin's folder (see Vault.in_readwise_folder), and not in
+    `authors_folder` (author notes, ours or the user's, are never Readwise's by their place)."""
+    if vault.readwise_folder is None or vault.kind != "obsidian":
+        return False
+    try:
+        rel = path.relative_to(vault.root).as_posix()
+    except ValueError:
+        return False
+    if authors_folder and authors_folder != ".":
+        prefix = authors_folder.casefold() + "/"
+        if rel[: len(prefix)].casefold() == prefix:
+            return False
+    return vault.in_readwise_folder(rel)
 
 
 # Readwise's marks that a page with bad bytes still shows (the link prefilter can miss them:
@@ -664,10 +696,11 @@ def _keep_readwise_row(cache: StateCache, rel: str) -> bool:
     return True
 
 
-def _readwise_bytes(vault: Vault, data: bytes) -> bool:
+def _readwise_bytes(vault: Vault, data: bytes, in_folder: bool = False) -> bool:
     """Whether bytes that could not be cleaned (bad bytes, refused) hold a Readwise page: read
     leniently, for the count only."""
-    return is_readwise_page(parse(data.decode("utf-8", errors="replace"), vault.kind))
+    page = parse(data.decode("utf-8", errors="replace"), vault.kind)
+    return is_readwise_page(page, in_folder=in_folder)
 
 
 def _readwise_count(candidates: list[_Source | _Unread]) -> int:
@@ -689,17 +722,6 @@ def _reason(err: Exception, path: Path) -> str:
     text = str(err)
     prefix = f"{path}: "
     return text[len(prefix) :] if text.startswith(prefix) else text
-
-
-def _diff(path: Path, root: Path, before: str, after: str) -> str:
-    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"a/{rel}",
-        tofile=f"b/{rel}",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def _write(
@@ -759,12 +781,6 @@ def clean_page(
         # E.g. a link to a page outside the vault: read for the index, never written.
         report.skipped.append((source.path, f"{err.reason}; left as it is"))
         return None
-    history = options.history
-    if history is not None and history.restored_hash(source.path.resolve()) == _sha256(snap.data):
-        report.skipped.append(
-            (source.path, "restored with `vaultsync undo`; left as it is until it changes again")
-        )
-        return None
     for attempt in range(WRITE_ATTEMPTS):
         try:
             text = decode(snap.data)
@@ -774,19 +790,25 @@ def clean_page(
         if attempt == 0 and prepared is not None:
             result = prepared.result(text)
         else:
-            context = PageContext(referenced_ids=referenced, author_link=author_link)
+            context = PageContext(
+                referenced_ids=referenced,
+                author_link=author_link,
+                in_readwise_folder=_in_readwise_folder(vault, source.path, options.authors_folder),
+            )
             result = normalize_page(text, vault.kind, options.rules, context)
         for note in result.left_alone:
             if (source.path, str(note)) not in report.left_alone:
                 report.left_alone.append((source.path, str(note)))
         if not result.is_readwise or not result.changed:
             return result
+        if held_after_undo(source.path, snap.data, options, report):
+            return None  # (a page that would not change is clean, held or not)
         if result.losses:
             err = LossCheckFailed(source.path, result.losses)
             report.failed.append((source.path, _reason(err, source.path)))
             return None
         if options.want_diff:
-            report.diffs.append(_diff(source.path, vault.root, text, result.text))
+            report.diffs.append(unified_diff(source.path, vault.root, text, result.text))
         if options.mode != "write":
             return result
         try:
@@ -823,6 +845,7 @@ class _PhaseA:
     split: bool  # split_authors
     whole: frozenset[str]  # names the config maps to an author: never split
     referenced: frozenset[str]  # block ids other notes link to
+    authors_folder: str  # (PassOptions.authors_folder: not a Readwise folder)
 
 
 def prepare_page(shared: _PhaseA, job: tuple[Path, bytes]) -> _Prepared | None:
@@ -837,7 +860,11 @@ def prepare_page(shared: _PhaseA, job: tuple[Path, bytes]) -> _Prepared | None:
     vault = shared.vault
     # In Logseq the rule's link never depends on the plan (Logseq resolves aliases itself).
     maker = author_maker(vault.kind, None, shared.split, shared.whole)
-    context = PageContext(referenced_ids=shared.referenced, author_link=maker)
+    context = PageContext(
+        referenced_ids=shared.referenced,
+        author_link=maker,
+        in_readwise_folder=_in_readwise_folder(vault, path, shared.authors_folder),
+    )
     result = normalize_page(text, vault.kind, shared.rules, context)
     facts: PageAuthor | None
     if result.losses:  # never written: its facts are the page's as it is
@@ -861,6 +888,24 @@ def prepare_page(shared: _PhaseA, job: tuple[Path, bytes]) -> _Prepared | None:
         author_value=value,
         facts=facts,
     )
+
+
+HELD_REASON = (
+    "held after `vaultsync undo`: left as it is until it changes again "
+    "(`vaultsync release PAGE` lets it be cleaned)"
+)
+
+
+def held_after_undo(path: Path, data: bytes, options: PassOptions, report: PassReport) -> bool:
+    """Whether the page is held after undo (it has the bytes the user restored); if so it is
+    reported skipped, in every mode alike, so check, dry run and resync agree."""
+    history = options.history
+    if history is None or not history.is_held(path.resolve(), data):  # type: ignore[attr-defined]
+        return False
+    report.skipped.append((path, HELD_REASON))
+    first = options.mode == "write" and history.announce_hold(path.resolve())  # type: ignore[attr-defined]
+    report.held[path] = first
+    return True
 
 
 class _PendingPlan(AuthorPlan):
@@ -922,18 +967,24 @@ class VaultSession:
         self._base = ""  # the pass's clean key (code, kind, rules), for the cache
         self._settings = ""  # _base and every other setting that shapes the author pages
         self.one_off = False  # one pass and done (run_pass): the name index only built if asked
+        # The pass's progress callback: called with no argument per file walked, and with
+        # (phase, done, total) once the pages to clean are counted (the CLI's progress line).
+        self.progress: Callable[..., None] | None = None
 
-    def full_pass(self, progress: Callable[[], None] | None = None) -> PassReport:
+    def full_pass(self, progress: Callable[..., None] | None = None) -> PassReport:
         """Every page read (or known unchanged from the state cache); every Readwise page
         cleaned; every author page brought up to date."""
         report = PassReport(vault=self.vault, mode=self.options.mode)
+        self.progress = progress
         write = self.options.mode == "write"
         if write:
             self._cleanup_unwalked()
         self._open_cache(load=True)
         try:
             # (Leftover temp files are removed by the walk, before any page is written.)
-            self.index = _index(self.vault, report, progress, self.cache, self._now, write)
+            self.index = _index(
+                self.vault, report, progress, self.cache, self._now, write, self.options.list_pages
+            )
             # The vault as the last full pass left it, which changed nothing under the same
             # settings: the author plan and pages come out as that pass found them.
             settled = (
@@ -955,6 +1006,8 @@ class VaultSession:
             candidates: list[_Source] = self.index.candidates  # type: ignore[assignment]
             self.index.candidates = []
             candidates = [s for s in candidates if self._static_clean(s, report)]
+            if progress:
+                progress("cleaning", 0, len(candidates))  # the total is known from here on
             prepared = self._prepare_all(candidates)
             self._replan(lazy=settled)
             known = dict(self.facts)
@@ -1090,7 +1143,13 @@ class VaultSession:
         self.cache = None
         if not self.options.cache or self.options.mode != "write":
             return  # a dry run or a check writes nothing at all, the cache included
-        cache = open_cache(self.options.state_dir, self.vault.root)
+        v = self.vault
+        # (A page in the Readwise folder is a candidate by its place: rows depend on it.)
+        # (The default folder adds nothing: rows made before the setting existed stay good.)
+        facts = ""
+        if v.kind == "obsidian" and v.readwise_folder != READWISE_FOLDER:
+            facts = f"readwise_folder={v.readwise_folder!r}"
+        cache = open_cache(self.options.state_dir, v.root, facts)
         if cache is None:
             return
         self._now = now_ns()
@@ -1099,7 +1158,8 @@ class VaultSession:
         self._base = base_key(
             self.vault.kind, opts.rules, opts.split_authors, sorted(opts.author_aliases.items())
         )
-        v = self.vault
+        if v.kind == "obsidian":  # (which pages are Readwise's by their place: not authors')
+            self._base = base_key(self._base, v.readwise_folder, opts.authors_folder)
         self._settings = base_key(
             self._base,
             opts.author_pages,
@@ -1249,6 +1309,7 @@ class VaultSession:
             options.split_authors,
             self._mapped_names(),
             frozenset(self.index.referenced_ids),
+            options.authors_folder,
         )
         out: list[_Prepared | None] = [None] * len(sources)
         todo: list[int] = []
@@ -1278,6 +1339,9 @@ class VaultSession:
             self.vault, source.path, result.page, self.options.split_authors, self._mapped_names()
         )
         return facts, author_value(result.page)
+
+    def _in_readwise_folder(self, path: Path) -> bool:
+        return _in_readwise_folder(self.vault, path, self.options.authors_folder)
 
     def _mapped_names(self) -> frozenset[str]:
         """Names the config maps to an author: never split, even with split_authors on."""
@@ -1319,6 +1383,8 @@ class VaultSession:
         for i, source in enumerate(sources):
             prep, prepared[i] = prepared[i], None
             self._clean(source, report, prep, referenced, maker)
+            if self.progress:
+                self.progress("cleaning", i + 1, len(sources))
 
     def _clean(
         self,
@@ -1380,7 +1446,8 @@ class VaultSession:
         if prepared is not None:
             return prepared.is_readwise
         if source.snapshot is not None:
-            return _readwise_bytes(self.vault, source.snapshot.data)
+            in_folder = self._in_readwise_folder(source.path)
+            return _readwise_bytes(self.vault, source.snapshot.data, in_folder)
         return source.entry is not None and source.entry.readwise
 
     def _remember(
@@ -1423,7 +1490,7 @@ def run_pass(
     vault: Vault,
     options: PassOptions | None = None,
     guard: VaultGuard | None = None,
-    progress: Callable[[], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> PassReport:
     """One full pass over a vault: Readwise pages cleaned, author pages kept up to date."""
     session = VaultSession(vault, options, guard)

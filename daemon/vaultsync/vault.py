@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,11 @@ from vaultsync.paths import control_character_reason, unsafe_vault_reason
 
 DEFAULT_INCLUDE = ("**/*.md",)
 log = logging.getLogger("vaultsync")
+
+
+# The Readwise plugin's default base folder in an Obsidian vault, and its sync log there.
+READWISE_FOLDER = "Readwise"
+SYNC_LOG = "Readwise Syncs.md"
 
 
 @dataclass(frozen=True)
@@ -35,11 +41,28 @@ class Vault:
     journals_dir: str = "journals"
     # Logseq's :hidden entries: what Logseq leaves out of the graph no pass walks or watches.
     hidden: tuple[str, ...] = ()
+    # Obsidian: the Readwise plugin's base folder (relative, "/" between folders; None: not
+    # used). A page inside it is Readwise's by its place when it has Readwise's shape.
+    readwise_folder: str | None = READWISE_FOLDER
     path_filter: PathFilter = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         hidden, _ = hidden_patterns(self.hidden)
         object.__setattr__(self, "path_filter", PathFilter(self.include, self.exclude + hidden))
+
+    def in_readwise_folder(self, rel: str) -> bool:
+        """The page at `rel` (relative, "/" between folders) lies in the Readwise plugin's
+        folder: Obsidian only (Logseq's plugin writes through Logseq, into pages/), and never
+        the plugin's sync log (`Readwise Syncs.md` at the folder's top), which is not a source."""
+        folder = self.readwise_folder
+        if self.kind != "obsidian" or not folder:
+            return False
+        prefix = folder + "/"
+        # (Compared case-insensitively: Obsidian runs on file systems that fold case.)
+        if rel[: len(prefix)].casefold() != prefix.casefold():
+            return False
+        inside = rel[len(prefix) :]
+        return inside.casefold() != SYNC_LOG.casefold() and inside.lower().endswith(".md")
 
 
 # ---- what kind of folder ------------------------------------------------------------------------
@@ -252,6 +275,8 @@ def make_vault(
     exclude: tuple[str, ...] | list[str] = (),
     poll: bool = False,
     where: str = "",
+    warn: Callable[[str], None] | None = None,
+    readwise_folder: str | None = READWISE_FOLDER,
 ) -> Vault:
     """Resolve a vault folder; UsageError when it is missing or its kind cannot be told."""
     root = Path(os.path.expanduser(str(path)))
@@ -268,6 +293,10 @@ def make_vault(
     if unsafe:
         raise UsageError(f"{label}{unsafe}")
     resolved: Kind | None = None if kind == "auto" else kind  # type: ignore[assignment]
+    if resolved is not None:
+        contradiction = kind_contradiction(root, resolved, name or root.name)
+        if contradiction:
+            (warn or log.warning)(contradiction)
     if resolved is None:
         detection = detect_kind(root)
         if detection.kind is None:
@@ -293,43 +322,144 @@ def make_vault(
         include=tuple(include),
         exclude=tuple(exclude),
         poll=poll,
+        readwise_folder=readwise_folder,
         **logseq,  # type: ignore[arg-type]
     )
 
 
-def select_vaults(config_vaults: list, wanted: list[str], kind: str | None) -> list[Vault]:
+def kind_contradiction(root: Path, kind: str, name: str) -> str | None:
+    """A warning when the kind given for a folder contradicts what the folder says it is (a
+    Logseq graph given `kind: obsidian`): its pages would be read in the wrong shape, none of
+    them found to be a Readwise page, and nothing said. None when they agree or it cannot be
+    told (a folder with both apps' markers, or neither)."""
+    detected = detect_kind(root) if (root / ".obsidian").is_dir() != _has_logseq(root) else None
+    if detected is None or detected.kind is None or detected.kind == kind:
+        return None
+    marker = "logseq/config.edn" if detected.kind == "logseq" else ".obsidian/"
+    app = "a Logseq graph" if detected.kind == "logseq" else "an Obsidian vault"
+    return (
+        f"vault {name!r} is given kind {kind}, but {root} has {marker}: it is {app}, and "
+        f"its Readwise pages are not found as {kind} pages; set 'kind: {detected.kind}' "
+        f"(or 'kind: auto') for it, or pass --kind {detected.kind}"
+    )
+
+
+def _has_logseq(root: Path) -> bool:
+    return (root / "logseq" / "config.edn").is_file()
+
+
+def filter_warning(vault: Vault) -> str | None:
+    """When a pass found no page to clean (no candidate) in a folder that holds Markdown
+    files: the include or exclude patterns are why; say which, and the fix."""
+    every = PathFilter(DEFAULT_INCLUDE, hidden_patterns(vault.hidden)[0])
+    if next(iter(walk_entries(vault.root, every)), None) is None:
+        return None  # no Markdown file at all: an empty vault, nothing to say
+    included = PathFilter(vault.include, hidden_patterns(vault.hidden)[0])
+    if next(iter(walk_entries(vault.root, included)), None) is None:
+        patterns = ", ".join(repr(p) for p in vault.include)
+        return (
+            f"{vault.name}: include [{patterns}] matches none of the .md files in "
+            f"{vault.root}, so no page is cleaned; patterns are relative to the vault's "
+            "folder (e.g. 'Readwise/**/*.md'), or leave include out for every page"
+        )
+    patterns = ", ".join(repr(p) for p in vault.exclude)
+    return (
+        f"{vault.name}: exclude [{patterns}] leaves out every page include matches, so no "
+        "page is cleaned; exclude only the folders to skip (e.g. 'Archive/**')"
+    )
+
+
+class MissingVault(UsageError):
+    """A configured vault whose folder is not there (a drive not plugged in)."""
+
+    def __init__(self, name: str, root: Path) -> None:
+        self.name, self.root = name, root
+        super().__init__(
+            f"vault {name!r}: its folder {root} is missing (a drive not plugged in?); "
+            "it is left out until the folder is there"
+        )
+
+
+def select_vaults(
+    config_vaults: list,
+    wanted: list[str],
+    kind: str | None,
+    warn: Callable[[str], None] | None = None,
+    missing: list[MissingVault] | None = None,
+) -> list[Vault]:
     """The vaults a command works on: every configured vault, or those named by `--vault` (a
-    configured name or path, or any other folder, used with defaults)."""
-    configured = {}
-    for i, v in enumerate(config_vaults):
-        configured[i] = v
+    configured name, in any case, or path, or any other folder, used with defaults).
+
+    A configured vault whose folder is missing is left out, with a warning through `warn`
+    (and added to `missing`), so the others are still worked on; named by `--vault`, it is an
+    error. A name that is neither a configured vault nor a folder is an error listing the
+    configured names."""
     if not wanted:
         if not config_vaults:
             raise UsageError(
                 "no vault to work on: name one with --vault PATH, or add vaults to the config "
                 "(`vaultsync config init` writes a commented example)"
             )
-        return [_from_config(i, v, kind) for i, v in configured.items()]
+        out = []
+        for i, v in enumerate(config_vaults):
+            gone = _missing(v)
+            if gone is not None:
+                (warn or log.warning)(str(gone))
+                if missing is not None:
+                    missing.append(gone)
+                continue
+            out.append(_from_config(i, v, kind, warn))
+        return out
     out = []
     for w in wanted:
-        match = None
-        for i, v in configured.items():
-            if w == (v.name or Path(v.path).name):
-                match = (i, v)
-                break
-            try:
-                if Path(os.path.expanduser(w)).resolve() == Path(v.path).resolve():
-                    match = (i, v)
-                    break
-            except OSError:
-                continue
-        out.append(
-            _from_config(*match, kind) if match else make_vault(Path(w), kind=kind or "auto")
-        )
+        match = _configured(config_vaults, w)
+        if match is not None:
+            gone = _missing(match[1])
+            if gone is not None:
+                raise gone
+            out.append(_from_config(*match, kind, warn))
+        elif not os.path.isdir(os.path.expanduser(w)) and "/" not in w and os.sep not in w:
+            names = ", ".join(repr(_name(v)) for v in config_vaults) or "none"
+            raise UsageError(
+                f"--vault {w!r}: no configured vault has that name, and there is no folder "
+                f"{w!r} here; configured vaults: {names}"
+            )
+        else:
+            out.append(make_vault(Path(w), kind=kind or "auto", warn=warn))
     return out
 
 
-def _from_config(index: int, v, kind_override: str | None) -> Vault:
+def _name(v) -> str:
+    return v.name or Path(v.path).name
+
+
+def _configured(config_vaults: list, wanted: str) -> tuple[int, object] | None:
+    """The configured vault `wanted` names: its name exactly, else in any case (Logseq names
+    itself `Logseq`, a person types `logseq`), else its folder."""
+    for i, v in enumerate(config_vaults):
+        if wanted == _name(v):
+            return i, v
+    folded = wanted.casefold()
+    for i, v in enumerate(config_vaults):
+        if folded == _name(v).casefold():
+            return i, v
+    for i, v in enumerate(config_vaults):
+        try:
+            if Path(os.path.expanduser(wanted)).resolve() == Path(v.path).resolve():
+                return i, v
+        except OSError:
+            continue
+    return None
+
+
+def _missing(v) -> MissingVault | None:
+    root = Path(os.path.expanduser(str(v.path)))
+    return None if root.exists() else MissingVault(_name(v), root)
+
+
+def _from_config(
+    index: int, v, kind_override: str | None, warn: Callable[[str], None] | None = None
+) -> Vault:
     return make_vault(
         Path(v.path),
         name=v.name,
@@ -338,4 +468,6 @@ def _from_config(index: int, v, kind_override: str | None) -> Vault:
         exclude=v.exclude,
         poll=v.poll,
         where=f"vaults[{index}].path",
+        warn=warn,
+        readwise_folder=v.readwise_folder or None,  # (false: not used)
     )

@@ -823,7 +823,7 @@ def _put_back_late_write(
     if late in (snapshot.data, new_data):  # nothing written there that the page lacks
         return
     kept = "the first write could not be put back"
-    if history is not None:
+    if history is not None and history.keep_versions > 0:  # (0: read for holds, keeps none)
         try:  # kept there even if the page changes again before it goes back
             history.save(real, late)
             kept = "the version with the first write is in the history (`vaultsync history`)"

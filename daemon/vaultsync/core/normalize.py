@@ -31,6 +31,10 @@ class PageContext:
     referenced_ids: frozenset[str] = frozenset()
     # Markup for a plain-text author ("[[Name]]", "[[Safe|Name]]"), or None to leave it plain.
     author_link: Callable[[str], str | None] | None = None
+    # The page lies in the folder the Readwise plugin writes to (Obsidian's base folder,
+    # `Readwise/` by default): a Readwise signal of its own, for a default-template page whose
+    # highlights carry no link and that has no cover image (an article clipped from the web).
+    in_readwise_folder: bool = False
 
 
 @dataclass
@@ -47,13 +51,7 @@ class Stats:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
-    def describe(self) -> str:
-        parts = [
-            f"{getattr(self, f.name)} {f.name.replace('_', ' ')}"
-            for f in fields(self)
-            if getattr(self, f.name)
-        ]
-        return ", ".join(parts) or "no change"
+    # In words (plural-aware: "1 repeat removed"): vaultsync.render.describe.
 
 
 @dataclass
@@ -83,15 +81,17 @@ def parse(text: str, kind: Kind) -> Page:
     return PARSERS[kind](text)
 
 
-def is_readwise_page(page: Page, text: str | None = None) -> bool:
+def is_readwise_page(page: Page, text: str | None = None, in_folder: bool = False) -> bool:
     """A Readwise page: highlight units in its highlights sections (no location link needed),
-    and a Readwise signal on the page (a sync heading, a link into Readwise, the cover image).
-    Another tool's note that copies the shape (Hypothesis, a script's digest) has no signal.
+    and a Readwise signal on the page (a sync heading, a link into Readwise, the cover image)
+    or around it (`in_folder`: the page lies in the Readwise plugin's folder). Another tool's
+    note that copies the shape (Hypothesis, a script's digest) has no signal.
     `text`: the page's text, when the caller has it (else it is joined from the page)."""
     if text is None:
         text = "".join(page.lines())
-    # The byte prefilter's own test first: a page it would skip is never Readwise's here.
-    if links.PREFILTER_TEXT.search(text) is None:
+    # The byte prefilter's own test first: a page it would skip is never Readwise's here
+    # (a page in the Readwise folder is admitted by its path: the pass's prefilter does too).
+    if not in_folder and links.PREFILTER_TEXT.search(text) is None:
         return False
     sections = page.sections
     # (A wrapper block with no text of its own is a unit when a location link sits inside.)
@@ -101,7 +101,7 @@ def is_readwise_page(page: Page, text: str | None = None) -> bool:
         for item in s.items
     ):
         return False
-    return _signal(page, text)
+    return in_folder or _signal(page, text)
 
 
 def _signal(page: Page, text: str) -> bool:
@@ -200,7 +200,7 @@ def normalize_page(
     switches = rules_on or Rules()
     ctx = context or PageContext()
     page = parse(text, kind)
-    if not is_readwise_page(page, text):
+    if not is_readwise_page(page, text, ctx.in_readwise_folder):
         reason = listless_template(page, text)
         if reason is None:
             return Normalized(is_readwise=False, text=text, changed=False)
