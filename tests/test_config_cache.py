@@ -113,13 +113,17 @@ def test_a_link_moved_elsewhere_is_followed(setup: tuple[Path, Path, Path], tmp_
     assert str(b) in done.stdout and str(a) not in done.stdout
 
 
-def test_a_vault_gone_is_an_error_again(setup: tuple[Path, Path, Path]) -> None:
+def test_a_vault_gone_is_reported_as_without_the_cache(setup: tuple[Path, Path, Path]) -> None:
     a, _b, config = setup
     env = env_with(NOTES_A=str(a))
     assert run("resync", "-q", "--config", str(config), env=env).returncode == 0
     shutil.rmtree(a)
-    done = run("check", "-q", "--config", str(config), env=env)
-    assert done.returncode == 2 and "does not exist" in done.stderr, done.stderr
+    cached = run("check", "-q", "--config", str(config), env=env)
+    shutil.rmtree(Path(os.environ["VAULTSYNC_STATE_DIR"]) / "config-cache")
+    fresh = run("check", "-q", "--config", str(config), env=env)
+    assert not used_cache(cached)
+    assert (cached.returncode, cached.stderr) == (fresh.returncode, fresh.stderr)
+    assert str(a) in cached.stderr
 
 
 def test_a_detected_kind_follows_the_app_folders(setup: tuple[Path, Path, Path]) -> None:
