@@ -449,6 +449,17 @@ def kill_midway(
     proc.kill()
 
 
+def kill_at_temp(proc: subprocess.Popen[bytes], root: Path) -> None:
+    """SIGKILL `proc` as soon as a temp file of its shows in the vault (a batch writing its
+    temp files, before any rename): polled, not a delay."""
+    deadline = time.monotonic() + SUBPROCESS_TIMEOUT
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(is_temp_file(n) for _, _, names in os.walk(root) for n in names):
+            break
+        time.sleep(0.001)
+    proc.kill()
+
+
 def evidence(root: Path, sc: Scenario, rels: list[str], code: int) -> dict[str, int]:
     """What a kill of a real process left, as proof of where it landed: some of `rels` new and
     some old (mid-run), a temp file (between a temp file's creation and its rename)."""
@@ -488,14 +499,19 @@ def _finish(proc: subprocess.Popen[bytes]) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-def real_resync_round(base: Path, sc: Scenario, rng: random.Random) -> dict[str, int]:
+def real_resync_round(
+    base: Path, sc: Scenario, rng: random.Random, at_temp: bool = False
+) -> dict[str, int]:
     root, state = base / "vault", base / "state"
     shutil.copytree(sc.template, root, symlinks=True)
     env = _env(state, base / "none.yaml")
     changing = _changing(sc)
     inodes = _inodes(root, changing)
     proc = _vaultsync("resync", "--vault", str(root), "-q", env=env)
-    kill_midway(proc, root, inodes, rng)
+    if at_temp:
+        kill_at_temp(proc, root)
+    else:
+        kill_midway(proc, root, inodes, rng)
     code, _out, err = _finish(proc)
     assert "Traceback" not in err
     check_torn(root, state, sc)
@@ -510,17 +526,24 @@ def real_resync_round(base: Path, sc: Scenario, rng: random.Random) -> dict[str,
 
 
 def run_real_rounds(
-    tmp_path: Path, seed: int, rounds: int, want_partial: int, max_rounds: int
+    tmp_path: Path,
+    seed: int,
+    rounds: int,
+    want_partial: int,
+    max_rounds: int,
+    want: str = "partial",
 ) -> dict[str, int]:
     """`rounds` kills of the real `vaultsync resync`, more (up to `max_rounds`) until
-    `want_partial` of them landed mid-run."""
+    `want_partial` of them landed mid-run (`want` "temp": with temp files in flight; then
+    every other round is killed as soon as one shows)."""
     rng = random.Random(seed)
     sc = make_scenario(tmp_path / "s", rng, rng.choice(("logseq", "obsidian")))
     totals = {"rounds": 0, "kills": 0, "partial": 0, "temp": 0}
     while totals["rounds"] < rounds or (
-        totals["partial"] < want_partial and totals["rounds"] < max_rounds
+        totals[want] < want_partial and totals["rounds"] < max_rounds
     ):
-        counts = real_resync_round(tmp_path / f"r{totals['rounds']}", sc, rng)
+        at_temp = want == "temp" and totals["rounds"] % 2 == 0
+        counts = real_resync_round(tmp_path / f"r{totals['rounds']}", sc, rng, at_temp)
         totals["rounds"] += 1
         for key, value in counts.items():
             totals[key] += value
@@ -534,9 +557,11 @@ def test_real_resync_process_killed(tmp_path: Path) -> None:
 
 
 def test_real_resync_process_killed_batched(tmp_path: Path) -> None:
-    totals = run_real_rounds(tmp_path, 424243, 1, want_partial=1, max_rounds=6)
+    """A batch renames its pages in one quick loop, after its barrier: a kill lands while its
+    temp files are being written far more often than between two renames."""
+    totals = run_real_rounds(tmp_path, 424243, 2, want_partial=1, max_rounds=8, want="temp")
     print(f"\nbatched real resync kills: {totals}")
-    assert totals["partial"] >= 1, totals
+    assert totals["temp"] >= 1, totals
 
 
 @pytest.mark.slow
