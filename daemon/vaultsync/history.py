@@ -113,6 +113,8 @@ class History:
         # disk when it nears the limit or every RECOUNT_EVERY saves (other processes save too).
         self._total: int | None = None
         self._saves_since_count = 0
+        # The records of each pack as last read, with the pack's size then (packs only grow).
+        self._packs_read: dict[Path, tuple[int, list[tuple[str, _Stored, str]]]] = {}
         try:
             self._make_private_folder(self.root)
         except OSError as err:
@@ -228,7 +230,7 @@ class History:
     def _pack_index(self) -> dict[str, list[tuple[_Stored, str]]]:
         """key → (record, page path) of every pack, each pack read again only when it grew."""
         index: dict[str, list[tuple[_Stored, str]]] = {}
-        cache = self.__dict__.setdefault("_packs_read", {})
+        cache = self._packs_read
         seen: set[Path] = set()
         for file in self._pack_files():
             try:
@@ -360,25 +362,35 @@ class History:
         files beyond are removed), packs none of whose records is kept any more are removed,
         and the store is brought under its size limit."""
         index = self._pack_index()
-        for key in keys:
-            folder = self.root / key
-            files = self._read_versions(folder)
-            if not files:
-                continue
-            merged = files + [r for r, _p in index.get(key, [])]
-            merged.sort(key=lambda s: s.saved_ns, reverse=True)
-            for old in merged[self.keep_versions :]:
+        try:
+            folders = {e.name for e in os.scandir(self.root) if e.name != _PACKS}
+        except FileNotFoundError:
+            folders = set()
+
+        def newest_first(key: str) -> list[_Stored]:
+            stored = self._read_versions(self.root / key) if key in folders else []
+            stored.extend(r for r, _p in index.get(key, ()))
+            stored.sort(key=lambda s: s.saved_ns, reverse=True)
+            return stored
+
+        for key in keys & folders:
+            for old in newest_first(key)[self.keep_versions :]:
                 if old.offset < 0:
                     self._remove(old.file)
         live: set[Path] = set()
-        for key, records in index.items():
-            kept = self._read_versions(self.root / key) + [r for r, _p in records]
-            kept.sort(key=lambda s: s.saved_ns, reverse=True)
-            live.update(s.file for s in kept[: self.keep_versions] if s.offset >= 0)
+        for key in index:
+            live.update(s.file for s in newest_first(key)[: self.keep_versions] if s.offset >= 0)
         for file in self._pack_files():
             if file not in live and file != keep:
                 self._remove(file)
-        self._prune_total(keep=keep or self.root)
+                self._packs_read.pop(file, None)
+        self._saves_since_count += 1
+        if (
+            self._total is None
+            or self._total > self.max_total_bytes
+            or self._saves_since_count >= RECOUNT_EVERY
+        ):
+            self._prune_total(keep=keep or self.root)
 
     def _prune_total(self, keep: Path) -> None:
         """Remove the oldest versions, of any page, until the total fits max_total_bytes.
@@ -497,6 +509,8 @@ class HistoryPack:
         self._file: Path | None = None
         self._newest: dict[str, tuple[int, str]] = {}  # key → (saved_ns, sha256) of its newest
         self._keys: set[str] = set()
+        self._others: dict[str, list[tuple[_Stored, str]]] | None = None
+        self._folders: set[str] = set()
 
     def add(self, path: Path, data: bytes) -> None:
         h = self.history
@@ -517,8 +531,7 @@ class HistoryPack:
         digest = _sha256(data)
         newest = self._newest.get(key)
         if newest is None:
-            stored = h._stored(absolute)
-            newest = (stored[0].saved_ns, stored[0].sha256) if stored else (-1, "")
+            newest = self._newest_stored(key)
         if newest[1] == digest:
             return
         saved_ns = max(h._clock(), newest[0] + 1)
@@ -538,6 +551,25 @@ class HistoryPack:
         self._keys.add(key)
         if h._total is not None:
             h._total += len(line) + len(data)
+
+    def _newest_stored(self, key: str) -> tuple[int, str]:
+        """(saved_ns, sha256) of the newest version kept of the page `key`, (-1, "") if none.
+        The other packs are indexed once per pack (no other process saves into this history
+        meanwhile: a vault is written by one vaultsync at a time), page folders looked into
+        only where they exist."""
+        h = self.history
+        if self._others is None:
+            self._others = h._pack_index()
+            try:
+                self._folders = {e.name for e in os.scandir(h.root) if e.name != _PACKS}
+            except FileNotFoundError:
+                self._folders = set()
+        stored = h._read_versions(h.root / key) if key in self._folders else []
+        stored.extend(r for r, _p in self._others.get(key, ()))
+        if not stored:
+            return (-1, "")
+        newest = max(stored, key=lambda s: s.saved_ns)
+        return (newest.saved_ns, newest.sha256)
 
     def _open(self, saved_ns: int) -> int:
         if self._fd is None:
