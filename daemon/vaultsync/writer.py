@@ -1002,9 +1002,9 @@ class WriteBatch:
 
     `add` checks the page and writes its temp file now, in its folder held open (as
     write_atomic does), without an fsync of its own; `commit` makes every temp file durable
-    with one barrier (Linux: syncfs of each file system holding one; macOS: an fsync per file
-    when written, which only reaches the drive, then one F_FULLFSYNC; elsewhere an fsync per
-    file), then, page by page, opens the folder afresh from the vault root, checks it is the
+    with one barrier (see _barrier_kind: on Linux all of them fsynced at once, which the file
+    system commits together; macOS: one F_FULLFSYNC; elsewhere an fsync per file), then, page
+    by page, opens the folder afresh from the vault root, checks it is the
     folder the temp file was written in and that the page is still exactly as read, renames,
     and last fsyncs each folder once. A crash at any point leaves each page its old or its new
     bytes; the temp files left behind are removed by the next pass's cleanup.
@@ -1023,6 +1023,7 @@ class WriteBatch:
         self.direct = batch_threshold() if direct is None else direct
         self.added = 0  # writes handed to this batch, direct ones included
         self._pending: list[_Pending] = []
+        self._targets: set[Path] = set()  # the targets of _pending
         self._bytes = 0
         self._folders: dict[Path, Folder] = {}
         self._pack = None
@@ -1040,7 +1041,7 @@ class WriteBatch:
 
     def holds(self, target: Path) -> bool:
         """True when a write to `target` waits in this batch."""
-        return any(p.target == target for p in self._pending)
+        return target in self._targets
 
     def add(
         self, snapshot: Snapshot | None, target: Path, data: bytes, done: Done, *, history=True
@@ -1088,6 +1089,7 @@ class WriteBatch:
             _close(old_fd)
         self._unsynced = True
         self._pending.append(_Pending(snapshot, target, real, data, temp, folder, done))
+        self._targets.add(target)
         self._bytes += len(data)
         return True
 
@@ -1115,6 +1117,7 @@ class WriteBatch:
         for done in written:
             done(None)
         pending, self._pending, self._bytes = self._pending, [], 0
+        self._targets = set()
         held, self._folders = self._folders, {}
         fresh: dict[Path, Folder] = {}
         outcomes: list[VaultsyncError | None] = []
@@ -1228,6 +1231,7 @@ class WriteBatch:
         """Remove the temp files of what was added and not committed (nothing replaced)."""
         self._written = []
         pending, self._pending, self._bytes = self._pending, [], 0
+        self._targets = set()
         folders, self._folders = self._folders, {}
         self._drop(pending, folders)
         if self._pack is not None:
