@@ -1333,6 +1333,9 @@ class VaultSession:
         if batch is not None:
 
             def queue(snap: Snapshot, data: bytes) -> None:
+                if batch.take_direct():  # the first few: page by page, done at once
+                    _write(self.guard, snap, source.path, data, self.options)
+                    return
                 if batch.add(snap, source.path, data, lambda err: finish[0](err)):
                     finish.append(lambda err: None)  # (replaced below, once the result is known)
 

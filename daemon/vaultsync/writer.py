@@ -1039,6 +1039,14 @@ class WriteBatch:
         else:
             self.abort()
 
+    def take_direct(self) -> bool:
+        """True (and counted) while the batch is below its threshold: the caller writes this
+        page itself, through write_atomic, and it is done at once."""
+        if self.added < self.direct:
+            self.added += 1
+            return True
+        return False
+
     def holds(self, target: Path) -> bool:
         """True when a write to `target` waits in this batch."""
         return target in self._targets
