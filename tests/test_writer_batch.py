@@ -216,3 +216,23 @@ def test_a_full_pass_with_history_no_longer_costs_fsyncs_per_page(
         assert len(fsyncs) <= 8, (len(fsyncs), written)
     else:
         assert len(fsyncs) <= written + 8
+
+
+def test_the_versions_of_a_pass_go_into_one_pack_over_many_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vaultsync.sync import PassOptions, run_pass
+    from vaultsync.vault import make_vault
+
+    root = tmp_path / "vault"
+    build_vault(root, random.Random(12), "obsidian", pages=40)
+    before = files(root)
+    history = History(tmp_path / "history")
+    monkeypatch.setenv("VAULTSYNC_BATCH_MIN", "0")
+    monkeypatch.setattr(vaultsync.writer, "BATCH_MAX_FILES", 5)  # many commits in one pass
+    report = run_pass(make_vault(root), PassOptions(history=history, cache=False))
+    assert len(report.changed) > 10
+    assert len(list((tmp_path / "history" / "packs").iterdir())) == 1
+    for page in report.changed:
+        assert history.load(page, 1) == before[page.relative_to(root).as_posix()]
+    assert temps(root) == []

@@ -207,7 +207,7 @@ def sync_author_pages(
         raise
     finally:
         if batch is not None:
-            batch.commit()
+            batch.finish()
 
 
 def _sync_all(

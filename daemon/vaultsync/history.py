@@ -177,7 +177,8 @@ class History:
         return sorted(found)
 
     def pack(self) -> HistoryPack:
-        """A pack for the versions a batch saves: `add` each, `close` once (one fsync)."""
+        """A pack for the versions a pass saves: `add` each, `sync` before the pages they
+        belong to are replaced (one fsync), `close` at the end of the pass."""
         return HistoryPack(self)
 
     def mark_restored(self, path: Path, data: bytes) -> None:
@@ -511,6 +512,8 @@ class HistoryPack:
         self._keys: set[str] = set()
         self._others: dict[str, list[tuple[_Stored, str]]] | None = None
         self._folders: set[str] = set()
+        self._dirty = False  # added since the last sync
+        self._folder_synced = False
 
     def add(self, path: Path, data: bytes) -> None:
         h = self.history
@@ -545,6 +548,7 @@ class HistoryPack:
         line = json.dumps(head).encode("utf-8") + b"\n"
         fd = self._open(saved_ns)
         view = memoryview(line + data)
+        self._dirty = True
         while view:
             view = view[os.write(fd, view) :]
         self._newest[key] = (saved_ns, digest)
@@ -583,26 +587,42 @@ class HistoryPack:
             self._fd = os.open(self._file, flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
         return self._fd
 
-    def close(self) -> None:
-        """Make the pack durable (one fsync of it, one of its folder), then prune."""
-        if self._fd is None:
+    def sync(self) -> None:
+        """Make what was added so far durable: one fsync of the pack (and of its folder, the
+        first time). A batch calls it before its renames; the pack stays open for the next."""
+        if self._fd is None or not self._dirty:
             return
         h = self.history
-        fd, self._fd = self._fd, None
         try:
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            folder = os.open(h.root / _PACKS, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
-            with h._lock:
-                h._prune_packed(self._keys, keep=self._file)
+            os.fsync(self._fd)
+            if not self._folder_synced:
+                folder = os.open(h.root / _PACKS, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+                try:
+                    os.fsync(folder)
+                finally:
+                    os.close(folder)
+                self._folder_synced = True
         except OSError as err:
             raise HistoryUnavailable(
                 h.root,
                 f"cannot save the copies of the pages about to be rewritten: {_problem(err)}",
+            ) from None
+        self._dirty = False
+
+    def close(self) -> None:
+        """Make the pack durable (sync), close it, then prune the store."""
+        if self._fd is None:
+            return
+        h = self.history
+        try:
+            self.sync()
+        finally:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+        try:
+            with h._lock:
+                h._prune_packed(self._keys, keep=self._file)
+        except OSError as err:
+            raise HistoryUnavailable(
+                h.root, f"cannot prune the saved copies: {_problem(err)}"
             ) from None

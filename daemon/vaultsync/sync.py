@@ -1294,7 +1294,7 @@ class VaultSession:
                 batch.abort()
             raise
         if batch is not None:
-            batch.commit()
+            batch.finish()
 
     def _new_batch(self) -> WriteBatch | None:
         """The batch a full pass writes through (see WriteBatch); None for the daemon's

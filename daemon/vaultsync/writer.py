@@ -1035,9 +1035,20 @@ class WriteBatch:
 
     def __exit__(self, kind: object, *exc: object) -> None:
         if kind is None:
-            self.commit()
+            self.finish()
         else:
             self.abort()
+
+    def finish(self) -> None:
+        """Commit what is left, and close the history pack (the pass's versions: one file,
+        fsynced once per commit, pruned once)."""
+        self.commit()
+        if self._pack is not None:
+            pack, self._pack = self._pack, None
+            try:
+                pack.close()
+            except VaultsyncError as err:  # (its copies were synced before their renames)
+                log.warning("%s", err)
 
     def take_direct(self) -> bool:
         """True (and counted) while the batch is below its threshold: the caller writes this
@@ -1158,9 +1169,8 @@ class WriteBatch:
     def _barrier(self, pending: list[_Pending], folders: dict[Path, Folder]) -> str | None:
         """Make the temp files (and the history pack) durable; a reason when it failed."""
         if self._pack is not None:
-            pack, self._pack = self._pack, None
             try:
-                pack.close()  # fsynced: every copy is on disk before its page is replaced
+                self._pack.sync()  # every copy is on disk before its page is replaced
             except VaultsyncError as err:
                 return str(err)
         if not pending or not self._unsynced:
