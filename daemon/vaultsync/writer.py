@@ -1190,8 +1190,8 @@ class WriteBatch:
             elif kind == "parallel":
                 _fsync_all(pending)
             elif kind == "fullfsync":
-                folder = next(iter(folders.values()))
-                fd = folder.open(pending[-1].temp, os.O_RDONLY | _O_NOFOLLOW)
+                last = pending[-1]  # (one full flush empties the drive's cache for all)
+                fd = last.folder.open(last.temp, os.O_RDONLY | _O_NOFOLLOW)
                 try:
                     _full_fsync(fd)
                 finally:
