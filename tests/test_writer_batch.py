@@ -236,3 +236,34 @@ def test_the_versions_of_a_pass_go_into_one_pack_over_many_commits(
     for page in report.changed:
         assert history.load(page, 1) == before[page.relative_to(root).as_posix()]
     assert temps(root) == []
+
+
+def test_where_fsync_does_not_reach_the_disk_one_full_flush_ends_the_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """macOS's path, run here by its parts: each temp file fsynced as written, then one
+    F_FULLFSYNC (on a file of the batch, in its own folder) before any rename."""
+    root = tmp_path / "vault"
+    for folder in ("a", "b"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "p.md").write_bytes(b"old\n")
+    flushed: list[str] = []
+
+    def full_fsync(fd: int) -> None:
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+        assert (root / "a" / "p.md").read_bytes() == b"old\n"  # nothing renamed yet
+
+    monkeypatch.setattr(vaultsync.writer, "_BARRIER", ("fullfsync", None))
+    monkeypatch.setattr(vaultsync.writer, "_full_fsync", full_fsync)
+    fsyncs: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real(fd))[1])
+    outcomes: list[object] = []
+    with WriteBatch(VaultGuard([root]), direct=0) as batch:
+        for folder in ("a", "b"):
+            page = root / folder / "p.md"
+            batch.add(read_page(page), page, b"new\n", outcomes.append)
+    assert outcomes == [None, None]
+    assert len(flushed) == 1 and is_temp_file(flushed[0]) and Path(flushed[0]).parent == root / "b"
+    assert len(fsyncs) == 2 + 2  # each temp file, then each folder
+    assert (root / "a" / "p.md").read_bytes() == (root / "b" / "p.md").read_bytes() == b"new\n"
