@@ -933,9 +933,10 @@ def remove_temp_file(path: str) -> bool:
 
 # --------------------------------------------------------------------------- batched writes
 
-# A full pass that writes more pages than this writes them as a batch (WriteBatch); fewer, and
-# each goes through write_atomic. Measured (docs/performance.md, "Third round"): below it, the
-# barrier's fixed cost is more than the fsyncs it saves. VAULTSYNC_BATCH_MIN overrides it (the
+# Each phase of a full pass writes this many pages one by one (write_atomic), the rest as a
+# batch (WriteBatch). Measured with bench/batch_threshold.py (docs/performance.md, "Third
+# round"): below 4 pages the barrier's fixed cost is more than the fsyncs it saves, and the
+# crossover moved between 4 and 16 with the disk's load. VAULTSYNC_BATCH_MIN overrides it (the
 # crash tests run the batched path on small vaults with 0).
 BATCH_MIN = 16
 # Temp files a batch holds in the vault before it commits (and folders it holds open).
