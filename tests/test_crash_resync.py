@@ -99,45 +99,78 @@ def fast_dir(tmp_path: Path) -> Iterator[Path]:
 # Where the forked child is, shared with the parent (an anonymous MAP_SHARED mapping survives
 # the fork and the child's death): how deep inside write_atomic/remove_page it is, and the index
 # of the file operation it last started (an index into OPERATIONS, -1 for none).
-_TRACE = mmap.mmap(-1, 8)
-_TRACE_FORMAT = "<ii"
+_TRACE = mmap.mmap(-1, 12)
+_TRACE_FORMAT = "<iii"
 _WRITERS = ("write_atomic", "remove_page")
-_depth = [0]  # in a child: how deep inside write_atomic/remove_page it is now
+# A batch (WriteBatch, the path of a full pass's writes beyond the first few): its temp files
+# are written in `add`, made durable and renamed in `commit`.
+_BATCH = ("add", "commit")
+_depth = [0]  # in a child: how deep inside write_atomic/remove_page/a batch it is now
+_phase = [0]  # 0: write_atomic/remove_page (or nothing), 1: WriteBatch.add, 2: WriteBatch.commit
+BATCH_ENV = "VAULTSYNC_BATCH_MIN"
 
 
 def _trace(depth: int, op: int) -> None:
-    struct.pack_into(_TRACE_FORMAT, _TRACE, 0, depth, op)
+    struct.pack_into(_TRACE_FORMAT, _TRACE, 0, depth, op, _phase[0])
 
 
 def where_it_died() -> str | None:
-    """After a kill: the file operation write_atomic or remove_page had started when it landed
-    ("enter" if none yet), or None when the child was outside them."""
-    depth, op = struct.unpack_from(_TRACE_FORMAT, _TRACE, 0)
+    """After a kill: the file operation write_atomic, remove_page or a batch had started when
+    it landed ("enter" if none yet), or None when the child was outside them. Inside a batch
+    the phase comes first: "batch-add write", "batch-commit replace"."""
+    depth, op, phase = struct.unpack_from(_TRACE_FORMAT, _TRACE, 0)
     if depth <= 0:
         return None
-    return OPERATIONS[op] if op >= 0 else "enter"
+    point = OPERATIONS[op] if op >= 0 else "enter"
+    return f"batch-{_BATCH[phase - 1]} {point}" if phase else point
+
+
+def _traced(real: Callable[..., object], phase: int) -> Callable[..., object]:
+    def traced(*args: object, **kwargs: object) -> object:
+        _depth[0] += 1
+        was, _phase[0] = _phase[0], phase  # (a write_atomic inside add: 0)
+        _trace(_depth[0], -1)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            _depth[0] -= 1
+            _phase[0] = was
+            _trace(_depth[0], -1)
+
+    return traced
 
 
 def _trace_writers() -> None:
-    """In a child: mark the time spent in write_atomic and remove_page in the shared trace, by
-    wrapping them wherever they were imported (sync, authorsync, writer itself)."""
+    """In a child: mark the time spent in write_atomic, remove_page and a batch's add and
+    commit in the shared trace, by wrapping them wherever they were imported (sync,
+    authorsync, writer itself)."""
     for name in _WRITERS:
         real = getattr(vaultsync.writer, name)
-
-        def traced(*args: object, _real: Callable[..., object] = real, **kwargs: object) -> object:
-            _depth[0] += 1
-            _trace(_depth[0], -1)
-            try:
-                return _real(*args, **kwargs)
-            finally:
-                _depth[0] -= 1
-                _trace(_depth[0], -1)
-
+        traced = _traced(real, 0)
         for module in list(sys.modules.values()):
             if getattr(module, "__name__", "").startswith("vaultsync") and (
                 getattr(module, name, None) is real
             ):
                 setattr(module, name, traced)
+    for phase, name in enumerate(_BATCH, start=1):
+        setattr(
+            vaultsync.writer.WriteBatch,
+            name,
+            _traced(getattr(vaultsync.writer.WriteBatch, name), phase),
+        )
+
+
+def batched() -> bool:
+    """Whether this test's passes write through a batch (VAULTSYNC_BATCH_MIN=0)."""
+    return os.environ.get(BATCH_ENV) == "0"
+
+
+@pytest.fixture(autouse=True)
+def write_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests named *_batched run every write of a full pass through a batch; the others page by
+    page (the protocol of write_atomic), whatever the threshold. Children inherit it."""
+    batch = request.node.name.endswith("_batched") or "[batched]" in request.node.name
+    monkeypatch.setenv(BATCH_ENV, "0" if batch else "1000000000")
 
 
 def _arm(kill_at: int) -> Callable[[], int]:
@@ -245,7 +278,8 @@ def check_torn(root: Path, state: Path, sc: Scenario) -> int:
     """After a kill: old or new bytes, never torn; returns how many pages were already new."""
     now = files(root)
     temps = [rel for rel in now if is_temp_file(rel)]
-    assert len(temps) <= 1, f"more than one write in flight: {temps}"
+    if not batched():  # (a batch has all its temp files in flight at once)
+        assert len(temps) <= 1, f"more than one write in flight: {temps}"
     new = 0
     for rel, old in sc.original.items():
         assert rel in now, f"{rel} was lost"
@@ -294,6 +328,7 @@ def crash_round(base: Path, sc: Scenario, rng: random.Random, how: str) -> dict[
         time.sleep(rng.uniform(0, sc.seconds))  # the moment of the kill, not a synchronisation
         landed = _kill(pid)
     point = where_it_died() if landed else None
+    bare = point.split()[-1] if point is not None else None
     new = check_torn(root, state, sc)
     assert _wait(_fork_resync(root, state)) == 0  # the restart
     check_finished(root, sc)
@@ -302,9 +337,12 @@ def crash_round(base: Path, sc: Scenario, rng: random.Random, how: str) -> dict[
     return {
         "kills": int(landed),
         "partial": int(landed and 0 < new < len(sc.original)),
-        "inside": int(point is not None),  # inside write_atomic or remove_page
-        "torn_write": int(point == "write"),  # a page's temp file or history copy half written
-        "at_rename": int(point in ("replace", "rename", "link")),
+        "inside": int(point is not None),  # inside write_atomic, remove_page or a batch
+        "torn_write": int(bare == "write"),  # a page's temp file or history copy half written
+        "at_rename": int(bare in ("replace", "rename", "link")),
+        # a batch killed while writing its temp files, or while renaming them
+        "batch_add": int(point is not None and point.startswith("batch-add")),
+        "batch_commit": int(point is not None and point.startswith("batch-commit")),
     }
 
 
@@ -320,7 +358,8 @@ def run_rounds(
     reaches its value: the kills land where the test needs them, however fast the machine."""
     rng = random.Random(seed)
     scenarios = [make_scenario(tmp_path / f"s{i}", rng, app) for i, app in enumerate(apps)]
-    totals = dict.fromkeys(("rounds", "kills", "partial", "inside", "torn_write", "at_rename"), 0)
+    keys = ("rounds", "kills", "partial", "inside", "torn_write", "at_rename")
+    totals = dict.fromkeys((*keys, "batch_add", "batch_commit"), 0)
     want = until or {}
     i = 0
     while i < rounds or (i < max_rounds and any(totals[k] < n for k, n in want.items())):
@@ -341,6 +380,30 @@ def test_resync_killed_a_handful_of_times(fast_dir: Path) -> None:
     assert totals["kills"] >= 3  # every "op" round is a kill
     for key, n in want.items():  # the kills landed inside the write protocol, at each step
         assert totals[key] >= n, totals
+
+
+def test_resync_killed_a_handful_of_times_batched(fast_dir: Path) -> None:
+    """The same kills, with every write of the pass in a batch: temp files written, one
+    barrier, then the renames."""
+    want = {"inside": 3, "torn_write": 1, "at_rename": 1, "partial": 1}
+    want |= {"batch_add": 1, "batch_commit": 1}
+    totals = run_rounds(fast_dir, 20250102, 6, ("logseq", "obsidian"), want, max_rounds=40)
+    print(f"\nbatched resync crash rounds: {totals}")
+    assert totals["rounds"] >= 6
+    assert totals["kills"] >= 3
+    for key, n in want.items():
+        assert totals[key] >= n, totals
+
+
+@pytest.mark.slow
+def test_resync_killed_200_times_batched(fast_dir: Path) -> None:
+    totals = run_rounds(fast_dir, 7002, 200, ("logseq", "obsidian") * 3)
+    print(f"\nbatched resync crash rounds: {totals}")
+    assert totals["kills"] >= 100
+    assert totals["partial"] >= 50
+    assert totals["inside"] >= 50
+    assert totals["torn_write"] > 0 and totals["at_rename"] > 0
+    assert totals["batch_add"] > 0 and totals["batch_commit"] > 0
 
 
 @pytest.mark.slow
@@ -386,6 +449,17 @@ def kill_midway(
     proc.kill()
 
 
+def kill_at_temp(proc: subprocess.Popen[bytes], root: Path) -> None:
+    """SIGKILL `proc` as soon as a temp file of its shows in the vault (a batch writing its
+    temp files, before any rename): polled, not a delay."""
+    deadline = time.monotonic() + SUBPROCESS_TIMEOUT
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(is_temp_file(n) for _, _, names in os.walk(root) for n in names):
+            break
+        time.sleep(0.001)
+    proc.kill()
+
+
 def evidence(root: Path, sc: Scenario, rels: list[str], code: int) -> dict[str, int]:
     """What a kill of a real process left, as proof of where it landed: some of `rels` new and
     some old (mid-run), a temp file (between a temp file's creation and its rename)."""
@@ -425,14 +499,19 @@ def _finish(proc: subprocess.Popen[bytes]) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-def real_resync_round(base: Path, sc: Scenario, rng: random.Random) -> dict[str, int]:
+def real_resync_round(
+    base: Path, sc: Scenario, rng: random.Random, at_temp: bool = False
+) -> dict[str, int]:
     root, state = base / "vault", base / "state"
     shutil.copytree(sc.template, root, symlinks=True)
     env = _env(state, Path(os.devnull))  # no config
     changing = _changing(sc)
     inodes = _inodes(root, changing)
     proc = _vaultsync("resync", "--vault", str(root), "-q", env=env)
-    kill_midway(proc, root, inodes, rng)
+    if at_temp:
+        kill_at_temp(proc, root)
+    else:
+        kill_midway(proc, root, inodes, rng)
     code, _out, err = _finish(proc)
     assert "Traceback" not in err
     check_torn(root, state, sc)
@@ -447,17 +526,24 @@ def real_resync_round(base: Path, sc: Scenario, rng: random.Random) -> dict[str,
 
 
 def run_real_rounds(
-    tmp_path: Path, seed: int, rounds: int, want_partial: int, max_rounds: int
+    tmp_path: Path,
+    seed: int,
+    rounds: int,
+    want_partial: int,
+    max_rounds: int,
+    want: str = "partial",
 ) -> dict[str, int]:
     """`rounds` kills of the real `vaultsync resync`, more (up to `max_rounds`) until
-    `want_partial` of them landed mid-run."""
+    `want_partial` of them landed mid-run (`want` "temp": with temp files in flight; then
+    every other round is killed as soon as one shows)."""
     rng = random.Random(seed)
     sc = make_scenario(tmp_path / "s", rng, rng.choice(("logseq", "obsidian")))
     totals = {"rounds": 0, "kills": 0, "partial": 0, "temp": 0}
     while totals["rounds"] < rounds or (
-        totals["partial"] < want_partial and totals["rounds"] < max_rounds
+        totals[want] < want_partial and totals["rounds"] < max_rounds
     ):
-        counts = real_resync_round(tmp_path / f"r{totals['rounds']}", sc, rng)
+        at_temp = want == "temp" and totals["rounds"] % 2 == 0
+        counts = real_resync_round(tmp_path / f"r{totals['rounds']}", sc, rng, at_temp)
         totals["rounds"] += 1
         for key, value in counts.items():
             totals[key] += value
@@ -468,6 +554,14 @@ def test_real_resync_process_killed(tmp_path: Path) -> None:
     totals = run_real_rounds(tmp_path, 424242, 1, want_partial=1, max_rounds=6)
     print(f"\nreal resync kills: {totals}")
     assert totals["partial"] >= 1, totals  # killed with some pages new and some old
+
+
+def test_real_resync_process_killed_batched(tmp_path: Path) -> None:
+    """A batch renames its pages in one quick loop, after its barrier: a kill lands while its
+    temp files are being written far more often than between two renames."""
+    totals = run_real_rounds(tmp_path, 424243, 2, want_partial=1, max_rounds=8, want="temp")
+    print(f"\nbatched real resync kills: {totals}")
+    assert totals["temp"] >= 1, totals
 
 
 @pytest.mark.slow
@@ -608,6 +702,13 @@ def test_daemon_killed_and_restarted(tmp_path: Path) -> None:
     totals = run_daemon_rounds(tmp_path, 99, 1, ("obsidian",), want_partial=1, max_rounds=4)
     print(f"\ndaemon kills: {totals}")
     assert totals["partial"] >= 1, totals  # a kill landed with some pages new and some old
+
+
+def test_daemon_killed_and_restarted_batched(tmp_path: Path) -> None:
+    """The daemon's start-up pass writes through a batch; its updates page by page."""
+    totals = run_daemon_rounds(tmp_path, 98, 1, ("logseq",), want_partial=1, max_rounds=4)
+    print(f"\nbatched daemon kills: {totals}")
+    assert totals["partial"] >= 1, totals
 
 
 @pytest.mark.slow

@@ -35,6 +35,7 @@ from vaultsync.vault import Vault
 from vaultsync.writer import (
     Snapshot,
     VaultGuard,
+    WriteBatch,
     ensure_folder,
     read_page,
     remove_page,
@@ -190,17 +191,44 @@ def sync_author_pages(
     guard: VaultGuard,
     report: PassReport,
     only: set[str] | None = None,
+    *,
+    batch: WriteBatch | None = None,
 ) -> bool:
     """Create, update and merge author pages for the plan's authors (those whose key is in
     `only`, or all). Managed pages that no source names any more (of those keys, or all) are
     emptied. False when a page was left uncreated for a reason the report does not show (a file
-    of its name appeared since the walk, or lies outside it): the vault is not settled."""
+    of its name appeared since the walk, or lies outside it): the vault is not settled.
+    `batch`: the pages are written through it (a full pass), and it is committed before this
+    returns."""
+    try:
+        return _sync_all(vault, index, plan, options, guard, report, only, batch)
+    except BaseException:
+        if batch is not None:
+            batch.abort()
+        raise
+    finally:
+        if batch is not None:
+            batch.finish()
+
+
+def _sync_all(
+    vault: Vault,
+    index: _VaultIndex,
+    plan: AuthorPlan,
+    options: PassOptions,
+    guard: VaultGuard,
+    report: PassReport,
+    only: set[str] | None,
+    batch: WriteBatch | None,
+) -> bool:
     handled: set[Path] = set()
     blocked: list[Path] = []
     for key, author in sorted(plan.authors.items()):
         if only is not None and key not in only:
             continue
-        handled |= _sync_one(vault, index, author, options, guard, report, blocked)
+        handled |= _sync_one(vault, index, author, options, guard, report, blocked, batch)
+        if batch is not None and batch.full:
+            batch.commit()
     if only is None:
         orphans = set(index.managed)
     else:
@@ -210,7 +238,9 @@ def sync_author_pages(
         orphans = {index.names[k] for k in keys if k in index.names and k not in index.alias_names}
         orphans &= set(index.managed)
     for path in sorted(orphans - handled):
-        _update(vault, index, path, [], [], _Merged(), options, guard, report)
+        _update(vault, index, path, [], [], _Merged(), options, guard, report, batch)
+        if batch is not None and batch.full:
+            batch.commit()
     return not blocked
 
 
@@ -222,6 +252,7 @@ def _sync_one(
     guard: VaultGuard,
     report: PassReport,
     blocked: list[Path],
+    batch: WriteBatch | None = None,
 ) -> set[Path]:
     key = _page_key(vault, author.name)
     path = index.names.get(key) if key else None
@@ -246,6 +277,9 @@ def _sync_one(
                 merge.append((alias, other))
             aliases.append(alias)
     merged = _read_merged(vault, merge, report)
+    if merged.snapshots:
+        # The merged pages are removed once the new one is in place: written now, not batched.
+        batch = None
     # The names the merged pages answered to stay names of this person (the user may have
     # added some), unless another page answers to one.
     known = {name_key(a) for a in aliases} | {name_key(author.name)}
@@ -261,11 +295,11 @@ def _sync_one(
         if not sources:
             return set()
         path = _create(
-            vault, index, author, sources, aliases, merged, options, guard, report, blocked
+            vault, index, author, sources, aliases, merged, options, guard, report, blocked, batch
         )
         if path is None:
             return set()
-    elif not _update(vault, index, path, sources, aliases, merged, options, guard, report):
+    elif not _update(vault, index, path, sources, aliases, merged, options, guard, report, batch):
         return {path} | {old for _a, old in merge}  # not merged: the old pages stay as they are
     # Removed only as read: a page changed since it was merged waits for the next pass.
     for snap in merged.snapshots:
@@ -351,6 +385,7 @@ def _create(
     guard: VaultGuard,
     report: PassReport,
     blocked: list[Path],
+    batch: WriteBatch | None = None,
 ) -> Path | None:
     from vaultsync.sync import _reason
 
@@ -379,24 +414,50 @@ def _create(
         _report_dangling(dangling, name, report)
         blocked.append(path)
         return None
-    if path.exists():
+    if path.exists() or (batch is not None and batch.holds(path)):
         blocked.append(path)
         return None  # a file of that name appeared since the walk; the next pass will see it
     if options.want_diff:
         report.diffs.append(unified_diff(path, vault.root, "", text, new=True))
+    key = _page_key(vault, name)
     if options.mode == "write":
         try:
             ensure_folder(guard, path.parent)
-            write_atomic(guard, None, path, text.encode("utf-8"))
-            index.managed[path] = read_page(path)
+            if batch is None:
+                write_atomic(guard, None, path, text.encode("utf-8"))
+                index.managed[path] = read_page(path)
+            else:
+                done = _created(index, path, key, report)
+                batch.add(None, path, text.encode("utf-8"), done, history=False)
         except VaultsyncError as err:
             report.failed.append((path, _reason(err, path)))
             return None
     report.authors_created.append(path)
-    key = _page_key(vault, name)
     if key:
         index.names[key] = path
     return path
+
+
+def _created(
+    index: _VaultIndex, path: Path, key: str | None, report: PassReport
+) -> Callable[[VaultsyncError | None], None]:
+    """What follows a batched creation: the page known as ours, or (it failed) forgotten."""
+    from vaultsync.sync import _reason
+
+    def done(err: VaultsyncError | None) -> None:
+        if err is None:
+            try:
+                index.managed[path] = read_page(path)
+                return
+            except VaultsyncError as read_err:
+                err = read_err
+        report.failed.append((path, _reason(err, path)))
+        if path in report.authors_created:
+            report.authors_created.remove(path)
+        if key and index.names.get(key) == path:
+            del index.names[key]
+
+    return done
 
 
 def _dangling_link(vault: Vault, path: Path) -> Path | None:
@@ -445,6 +506,7 @@ def _update(
     options: PassOptions,
     guard: VaultGuard,
     report: PassReport,
+    batch: WriteBatch | None = None,
 ) -> bool:
     """Bring a managed page up to date; False when it could not be (nothing merged into it)."""
     from vaultsync.sync import _reason, held_after_undo
@@ -487,14 +549,38 @@ def _update(
         report.diffs.append(unified_diff(path, vault.root, text, new))
     if options.mode == "write":
         try:
-            write_atomic(guard, snap, path, new.encode("utf-8"), history=options.history)
-            index.synced.pop(path, None)
-            index.managed[path] = read_page(path)
+            if batch is None:
+                write_atomic(guard, snap, path, new.encode("utf-8"), history=options.history)
+                index.synced.pop(path, None)
+                index.managed[path] = read_page(path)
+            else:
+                batch.add(snap, path, new.encode("utf-8"), _updated(index, path, report))
         except VaultsyncError as err:
             report.failed.append((path, _reason(err, path)))
             return False
     report.authors_updated.append(path)
     return True
+
+
+def _updated(
+    index: _VaultIndex, path: Path, report: PassReport
+) -> Callable[[VaultsyncError | None], None]:
+    """What follows a batched update of a managed page: its fresh bytes, or the failure."""
+    from vaultsync.sync import _reason
+
+    def done(err: VaultsyncError | None) -> None:
+        if err is None:
+            index.synced.pop(path, None)
+            try:
+                index.managed[path] = read_page(path)
+                return
+            except VaultsyncError as read_err:
+                err = read_err
+        report.failed.append((path, _reason(err, path)))
+        if path in report.authors_updated:
+            report.authors_updated.remove(path)
+
+    return done
 
 
 def _remove(

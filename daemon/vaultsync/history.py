@@ -5,6 +5,16 @@ Layout under `root` (a private folder in the state dir), one folder per page:
     <key>/<saved_at_ns>-<sha256>.bin one saved version; the name carries its metadata
 where <key> is a hash of the page's absolute path. File names are the index, so a crash can
 never leave an index that disagrees with the versions on disk.
+
+A pass that writes many pages (a batch, see writer.WriteBatch) saves their versions into one
+pack instead, fsynced once:
+    packs/<first_saved_ns>-<random>.pack
+a sequence of records, each a JSON header line ({"path", "key", "saved_ns", "sha256", "size"})
+followed by the version's bytes. A pack is only appended to; a record cut short by a crash (its
+page was never replaced) is ignored. Both layouts are read together: a page's versions are the
+files of its folder and its records in every pack, newest first, at most `keep_versions` of
+them. A pack is removed once none of its records is among its page's kept versions, or as a
+whole when the store is over its size limit (oldest first).
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import stat
 import threading
 import time
@@ -70,6 +81,12 @@ class _Stored:
     sha256: str
     size: int
     file: Path
+    offset: int = -1  # where the bytes start in a pack; -1: the whole file is the version
+
+
+_PACKS = "packs"
+_PACK_NAME = re.compile(r"\A(\d{1,20})-[0-9a-f]{8,32}\.pack\Z")
+_MAX_HEADER = 1 << 16
 
 
 def _sha256(data: bytes) -> str:
@@ -135,6 +152,8 @@ class History:
         # disk when it nears the limit or every RECOUNT_EVERY saves (other processes save too).
         self._total: int | None = None
         self._saves_since_count = 0
+        # The records of each pack as last read, with the pack's size then (packs only grow).
+        self._packs_read: dict[Path, tuple[int, list[tuple[str, _Stored, str]]]] = {}
         if not create:
             return
         try:
@@ -158,7 +177,7 @@ class History:
 
     def versions(self, path: Path) -> list[Version]:
         """The saved versions of `path`, newest first (number 1 is the newest)."""
-        stored = self._read_versions(self._folder(Path(path)))
+        stored = self._stored(Path(path))
         return [
             Version(number=i, saved_at=_from_ns(s.saved_ns), size=s.size, sha256=s.sha256)
             for i, s in enumerate(stored, start=1)
@@ -167,14 +186,14 @@ class History:
     def load(self, path: Path, number: int) -> bytes:
         """The bytes of version `number` (1 = newest) of `path`."""
         path = Path(path)
-        stored = self._read_versions(self._folder(path))
+        stored = self._stored(path)
         if not stored:
             raise NoHistory(path)
         if not 1 <= number <= len(stored):
             raise NoSuchVersion(path, number, len(stored))
         version = stored[number - 1]
         try:
-            data = version.file.read_bytes()
+            data = _read_stored(version)
         except FileNotFoundError:
             raise HistoryUnavailable(
                 version.file, "this version was removed meanwhile (pruned); list them again"
@@ -189,27 +208,33 @@ class History:
 
     def pages(self) -> list[Path]:
         """Every page that has at least one saved version, sorted."""
-        found: list[Path] = []
+        found: set[Path] = set()
         for folder in self._page_folders():
             meta = self._read_meta(folder)
             if isinstance(meta.get("path"), str) and self._read_versions(folder):
-                found.append(Path(meta["path"]))
+                found.add(Path(meta["path"]))
+        for records in self._pack_index().values():
+            found.update(Path(r[1]) for r in records)
         return sorted(found)
 
     def entries(self) -> list[PageHistory]:
-        """Every page the store knows (a saved version or a hold), sorted by path."""
-        found: list[PageHistory] = []
+        """Every page the store knows (a saved version, in its folder or a pass's pack, or a
+        hold), sorted by path."""
+        paths: set[Path] = set()
         for folder in self._page_folders():
             meta = self._read_meta(folder)
-            if not isinstance(meta.get("path"), str):
-                continue
-            stored = self._read_versions(folder)
-            restored = meta.get("restored_sha256")
-            restored = restored if isinstance(restored, str) else None
+            if isinstance(meta.get("path"), str):
+                paths.add(Path(meta["path"]))
+        for records in self._pack_index().values():
+            paths.update(Path(r[1]) for r in records)
+        found: list[PageHistory] = []
+        for path in paths:
+            stored = self._stored(path)
+            restored = self.restored_hash(path)
             if not stored and restored is None:
                 continue
             newest = _from_ns(stored[0].saved_ns) if stored else None
-            found.append(PageHistory(Path(meta["path"]), len(stored), newest, restored))
+            found.append(PageHistory(path, len(stored), newest, restored))
         return sorted(found, key=lambda e: e.path)
 
     def find(self, query: str) -> list[Path]:
@@ -226,6 +251,11 @@ class History:
             if path.as_posix().casefold().endswith(tail) or wanted in _names_of(path):
                 found.append(path)
         return found
+
+    def pack(self) -> HistoryPack:
+        """A pack for the versions a pass saves: `add` each, `sync` before the pages they
+        belong to are replaced (one fsync), `close` at the end of the pass."""
+        return HistoryPack(self)
 
     def mark_restored(self, path: Path, data: bytes) -> None:
         """Remember that the user restored `data` to `path`, so the daemon leaves it as it is."""
@@ -300,6 +330,52 @@ class History:
             return True
 
     # ----------------------------------------------------------------------- storage
+
+    def _stored(self, path: Path) -> list[_Stored]:
+        """Every kept version of `path`, from its folder and the packs, newest first."""
+        folder = self._folder(path)
+        stored = self._read_versions(folder)
+        packed = self._pack_index().get(folder.name)
+        if packed:
+            stored.extend(r[0] for r in packed)
+            stored.sort(key=lambda s: s.saved_ns, reverse=True)
+            del stored[max(self.keep_versions, 1) :]
+        return stored
+
+    def _has_packs(self) -> bool:
+        return os.path.isdir(self.root / _PACKS)
+
+    def _pack_files(self) -> list[Path]:
+        try:
+            entries = list(os.scandir(self.root / _PACKS))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as err:
+            raise HistoryUnavailable(
+                self.root / _PACKS, f"cannot read it: {_problem(err)}"
+            ) from None
+        return sorted(Path(e.path) for e in entries if _PACK_NAME.match(e.name))
+
+    def _pack_index(self) -> dict[str, list[tuple[_Stored, str]]]:
+        """key → (record, page path) of every pack, each pack read again only when it grew."""
+        index: dict[str, list[tuple[_Stored, str]]] = {}
+        cache = self._packs_read
+        seen: set[Path] = set()
+        for file in self._pack_files():
+            try:
+                size = file.stat().st_size
+            except FileNotFoundError:
+                continue
+            seen.add(file)
+            known = cache.get(file)
+            if known is None or known[0] != size:
+                known = (size, _read_pack(file))
+                cache[file] = known
+            for key, record, page in known[1]:
+                index.setdefault(key, []).append((record, page))
+        for file in set(cache) - seen:
+            del cache[file]
+        return index
 
     @staticmethod
     def _absolute(path: Path) -> Path:
@@ -377,7 +453,11 @@ class History:
 
     def _page_folders(self) -> list[Path]:
         try:
-            return [Path(e.path) for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False)]
+            return [
+                Path(e.path)
+                for e in os.scandir(self.root)
+                if e.is_dir(follow_symlinks=False) and e.name != _PACKS
+            ]
         except FileNotFoundError:
             return []
 
@@ -385,6 +465,10 @@ class History:
         folder = self._page_folder_for_writing(path)
         self._remove_stale_temps(folder)
         stored = self._read_versions(folder)
+        packed = self._pack_index().get(folder.name) if self._has_packs() else None
+        if packed:  # versions a batch saved count too (only the folder's files are removed)
+            stored.extend(r for r, _p in packed)
+            stored.sort(key=lambda s: s.saved_ns, reverse=True)
         digest = _sha256(data)
         if stored and stored[0].sha256 == digest:
             return
@@ -392,7 +476,7 @@ class History:
         saved_ns = max(self._clock(), stored[0].saved_ns + 1 if stored else 0)
         newest = folder / f"{saved_ns:020d}-{digest}.bin"
         write_private_file(newest, data)
-        removed = stored[self.keep_versions - 1 :]
+        removed = [s for s in stored[self.keep_versions - 1 :] if s.offset < 0]
         for old in removed:
             self._remove(old.file)
         if self._total is not None:
@@ -401,6 +485,41 @@ class History:
             if self._total <= self.max_total_bytes and self._saves_since_count < RECOUNT_EVERY:
                 return
         self._prune_total(keep=newest)
+
+    def _prune_packed(self, keys: set[str], keep: Path | None) -> None:
+        """After a pack: the pages it saved keep `keep_versions` versions (their folder's
+        files beyond are removed), packs none of whose records is kept any more are removed,
+        and the store is brought under its size limit."""
+        index = self._pack_index()
+        try:
+            folders = {e.name for e in os.scandir(self.root) if e.name != _PACKS}
+        except FileNotFoundError:
+            folders = set()
+
+        def newest_first(key: str) -> list[_Stored]:
+            stored = self._read_versions(self.root / key) if key in folders else []
+            stored.extend(r for r, _p in index.get(key, ()))
+            stored.sort(key=lambda s: s.saved_ns, reverse=True)
+            return stored
+
+        for key in keys & folders:
+            for old in newest_first(key)[self.keep_versions :]:
+                if old.offset < 0:
+                    self._remove(old.file)
+        live: set[Path] = set()
+        for key in index:
+            live.update(s.file for s in newest_first(key)[: self.keep_versions] if s.offset >= 0)
+        for file in self._pack_files():
+            if file not in live and file != keep:
+                self._remove(file)
+                self._packs_read.pop(file, None)
+        self._saves_since_count += 1
+        if (
+            self._total is None
+            or self._total > self.max_total_bytes
+            or self._saves_since_count >= RECOUNT_EVERY
+        ):
+            self._prune_total(keep=keep or self.root)
 
     def _prune_total(self, keep: Path) -> None:
         """Remove the oldest versions, of any page, until the total fits max_total_bytes.
@@ -411,6 +530,14 @@ class History:
         everything: list[_Stored] = []
         for folder in self._page_folders():
             everything.extend(self._read_versions(folder))
+        for file in self._pack_files():  # a pack counts whole, as old as its first record
+            try:
+                size = file.stat().st_size
+            except FileNotFoundError:
+                continue
+            first = _PACK_NAME.match(file.name)
+            assert first is not None
+            everything.append(_Stored(int(first[1]), "", size, file, 0))
         total = sum(s.size for s in everything)
         everything.sort(key=lambda s: s.saved_ns)
         self._saves_since_count = 0
@@ -424,7 +551,8 @@ class History:
             total -= old.size
             touched.add(old.file.parent)
         for folder in touched:
-            self._drop_if_empty(folder)
+            if folder.name != _PACKS:
+                self._drop_if_empty(folder)
         self._total = total
 
     def _drop_if_empty(self, folder: Path) -> None:
@@ -456,3 +584,173 @@ class History:
             os.unlink(file)
         except FileNotFoundError:
             pass
+
+
+def _read_stored(version: _Stored) -> bytes:
+    if version.offset < 0:
+        return version.file.read_bytes()
+    with open(version.file, "rb") as f:
+        f.seek(version.offset)
+        return f.read(version.size)
+
+
+def _read_pack(file: Path) -> list[tuple[str, _Stored, str]]:
+    """The whole records of a pack: (key, record, page path); a record cut short ends it."""
+    found: list[tuple[str, _Stored, str]] = []
+    try:
+        with open(file, "rb") as f:
+            end = os.fstat(f.fileno()).st_size
+            while True:
+                line = f.readline(_MAX_HEADER)
+                if not line.endswith(b"\n"):
+                    break
+                try:
+                    head = json.loads(line)
+                    key, page = str(head["key"]), str(head["path"])
+                    saved, digest, size = (
+                        int(head["saved_ns"]),
+                        str(head["sha256"]),
+                        int(head["size"]),
+                    )
+                except (ValueError, KeyError, TypeError):
+                    log.warning("ignoring the rest of damaged history pack %s", file)
+                    break
+                offset = f.tell()
+                if offset + size > end:
+                    break  # cut short by a crash: its page was never replaced
+                found.append((key, _Stored(saved, digest, size, file, offset), page))
+                f.seek(offset + size)
+    except FileNotFoundError:
+        return []
+    except OSError as err:
+        raise HistoryUnavailable(file, f"cannot read it: {_problem(err)}") from None
+    return found
+
+
+class HistoryPack:
+    """The versions one batch saves, appended to one new pack file of the history and made
+    durable with one fsync (`close`). A page whose newest kept version already holds the bytes
+    is not saved again."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self._fd: int | None = None
+        self._file: Path | None = None
+        self._newest: dict[str, tuple[int, str]] = {}  # key → (saved_ns, sha256) of its newest
+        self._keys: set[str] = set()
+        self._others: dict[str, list[tuple[_Stored, str]]] | None = None
+        self._folders: set[str] = set()
+        self._dirty = False  # added since the last sync
+        self._folder_synced = False
+
+    def add(self, path: Path, data: bytes) -> None:
+        h = self.history
+        if h.keep_versions == 0:
+            return
+        try:
+            with h._lock:
+                self._add(Path(path), data)
+        except OSError as err:
+            raise HistoryUnavailable(
+                h.root, f"cannot save a copy of {path} before rewriting it: {_problem(err)}"
+            ) from None
+
+    def _add(self, path: Path, data: bytes) -> None:
+        h = self.history
+        absolute = h._absolute(path)
+        key = h._folder(absolute).name
+        digest = _sha256(data)
+        newest = self._newest.get(key)
+        if newest is None:
+            newest = self._newest_stored(key)
+        if newest[1] == digest:
+            return
+        saved_ns = max(h._clock(), newest[0] + 1)
+        head = {
+            "path": str(absolute),
+            "key": key,
+            "saved_ns": saved_ns,
+            "sha256": digest,
+            "size": len(data),
+        }
+        line = json.dumps(head).encode("utf-8") + b"\n"
+        fd = self._open(saved_ns)
+        view = memoryview(line + data)
+        self._dirty = True
+        while view:
+            view = view[os.write(fd, view) :]
+        self._newest[key] = (saved_ns, digest)
+        self._keys.add(key)
+        if h._total is not None:
+            h._total += len(line) + len(data)
+
+    def _newest_stored(self, key: str) -> tuple[int, str]:
+        """(saved_ns, sha256) of the newest version kept of the page `key`, (-1, "") if none.
+        The other packs are indexed once per pack (no other process saves into this history
+        meanwhile: a vault is written by one vaultsync at a time), page folders looked into
+        only where they exist."""
+        h = self.history
+        if self._others is None:
+            self._others = h._pack_index()
+            try:
+                self._folders = {e.name for e in os.scandir(h.root) if e.name != _PACKS}
+            except FileNotFoundError:
+                self._folders = set()
+        stored = h._read_versions(h.root / key) if key in self._folders else []
+        stored.extend(r for r, _p in self._others.get(key, ()))
+        if not stored:
+            return (-1, "")
+        newest = max(stored, key=lambda s: s.saved_ns)
+        return (newest.saved_ns, newest.sha256)
+
+    def _open(self, saved_ns: int) -> int:
+        if self._fd is None:
+            h = self.history
+            folder = h.root / _PACKS
+            if not folder.is_dir():
+                h._make_private_folder(folder)
+            name = f"{saved_ns:020d}-{secrets.token_hex(8)}.pack"
+            self._file = folder / name
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+            self._fd = os.open(self._file, flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        return self._fd
+
+    def sync(self) -> None:
+        """Make what was added so far durable: one fsync of the pack (and of its folder, the
+        first time). A batch calls it before its renames; the pack stays open for the next."""
+        if self._fd is None or not self._dirty:
+            return
+        h = self.history
+        try:
+            os.fsync(self._fd)
+            if not self._folder_synced:
+                folder = os.open(h.root / _PACKS, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+                try:
+                    os.fsync(folder)
+                finally:
+                    os.close(folder)
+                self._folder_synced = True
+        except OSError as err:
+            raise HistoryUnavailable(
+                h.root,
+                f"cannot save the copies of the pages about to be rewritten: {_problem(err)}",
+            ) from None
+        self._dirty = False
+
+    def close(self) -> None:
+        """Make the pack durable (sync), close it, then prune the store."""
+        if self._fd is None:
+            return
+        h = self.history
+        try:
+            self.sync()
+        finally:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+        try:
+            with h._lock:
+                h._prune_packed(self._keys, keep=self._file)
+        except OSError as err:
+            raise HistoryUnavailable(
+                h.root, f"cannot prune the saved copies: {_problem(err)}"
+            ) from None

@@ -64,6 +64,7 @@ from vaultsync.vault import READWISE_FOLDER, Vault
 from vaultsync.writer import (
     Snapshot,
     VaultGuard,
+    WriteBatch,
     cleanup_temp_files,
     read_page,
     remove_temp_file,
@@ -770,10 +771,12 @@ def clean_page(
     report: PassReport,
     author_link: Callable[[str], str | None] | None = None,
     prepared: _Prepared | None = None,
+    queue: Callable[[Snapshot, bytes], None] | None = None,
 ) -> Normalized | None:
     """Normalize one page and write it when it changed; retried when the page changes under us.
     `prepared`: the page's bytes already normalized with this `author_link` (the first try uses
-    it; a retry reads the page again and normalizes it afresh)."""
+    it; a retry reads the page again and normalizes it afresh). `queue`: hands the write to a
+    batch (WriteBatch.add) instead of writing it now."""
     snap = source.snapshot
     try:
         guard.check(source.path)
@@ -812,7 +815,11 @@ def clean_page(
         if options.mode != "write":
             return result
         try:
-            _write(guard, snap, source.path, result.text.encode("utf-8"), options)
+            data = result.text.encode("utf-8")
+            if queue is not None:
+                queue(snap, data)
+            else:
+                _write(guard, snap, source.path, data, options)
             return result
         except ChangedSinceRead:
             if attempt + 1 == WRITE_ATTEMPTS:
@@ -970,6 +977,7 @@ class VaultSession:
         # The pass's progress callback: called with no argument per file walked, and with
         # (phase, done, total) once the pages to clean are counted (the CLI's progress line).
         self.progress: Callable[..., None] | None = None
+        self._batching = False  # in a full pass: many writes go through one WriteBatch
 
     def full_pass(self, progress: Callable[..., None] | None = None) -> PassReport:
         """Every page read (or known unchanged from the state cache); every Readwise page
@@ -1002,6 +1010,7 @@ class VaultSession:
                 self.plan = _PendingPlan(self._settled_plan, self.cache.canonical)
                 self.cache.settle(self._settings)  # settled still (its map kept)
                 return report
+            self._batching = True
             settled = self._enter_rows(report) and settled
             candidates: list[_Source] = self.index.candidates  # type: ignore[assignment]
             self.index.candidates = []
@@ -1016,8 +1025,9 @@ class VaultSession:
                 self._replan()  # counts and dates as the cleaned pages have them
             complete = True
             if self.options.author_pages and not settled:
+                batch = self._new_batch()
                 complete = sync_author_pages(
-                    self.vault, self.index, self.plan, self.options, self.guard, report
+                    self.vault, self.index, self.plan, self.options, self.guard, report, batch=batch
                 )
                 self._record_synced()
             # Only this pass's walk vouches for them: the daemon's updates read afresh.
@@ -1031,6 +1041,7 @@ class VaultSession:
                 plan = self.plan if type(self.plan) is AuthorPlan else None
                 self.cache.settle(self._settings, plan.canonical if plan else None)
         finally:
+            self._batching = False
             self._close_cache()
         if not self.one_off:
             self.index.enter_pending()  # now, not in the first update the daemon hands over
@@ -1380,11 +1391,28 @@ class VaultSession:
         maker = author_maker(
             self.vault.kind, self.plan, self.options.split_authors, self._mapped_names()
         )
-        for i, source in enumerate(sources):
-            prep, prepared[i] = prepared[i], None
-            self._clean(source, report, prep, referenced, maker)
-            if self.progress:
-                self.progress("cleaning", i + 1, len(sources))
+        batch = self._new_batch()
+        try:
+            for i, source in enumerate(sources):
+                prep, prepared[i] = prepared[i], None
+                self._clean(source, report, prep, referenced, maker, batch)
+                if batch is not None and batch.full:
+                    batch.commit()
+                if self.progress:
+                    self.progress("cleaning", i + 1, len(sources))
+        except BaseException:
+            if batch is not None:
+                batch.abort()
+            raise
+        if batch is not None:
+            batch.finish()
+
+    def _new_batch(self) -> WriteBatch | None:
+        """The batch a full pass writes through (see WriteBatch); None for the daemon's
+        updates, which write page by page."""
+        if not self._batching or self.options.mode != "write":
+            return None
+        return WriteBatch(self.guard, history=self.options.history)  # type: ignore[arg-type]
 
     def _clean(
         self,
@@ -1393,6 +1421,7 @@ class VaultSession:
         prepared: _Prepared | None,
         referenced: frozenset[str],
         maker: Callable[[str], str | None],
+        batch: WriteBatch | None = None,
     ) -> None:
         if source.clean:
             entry = source.entry
@@ -1410,9 +1439,49 @@ class VaultSession:
             if _link_of(maker, prepared.given) != prepared.link:
                 prepared = None  # the plan links its author elsewhere: normalize it again
         reported = len(report.failed) + len(report.skipped)
+        finish: list[Callable[[VaultsyncError | None], None]] = []
+        queue = None
+        if batch is not None:
+
+            def queue(snap: Snapshot, data: bytes) -> None:
+                if batch.take_direct():  # the first few: page by page, done at once
+                    _write(self.guard, snap, source.path, data, self.options)
+                    return
+                if batch.add(snap, source.path, data, lambda err: finish[0](err)):
+                    finish.append(lambda err: None)  # (replaced below, once the result is known)
+
         result = clean_page(
-            self.vault, source, self.options, self.guard, referenced, report, maker, prepared
+            self.vault, source, self.options, self.guard, referenced, report, maker, prepared, queue
         )
+        if finish:  # its write waits in the batch: what follows it waits too
+
+            def written(err: VaultsyncError | None) -> None:
+                if err is None:
+                    self._cleaned(source, report, prepared, result, referenced, reported)
+                elif isinstance(err, ChangedSinceRead):
+                    # Changed after it was read: read afresh and cleaned again, on its own.
+                    if self._read_source(source, report):
+                        self._clean(source, report, None, referenced, maker)
+                    else:
+                        self._cleaned(source, report, prepared, None, referenced, reported)
+                else:
+                    report.failed.append((source.path, _reason(err, source.path)))
+                    self._cleaned(source, report, prepared, None, referenced, reported)
+
+            finish[0] = written
+            return
+        self._cleaned(source, report, prepared, result, referenced, reported)
+
+    def _cleaned(
+        self,
+        source: _Source,
+        report: PassReport,
+        prepared: _Prepared | None,
+        result: Normalized | None,
+        referenced: frozenset[str],
+        reported: int,
+    ) -> None:
+        """What a page's cleaning leaves: its count, its author facts, its cache row."""
         # Not cleaned, and said why (refused by the no-loss check, bad bytes, a failed write,
         # unreadable): still one of the vault's Readwise pages, in the count and in its row.
         failed_readwise = (
