@@ -50,10 +50,18 @@ def _load(args: argparse.Namespace):
     return load_config(Path(args.config) if args.config else None)
 
 
-def _vaults(args: argparse.Namespace) -> tuple[object, list[Vault]]:
+def _vaults(args: argparse.Namespace, remember: bool | None = None) -> tuple[object, list[Vault]]:
+    """The config and the vaults a command works on. `remember` (the pass commands): use the
+    validated config the last `resync` kept when it still holds (no pydantic, no YAML), and
+    when True keep this one for the next command."""
     from vaultsync.vault import select_vaults
 
-    loaded = _load(args)
+    if remember is None:
+        loaded = _load(args)
+    else:
+        from vaultsync import configcache
+
+        loaded = configcache.load(Path(args.config) if args.config else None, remember)
     return loaded, select_vaults(loaded.config.vaults, args.vault or [], args.kind, warn=_warn)
 
 
@@ -284,7 +292,7 @@ def _print_json(command: str, reports: list[PassReport], code: int, verbose: boo
 
 
 def cmd_resync(args: argparse.Namespace) -> int:
-    loaded, vaults = _vaults(args)
+    loaded, vaults = _vaults(args, remember=not args.dry_run)
     mode = "dry-run" if args.dry_run else "write"
     refused = _leased_elsewhere(vaults, loaded.config) if mode == "write" else set()
     vaults = [v for v in vaults if v.name not in refused]
@@ -317,7 +325,7 @@ def _leased_elsewhere(vaults: list[Vault], config) -> set[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    loaded, vaults = _vaults(args)
+    loaded, vaults = _vaults(args, remember=False)
     want_diff = args.diff and not args.json
     options = _options(loaded.config, "check", want_diff, args.verbose)
     reports = _run_passes(vaults, options, args.quiet or args.json)

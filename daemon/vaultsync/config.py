@@ -478,11 +478,12 @@ def _nested_vaults(
 # Loading
 
 
-def load_config(path: Path | None = None) -> LoadedConfig:
+def load_config(path: Path | None = None, remember: bool = False) -> LoadedConfig:
     """Read and validate the config file; raise one ConfigError listing every problem found.
 
     Without `path` the default file is used, and a missing default file means an empty config;
     a file named by `path` or by `$VAULTSYNC_CONFIG` must exist (`/dev/null` reads as empty).
+    `remember`: keep the validated config for the next command (see vaultsync.configcache).
     """
     from_env = path is None and paths.config_path_from_env() is not None
     explicit = path is not None or from_env
@@ -505,9 +506,15 @@ def load_config(path: Path | None = None) -> LoadedConfig:
         raise _error(path, "is a folder; give the config file") from None
     except OSError as err:
         raise _error(path, f"cannot read the file: {err.strerror or err}") from None
-    for warning in config_file_warnings(path):
+    warnings = config_file_warnings(path)
+    for warning in warnings:
         _warn_once(warning)
-    return LoadedConfig(path=path, config=parse_config(raw, path))
+    config = parse_config(raw, path)
+    if remember:
+        from vaultsync import configcache
+
+        configcache.store(path, raw, config, warnings)
+    return LoadedConfig(path=path, config=config)
 
 
 def config_file_warnings(path: Path) -> list[str]:

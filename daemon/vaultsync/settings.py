@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vaultsync.config import Config
 from vaultsync.core.normalize import Rules
 from vaultsync.paths import default_state_dir, state_folder
 from vaultsync.sync import PassOptions
+
+if TYPE_CHECKING:  # (not imported: a cached config spares the pass commands pydantic)
+    from vaultsync.config import Config
 
 
 def state_dir(config: Config) -> Path:

@@ -843,6 +843,60 @@ def clean_page(
     return None
 
 
+@dataclass(frozen=True)
+class _PhaseA:
+    """What phase A of every page of a pass shares (sent once to each worker process)."""
+
+    vault: Vault
+    rules: Rules
+    split: bool  # split_authors
+    whole: frozenset[str]  # names the config maps to an author: never split
+    referenced: frozenset[str]  # block ids other notes link to
+    authors_folder: str  # (PassOptions.authors_folder: not a Readwise folder)
+
+
+def prepare_page(shared: _PhaseA, job: tuple[Path, bytes]) -> _Prepared | None:
+    """One candidate's phase A, a pure function of its bytes and `shared` (it may run in a
+    worker process); None when phase B must normalize it (not UTF-8: clean_page reports it).
+    Its author link is made as if every name were its own canonical one."""
+    path, data = job
+    try:
+        text = decode(data)
+    except NotUtf8:
+        return None
+    vault = shared.vault
+    # In Logseq the rule's link never depends on the plan (Logseq resolves aliases itself).
+    maker = author_maker(vault.kind, None, shared.split, shared.whole)
+    context = PageContext(
+        referenced_ids=shared.referenced,
+        author_link=maker,
+        in_readwise_folder=_in_readwise_folder(vault, path, shared.authors_folder),
+    )
+    result = normalize_page(text, vault.kind, shared.rules, context)
+    facts: PageAuthor | None
+    if result.losses:  # never written: its facts are the page's as it is
+        page = parse(text, vault.kind)
+        facts = page_facts(vault, path, page, shared.split, shared.whole)
+        value = None  # (clean_page refuses it: nothing is recorded of its value)
+    elif result.is_readwise and result.page is not None:
+        facts = page_facts(vault, path, result.page, shared.split, shared.whole)
+        value = author_value(result.page)
+    else:
+        facts, value = None, None
+    given = result.author_given
+    return _Prepared(
+        is_readwise=result.is_readwise,
+        text=result.text if result.changed else None,
+        stats=result.stats,
+        losses=result.losses,
+        given=given,
+        left_alone=result.left_alone,
+        link=_link_of(maker, given) if given is not None else None,
+        author_value=value,
+        facts=facts,
+    )
+
+
 HELD_REASON = (
     "held after `vaultsync undo`: left as it is until it changes again "
     "(`vaultsync release PAGE` lets it be cleaned)"
@@ -1255,54 +1309,36 @@ class VaultSession:
         """Phase A: every candidate not known clean normalized once, its author facts read from
         the result, before any page is cleaned (links must point at one author page, so the
         plan needs every page's facts). Its author link is made as if each name were its own
-        canonical one; phase B keeps the result unless the plan makes another link of it."""
-        referenced = frozenset(self.index.referenced_ids)
-        # In Logseq the rule's link never depends on the plan (Logseq resolves aliases itself).
-        provisional = author_maker(
-            self.vault.kind, None, self.options.split_authors, self._mapped_names()
-        )
-        return [self._prepare(source, referenced, provisional) for source in sources]
+        canonical one; phase B keeps the result unless the plan makes another link of it.
+        Pages are independent of each other here: many go to all cores (vaultsync.workers)."""
+        from vaultsync import workers
 
-    def _prepare(
-        self, source: _Source, referenced: frozenset[str], maker: Callable[[str], str | None]
-    ) -> _Prepared | None:
-        """One candidate's phase A; None when phase B must normalize it (not read: known clean;
-        not UTF-8: clean_page reports it)."""
-        if source.clean:  # as its cache row says: so are its author facts
-            if source.entry is not None and source.entry.author is not None:
-                self.facts[source.path] = source.entry.author
-            return None
-        try:
-            text = decode(source.snapshot.data)
-        except NotUtf8:
-            return None
-        context = PageContext(
-            referenced_ids=referenced,
-            author_link=maker,
-            in_readwise_folder=self._in_readwise_folder(source.path),
+        options = self.options
+        shared = _PhaseA(
+            self.vault,
+            options.rules,
+            options.split_authors,
+            self._mapped_names(),
+            frozenset(self.index.referenced_ids),
+            options.authors_folder,
         )
-        result = normalize_page(text, self.vault.kind, self.options.rules, context)
-        if result.losses:  # never written: its facts are the page's as it is
-            page = parse(text, self.vault.kind)
-            split, whole = self.options.split_authors, self._mapped_names()
-            facts = page_facts(self.vault, source.path, page, split, whole)
-            value = None  # (clean_page refuses it: nothing is recorded of its value)
-        else:
-            facts, value = self._page_facts(source, result)
-        if facts:
-            self.facts[source.path] = facts
-        given = result.author_given
-        return _Prepared(
-            is_readwise=result.is_readwise,
-            text=result.text if result.changed else None,
-            stats=result.stats,
-            losses=result.losses,
-            given=given,
-            left_alone=result.left_alone,
-            link=_link_of(maker, given) if given is not None else None,
-            author_value=value,
-            facts=facts,
-        )
+        out: list[_Prepared | None] = [None] * len(sources)
+        todo: list[int] = []
+        for i, source in enumerate(sources):
+            if source.clean:  # as its cache row says: so are its author facts
+                if source.entry is not None and source.entry.author is not None:
+                    self.facts[source.path] = source.entry.author
+            else:
+                todo.append(i)
+        work = [(sources[i].path, sources[i].snapshot.data) for i in todo]  # type: ignore[union-attr]
+        # The mojibake repair imports ftfy (0.4 s) for non-ASCII text: a pool imports it first.
+        preload = ("ftfy",) if any(not data.isascii() for _, data in work) else ()
+        results = workers.map_pages(prepare_page, shared, work, preload=preload)
+        for i, prepared in zip(todo, results, strict=True):
+            out[i] = prepared
+            if prepared is not None and prepared.facts:
+                self.facts[sources[i].path] = prepared.facts
+        return out
 
     def _page_facts(
         self, source: _Source, result: Normalized | None
