@@ -7,6 +7,12 @@ import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from vaultsync.sync import PassReport
 
 SAMPLES = ("logseq", "obsidian")
 
@@ -23,11 +29,13 @@ def copy_samples(dest: Path) -> list[Path]:
     return out
 
 
-def run(once: bool = True, keep: str | None = None) -> int:
-    """Copy, clean with diffs, summarize; then keep watching unless `once`."""
-    from vaultsync.cli import _run_passes, print_summary
+def run(
+    once: bool = True, keep: str | None = None, show: Callable[[PassReport], None] | None = None
+) -> int:
+    """Copy, clean with diffs, summarize (with `show`, the CLI's summary); then keep watching
+    unless `once`."""
     from vaultsync.config import Config
-    from vaultsync.sync import PassOptions
+    from vaultsync.sync import PassOptions, run_passes
     from vaultsync.vault import make_vault
 
     if keep:
@@ -52,11 +60,12 @@ def run(once: bool = True, keep: str | None = None) -> int:
         authors_folder=Config().authors.folder,
         state_dir=base / "state",
     )
-    reports = _run_passes(vaults, options, quiet=True)
+    reports = run_passes(vaults, options)
     for report in reports:
         sys.stdout.write("".join(report.diffs))
         print()
-        print_summary(report, sys.stdout)  # its default stream is the one at import time
+        if show is not None:
+            show(report)
         print()
     failed = any(r.failed for r in reports)
     if once:

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from vaultsync.core.authors import logseq_page_name
@@ -45,6 +45,9 @@ from vaultsync.errors import (
     state_folder_advice,
 )
 from vaultsync.writer import is_temp_file, write_private_file
+
+if TYPE_CHECKING:
+    from vaultsync.sync import PassOptions, PassReport
 
 log = logging.getLogger(__name__)
 
@@ -754,3 +757,21 @@ class HistoryPack:
             raise HistoryUnavailable(
                 h.root, f"cannot prune the saved copies: {_problem(err)}"
             ) from None
+
+
+HELD_REASON = (
+    "held after `vaultsync undo`: left as it is until it changes again "
+    "(`vaultsync release PAGE` lets it be cleaned)"
+)
+
+
+def held_after_undo(path: Path, data: bytes, options: PassOptions, report: PassReport) -> bool:
+    """Whether the page is held after undo (it has the bytes the user restored); if so it is
+    reported skipped, in every mode alike, so check, dry run and resync agree."""
+    history = options.history
+    if history is None or not history.is_held(path.resolve(), data):  # type: ignore[attr-defined]
+        return False
+    report.skipped.append((path, HELD_REASON))
+    first = options.mode == "write" and history.announce_hold(path.resolve())  # type: ignore[attr-defined]
+    report.held[path] = first
+    return True

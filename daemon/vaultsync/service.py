@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from vaultsync.errors import UsageError
-from vaultsync.paths import STATE_DIR_ENV, ensure_private_dir
+from vaultsync.paths import STATE_DIR_ENV
+from vaultsync.writer import ensure_private_dir
 
 UNIT_NAME = "vaultsync.service"
 AGENT_LABEL = "io.github.vaultsync"

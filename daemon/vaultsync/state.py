@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vaultsync.core.identity import PageAuthor
-from vaultsync.paths import make_private_dirs
+from vaultsync.writer import make_private_dirs
 
 if TYPE_CHECKING:
     import sqlite3
