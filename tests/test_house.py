@@ -157,3 +157,91 @@ def test_other_errors_are_listed_whole() -> None:
     assert errors.page_reason(errors.UsageError(f"{path}: no"), path) == f"{path}: no"
     assert errors.page_reason(errors.LossCheckFailed(None, ["x"]), path).startswith("page: ")
     assert errors.page_reason(OSError(5, "I/O error"), path) == "[Errno 5] I/O error"
+
+
+# ------------------------------------------------------------------------------ one writer
+
+# File-writing calls allowed outside writer.py: (module, call as written) → why.
+WRITES_ALLOWED = {
+    # SQLite writes its own database file and journal: its transactions are the atomicity a
+    # temp file and a rename give a plain file. The file is created private first by
+    # writer.touch_private_file, the folder by writer.make_private_dirs.
+    ("vaultsync.state", "sqlite3.connect"): "the state cache's database",
+    # logging's handlers open, append to and rotate the daemon's log themselves; re-doing
+    # that through the writer would copy the standard library. Its folder is made by
+    # writer.make_folders; the file is vaultsync's own log, in no vault.
+    ("vaultsync.logs", "logging.handlers.RotatingFileHandler"): "the state folder's log",
+    ("vaultsync.logs", "logging.handlers.WatchedFileHandler"): "a log file the user names",
+    # Not a file written: stdout is pointed at /dev/null once a reader has gone (EPIPE), so
+    # the interpreter's last flush at exit has somewhere to go.
+    ("vaultsync.cli", "os.open"): "os.devnull as stdout after a broken pipe",
+    # A fresh folder of the demo's own (the sample vaults are copied into it).
+    ("vaultsync.demo", "tempfile.mkdtemp"): "the demo's temporary folder",
+}
+
+_WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_APPEND", "O_TRUNC")
+_WRITING_FUNCTIONS = {
+    "os.replace", "os.rename", "os.renames", "os.link", "os.symlink", "os.mkdir", "os.makedirs",
+    "os.mkfifo", "os.truncate", "shutil.copy", "shutil.copy2", "shutil.copyfile",
+    "shutil.copytree", "shutil.move", "tempfile.mkstemp", "tempfile.mkdtemp",
+    "tempfile.NamedTemporaryFile", "tempfile.TemporaryFile", "sqlite3.connect",
+    "logging.FileHandler", "logging.handlers.RotatingFileHandler",
+    "logging.handlers.TimedRotatingFileHandler", "logging.handlers.WatchedFileHandler",
+}  # fmt: skip
+_WRITING_METHODS = {"write_text", "write_bytes", "mkdir", "touch", "rename", "symlink_to",
+                    "hardlink_to"}  # fmt: skip
+
+
+def _writes_a_file(call: ast.Call) -> bool:
+    name = ast.unparse(call.func)
+    if name in _WRITING_FUNCTIONS:
+        return True
+    if name in ("open", "io.open", "os.fdopen"):
+        mode = call.args[1] if len(call.args) > 1 else None
+        mode = next((k.value for k in call.keywords if k.arg == "mode"), mode)
+        if mode is None:
+            return False
+        return not isinstance(mode, ast.Constant) or any(c in str(mode.value) for c in "wax+")
+    if name == "os.open":
+        flags = ast.unparse(call.args[1]) if len(call.args) > 1 else ""
+        return any(flag in flags for flag in _WRITE_FLAGS)
+    if isinstance(call.func, ast.Attribute):
+        method = call.func.attr
+        # Path.replace(target) takes one argument; str.replace(old, new) two.
+        return method in _WRITING_METHODS or (method == "replace" and len(call.args) == 1)
+    return False
+
+
+def _file_writes() -> set[tuple[str, str, int]]:
+    found = set()
+    for module, tree in _sources().items():
+        if module == "vaultsync.writer":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _writes_a_file(node):
+                found.add((module, ast.unparse(node.func), node.lineno))
+    return found
+
+
+def test_no_module_but_the_writer_writes_a_file() -> None:
+    """Every file vaultsync writes goes through writer.py's functions, but for the few calls
+    on WRITES_ALLOWED (each says why)."""
+    found = _file_writes()
+    unexpected = sorted(w for w in found if w[:2] not in WRITES_ALLOWED)
+    assert unexpected == [], "write through vaultsync.writer: " + ", ".join(
+        f"{m}:{line} {call}" for m, call, line in unexpected
+    )
+    stale = set(WRITES_ALLOWED) - {w[:2] for w in found}
+    assert not stale, f"no longer needed on the allow-list: {sorted(stale)}"
+
+
+def test_the_write_finder_sees_writes() -> None:
+    code = """
+open(p, "w"); open(p, mode="ab"); os.open(p, os.O_WRONLY | os.O_CREAT, 0o600)
+Path(p).write_text("x"); p.write_bytes(b""); os.replace(a, b); p.replace(q); shutil.move(a, b)
+"""
+    calls = [n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call)]
+    assert sum(_writes_a_file(c) for c in calls) == 8
+    harmless = 'open(p, "rb"); open(p); os.open(p, os.O_RDONLY); "a".replace("a", "b")'
+    calls = [n for n in ast.walk(ast.parse(harmless)) if isinstance(n, ast.Call)]
+    assert not any(_writes_a_file(c) for c in calls)

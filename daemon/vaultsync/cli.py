@@ -761,37 +761,23 @@ def _vault_root_of(path: Path, configured) -> Path:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    import hashlib
-
-    from vaultsync.errors import PageVanished
-    from vaultsync.locks import vault_lock
+    from vaultsync.history import undo
     from vaultsync.settings import state_dir
-    from vaultsync.writer import VaultGuard, read_page, write_atomic
 
     cfg = _state_config(args)
     history = _history(args, cfg)
     path = _page_arg(history, args.path)
-    data = history.load(path, args.version)
-    root = _vault_root_of(path, cfg.vaults)
+
+    def vault_root() -> Path:
+        return _vault_root_of(path, cfg.vaults)
+
+    done = undo(history, path, args.version, vault_root, state_dir(cfg), dry_run=args.dry_run)
     if args.dry_run:
-        print(f"[dry run] would restore version {args.version} of {path} ({len(data)} bytes)")
+        print(f"[dry run] would restore version {done.version} of {path} ({done.size} bytes)")
         return EXIT_OK
-    # Under the vault's lock, like any writing pass, so a running daemon does not clean the
-    # page between the restore and its mark; and marked first, for the same reason.
-    with vault_lock(state_dir(cfg), root):
-        try:
-            snap = read_page(path)
-        except PageVanished:
-            snap = None
-        history.mark_restored(path, data)
-        if snap is not None and snap.data != data:
-            history.save(path, snap.data)  # the undo itself can be undone
-        if snap is None or snap.data != data:
-            write_atomic(VaultGuard([root]), snap, path, data)
-    digest = hashlib.sha256(data).hexdigest()[:12]
     print(
-        f"restored version {args.version} of {path} (sha256 {digest}…); vaultsync leaves it "
-        "as it is until the page changes again, or until `vaultsync release` names it"
+        f"restored version {done.version} of {path} (sha256 {done.sha256[:12]}…); vaultsync "
+        "leaves it as it is until the page changes again, or until `vaultsync release` names it"
     )
     return EXIT_OK
 

@@ -14,7 +14,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -971,37 +970,18 @@ def init_config(path: Path | None = None, force: bool = False) -> Path:
         raise UsageError(f"{path} is a folder; give the path of the config file to create")
     if path.exists() and not force:
         raise UsageError(f"{path} exists; use --force to overwrite")
+    from vaultsync.writer import make_folders, write_private_file
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # mkstemp creates the file 0o600: the config names the user's folders.
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as tmp:
-                tmp.write(EXAMPLE_CONFIG.encode("utf-8"))
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        _fsync_dir(path.parent)
+        make_folders(path.parent)
+        # 0o600: the config names the user's folders.
+        write_private_file(path, EXAMPLE_CONFIG.encode("utf-8"))
     except OSError as err:
         reason = err.strerror or str(err)
         raise _error(
             path, f"cannot write the file: {reason}; check the folder's permissions"
         ) from None
     return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable; not possible (nor needed) on Windows."""
-    if os.name == "nt":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _error(path: Path, message: str, line: int | None = None) -> ConfigError:

@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vaultsync.writer import copy_folder, make_folders
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -24,7 +26,7 @@ def copy_samples(dest: Path) -> list[Path]:
     for name in SAMPLES:
         with resources.as_file(source / name) as folder:
             target = dest / name
-            shutil.copytree(folder, target, dirs_exist_ok=False)
+            copy_folder(folder, target)
             out.append(target)
     return out
 
@@ -48,7 +50,7 @@ def run(
                 f"{taken[0]} exists (from an earlier demo?); give --keep an empty or new "
                 "folder, or remove that one"
             )
-        base.mkdir(parents=True, exist_ok=True)
+        make_folders(base)
     else:
         base = Path(tempfile.mkdtemp(prefix="vaultsync-demo-"))
     folders = copy_samples(base)

@@ -10,7 +10,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 import platformdirs
 
 from vaultsync.errors import VaultsyncError
-from vaultsync.writer import make_private_dirs
+from vaultsync.writer import make_private_dirs, move_private_file
 
 APP_NAME = "vaultsync"
 CONFIG_ENV = "VAULTSYNC_CONFIG"
@@ -125,7 +125,7 @@ def _move_earlier_state(folder: Path, sub: Path) -> None:
     make_private_dirs(sub)
     for entry in entries:
         try:
-            os.rename(entry, sub / entry.name)
+            move_private_file(entry, sub / entry.name)
         except OSError as err:
             log.warning(
                 "could not move %s into the private state folder %s: %s",

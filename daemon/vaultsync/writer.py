@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import stat
 import sys
 import unicodedata
@@ -906,6 +907,39 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` and its missing parents, and make each of them (and `folder`, if it
+    existed) 0o700: the history's store, whose copies of pages nobody else may read. Raises
+    OSError."""
+    missing: list[Path] = []
+    current = Path(folder)
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for part in reversed(missing):
+        try:
+            os.mkdir(part, 0o700)
+        except FileExistsError:
+            pass
+        os.chmod(part, 0o700)  # the umask may not take bits away from mkdir's mode
+    os.chmod(folder, 0o700)
+
+
+def make_folders(path: Path, mode: int = 0o777) -> None:
+    """Create the folder `path` (with `mode`, less the umask) and its missing parents (with
+    the default mode), for files of the user's outside the state folder: the config file,
+    a service unit, the log file. Raises OSError."""
+    Path(path).mkdir(parents=True, exist_ok=True, mode=mode)
+
+
+def copy_folder(source: Path, target: Path) -> None:
+    """Copy the folder `source` to `target`, which must not exist (the demo's copies of the
+    bundled sample vaults). Raises OSError."""
+    shutil.copytree(source, target, dirs_exist_ok=False)
+
+
 def write_private_file(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Atomically replace one of vaultsync's own files (history, state) outside any vault.
 
@@ -927,6 +961,37 @@ def open_private_file(path: Path, mode: int = 0o600) -> int:
     pid file: the lock belongs to that very file), creating it with `mode`; a link at its name
     is never followed. Raises OSError."""
     return os.open(path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, mode)
+
+
+def create_private_file(path: Path, mode: int = 0o600) -> int:
+    """Create one of vaultsync's own files, which must not exist yet (a history pack, written
+    as a pass goes and made durable by its barrier), open for writing; a link at its name is
+    never followed. Raises OSError."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, mode)
+
+
+def touch_private_file(path: Path, mode: int = 0o600) -> None:
+    """Create one of vaultsync's own files empty, with `mode`, if it is missing; an existing one
+    is left as it is: the state cache's database, which SQLite then opens and writes itself (so
+    it is created private, not with the umask's mode). Raises OSError."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT | _O_CLOEXEC, mode))
+
+
+def append_private_file(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Append `data` to one of vaultsync's own logs (the activity log), creating it with `mode`;
+    a link at its name is never followed. Raises OSError."""
+    fd = open_private_file(path, mode)
+    try:
+        os.lseek(fd, 0, os.SEEK_END)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def move_private_file(path: Path, target: Path) -> None:
+    """Rename one of vaultsync's own files (or folders) to `target`, replacing a file there: a
+    log's rotation, an earlier state moved into the private state folder. Raises OSError."""
+    os.replace(path, target)
 
 
 def rewrite_private_file(fd: int, data: bytes) -> None:
