@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaultsync import paths
+from vaultsync import paths, writer
 from vaultsync.config import (
     Config,
     LoadedConfig,
@@ -892,7 +892,7 @@ def test_default_paths_on_linux(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_ensure_private_dir(tmp_path: Path) -> None:
     new = tmp_path / "a" / "b"
-    assert paths.ensure_private_dir(new) == new
+    assert writer.ensure_private_dir(new) == new
     assert stat.S_IMODE(new.stat().st_mode) == 0o700
     assert stat.S_IMODE(new.parent.stat().st_mode) == 0o700
     # A folder vaultsync did not create keeps its mode (the state folder is chosen private by
@@ -900,13 +900,13 @@ def test_ensure_private_dir(tmp_path: Path) -> None:
     loose = tmp_path / "loose"
     loose.mkdir(mode=0o755)
     loose.chmod(0o755)
-    paths.ensure_private_dir(loose)
+    writer.ensure_private_dir(loose)
     assert stat.S_IMODE(loose.stat().st_mode) == 0o755
 
 
 def test_ensure_private_dir_with_a_file_in_the_way(tmp_path: Path) -> None:
     (tmp_path / "state").write_text("")
     with pytest.raises(VaultsyncError, match="is a file"):
-        paths.ensure_private_dir(tmp_path / "state")
+        writer.ensure_private_dir(tmp_path / "state")
     with pytest.raises(VaultsyncError, match="cannot create or use"):
-        paths.ensure_private_dir(tmp_path / "state" / "sub")
+        writer.ensure_private_dir(tmp_path / "state" / "sub")

@@ -174,7 +174,7 @@ def test_a_kept_config_gives_the_options_a_validated_one_gives(tmp_path: Path) -
         f"history:\n  keep_versions: 3\n  max_total_mb: 12.5\nstate_dir: {tmp_path / 'st'}\n"
         "daemon:\n  quiet_period: 4\n"
     )
-    fresh = load_config(config, remember=True)
+    fresh = load_config(config, validated=configcache.store)
     kept = configcache.load(config, remember=False)
     assert isinstance(kept.config, configcache.View)  # from the cache
     for mode in ("write", "check"):

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
 
-from vaultsync import paths, service
+from vaultsync import paths, service, writer
 from vaultsync.config import load_config, parse_config
 from vaultsync.errors import ConfigError, UsageError, VaultsyncError
 
@@ -330,7 +330,7 @@ def test_an_existing_folder_keeps_its_mode(tmp_path: Path) -> None:
     loose = tmp_path / "loose"
     loose.mkdir()
     loose.chmod(0o1777)
-    paths.ensure_private_dir(loose)
+    writer.ensure_private_dir(loose)
     assert stat.S_IMODE(loose.lstat().st_mode) == 0o1777
 
 

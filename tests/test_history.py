@@ -366,3 +366,41 @@ def test_property_history_matches_a_model(saves: list[bytes], keep: int) -> None
         for data in saves:
             history.save(page, data)
         assert [history.load(page, v.number) for v in history.versions(page)] == expected
+
+
+def test_undo_restores_holds_and_keeps_what_it_replaced(tmp_path: Path, page: Path) -> None:
+    """history.undo is the whole of `vaultsync undo` but the printing: a dry run writes
+    nothing; a restore marks the hold, keeps the bytes it replaced, and writes the version."""
+    from vaultsync.history import undo
+
+    history = make(tmp_path)
+    page.parent.mkdir(parents=True)
+    page.write_bytes(b"cleaned")
+    history.save(page, b"original")
+    state = tmp_path / "state"
+
+    def root() -> Path:
+        return page.parent.parent
+
+    dry = undo(history, page, 1, root, state, dry_run=True)
+    assert (dry.size, dry.sha256) == (8, hashlib.sha256(b"original").hexdigest())
+    assert page.read_bytes() == b"cleaned" and not history.is_held(page, b"original")
+    assert undo(history, page, 1, root, state) == dry
+    assert page.read_bytes() == b"original"
+    assert history.is_held(page, b"original")
+    assert history.load(page, 1) == b"cleaned"  # the undo itself can be undone
+
+
+def test_undo_names_a_missing_version_before_asking_for_the_vault(
+    tmp_path: Path, page: Path
+) -> None:
+    from vaultsync.history import undo
+
+    history = make(tmp_path)
+    history.save(page, b"original")
+
+    def no_vault() -> Path:
+        raise AssertionError("asked for the vault of a version that does not exist")
+
+    with pytest.raises(NoSuchVersion):
+        undo(history, page, 2, no_vault, tmp_path / "state")

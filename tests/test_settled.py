@@ -373,7 +373,7 @@ _page_names = st.lists(
 def test_names_entered_late_are_the_names_entered_at_once(pages) -> None:
     """Phase 1 leaves names pending; what the index answers does not depend on when they are
     entered, and the names a plan weighs can be told without entering them."""
-    eager, lazy = sync._VaultIndex(), sync._VaultIndex()
+    eager, lazy = sync.VaultIndex(), sync.VaultIndex()
     for i, names in enumerate(pages):
         sync._note(eager, Path(f"/v/p{i}.md"), tuple(names), ())
         lazy.pending.append((f"/v/p{i}.md", tuple(names)))

@@ -11,14 +11,13 @@ in local time with the offset.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vaultsync.writer import open_private_file
+from vaultsync.writer import append_private_file, move_private_file
 
 FILE_NAME = "activity.jsonl"
 MAX_LINES = 1000
@@ -43,14 +42,9 @@ class ActivityLog:
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         try:
             if self._lines >= self.max_lines:
-                os.replace(self.path, self.path.with_name(FILE_NAME + ".1"))
+                move_private_file(self.path, self.path.with_name(FILE_NAME + ".1"))
                 self._lines = 0
-            fd = open_private_file(self.path)
-            try:
-                os.lseek(fd, 0, os.SEEK_END)
-                os.write(fd, line)
-            finally:
-                os.close(fd)
+            append_private_file(self.path, line)
             self._lines += 1
         except OSError:
             pass

@@ -29,7 +29,8 @@ from vaultsync.core.identity import (
 )
 from vaultsync.core.model import Page
 from vaultsync.core.text import NotUtf8, decode
-from vaultsync.errors import ChangedSinceRead, PageVanished, VaultsyncError
+from vaultsync.errors import ChangedSinceRead, PageVanished, VaultsyncError, page_reason
+from vaultsync.history import held_after_undo
 from vaultsync.render import unified_diff
 from vaultsync.vault import Vault
 from vaultsync.writer import (
@@ -43,7 +44,7 @@ from vaultsync.writer import (
 )
 
 if TYPE_CHECKING:
-    from vaultsync.sync import PassOptions, PassReport, _VaultIndex
+    from vaultsync.sync import PassOptions, PassReport, VaultIndex
 
 _LINKS = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]*))?\]\]")
 _DATE_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?Date::", re.IGNORECASE)
@@ -185,7 +186,7 @@ def _sources(author: Author) -> list[author_pages.Source]:
 
 def sync_author_pages(
     vault: Vault,
-    index: _VaultIndex,
+    index: VaultIndex,
     plan: AuthorPlan,
     options: PassOptions,
     guard: VaultGuard,
@@ -213,7 +214,7 @@ def sync_author_pages(
 
 def _sync_all(
     vault: Vault,
-    index: _VaultIndex,
+    index: VaultIndex,
     plan: AuthorPlan,
     options: PassOptions,
     guard: VaultGuard,
@@ -234,7 +235,7 @@ def _sync_all(
     else:
         # An author whose last source went is no longer in the plan: find their page by its
         # own name (an alias may be another page's).
-        keys = (_page_key(vault, key) for key in only - set(plan.authors))
+        keys = (page_key(vault, key) for key in only - set(plan.authors))
         orphans = {index.names[k] for k in keys if k in index.names and k not in index.alias_names}
         orphans &= set(index.managed)
     for path in sorted(orphans - handled):
@@ -246,7 +247,7 @@ def _sync_all(
 
 def _sync_one(
     vault: Vault,
-    index: _VaultIndex,
+    index: VaultIndex,
     author: Author,
     options: PassOptions,
     guard: VaultGuard,
@@ -254,7 +255,7 @@ def _sync_one(
     blocked: list[Path],
     batch: WriteBatch | None = None,
 ) -> set[Path]:
-    key = _page_key(vault, author.name)
+    key = page_key(vault, author.name)
     path = index.names.get(key) if key else None
     merge: list[tuple[str, Path]] = []
     if path is not None and path in index.managed and key in index.alias_names:
@@ -268,7 +269,7 @@ def _sync_one(
     # not claimed as aliases (two pages may not answer to one name).
     aliases: list[str] = []
     for alias in sorted(author.aliases, key=str.casefold):
-        alias_key = _page_key(vault, alias)
+        alias_key = page_key(vault, alias)
         other = index.names.get(alias_key) if alias_key else None
         if other is None or other == path:
             aliases.append(alias)
@@ -285,7 +286,7 @@ def _sync_one(
     known = {name_key(a) for a in aliases} | {name_key(author.name)}
     merging = {old for _a, old in merge}
     for alias in merged.aliases:
-        alias_key = _page_key(vault, alias)
+        alias_key = page_key(vault, alias)
         other = index.names.get(alias_key) if alias_key else None
         if name_key(alias) not in known and (other is None or other == path or other in merging):
             aliases.append(alias)
@@ -307,7 +308,7 @@ def _sync_one(
     return {path} | {old for _a, old in merge}
 
 
-def _page_key(vault: Vault, name: str) -> str | None:
+def page_key(vault: Vault, name: str) -> str | None:
     """How the index knows the page of a name: Logseq by page name, Obsidian by note name
     (fold(): NFC and casefolded, as vaultsync.sync's index keys them; white space is part of
     a Logseq name)."""
@@ -331,8 +332,6 @@ class _Merged:
 
 
 def _read_merged(vault: Vault, merge: list[tuple[str, Path]], report: PassReport) -> _Merged:
-    from vaultsync.sync import _reason
-
     merged = _Merged()
     parts = []
     for alias, old in merge:
@@ -343,7 +342,7 @@ def _read_merged(vault: Vault, merge: list[tuple[str, Path]], report: PassReport
             continue
         except (VaultsyncError, NotUtf8) as err:
             # Unreadable: not merged, so never removed (its text would be lost).
-            reason = _reason(err, old) if isinstance(err, VaultsyncError) else str(err)
+            reason = page_reason(err, old)
             report.skipped.append((old, f"not merged into another author page: {reason}"))
             continue
         mine = author_pages.user_text(vault.kind, text, alias)
@@ -376,7 +375,7 @@ def _with_extra(kind: str, text: str, merged: _Merged) -> str:
 
 def _create(
     vault: Vault,
-    index: _VaultIndex,
+    index: VaultIndex,
     author: Author,
     sources: list[author_pages.Source],
     aliases: list[str],
@@ -387,8 +386,6 @@ def _create(
     blocked: list[Path],
     batch: WriteBatch | None = None,
 ) -> Path | None:
-    from vaultsync.sync import _reason
-
     name = author.name
     try:
         if vault.kind == "logseq":
@@ -419,7 +416,7 @@ def _create(
         return None  # a file of that name appeared since the walk; the next pass will see it
     if options.want_diff:
         report.diffs.append(unified_diff(path, vault.root, "", text, new=True))
-    key = _page_key(vault, name)
+    key = page_key(vault, name)
     if options.mode == "write":
         try:
             ensure_folder(guard, path.parent)
@@ -430,7 +427,7 @@ def _create(
                 done = _created(index, path, key, report)
                 batch.add(None, path, text.encode("utf-8"), done, history=False)
         except VaultsyncError as err:
-            report.failed.append((path, _reason(err, path)))
+            report.failed.append((path, page_reason(err, path)))
             return None
     report.authors_created.append(path)
     if key:
@@ -439,10 +436,9 @@ def _create(
 
 
 def _created(
-    index: _VaultIndex, path: Path, key: str | None, report: PassReport
+    index: VaultIndex, path: Path, key: str | None, report: PassReport
 ) -> Callable[[VaultsyncError | None], None]:
     """What follows a batched creation: the page known as ours, or (it failed) forgotten."""
-    from vaultsync.sync import _reason
 
     def done(err: VaultsyncError | None) -> None:
         if err is None:
@@ -451,7 +447,7 @@ def _created(
                 return
             except VaultsyncError as read_err:
                 err = read_err
-        report.failed.append((path, _reason(err, path)))
+        report.failed.append((path, page_reason(err, path)))
         if path in report.authors_created:
             report.authors_created.remove(path)
         if key and index.names.get(key) == path:
@@ -498,7 +494,7 @@ def sync_key(kind: str, sources: list[author_pages.Source], aliases: list[str]) 
 
 def _update(
     vault: Vault,
-    index: _VaultIndex,
+    index: VaultIndex,
     path: Path,
     sources: list[author_pages.Source],
     aliases: list[str],
@@ -509,8 +505,6 @@ def _update(
     batch: WriteBatch | None = None,
 ) -> bool:
     """Bring a managed page up to date; False when it could not be (nothing merged into it)."""
-    from vaultsync.sync import _reason, held_after_undo
-
     key = None
     if not (merged.text or merged.front or merged.snapshots):
         key = sync_key(vault.kind, sources, aliases)
@@ -525,7 +519,7 @@ def _update(
         index.managed.pop(path, None)
         return False
     except VaultsyncError as err:
-        report.skipped.append((path, _reason(err, path)))
+        report.skipped.append((path, page_reason(err, path)))
         return False
     except NotUtf8 as err:
         report.skipped.append((path, str(err)))
@@ -556,17 +550,16 @@ def _update(
             else:
                 batch.add(snap, path, new.encode("utf-8"), _updated(index, path, report))
         except VaultsyncError as err:
-            report.failed.append((path, _reason(err, path)))
+            report.failed.append((path, page_reason(err, path)))
             return False
     report.authors_updated.append(path)
     return True
 
 
 def _updated(
-    index: _VaultIndex, path: Path, report: PassReport
+    index: VaultIndex, path: Path, report: PassReport
 ) -> Callable[[VaultsyncError | None], None]:
     """What follows a batched update of a managed page: its fresh bytes, or the failure."""
-    from vaultsync.sync import _reason
 
     def done(err: VaultsyncError | None) -> None:
         if err is None:
@@ -576,7 +569,7 @@ def _updated(
                 return
             except VaultsyncError as read_err:
                 err = read_err
-        report.failed.append((path, _reason(err, path)))
+        report.failed.append((path, page_reason(err, path)))
         if path in report.authors_updated:
             report.authors_updated.remove(path)
 
@@ -585,7 +578,7 @@ def _updated(
 
 def _remove(
     vault: Vault,
-    index: _VaultIndex,
+    index: VaultIndex,
     snap: Snapshot,
     options: PassOptions,
     guard: VaultGuard,
@@ -593,8 +586,6 @@ def _remove(
 ) -> None:
     """Remove an author page merged into the canonical one, unless it changed since it was read
     for the merge (its bytes go to the history)."""
-    from vaultsync.sync import _reason
-
     path = Path(snap.path)
     if options.want_diff:
         report.diffs.append(unified_diff(path, vault.root, decode(snap.data), "", gone=True))
@@ -605,7 +596,7 @@ def _remove(
             report.skipped.append((path, "changed while being merged; merged on the next pass"))
             return
         except VaultsyncError as err:
-            report.failed.append((path, _reason(err, path)))
+            report.failed.append((path, page_reason(err, path)))
             return
         index.managed.pop(path, None)
         for name in index.names.of(path):

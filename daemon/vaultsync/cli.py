@@ -94,35 +94,23 @@ def _options(config, mode: str, want_diff: bool, verbose: bool = False) -> PassO
 
 
 def _run_passes(vaults: list[Vault], options: PassOptions, quiet: bool = False) -> list[PassReport]:
-    from vaultsync.sync import run_pass
-    from vaultsync.writer import VaultGuard
+    from vaultsync.sync import run_passes
 
-    guard = VaultGuard([v.root for v in vaults])
-    reports = []
-    for vault in vaults:
-        with _vault_lock(vault, options), _progress(vault, quiet) as tick:
-            reports.append(run_pass(vault, options, guard, progress=tick))
+    def progress(vault: Vault) -> _progress:
+        return _progress(vault, quiet)
+
+    reports = run_passes(vaults, options, on_wait=_say_waiting, progress=progress)
     _warn_unmatched(reports)
     return reports
 
 
-def _vault_lock(vault: Vault, options: PassOptions):
-    """Writing passes take the vault's lock, so a resync and the daemon never write at once."""
-    import contextlib
-
-    if options.mode != "write":
-        return contextlib.nullcontext()
-    from vaultsync.locks import vault_lock
-    from vaultsync.paths import default_state_dir
-
-    def waiting() -> None:
-        print(
-            f"vaultsync: {vault.name}: waiting for another vaultsync pass on this vault "
-            "(the daemon?) to finish…",
-            file=sys.stderr,
-        )
-
-    return vault_lock(options.state_dir or default_state_dir(), vault.root, on_wait=waiting)
+def _say_waiting(vault: Vault) -> None:
+    """Why a writing pass waits: the vault's lock is held (by the daemon or another resync)."""
+    print(
+        f"vaultsync: {vault.name}: waiting for another vaultsync pass on this vault "
+        "(the daemon?) to finish…",
+        file=sys.stderr,
+    )
 
 
 class _progress:
@@ -343,7 +331,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from vaultsync import demo
 
-    return demo.run(once=args.once or not sys.stdout.isatty(), keep=args.keep)
+    def show(report: PassReport) -> None:
+        print_summary(report, sys.stdout)  # its default stream is the one at import time
+
+    return demo.run(once=args.once or not sys.stdout.isatty(), keep=args.keep, show=show)
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
@@ -778,37 +769,23 @@ def _vault_root_of(path: Path, configured) -> Path:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    import hashlib
-
-    from vaultsync.errors import PageVanished
-    from vaultsync.locks import vault_lock
+    from vaultsync.history import undo
     from vaultsync.settings import state_dir
-    from vaultsync.writer import VaultGuard, read_page, write_atomic
 
     cfg = _state_config(args)
     history = _history(args, cfg)
     path = _page_arg(history, args.path)
-    data = history.load(path, args.version)
-    root = _vault_root_of(path, cfg.vaults)
+
+    def vault_root() -> Path:
+        return _vault_root_of(path, cfg.vaults)
+
+    done = undo(history, path, args.version, vault_root, state_dir(cfg), dry_run=args.dry_run)
     if args.dry_run:
-        print(f"[dry run] would restore version {args.version} of {path} ({len(data)} bytes)")
+        print(f"[dry run] would restore version {done.version} of {path} ({done.size} bytes)")
         return EXIT_OK
-    # Under the vault's lock, like any writing pass, so a running daemon does not clean the
-    # page between the restore and its mark; and marked first, for the same reason.
-    with vault_lock(state_dir(cfg), root):
-        try:
-            snap = read_page(path)
-        except PageVanished:
-            snap = None
-        history.mark_restored(path, data)
-        if snap is not None and snap.data != data:
-            history.save(path, snap.data)  # the undo itself can be undone
-        if snap is None or snap.data != data:
-            write_atomic(VaultGuard([root]), snap, path, data)
-    digest = hashlib.sha256(data).hexdigest()[:12]
     print(
-        f"restored version {args.version} of {path} (sha256 {digest}…); vaultsync leaves it "
-        "as it is until the page changes again, or until `vaultsync release` names it"
+        f"restored version {done.version} of {path} (sha256 {done.sha256[:12]}…); vaultsync "
+        "leaves it as it is until the page changes again, or until `vaultsync release` names it"
     )
     return EXIT_OK
 
@@ -846,7 +823,7 @@ def cmd_service(args: argparse.Namespace) -> int:
 
 def _authors_data(vault: Vault, options: PassOptions) -> dict:
     """Each author of one vault as data: canonical page, other names, handles, sources."""
-    from vaultsync.authorsync import _page_key, likely_duplicates
+    from vaultsync.authorsync import likely_duplicates, page_key
     from vaultsync.sync import VaultSession
 
     session = VaultSession(vault, options)
@@ -854,7 +831,7 @@ def _authors_data(vault: Vault, options: PassOptions) -> dict:
     authors = sorted(session.plan.authors.values(), key=lambda a: a.name.casefold())
     rows = []
     for author in authors:
-        key = _page_key(vault, author.name)
+        key = page_key(vault, author.name)
         page = session.index.names.get(key) if key else None
         # A dry pass names the pages it would create: only a file on disk is a page.
         exists = page is not None and page.exists()

@@ -14,8 +14,7 @@ import os
 import re
 import stat
 import sys
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -478,12 +477,16 @@ def _nested_vaults(
 # Loading
 
 
-def load_config(path: Path | None = None, remember: bool = False) -> LoadedConfig:
+def load_config(
+    path: Path | None = None,
+    validated: Callable[[Path, bytes, Config, list[str]], None] | None = None,
+) -> LoadedConfig:
     """Read and validate the config file; raise one ConfigError listing every problem found.
 
     Without `path` the default file is used, and a missing default file means an empty config;
     a file named by `path` or by `$VAULTSYNC_CONFIG` must exist (`/dev/null` reads as empty).
-    `remember`: keep the validated config for the next command (see vaultsync.configcache).
+    `validated`: told the file, its bytes, the config and its warnings once validated (the
+    config cache keeps it for the next command: vaultsync.configcache).
     """
     from_env = path is None and paths.config_path_from_env() is not None
     explicit = path is not None or from_env
@@ -508,12 +511,10 @@ def load_config(path: Path | None = None, remember: bool = False) -> LoadedConfi
         raise _error(path, f"cannot read the file: {err.strerror or err}") from None
     warnings = config_file_warnings(path)
     for warning in warnings:
-        _warn_once(warning)
+        warn_once(warning)
     config = parse_config(raw, path)
-    if remember:
-        from vaultsync import configcache
-
-        configcache.store(path, raw, config, warnings)
+    if validated is not None:
+        validated(path, raw, config, warnings)
     return LoadedConfig(path=path, config=config)
 
 
@@ -558,7 +559,7 @@ def config_file_warnings(path: Path) -> list[str]:
 _warned: set[str] = set()
 
 
-def _warn_once(message: str) -> None:
+def warn_once(message: str) -> None:
     """A warning on stderr (or the daemon's log), once per process: a reload repeats nothing."""
     if message in _warned:
         return
@@ -978,37 +979,18 @@ def init_config(path: Path | None = None, force: bool = False) -> Path:
         raise UsageError(f"{path} is a folder; give the path of the config file to create")
     if path.exists() and not force:
         raise UsageError(f"{path} exists; use --force to overwrite")
+    from vaultsync.writer import make_folders, write_private_file
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # mkstemp creates the file 0o600: the config names the user's folders.
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as tmp:
-                tmp.write(EXAMPLE_CONFIG.encode("utf-8"))
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        _fsync_dir(path.parent)
+        make_folders(path.parent)
+        # 0o600: the config names the user's folders.
+        write_private_file(path, EXAMPLE_CONFIG.encode("utf-8"))
     except OSError as err:
         reason = err.strerror or str(err)
         raise _error(
             path, f"cannot write the file: {reason}; check the folder's permissions"
         ) from None
     return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable; not possible (nor needed) on Windows."""
-    if os.name == "nt":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _error(path: Path, message: str, line: int | None = None) -> ConfigError:

@@ -26,7 +26,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -233,16 +232,11 @@ def _defaults(remember: bool) -> Any:
 
 def _write_json(target: Path, record: dict[str, Any]) -> None:
     """Replace `target` with `record` (best effort: a cache)."""
+    from vaultsync.writer import ensure_private_dir, write_private_file
+
     try:
-        paths.ensure_private_dir(target.parent)  # 0o700, parents included, whatever the umask
-        fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(record, out)
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        ensure_private_dir(target.parent)  # 0o700, parents included, whatever the umask
+        write_private_file(target, json.dumps(record).encode("utf-8"))
     except Exception:  # noqa: BLE001 (a cache: the next command validates again)
         return
 
@@ -266,11 +260,11 @@ def load(path: Path | None, remember: bool) -> Any:
     if hit is not None:
         view, warnings = hit
         if warnings:
-            from vaultsync.config import _warn_once  # (only a config others may change)
+            from vaultsync.config import warn_once  # (only a config others may change)
 
             for warning in warnings:
-                _warn_once(warning)
+                warn_once(warning)
         return Loaded(file, view)
     from vaultsync.config import load_config
 
-    return load_config(path, remember=remember)
+    return load_config(path, validated=store if remember else None)

@@ -7,6 +7,14 @@ import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vaultsync.writer import copy_folder, make_folders
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from vaultsync.sync import PassReport
 
 SAMPLES = ("logseq", "obsidian")
 
@@ -18,16 +26,18 @@ def copy_samples(dest: Path) -> list[Path]:
     for name in SAMPLES:
         with resources.as_file(source / name) as folder:
             target = dest / name
-            shutil.copytree(folder, target, dirs_exist_ok=False)
+            copy_folder(folder, target)
             out.append(target)
     return out
 
 
-def run(once: bool = True, keep: str | None = None) -> int:
-    """Copy, clean with diffs, summarize; then keep watching unless `once`."""
-    from vaultsync.cli import _run_passes, print_summary
+def run(
+    once: bool = True, keep: str | None = None, show: Callable[[PassReport], None] | None = None
+) -> int:
+    """Copy, clean with diffs, summarize (with `show`, the CLI's summary); then keep watching
+    unless `once`."""
     from vaultsync.config import Config
-    from vaultsync.sync import PassOptions
+    from vaultsync.sync import PassOptions, run_passes
     from vaultsync.vault import make_vault
 
     if keep:
@@ -40,7 +50,7 @@ def run(once: bool = True, keep: str | None = None) -> int:
                 f"{taken[0]} exists (from an earlier demo?); give --keep an empty or new "
                 "folder, or remove that one"
             )
-        base.mkdir(parents=True, exist_ok=True)
+        make_folders(base)
     else:
         base = Path(tempfile.mkdtemp(prefix="vaultsync-demo-"))
     folders = copy_samples(base)
@@ -52,11 +62,12 @@ def run(once: bool = True, keep: str | None = None) -> int:
         authors_folder=Config().authors.folder,
         state_dir=base / "state",
     )
-    reports = _run_passes(vaults, options, quiet=True)
+    reports = run_passes(vaults, options)
     for report in reports:
         sys.stdout.write("".join(report.diffs))
         print()
-        print_summary(report, sys.stdout)  # its default stream is the one at import time
+        if show is not None:
+            show(report)
         print()
     failed = any(r.failed for r in reports)
     if once:

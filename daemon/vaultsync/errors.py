@@ -18,6 +18,31 @@ class VaultsyncError(Exception):
     def __str__(self) -> str:  # pragma: no cover - subclasses override
         return self.args[0] if self.args else self.__class__.__name__
 
+    def reason_for(self, path: Path) -> str:
+        """The message as a pass lists it beside the page `path` (the list names the page)."""
+        return str(self)
+
+
+class PageError(VaultsyncError):
+    """An error about one page (or file), whose message is its path, a colon, then `detail()`:
+    listed beside that page, the path is left out instead of being said twice."""
+
+    path: Path | None
+
+    def detail(self) -> str:  # pragma: no cover - subclasses override
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.detail()}"
+
+    def reason_for(self, path: Path) -> str:
+        return self.detail() if str(self.path) == str(path) else str(self)
+
+
+def page_reason(err: Exception, path: Path) -> str:
+    """Why the page `path` was skipped or failed, as a pass's report lists it."""
+    return err.reason_for(path) if isinstance(err, VaultsyncError) else str(err)
+
 
 @dataclass
 class ConfigProblem:
@@ -65,49 +90,51 @@ class UsageError(VaultsyncError):
 
 
 @dataclass(eq=False)
-class UnsafePathError(VaultsyncError):
+class UnsafePathError(PageError):
     """A write was asked for a path outside every configured vault, or through a link leaving it."""
 
     path: Path
     reason: str
 
-    def __str__(self) -> str:
-        return f"{self.path}: refused to write: {self.reason}"
+    def detail(self) -> str:
+        return f"refused to write: {self.reason}"
 
 
 @dataclass(eq=False)
-class ChangedSinceRead(VaultsyncError):
+class ChangedSinceRead(PageError):
     """The page changed on disk after it was read; the result was dropped and will be retried."""
 
     path: Path
 
-    def __str__(self) -> str:
-        return f"{self.path}: changed on disk while being cleaned; left as it is, will retry"
+    def detail(self) -> str:
+        return "changed on disk while being cleaned; left as it is, will retry"
 
 
 @dataclass(eq=False)
-class LossCheckFailed(VaultsyncError):
+class LossCheckFailed(PageError):
     """The no-loss check found something of the input missing from the output: nothing written."""
 
     path: Path | None
     missing: list[str]
 
-    def __str__(self) -> str:
+    def detail(self) -> str:
         shown = "; ".join(m[:80] for m in self.missing[:3])
         more = f" (+{len(self.missing) - 3} more)" if len(self.missing) > 3 else ""
-        name = self.path or "page"
-        return f"{name}: not written, the result would lose: {shown}{more}. Please report this."
+        return f"not written, the result would lose: {shown}{more}. Please report this."
+
+    def __str__(self) -> str:
+        return f"{self.path or 'page'}: {self.detail()}"
 
 
 @dataclass(eq=False)
-class PageUnreadable(VaultsyncError):
+class PageUnreadable(PageError):
     """A page could not be read: it is skipped, the reason says what to check."""
 
     path: Path
     reason: str
 
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+    def detail(self) -> str:
+        return self.reason
 
 
 @dataclass(eq=False)
@@ -121,21 +148,19 @@ class PageVanished(PageUnreadable):
 class PageAppeared(ChangedSinceRead):
     """A file appeared where vaultsync was about to create one; it was left as it is."""
 
-    def __str__(self) -> str:
-        return (
-            f"{self.path}: a file appeared here before vaultsync could create it; left it as it is"
-        )
+    def detail(self) -> str:
+        return "a file appeared here before vaultsync could create it; left it as it is"
 
 
 @dataclass(eq=False)
-class WriteFailed(VaultsyncError):
+class WriteFailed(PageError):
     """A page could not be written; the page on disk is unchanged."""
 
     path: Path
     reason: str
 
-    def __str__(self) -> str:
-        return f"{self.path}: not written: {self.reason}"
+    def detail(self) -> str:
+        return f"not written: {self.reason}"
 
 
 class HistoryError(VaultsyncError):
@@ -156,16 +181,16 @@ class NoHistory(HistoryError):
 
 
 @dataclass(eq=False)
-class NoSuchVersion(HistoryError):
+class NoSuchVersion(HistoryError, PageError):
     """The version number asked for is not in the page's history."""
 
     path: Path
     number: int
     available: int
 
-    def __str__(self) -> str:
+    def detail(self) -> str:
         return (
-            f"{self.path}: there is no version {self.number}; the history holds versions "
+            f"there is no version {self.number}; the history holds versions "
             f"1 (newest) to {self.available}"
         )
 

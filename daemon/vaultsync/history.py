@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from vaultsync.core.authors import logseq_page_name
@@ -42,9 +42,21 @@ from vaultsync.errors import (
     HistoryUnavailable,
     NoHistory,
     NoSuchVersion,
+    PageVanished,
     state_folder_advice,
 )
-from vaultsync.writer import is_temp_file, write_private_file
+from vaultsync.writer import (
+    VaultGuard,
+    create_private_file,
+    is_temp_file,
+    make_private_folder,
+    read_page,
+    write_atomic,
+    write_private_file,
+)
+
+if TYPE_CHECKING:
+    from vaultsync.sync import PassOptions, PassReport
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +169,7 @@ class History:
         if not create:
             return
         try:
-            self._make_private_folder(self.root)
+            make_private_folder(self.root)
         except OSError as err:
             raise HistoryUnavailable(self.root, f"cannot create it: {_problem(err)}") from None
 
@@ -386,28 +398,11 @@ class History:
         raw = str(self._absolute(path)).encode("utf-8", "surrogateescape")
         return self.root / hashlib.sha256(raw).hexdigest()[:32]
 
-    @staticmethod
-    def _make_private_folder(folder: Path) -> None:
-        missing: list[Path] = []
-        current = folder
-        while not current.exists():
-            missing.append(current)
-            if current.parent == current:
-                break
-            current = current.parent
-        for part in reversed(missing):
-            try:
-                os.mkdir(part, 0o700)
-            except FileExistsError:
-                pass
-            os.chmod(part, 0o700)  # the umask may not take bits away from mkdir's mode
-        os.chmod(folder, 0o700)
-
     def _page_folder_for_writing(self, path: Path) -> Path:
         folder = self._folder(path)
         if not folder.is_dir():
-            self._make_private_folder(self.root)  # someone may have removed it meanwhile
-            os.mkdir(folder, 0o700)
+            make_private_folder(self.root)  # someone may have removed it meanwhile
+            make_private_folder(folder)
         meta = self._read_meta(folder)
         if "path" not in meta:  # new, or the index was damaged: the path is what `pages` shows
             meta.update(path=str(self._absolute(path)), restored_sha256=None)
@@ -708,11 +703,10 @@ class HistoryPack:
             h = self.history
             folder = h.root / _PACKS
             if not folder.is_dir():
-                h._make_private_folder(folder)
+                make_private_folder(folder)
             name = f"{saved_ns:020d}-{secrets.token_hex(8)}.pack"
             self._file = folder / name
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-            self._fd = os.open(self._file, flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            self._fd = create_private_file(self._file)
         return self._fd
 
     def sync(self) -> None:
@@ -754,3 +748,65 @@ class HistoryPack:
             raise HistoryUnavailable(
                 h.root, f"cannot prune the saved copies: {_problem(err)}"
             ) from None
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What `undo` restored (or, in a dry run, would restore)."""
+
+    path: Path
+    version: int
+    size: int
+    sha256: str  # of the restored bytes
+
+
+def undo(
+    history: History,
+    path: Path,
+    version: int,
+    vault_root: Callable[[], Path],
+    state_dir: Path,
+    dry_run: bool = False,
+) -> Restored:
+    """Put version `version` (1: the newest) of the page `path` back, and hold it (every pass
+    leaves it as it is until it changes again, or `release` names it). The bytes it replaces
+    are kept in the history first, so the undo itself can be undone. `vault_root()`: the root
+    of the page's vault (asked once the version is found: a missing version is told first)."""
+    from vaultsync.locks import vault_lock  # (locks is needed by undo alone)
+
+    data = history.load(path, version)
+    root = vault_root()
+    restored = Restored(path, version, len(data), hashlib.sha256(data).hexdigest())
+    if dry_run:
+        return restored
+    # Under the vault's lock, like any writing pass, so a running daemon does not clean the
+    # page between the restore and its mark; and marked first, for the same reason.
+    with vault_lock(state_dir, root):
+        try:
+            snap = read_page(path)
+        except PageVanished:
+            snap = None
+        history.mark_restored(path, data)
+        if snap is not None and snap.data != data:
+            history.save(path, snap.data)
+        if snap is None or snap.data != data:
+            write_atomic(VaultGuard([root]), snap, path, data)
+    return restored
+
+
+HELD_REASON = (
+    "held after `vaultsync undo`: left as it is until it changes again "
+    "(`vaultsync release PAGE` lets it be cleaned)"
+)
+
+
+def held_after_undo(path: Path, data: bytes, options: PassOptions, report: PassReport) -> bool:
+    """Whether the page is held after undo (it has the bytes the user restored); if so it is
+    reported skipped, in every mode alike, so check, dry run and resync agree."""
+    history = options.history
+    if history is None or not history.is_held(path.resolve(), data):  # type: ignore[attr-defined]
+        return False
+    report.skipped.append((path, HELD_REASON))
+    first = options.mode == "write" and history.announce_hold(path.resolve())  # type: ignore[attr-defined]
+    report.held[path] = first
+    return True

@@ -46,11 +46,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vaultsync.errors import ChangedSinceRead, VaultsyncError
-from vaultsync.paths import make_private_dirs
 from vaultsync.writer import (
     VaultGuard,
     cleanup_temp_files,
     ensure_folder,
+    make_private_dirs,
     read_page,
     write_atomic,
     write_private_file,

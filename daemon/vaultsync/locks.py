@@ -20,8 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from vaultsync.errors import StateFolderUnusable, VaultsyncError
-from vaultsync.paths import ensure_private_dir
-from vaultsync.writer import open_private_file, rewrite_private_file
+from vaultsync.writer import ensure_private_dir, open_private_file, rewrite_private_file
 
 
 class LockBusy(VaultsyncError):

@@ -171,10 +171,11 @@ def _file_handler(path: Path, *, rotating: bool, formatter: logging.Formatter) -
     """The state folder's own log rotates itself; a file the user names is reopened when
     logrotate (or the user) moves it away."""
     from vaultsync.errors import UsageError
+    from vaultsync.writer import make_folders
 
     try:
         if rotating:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_folders(path.parent, mode=0o700)
             handler: logging.Handler = logging.handlers.RotatingFileHandler(
                 path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
             )

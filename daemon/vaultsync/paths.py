@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import stat
@@ -11,6 +10,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 import platformdirs
 
 from vaultsync.errors import VaultsyncError
+from vaultsync.writer import make_private_dirs, move_private_file
 
 APP_NAME = "vaultsync"
 CONFIG_ENV = "VAULTSYNC_CONFIG"
@@ -125,7 +125,7 @@ def _move_earlier_state(folder: Path, sub: Path) -> None:
     make_private_dirs(sub)
     for entry in entries:
         try:
-            os.rename(entry, sub / entry.name)
+            move_private_file(entry, sub / entry.name)
         except OSError as err:
             log.warning(
                 "could not move %s into the private state folder %s: %s",
@@ -140,50 +140,6 @@ def _move_earlier_state(folder: Path, sub: Path) -> None:
         sub,
         ", ".join(e.name for e in entries),
     )
-
-
-def make_private_dirs(path: Path) -> None:
-    """Create `path` and its missing parents, each with mode 0o700 (mkdir's `parents=True` gives
-    the parents the umask's default mode: the state folder came out 0o755). Only the folders
-    created here are given that mode: an existing folder's mode is never changed. Raises
-    OSError."""
-    missing: list[Path] = []
-    current = Path(path)
-    while not os.path.lexists(current) and current.parent != current:
-        missing.append(current)
-        current = current.parent
-    for folder in reversed(missing):
-        try:
-            os.mkdir(folder, 0o700)
-        except FileExistsError:
-            if not folder.is_dir():
-                raise
-            continue  # made meanwhile by someone else: not ours to chmod
-        # A umask can take the owner's own bits away from mkdir's mode: put them back.
-        if stat.S_IMODE(os.stat(folder).st_mode) != 0o700:
-            os.chmod(folder, 0o700)
-    if not Path(path).is_dir():
-        raise FileExistsError(errno.EEXIST, "exists and is not a folder", str(path))
-
-
-def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) if needed, readable by its owner only (0o700).
-
-    A folder that exists already keeps its mode: vaultsync changes the mode only of folders it
-    creates (the state folder itself is chosen by `state_folder`, so it is private)."""
-    try:
-        make_private_dirs(path)
-    except FileExistsError:
-        raise VaultsyncError(
-            f"{path}: is a file, but vaultsync needs a folder there; move the file away"
-        ) from None
-    except OSError as err:
-        reason = err.strerror or str(err)
-        raise VaultsyncError(
-            f"{path}: cannot create or use this folder: {reason}; "
-            "check its permissions or choose another place"
-        ) from None
-    return path
 
 
 # ---------------------------------------------------------------------------------------------

@@ -712,7 +712,8 @@ def run_daemon(
     settings: Settings | None = None,
 ) -> int:
     """Run the watch loop on `vaults` (re-read from `load` when the config changes)."""
-    from vaultsync.paths import default_state_dir, ensure_private_dir
+    from vaultsync.paths import default_state_dir
+    from vaultsync.writer import ensure_private_dir
 
     state = ensure_private_dir(state_dir or default_state_dir())
     daemon = Daemon(

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from vaultsync.errors import UsageError
-from vaultsync.paths import STATE_DIR_ENV, ensure_private_dir
+from vaultsync.paths import STATE_DIR_ENV
+from vaultsync.writer import ensure_private_dir, make_folders, write_private_file
 
 UNIT_NAME = "vaultsync.service"
 AGENT_LABEL = "io.github.vaultsync"
@@ -156,8 +157,9 @@ def install(
     # systemd refuses to start a unit whose ReadWritePaths= names a missing folder, and
     # launchd cannot open a log file in one.
     ensure_private_dir(state_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    make_folders(path.parent)
+    # Atomically, created as write_text would (0o666 less the umask): it holds no secret.
+    write_private_file(path, text.encode("utf-8"), mode=0o666)
     return path, then
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vaultsync.core.identity import PageAuthor
-from vaultsync.paths import make_private_dirs
+from vaultsync.writer import make_private_dirs, touch_private_file
 
 if TYPE_CHECKING:
     import sqlite3
@@ -316,8 +316,7 @@ class StateCache:
         import sqlite3
 
         make_private_dirs(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        os.close(fd)
+        touch_private_file(self.path)
         conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
         try:
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()

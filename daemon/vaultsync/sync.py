@@ -13,7 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -42,8 +42,12 @@ from vaultsync.errors import (
     PageVanished,
     UnsafePathError,
     VaultsyncError,
+    page_reason,
 )
+from vaultsync.history import held_after_undo
 from vaultsync.ignore import walk_reading
+from vaultsync.locks import vault_lock
+from vaultsync.paths import default_state_dir
 from vaultsync.render import unified_diff
 from vaultsync.state import (
     KINDS,
@@ -157,7 +161,7 @@ class _Source:
 
 
 # A managed or candidate page phase 1 did not read, as its fresh cache row says: (its path as
-# the walk gave it, its vault-relative key, the row undecoded). See _VaultIndex.candidates.
+# the walk gave it, its vault-relative key, the row undecoded). See VaultIndex.candidates.
 _Unread = tuple[str, str, tuple]
 
 
@@ -230,7 +234,7 @@ class _Names(MutableMapping[str, Path]):
 
 
 @dataclass
-class _VaultIndex:
+class VaultIndex:
     """What phase 1 learns about every page: names (for author pages) and block references."""
 
     referenced_ids: set[str] = field(default_factory=set)
@@ -408,11 +412,11 @@ def _index(
     now: int = 0,
     cleanup: bool = False,
     listing: bool = False,
-) -> _VaultIndex:
+) -> VaultIndex:
     """Phase 1: what every page tells the index. With a cache, a page it knows unchanged is
     not read (its row says what it holds); every other page is read and its row renewed.
     `cleanup`: remove the temp files a crashed vaultsync left in the folders walked."""
-    index = _VaultIndex()
+    index = VaultIndex()
     skipped_folders: list = []
     seen: set[str] = set()
     unchanged = cache is not None
@@ -459,9 +463,9 @@ def _index(
                 if not cleanable:
                     # Read for references only (outside include): nothing of it is cleaned,
                     # so nothing to report each pass (a huge export kept in an excluded folder).
-                    log.debug("%s: not read for references: %s", path, _reason(err, path))
+                    log.debug("%s: not read for references: %s", path, page_reason(err, path))
                     continue
-                report.skipped.append((path, _reason(err, path)))
+                report.skipped.append((path, page_reason(err, path)))
                 unchanged = False
                 if cache is not None and _keep_readwise_row(cache, rel):
                     report.readwise += 1  # a Readwise page still, though unreadable now
@@ -511,7 +515,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _read_page_source(
-    index: _VaultIndex, kind: str, path: Path, snap: Snapshot, rel: str, read: Entry | None
+    index: VaultIndex, kind: str, path: Path, snap: Snapshot, rel: str, read: Entry | None
 ) -> _Source | None:
     """Enter a page phase 1 read (of `kind`) in the index's managed pages; a candidate's
     source returned."""
@@ -619,7 +623,7 @@ def _not_utf8(err: NotUtf8, data: bytes) -> str:
     )
 
 
-def _note(index: _VaultIndex, path: Path, names: Names, refs: tuple[str, ...]) -> None:
+def _note(index: VaultIndex, path: Path, names: Names, refs: tuple[str, ...]) -> None:
     _note_names(index.names, index.alias_names, path, names)
     index.referenced_ids.update(refs)
 
@@ -647,7 +651,7 @@ def _note_names(
 
 def _learn(
     vault: Vault,
-    index: _VaultIndex,
+    index: VaultIndex,
     path: Path,
     snap: Snapshot,
     entry: Entry | None = None,
@@ -717,12 +721,6 @@ def _readwise_count(candidates: list[_Source | _Unread]) -> int:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _reason(err: Exception, path: Path) -> str:
-    text = str(err)
-    prefix = f"{path}: "
-    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def _write(
@@ -808,7 +806,7 @@ def clean_page(
             return None  # (a page that would not change is clean, held or not)
         if result.losses:
             err = LossCheckFailed(source.path, result.losses)
-            report.failed.append((source.path, _reason(err, source.path)))
+            report.failed.append((source.path, page_reason(err, source.path)))
             return None
         if options.want_diff:
             report.diffs.append(unified_diff(source.path, vault.root, text, result.text))
@@ -829,10 +827,10 @@ def clean_page(
             except PageVanished:
                 return None
             except VaultsyncError as err:
-                report.skipped.append((source.path, _reason(err, source.path)))
+                report.skipped.append((source.path, page_reason(err, source.path)))
                 return None
         except VaultsyncError as err:
-            report.failed.append((source.path, _reason(err, source.path)))
+            report.failed.append((source.path, page_reason(err, source.path)))
             return None
     report.skipped.append(
         (
@@ -897,24 +895,6 @@ def prepare_page(shared: _PhaseA, job: tuple[Path, bytes]) -> _Prepared | None:
     )
 
 
-HELD_REASON = (
-    "held after `vaultsync undo`: left as it is until it changes again "
-    "(`vaultsync release PAGE` lets it be cleaned)"
-)
-
-
-def held_after_undo(path: Path, data: bytes, options: PassOptions, report: PassReport) -> bool:
-    """Whether the page is held after undo (it has the bytes the user restored); if so it is
-    reported skipped, in every mode alike, so check, dry run and resync agree."""
-    history = options.history
-    if history is None or not history.is_held(path.resolve(), data):  # type: ignore[attr-defined]
-        return False
-    report.skipped.append((path, HELD_REASON))
-    first = options.mode == "write" and history.announce_hold(path.resolve())  # type: ignore[attr-defined]
-    report.held[path] = first
-    return True
-
-
 class _PendingPlan(AuthorPlan):
     """An author plan made the first time it is asked for: a settled pass does not need it
     (Logseq's author links do not depend on it), the daemon's next update may."""
@@ -964,7 +944,7 @@ class VaultSession:
         self.vault = vault
         self.options = options or PassOptions()
         self.guard = guard or VaultGuard([vault.root])
-        self.index = _VaultIndex()
+        self.index = VaultIndex()
         self.facts: dict[Path, PageAuthor] = {}  # Readwise page → what it says of its author
         self.plan = AuthorPlan({}, {})
         self._planned_aliases: dict[str, str] | None = None  # the mapping the plan was made with
@@ -1103,7 +1083,7 @@ class VaultSession:
         except VaultsyncError as err:
             self.cache.drop(rel)
             renamed[os.fspath(path)] = ()
-            report.skipped.append((path, _reason(err, path)))
+            report.skipped.append((path, page_reason(err, path)))
             return None
         read = _entry(self.vault, path, snap, None, self._now)
         self.cache.put(rel, read)
@@ -1220,7 +1200,7 @@ class VaultSession:
                 self.cache.drop(source.rel)
             return False
         except VaultsyncError as err:
-            report.skipped.append((source.path, _reason(err, source.path)))
+            report.skipped.append((source.path, page_reason(err, source.path)))
             return False
         source.snapshot = snap
         source.entry = _entry(self.vault, source.path, snap, source.entry, self._now)
@@ -1261,7 +1241,7 @@ class VaultSession:
                     continue
                 except VaultsyncError as err:
                     if cleanable:
-                        report.skipped.append((path, _reason(err, path)))
+                        report.skipped.append((path, page_reason(err, path)))
                     continue
                 entry = None
                 if self.cache is not None and rel:
@@ -1465,7 +1445,7 @@ class VaultSession:
                     else:
                         self._cleaned(source, report, prepared, None, referenced, reported)
                 else:
-                    report.failed.append((source.path, _reason(err, source.path)))
+                    report.failed.append((source.path, page_reason(err, source.path)))
                     self._cleaned(source, report, prepared, None, referenced, reported)
 
             finish[0] = written
@@ -1565,3 +1545,36 @@ def run_pass(
     session = VaultSession(vault, options, guard)
     session.one_off = True
     return session.full_pass(progress)
+
+
+# The progress display of one vault's pass: entered around the pass, it gives the callback the
+# pass reports its progress to (or None: none shown).
+Progress = Callable[[Vault], AbstractContextManager[Callable[..., None] | None]]
+
+
+def run_passes(
+    vaults: list[Vault],
+    options: PassOptions,
+    *,
+    on_wait: Callable[[Vault], None] | None = None,
+    progress: Progress | None = None,
+) -> list[PassReport]:
+    """A full pass over each vault in turn, under one guard over them all. A writing pass holds
+    the vault's lock (shared with the daemon, so the two never write at once); `on_wait` is
+    called if it must wait for it."""
+    guard = VaultGuard([v.root for v in vaults])
+    reports = []
+    for vault in vaults:
+        shown = progress(vault) if progress is not None else nullcontext()
+        with _writing_lock(vault, options, on_wait), shown as tick:
+            reports.append(run_pass(vault, options, guard, progress=tick))
+    return reports
+
+
+def _writing_lock(
+    vault: Vault, options: PassOptions, on_wait: Callable[[Vault], None] | None
+) -> AbstractContextManager[object]:
+    if options.mode != "write":
+        return nullcontext()
+    waiting = (lambda: on_wait(vault)) if on_wait is not None else None
+    return vault_lock(options.state_dir or default_state_dir(), vault.root, on_wait=waiting)
