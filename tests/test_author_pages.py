@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaultsync.core.authors import OBSIDIAN_BEGIN, OBSIDIAN_END, aliases_in
+from vaultsync.core.authors import OBSIDIAN_BEGIN, OBSIDIAN_END
+from vaultsync.core.syntax import logseq_aliases as aliases_in
 from vaultsync.history import History
 from vaultsync.sync import PassOptions, PassReport, VaultSession, run_pass
 from vaultsync.vault import Vault, make_vault

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vaultsync.core import authors as author_pages
+from vaultsync.core import syntax
 from vaultsync.core.highlights import highlight_key, is_highlight, location
 from vaultsync.core.identity import (
     Author,
@@ -45,7 +46,6 @@ from vaultsync.writer import (
 if TYPE_CHECKING:
     from vaultsync.sync import PassOptions, PassReport, _VaultIndex
 
-_LINKS = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]*))?\]\]")
 _DATE_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?Date::", re.IGNORECASE)
 
 
@@ -62,7 +62,7 @@ def author_names(value: str, split: bool, whole: frozenset[str] = frozenset()) -
     split = split and not _mapped_whole(value, whole)
     # `[[Target|Shown]]`: the shown text is the name the page gives (the target may be a safe
     # file name or the canonical note we pointed it at).
-    targets = [(m.group(2) or m.group(1)).strip() for m in _LINKS.finditer(value)]
+    targets = [(m.group(2) or m.group(1)).strip() for m in syntax.named_links(value)]
     several = _one_link_of_several(value) if split else None
     if several:
         return split_names(several)
@@ -75,14 +75,14 @@ def author_names(value: str, split: bool, whole: frozenset[str] = frozenset()) -
 
 
 def _mapped_whole(value: str, whole: frozenset[str]) -> bool:
-    text = _LINKS.sub(lambda m: m.group(2) or m.group(1), value)
+    text = syntax.sub_named_links(value, lambda m: m.group(2) or m.group(1))
     return name_key(text) in whole
 
 
 def _one_link_of_several(value: str) -> str | None:
     """`[[A, B, and C]]`, one link naming several people (how Readwise links them in Logseq):
     its text; None for anything else."""
-    m = _LINKS.fullmatch(value.strip())
+    m = syntax.whole_link(value)
     shown = (m.group(2) or m.group(1)).strip() if m else ""
     return shown if len(split_names(shown)) > 1 else None
 
@@ -151,7 +151,7 @@ def author_maker(
         several = _one_link_of_several(value) if split_here else None
         if several:
             value = several  # then linked name by name, as plain text is
-        elif _LINKS.search(value):
+        elif any(syntax.named_links(value)):
             if kind == "logseq":
                 return None
 
@@ -162,7 +162,7 @@ def author_maker(
                     return m.group(0)
                 return f"[[{stem}]]" if stem == shown else f"[[{stem}|{shown}]]"
 
-            return _LINKS.sub(relink, value)
+            return syntax.sub_named_links(value, relink)
         if not author_pages.plain_or_empty(value) or not value.strip():
             return None
         names = split_names(value) if split_here else [value.strip()]

@@ -21,9 +21,8 @@ from urllib.parse import unquote
 
 from vaultsync.authorsync import author_maker, page_facts, sync_author_pages
 from vaultsync.core import authors as author_pages
-from vaultsync.core import links
+from vaultsync.core import links, syntax
 from vaultsync.core.identity import Author, AuthorPlan, PageAuthor, fold, name_key, plan_authors
-from vaultsync.core.logseq import LOGSEQ_PROPERTY
 from vaultsync.core.model import LeftAlone
 from vaultsync.core.normalize import (
     Normalized,
@@ -35,7 +34,7 @@ from vaultsync.core.normalize import (
     parse,
 )
 from vaultsync.core.rules import author_value
-from vaultsync.core.text import NotUtf8, body, decode, split_lines
+from vaultsync.core.text import NotUtf8, decode
 from vaultsync.errors import (
     ChangedSinceRead,
     LossCheckFailed,
@@ -84,13 +83,9 @@ MANAGED = re.compile(
     + rb"|"
     + re.escape(author_pages.OBSIDIAN_BEGIN.encode())
 )
-# `[[Note#^id]]`, `![[Note#^id]]`, `[[Note#^id|shown]]`, `[[#^id]]`.
-BLOCK_REF = re.compile(r"\[\[[^\]|#]*#\^([A-Za-z0-9-]+)")
 # A Markdown link's (or embed's) target: `](<a b.md#^id>)` or `](a%20b.md#^id "title")`.
 MD_LINK = re.compile(r"\]\(\s*(?:<([^<>\n]*)>|([^\s()]*(?:\([^\s()]*\)[^\s()]*)*))")
 FRAGMENT_REF = re.compile(r"#\^([A-Za-z0-9-]+)")
-# An org file-level keyword: `#+title: X`, `#+alias: A, B`.
-ORG_KEYWORD = re.compile(r"^\s*#\+([A-Za-z_-]+):\s*(.*?)\s*$")
 HELD_ID = re.compile(rb"\^([A-Za-z0-9-]+)")  # a superset of the `^id`s an Obsidian page holds
 WRITE_ATTEMPTS = 3
 
@@ -299,40 +294,15 @@ class _VaultIndex:
 def _logseq_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
     """Names a Logseq page answers to, each with whether it is an alias: its decoded file
     name, `title::`, `alias::` values."""
-    names = [(author_pages.logseq_page_name(path.stem), False)]
     head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
-    for line in split_lines(head):
-        text = body(line)
-        m = LOGSEQ_PROPERTY.match(text)
-        if not m:
-            if text.strip():
-                break
-            continue
-        key, value = m.group(1).lower(), m.group(2)
-        if key == "title":
-            names.append((value.strip(), False))
-        elif key == "alias":
-            names += [(part, True) for part in author_pages.aliases_in(value)]
-    return names
+    return [(author_pages.logseq_page_name(path.stem), False), *syntax.logseq_names(head)]
 
 
 def _org_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
     """Names a Logseq org page answers to: its decoded file name, `#+title:`, `#+alias:`
     (Logseq reads these from the lines at the top of the file)."""
-    names = [(author_pages.logseq_page_name(path.stem), False)]
     head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
-    for line in split_lines(head):
-        m = ORG_KEYWORD.match(body(line))
-        if not m:
-            if body(line).strip() and not body(line).lstrip().startswith("#"):
-                break  # the page's content begins: no more file-level keywords
-            continue
-        key, value = m.group(1).lower(), m.group(2)
-        if key == "title" and value.strip():
-            names.append((value.strip(), False))
-        elif key == "alias":
-            names += [(part, True) for part in author_pages.aliases_in(value)]
-    return names
+    return [(author_pages.logseq_page_name(path.stem), False), *syntax.org_names(head)]
 
 
 def note_refs(data: bytes) -> tuple[str, ...]:
@@ -342,7 +312,7 @@ def note_refs(data: bytes) -> tuple[str, ...]:
     if b"#^" not in data and b"#%5E" not in data and b"#%5e" not in data:
         return ()  # (the fast path: most notes link to no block)
     text = data.decode("utf-8", errors="replace")
-    found = [m.group(1) for m in BLOCK_REF.finditer(text)]
+    found = syntax.block_refs(text)
     for m in MD_LINK.finditer(text):
         target = unquote(m.group(1) or m.group(2) or "")
         found += [r.group(1) for r in FRAGMENT_REF.finditer(target)]

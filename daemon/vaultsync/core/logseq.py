@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from vaultsync.core.highlights import LOGSEQ_PROPERTY, mark_user_blocks
+from vaultsync.core import syntax
+from vaultsync.core.highlights import mark_user_blocks
 from vaultsync.core.model import (
     Item,
     Page,
@@ -127,14 +128,13 @@ def _metadata(pre: list[str], segments: list[Segment]) -> dict[str, str]:
     frontmatter (`author: …`) and its `- Author:: …` blocks before the first section."""
     meta: dict[str, str] = {}
     for line in pre:
-        m = LOGSEQ_PROPERTY.match(body(line))
-        if m:
-            meta.setdefault(m.group(1).lower(), m.group(2).strip())
-    if pre and body(pre[0]).rstrip() == "---":
-        for line in pre[1:]:
+        prop = syntax.logseq_property(body(line))
+        if prop:
+            meta.setdefault(prop[0], prop[1].strip())
+    if syntax.frontmatter_opens(pre):
+        close = syntax.frontmatter_close(pre)
+        for line in pre[1 : len(pre) if close is None else close]:
             text = body(line)
-            if text.rstrip() == "---":
-                break
             m = _YAML_ITEM.match(text)
             if m and m.group(2).strip():
                 meta.setdefault(m.group(1).lower(), m.group(2).strip().strip("\"'"))
@@ -142,9 +142,9 @@ def _metadata(pre: list[str], segments: list[Segment]) -> dict[str, str]:
         if isinstance(seg, Section):
             break
         for line in seg:
-            m = LOGSEQ_PROPERTY.match(BLOCK_START.sub("", body(line), count=1))
-            if m and m.group(2).strip():
-                meta.setdefault(m.group(1).lower(), m.group(2).strip())
+            prop = syntax.logseq_property(BLOCK_START.sub("", body(line), count=1))
+            if prop and prop[1].strip():
+                meta.setdefault(prop[0], prop[1].strip())
     return meta
 
 
@@ -171,7 +171,7 @@ def property_line(page: Page, key: str) -> tuple[list[str], int] | None:
         return None
     run = page.segments[0]
     for i, line in enumerate(run):
-        m = LOGSEQ_PROPERTY.match(body(line))
-        if m and m.group(1).lower() == key:
+        prop = syntax.logseq_property(body(line))
+        if prop and prop[0] == key:
             return run, i
     return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from vaultsync.core import logseq, obsidian
+from vaultsync.core import logseq, obsidian, syntax
 from vaultsync.core.highlights import (
     BULLET,
     LOGSEQ_ID,
@@ -151,9 +151,6 @@ def _line_key(line: str) -> str:
     return comparable(BULLET.sub("", body(line), count=1))
 
 
-_WIKILINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
-
-
 _SEPARATORS = re.compile(r"[\s,;&]+|\band\b")
 
 
@@ -162,11 +159,11 @@ def _shown(key: str) -> tuple[str, frozenset[str]]:
     linked: set[str] = set()
 
     def text(m: re.Match[str]) -> str:
-        words = (m.group(2) if m.group(2) is not None else m.group(1)).strip()
+        words = syntax.shown(m).strip()
         linked.update(w for w in _SEPARATORS.split(words.casefold()) if w)
         return words
 
-    return _WIKILINK.sub(text, key), frozenset(linked)
+    return syntax.WIKILINK.sub(text, key), frozenset(linked)
 
 
 def _lost_lines(before: Page, after: Page) -> set[str]:
