@@ -371,9 +371,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "dedupe-unreferenced-obsidian-id",
         "vaultsync/core/rules.py",
-        "    ids = set(item_ids(item, kind))\n"
-        '    return ids if kind == "logseq" else ids & referenced',
-        "    ids = set(item_ids(item, kind))\n    return ids",
+        "    return formats.of(kind).essential(set(item_ids(item, kind)), referenced)",
+        "    return set(item_ids(item, kind))",
         RULES,
         "Obsidian copies carrying different ^ids no note links to are never merged",
     ),

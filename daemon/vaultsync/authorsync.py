@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vaultsync.core import authors as author_pages
-from vaultsync.core import syntax
+from vaultsync.core import formats, syntax
 from vaultsync.core.highlights import highlight_key, is_highlight, location
 from vaultsync.core.identity import (
     Author,
@@ -311,10 +311,8 @@ def _page_key(vault: Vault, name: str) -> str | None:
     """How the index knows the page of a name: Logseq by page name, Obsidian by note name
     (fold(): NFC and casefolded, as vaultsync.sync's index keys them; white space is part of
     a Logseq name)."""
-    if vault.kind == "logseq":
-        return fold(name.strip())
     try:
-        return fold(author_pages.obsidian_file_stem(name))
+        return formats.of(vault.kind).name_key(name)
     except author_pages.UnsafeName:
         return None
 
@@ -350,7 +348,7 @@ def _read_merged(vault: Vault, merge: list[tuple[str, Path]], report: PassReport
         if mine:
             parts.append(mine)
         merged.snapshots.append(snap)
-        merged.aliases += author_pages.page_aliases(vault.kind, text)
+        merged.aliases += formats.of(vault.kind).page_aliases(text)
         if vault.kind == "obsidian":
             merged.front += author_pages.frontmatter_entries(text)
     merged.text = "\n".join(parts)
@@ -530,12 +528,7 @@ def _update(
     except NotUtf8 as err:
         report.skipped.append((path, str(err)))
         return False
-    update = (
-        author_pages.update_logseq_author_page
-        if vault.kind == "logseq"
-        else author_pages.update_obsidian_author_note
-    )
-    new = update(text, sources, aliases)
+    new = formats.of(vault.kind).update_author_page(text, sources, aliases)
     if new is None:
         return False  # the user removed the managed region since the walk: theirs now
     new = _with_extra(vault.kind, new, merged)

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 from vaultsync.authorsync import author_maker, page_facts, sync_author_pages
 from vaultsync.core import authors as author_pages
-from vaultsync.core import links, syntax
+from vaultsync.core import formats, links, syntax
 from vaultsync.core.identity import Author, AuthorPlan, PageAuthor, fold, name_key, plan_authors
 from vaultsync.core.model import LeftAlone
 from vaultsync.core.normalize import (
@@ -291,13 +291,6 @@ class _VaultIndex:
         return [n for n in self._names if n not in self._alias_names]
 
 
-def _logseq_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
-    """Names a Logseq page answers to, each with whether it is an alias: its decoded file
-    name, `title::`, `alias::` values."""
-    head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
-    return [(author_pages.logseq_page_name(path.stem), False), *syntax.logseq_names(head)]
-
-
 def _org_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
     """Names a Logseq org page answers to: its decoded file name, `#+title:`, `#+alias:`
     (Logseq reads these from the lines at the top of the file)."""
@@ -507,12 +500,10 @@ def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str
         return "other", (), refs
     if suffix == ".org":
         return "other", (tuple(_org_names(path, data)) if vault.kind == "logseq" else ()), ()
-    refs: tuple[str, ...] = ()
-    if vault.kind == "logseq":
-        names: Names = tuple(_logseq_names(path, data))
-    else:
-        names = ((path.stem, False),)
-        refs = note_refs(data)
+    fmt = formats.of(vault.kind)
+    names: Names = tuple(fmt.page_names(path.stem, data))
+    # Links to blocks matter where a block id stays only while something links to it.
+    refs = () if fmt.keeps_every_id else note_refs(data)
     if MANAGED.search(data):
         return "managed", names, refs
     # A page in the Readwise plugin's folder is a candidate by its place: its highlights may

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaultsync.core import edn
+from vaultsync.core import edn, formats
 from vaultsync.core.model import Kind
 from vaultsync.core.text import NotUtf8, decode
 from vaultsync.errors import UsageError
@@ -335,8 +335,8 @@ def kind_contradiction(root: Path, kind: str, name: str) -> str | None:
     detected = detect_kind(root) if (root / ".obsidian").is_dir() != _has_logseq(root) else None
     if detected is None or detected.kind is None or detected.kind == kind:
         return None
-    marker = "logseq/config.edn" if detected.kind == "logseq" else ".obsidian/"
-    app = "a Logseq graph" if detected.kind == "logseq" else "an Obsidian vault"
+    fmt = formats.of(detected.kind)
+    marker, app = fmt.marker, fmt.named
     return (
         f"vault {name!r} is given kind {kind}, but {root} has {marker}: it is {app}, and "
         f"its Readwise pages are not found as {kind} pages; set 'kind: {detected.kind}' "

@@ -308,13 +308,16 @@ def _entry_key(entry: str) -> str | None:
     return m.group(1) if m else None
 
 
-def page_aliases(kind: str, text: str) -> list[str]:
-    """The names an author page lists as aliases: Logseq `alias::` among the page properties,
-    Obsidian `aliases:` in the frontmatter."""
+def logseq_page_aliases(text: str) -> list[str]:
+    """The names a Logseq page lists in its `alias::` page property."""
     lines = split_lines(text.lstrip(BOM))
-    if kind == "logseq":
-        given = (v for _, key, v in syntax.logseq_page_properties(lines) if key == "alias")
-        return syntax.logseq_aliases(next(given, ""))
+    given = (v for _, key, v in syntax.logseq_page_properties(lines) if key == "alias")
+    return syntax.logseq_aliases(next(given, ""))
+
+
+def obsidian_page_aliases(text: str) -> list[str]:
+    """The names an Obsidian note lists under `aliases:` in its frontmatter."""
+    lines = split_lines(text.lstrip(BOM))
     end = syntax.frontmatter_close(lines)
     if end is None:
         return []

@@ -16,12 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from vaultsync.core import logseq, obsidian, syntax
+from vaultsync.core import formats, syntax
 from vaultsync.core.highlights import (
     BULLET,
     LOGSEQ_ID,
     LOGSEQ_PROPERTY,
-    OBSIDIAN_ID,
     comparable,
     highlight_key,
     is_highlight,
@@ -40,9 +39,10 @@ def _units(page: Page) -> list[Item]:
 
 def _all_ids(page: Page) -> set[str]:
     """Every block id anywhere on the page (an `id::` line, a `^id` marker)."""
-    pattern = LOGSEQ_ID.match if page.kind == "logseq" else OBSIDIAN_ID.search
+    fmt = formats.of(page.kind)
+    pattern = fmt.block_id
     # A literal every match holds: most lines hold none, and a test is cheaper than the regex.
-    needle = "::" if page.kind == "logseq" else "^"
+    needle = fmt.id_needle
     return {m.group(1) for line in page.lines() if needle in line and (m := pattern(body(line)))}
 
 
@@ -70,8 +70,7 @@ def _property_keys(item: Item, kind: Kind) -> set[str]:
 
 def _ids(item: Item, kind: Kind, referenced: frozenset[str]) -> set[str]:
     """The ids a block must keep: every Logseq `id::`, the Obsidian `^id`s a note links to."""
-    ids = set(item_ids(item, kind))
-    return ids if kind == "logseq" else ids & referenced
+    return formats.of(kind).essential(set(item_ids(item, kind)), referenced)
 
 
 def _subtree_ids(item: Item, kind: Kind) -> set[str]:
@@ -134,7 +133,7 @@ _COLLAPSED = re.compile(r"^[ \t]*collapsed:: *(?:true|false)[ \t]*$", re.IGNOREC
 def _must_stay(page: Page) -> Iterable[str]:
     """The lines outside units that must survive: all but a sync heading, which may go when its
     section is folded, with the `collapsed::` line Logseq itself writes into it."""
-    sync_heading = logseq.is_sync_heading if page.kind == "logseq" else obsidian.is_sync_heading
+    sync_heading = formats.of(page.kind).is_sync_heading
     for seg in page.segments:
         if not isinstance(seg, Section):
             yield from seg
