@@ -51,9 +51,7 @@ _DATE_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?Date::", re.IGNORECASE)
 
 def page_link(vault: Vault, path: Path, meta: dict[str, str]) -> str:
     """How an author page links to a source: Logseq by page name, Obsidian by note name."""
-    if vault.kind == "logseq":
-        return meta.get("title") or author_pages.logseq_page_name(path.stem)
-    return path.stem
+    return formats.of(vault.kind).source_link(path.stem, meta)
 
 
 def author_names(value: str, split: bool, whole: frozenset[str] = frozenset()) -> list[str]:
@@ -344,13 +342,13 @@ def _read_merged(vault: Vault, merge: list[tuple[str, Path]], report: PassReport
             reason = _reason(err, old) if isinstance(err, VaultsyncError) else str(err)
             report.skipped.append((old, f"not merged into another author page: {reason}"))
             continue
-        mine = author_pages.user_text(vault.kind, text, alias)
+        fmt = formats.of(vault.kind)
+        mine = fmt.user_text(text, alias)
         if mine:
             parts.append(mine)
         merged.snapshots.append(snap)
-        merged.aliases += formats.of(vault.kind).page_aliases(text)
-        if vault.kind == "obsidian":
-            merged.front += author_pages.frontmatter_entries(text)
+        merged.aliases += fmt.page_aliases(text)
+        merged.front += fmt.kept_frontmatter(text)
     merged.text = "\n".join(parts)
     return merged
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vaultsync.core import syntax
@@ -371,32 +372,38 @@ def add_frontmatter_entries(text: str, entries: list[str]) -> tuple[str, list[st
     return "".join(lines[:end] + add + lines[end:]), clash
 
 
-def user_text(kind: str, text: str, name: str) -> str:
-    """What the user wrote on an author page we manage: everything but our title, alias and
-    frontmatter lines and the managed region. Empty when the page holds nothing of theirs."""
-    if kind == "obsidian":
-        begin = text.find(OBSIDIAN_BEGIN)
-        end = text.find(OBSIDIAN_END, begin + 1)
-        if begin >= 0 and end >= 0:
-            text = text[:begin] + text[end + len(OBSIDIAN_END) :]
-        lines = split_lines(text)
-        if syntax.frontmatter_opens(lines):
-            lines = lines[(syntax.frontmatter_close(lines) or 0) + 1 :]
-        lines = [ln for ln in lines if body(ln).strip() != f"# {name}"]
-    else:
-        lines = split_lines(text.lstrip(BOM))
-        marker = next((i for i, ln in enumerate(lines) if body(ln).strip() == LOGSEQ_MARKER), None)
-        if marker is not None:
-            start = marker
-            while start > 0 and not BULLET.match(body(lines[start])):
-                start -= 1
-            stop = marker + 1
-            while stop < len(lines) and (
-                not body(lines[stop]).strip() or body(lines[stop])[:1] in ("\t", " ")
-            ):
-                stop += 1
-            lines = lines[:start] + lines[stop:]
-        lines = [ln for ln in lines if not _name_property(body(ln))]
+def obsidian_user_text(text: str, name: str) -> str:
+    """What the user wrote on an author note we manage: everything but the frontmatter, our
+    `# Name` title and the managed region. Empty when the note holds nothing of theirs."""
+    begin = text.find(OBSIDIAN_BEGIN)
+    end = text.find(OBSIDIAN_END, begin + 1)
+    if begin >= 0 and end >= 0:
+        text = text[:begin] + text[end + len(OBSIDIAN_END) :]
+    lines = split_lines(text)
+    if syntax.frontmatter_opens(lines):
+        lines = lines[(syntax.frontmatter_close(lines) or 0) + 1 :]
+    return _users(ln for ln in lines if body(ln).strip() != f"# {name}")
+
+
+def logseq_user_text(text: str, name: str) -> str:
+    """What the user wrote on an author page we manage: everything but our `title::` and
+    `alias::` lines and the managed block. Empty when the page holds nothing of theirs."""
+    lines = split_lines(text.lstrip(BOM))
+    marker = next((i for i, ln in enumerate(lines) if body(ln).strip() == LOGSEQ_MARKER), None)
+    if marker is not None:
+        start = marker
+        while start > 0 and not BULLET.match(body(lines[start])):
+            start -= 1
+        stop = marker + 1
+        while stop < len(lines) and (
+            not body(lines[stop]).strip() or body(lines[stop])[:1] in ("\t", " ")
+        ):
+            stop += 1
+        lines = lines[:start] + lines[stop:]
+    return _users(ln for ln in lines if not _name_property(body(ln)))
+
+
+def _users(lines: Iterable[str]) -> str:
     out = "".join(lines).strip("\r\n")
     return out if out.strip() else ""
 

@@ -42,6 +42,10 @@ class Format:
     file_stem: Callable[[str], str]  # a page name → a safe file name (raises UnsafeName)
     name_key: Callable[[str], str]  # how the name index keys a page name (raises UnsafeName)
     update_author_page: Callable[..., str | None]  # refresh our managed region and aliases
+    user_text: Callable[[str, str], str]  # (author page, its name) → what the user wrote on it
+    kept_frontmatter: Callable[[str], list[str]]  # what a merged author page's frontmatter keeps
+    author_link: Callable[[str], str | None]  # a plain author name → a link (None: can't be)
+    source_link: Callable[[str, dict[str, str]], str]  # (stem, meta) → how a page is linked to
 
     @property
     def named(self) -> str:
@@ -78,6 +82,10 @@ LOGSEQ = Format(
     file_stem=authors.logseq_file_stem,
     name_key=lambda name: fold(name.strip()),  # white space inside is part of a Logseq name
     update_author_page=authors.update_logseq_author_page,
+    user_text=authors.logseq_user_text,
+    kept_frontmatter=lambda text: [],  # (Logseq pages keep properties, which the merge skips)
+    author_link=lambda name: f"[[{name.strip()}]]",
+    source_link=lambda stem, meta: meta.get("title") or authors.logseq_page_name(stem),
 )
 
 OBSIDIAN = Format(
@@ -96,6 +104,10 @@ OBSIDIAN = Format(
     file_stem=authors.obsidian_file_stem,
     name_key=lambda name: fold(authors.obsidian_file_stem(name)),
     update_author_page=authors.update_obsidian_author_note,
+    user_text=authors.obsidian_user_text,
+    kept_frontmatter=authors.frontmatter_entries,
+    author_link=authors.obsidian_link,  # a safe note name, showing the original text
+    source_link=lambda stem, meta: stem,  # a note is linked to by its file name
 )
 
 FORMATS: dict[str, Format] = {"logseq": LOGSEQ, "obsidian": OBSIDIAN}

@@ -178,11 +178,7 @@ def _default_link(kind: Kind) -> Callable[[str], str | None]:
     def make(value: str) -> str | None:
         if not rules.plain_author(value):
             return None
-        if kind == "obsidian":
-            from vaultsync.core.authors import obsidian_link
-
-            return obsidian_link(value)
-        return f"[[{value.strip()}]]"
+        return formats.of(kind).author_link(value)
 
     return make
 
