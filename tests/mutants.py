@@ -445,7 +445,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "fold-logseq-emptied-section-kept",
         "vaultsync/core/logseq.py",
-        "return all(not body(line).strip() or _COLLAPSED.match(body(line)) for line in",
+        "return all(not body(line).strip() or _folded(body(line)) for line in",
         "return False and all(not body(line).strip() for line in",
         RULES,
         "an emptied 'New highlights added' section stays in a Logseq page",

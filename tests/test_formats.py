@@ -26,6 +26,7 @@ COPIES = {
     ),
     "a Logseq property regex": re.compile(r"""["'][^"']*\[A-Za-z0-9_\.\\-\]\+\)::"""),
     "an org keyword regex": re.compile(r"#\\\+\("),
+    "a collapsed:: regex": re.compile(r"""re\.\w+\(\s*r?["'][^"']*collapsed::"""),
 }
 # Lines that look like a copy but are another construct, each with why.
 ALLOWED = {
@@ -66,6 +67,7 @@ def test_the_copy_finder_finds_the_old_copies() -> None:
         r'lines = [ln for ln in lines if not re.match(r"^(title|alias)::", body(ln))]',
         r'LOGSEQ_PROPERTY = re.compile(r"^[ \t]*([A-Za-z0-9_.\-]+):: ?(.*)$")',
         r'ORG_KEYWORD = re.compile(r"^\s*#\+([A-Za-z_-]+):\s*(.*?)\s*$")',
+        r'_COLLAPSED = re.compile(r"^[ \t]*collapsed:: *true[ \t]*$")',
     ]
     for line in old:
         assert any(p.search(line) for p in COPIES.values()), line

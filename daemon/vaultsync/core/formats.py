@@ -31,6 +31,7 @@ class Format:
     parse: Callable[[str], Page]
     is_sync_heading: Callable[[str], bool]  # a heading line a Readwise sync writes
     section_removable: Callable[[Section], bool]  # an emptied later section may go
+    is_fold_state: Callable[[str], bool]  # a line the app writes when a block is (un)folded
     author_line: Callable[[Page], tuple[list[str], int] | None]  # where the author value sits
     block_id: Callable[[str], re.Match[str] | None]  # a line's block id (`id::` / `^id`)
     id_needle: str  # a literal every block id line holds (a cheap test before the regex)
@@ -73,6 +74,7 @@ LOGSEQ = Format(
     parse=logseq.parse,
     is_sync_heading=logseq.is_sync_heading,
     section_removable=logseq.section_removable,
+    is_fold_state=lambda text: syntax.logseq_fold_state(text) is not None,
     author_line=lambda page: logseq.property_line(page, "author"),
     block_id=LOGSEQ_ID.match,
     id_needle="::",
@@ -95,6 +97,7 @@ OBSIDIAN = Format(
     parse=obsidian.parse,
     is_sync_heading=obsidian.is_sync_heading,
     section_removable=obsidian.section_removable,
+    is_fold_state=lambda text: False,  # (Obsidian keeps folds outside the note)
     author_line=obsidian.author_line,
     block_id=OBSIDIAN_ID.search,
     id_needle="^",

@@ -116,8 +116,9 @@ def parse(text: str) -> Page:
     return page
 
 
-# The fold state Logseq writes into a block itself when the user folds it: not the user's.
-_COLLAPSED = re.compile(r"^[ \t]*collapsed:: *true[ \t]*$")
+def _folded(text: str) -> bool:
+    """`collapsed:: true`, as Logseq writes it when the user folds a block: not the user's."""
+    return syntax.logseq_fold_state(text) == "true"
 
 
 _YAML_ITEM = re.compile(r"^([A-Za-z][\w-]*):[ \t]*(.*)$")
@@ -155,14 +156,14 @@ def is_sync_heading(line: str) -> bool:
     text = body(line)
     if text.startswith("-"):
         return SYNC_HEADING.match(text) is not None
-    return "collapsed::" in text and _COLLAPSED.match(text) is not None
+    return _folded(text)
 
 
 def section_removable(section: Section) -> bool:
     """A later section may go once emptied if it holds nothing but its heading line and
     Logseq's own `collapsed:: true` (an `id::` may be referenced, a property or line of the
     user's is theirs: then it stays)."""
-    return all(not body(line).strip() or _COLLAPSED.match(body(line)) for line in section.head[1:])
+    return all(not body(line).strip() or _folded(body(line)) for line in section.head[1:])
 
 
 def property_line(page: Page, key: str) -> tuple[list[str], int] | None:

@@ -127,20 +127,17 @@ def _outside(page: Page) -> Iterable[str]:
             yield from seg
 
 
-_COLLAPSED = re.compile(r"^[ \t]*collapsed:: *(?:true|false)[ \t]*$", re.IGNORECASE)
-
-
 def _must_stay(page: Page) -> Iterable[str]:
     """The lines outside units that must survive: all but a sync heading, which may go when its
     section is folded, with the `collapsed::` line Logseq itself writes into it."""
-    sync_heading = formats.of(page.kind).is_sync_heading
+    fmt = formats.of(page.kind)
     for seg in page.segments:
         if not isinstance(seg, Section):
             yield from seg
             continue
-        synced = sync_heading(seg.head[0]) if seg.head else False
+        synced = fmt.is_sync_heading(seg.head[0]) if seg.head else False
         for i, line in enumerate(seg.head):
-            if synced and (i == 0 or (page.kind == "logseq" and _COLLAPSED.match(body(line)))):
+            if synced and (i == 0 or fmt.is_fold_state(body(line))):
                 continue
             yield line
         yield from seg.tail

@@ -24,6 +24,8 @@ BLOCK_REF = re.compile(r"\[\[[^\]|#]*#\^([A-Za-z0-9-]+)")
 LOGSEQ_PROPERTY = re.compile(r"^[ \t]*([A-Za-z0-9_.\-]+):: ?(.*)$")
 # The page-name properties: `title::` names the page, `alias::` gives its other names.
 NAME_KEYS = ("title", "alias")
+# The fold state Logseq writes into a block itself when the user folds (or unfolds) it.
+_FOLD_STATE = re.compile(r"^[ \t]*collapsed:: *(true|false)[ \t]*$", re.IGNORECASE)
 # An org file-level keyword: `#+title: X`, `#+alias: A, B`.
 ORG_KEYWORD = re.compile(r"^\s*#\+([A-Za-z_-]+):\s*(.*?)\s*$")
 # The lines that close a YAML frontmatter block (YAML's document end `...` counts too).
@@ -60,6 +62,13 @@ def logseq_property(text: str) -> tuple[str, str] | None:
     """A Logseq property line's key (lower case) and value; None for any other line."""
     m = LOGSEQ_PROPERTY.match(text)
     return (m.group(1).lower(), m.group(2)) if m else None
+
+
+def logseq_fold_state(text: str) -> str | None:
+    """The value of a `collapsed::` line as written ("true", "false", any case); None for any
+    other line."""
+    m = _FOLD_STATE.match(text) if "collapsed::" in text else None
+    return m.group(1) if m else None
 
 
 def logseq_page_properties(lines: list[str]) -> Iterator[tuple[int, str, str]]:
