@@ -209,8 +209,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "noloss-referenced-id",
         "vaultsync/core/noloss.py",
-        "lost_ids &= referenced",
-        "lost_ids &= frozenset()",
+        "formats.of(kind).essential(lost_ids, referenced)",
+        "formats.of(kind).essential(lost_ids, frozenset())",
         NOLOSS,
         "an Obsidian ^id another note links to may vanish",
     ),

@@ -38,6 +38,7 @@ class Format:
     # Logseq writes an `id::` only for a block something references, so every one must stay;
     # an Obsidian `^id` must stay when some note links to it.
     keeps_every_id: bool
+    block_properties: bool  # a block carries its own `key:: value` lines (collapsed::, the user's)
     page_names: Callable[[str, bytes], Names]  # (file stem, bytes) → names, each with is-alias
     page_aliases: Callable[[str], list[str]]  # the aliases an (author) page lists
     file_stem: Callable[[str], str]  # a page name → a safe file name (raises UnsafeName)
@@ -79,6 +80,7 @@ LOGSEQ = Format(
     block_id=LOGSEQ_ID.match,
     id_needle="::",
     keeps_every_id=True,
+    block_properties=True,
     page_names=_logseq_names,
     page_aliases=authors.logseq_page_aliases,
     file_stem=authors.logseq_file_stem,
@@ -102,6 +104,7 @@ OBSIDIAN = Format(
     block_id=OBSIDIAN_ID.search,
     id_needle="^",
     keeps_every_id=False,
+    block_properties=False,
     page_names=_obsidian_names,
     page_aliases=authors.obsidian_page_aliases,
     file_stem=authors.obsidian_file_stem,

@@ -59,7 +59,7 @@ def _label(item: Item, kind: Kind) -> str:
 
 def _property_keys(item: Item, kind: Kind) -> set[str]:
     """A Logseq block's own property lines (collapsed::, the user's; not id::, checked as ids)."""
-    if kind != "logseq":
+    if not formats.of(kind).block_properties:
         return set()
     return {
         comparable(text)
@@ -212,8 +212,7 @@ def find_losses(before: Page, after: Page, referenced: frozenset[str] = frozense
         missing += _unit_losses(unit, index.get(_unit_key(unit, kind), []), kind, referenced)
 
     lost_ids = _all_ids(before) - _all_ids(after)
-    if kind == "obsidian":
-        lost_ids &= referenced
+    lost_ids = formats.of(kind).essential(lost_ids, referenced)
     missing += [f"block id {i}" for i in sorted(lost_ids)]
 
     missing += [f"line {t[:60]!r}" for t in sorted(_lost_lines(before, after))]

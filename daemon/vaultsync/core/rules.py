@@ -60,7 +60,7 @@ def _properties(item: Item) -> dict[str, tuple[int, str]]:
 def _merged_lines(base: Item, other: Item, kind: Kind) -> list[str] | None:
     """`base`'s lines plus the Logseq properties (collapsed::, the user's own) only `other`
     has; None when the two give one property different values."""
-    if kind != "logseq":
+    if not formats.of(kind).block_properties:
         return list(base.lines)
     have = _properties(base)
     extra = []
