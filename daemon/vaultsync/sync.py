@@ -529,15 +529,6 @@ def _in_readwise_folder(vault: Vault, path: Path, authors_folder: str | None = N
     return vault.in_readwise_folder(rel)
 
 
-# Readwise's marks that a page with bad bytes still shows (the link prefilter can miss them:
-# a bad byte inside a link's label, cp1252's single-byte no-break space, a page with no link).
-_READWISE_MARK = re.compile(
-    rb"Highlights first synced by \[\[Readwise\]\]"
-    rb"|^(?:[-*] |\#{2,4} )New highlights added"
-    rb"|\(\[[^\]\n]{1,40}\]\(https?://(?:[\w-]+\.)*"
-    rb"(?:readwise\.io|twitter\.com|x\.com|instapaper\.com)/",
-    re.M,
-)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -554,7 +545,7 @@ def _undecodable_readwise(data: bytes) -> bool:
         pass
     utf16 = _as_utf16(data)
     signal = utf16.encode("utf-8", "replace") if utf16 is not None else data
-    return bool(CANDIDATE.search(signal) or _READWISE_MARK.search(signal))
+    return bool(CANDIDATE.search(signal) or links.READWISE_MARK.search(signal))
 
 
 def _as_utf16(data: bytes) -> str | None:
