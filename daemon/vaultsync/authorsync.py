@@ -124,22 +124,23 @@ def author_maker(
     """The author rule's rewrite: plain text becomes links; in Obsidian, a link to another name
     of a person points at the canonical note and keeps showing the name the page used (Logseq
     resolves `alias::` itself, so its links keep their text)."""
+    fmt = formats.of(kind)
 
-    def obsidian_target(name: str) -> str | None:
+    def canonical_target(name: str) -> str | None:
         canonical = plan.resolve(name) if plan else name
         try:
-            return author_pages.obsidian_file_stem(canonical)
+            return fmt.file_stem(canonical)
         except author_pages.UnsafeName:
             return None
 
     def link(name: str) -> str | None:
-        if kind == "logseq":
+        if fmt.resolves_aliases:
             try:
-                author_pages.logseq_file_stem(name)
+                fmt.file_stem(name)
             except author_pages.UnsafeName:
                 return None  # no page can carry that name: leave the text as it is
             return f"[[{name}]]"
-        stem = obsidian_target(name)
+        stem = canonical_target(name)
         if stem is None:
             return None
         return f"[[{stem}]]" if stem == name else f"[[{stem}|{name}]]"
@@ -150,12 +151,12 @@ def author_maker(
         if several:
             value = several  # then linked name by name, as plain text is
         elif any(syntax.named_links(value)):
-            if kind == "logseq":
+            if fmt.resolves_aliases:
                 return None
 
             def relink(m: re.Match[str]) -> str:
                 shown = (m.group(2) or m.group(1)).strip()
-                stem = obsidian_target(m.group(1).strip())
+                stem = canonical_target(m.group(1).strip())
                 if stem is None:
                     return m.group(0)
                 return f"[[{stem}]]" if stem == shown else f"[[{stem}|{shown}]]"

@@ -41,6 +41,9 @@ class Format:
     block_properties: bool  # a block carries its own `key:: value` lines (collapsed::, the user's)
     page_names: Callable[[str, bytes], Names]  # (file stem, bytes) → names, each with is-alias
     page_aliases: Callable[[str], list[str]]  # the aliases an (author) page lists
+    # A link to any name of a page reaches it (Logseq's `alias::`); else a link to another name
+    # of a person must be pointed at the canonical note (Obsidian).
+    resolves_aliases: bool
     file_stem: Callable[[str], str]  # a page name → a safe file name (raises UnsafeName)
     name_key: Callable[[str], str]  # how the name index keys a page name (raises UnsafeName)
     update_author_page: Callable[..., str | None]  # refresh our managed region and aliases
@@ -83,6 +86,7 @@ LOGSEQ = Format(
     block_properties=True,
     page_names=_logseq_names,
     page_aliases=authors.logseq_page_aliases,
+    resolves_aliases=True,
     file_stem=authors.logseq_file_stem,
     name_key=lambda name: fold(name.strip()),  # white space inside is part of a Logseq name
     update_author_page=authors.update_logseq_author_page,
@@ -107,6 +111,7 @@ OBSIDIAN = Format(
     block_properties=False,
     page_names=_obsidian_names,
     page_aliases=authors.obsidian_page_aliases,
+    resolves_aliases=False,
     file_stem=authors.obsidian_file_stem,
     name_key=lambda name: fold(authors.obsidian_file_stem(name)),
     update_author_page=authors.update_obsidian_author_note,
