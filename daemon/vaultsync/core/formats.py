@@ -68,7 +68,7 @@ def _logseq_names(stem: str, data: bytes) -> Names:
 
 
 def _obsidian_names(stem: str, data: bytes) -> Names:
-    return [(stem, False)]  # a note answers to its file name (aliases: the index's business)
+    return [(stem, False)]  # a note answers to its file name
 
 
 LOGSEQ = Format(
