@@ -21,9 +21,8 @@ from urllib.parse import unquote
 
 from vaultsync.authorsync import author_maker, page_facts, sync_author_pages
 from vaultsync.core import authors as author_pages
-from vaultsync.core import links
+from vaultsync.core import formats, links, syntax
 from vaultsync.core.identity import Author, AuthorPlan, PageAuthor, fold, name_key, plan_authors
-from vaultsync.core.logseq import LOGSEQ_PROPERTY
 from vaultsync.core.model import LeftAlone
 from vaultsync.core.normalize import (
     Normalized,
@@ -35,7 +34,7 @@ from vaultsync.core.normalize import (
     parse,
 )
 from vaultsync.core.rules import author_value
-from vaultsync.core.text import NotUtf8, body, decode, split_lines
+from vaultsync.core.text import NotUtf8, decode
 from vaultsync.errors import (
     ChangedSinceRead,
     LossCheckFailed,
@@ -88,13 +87,9 @@ MANAGED = re.compile(
     + rb"|"
     + re.escape(author_pages.OBSIDIAN_BEGIN.encode())
 )
-# `[[Note#^id]]`, `![[Note#^id]]`, `[[Note#^id|shown]]`, `[[#^id]]`.
-BLOCK_REF = re.compile(r"\[\[[^\]|#]*#\^([A-Za-z0-9-]+)")
 # A Markdown link's (or embed's) target: `](<a b.md#^id>)` or `](a%20b.md#^id "title")`.
 MD_LINK = re.compile(r"\]\(\s*(?:<([^<>\n]*)>|([^\s()]*(?:\([^\s()]*\)[^\s()]*)*))")
 FRAGMENT_REF = re.compile(r"#\^([A-Za-z0-9-]+)")
-# An org file-level keyword: `#+title: X`, `#+alias: A, B`.
-ORG_KEYWORD = re.compile(r"^\s*#\+([A-Za-z_-]+):\s*(.*?)\s*$")
 HELD_ID = re.compile(rb"\^([A-Za-z0-9-]+)")  # a superset of the `^id`s an Obsidian page holds
 WRITE_ATTEMPTS = 3
 
@@ -300,43 +295,11 @@ class VaultIndex:
         return [n for n in self._names if n not in self._alias_names]
 
 
-def _logseq_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
-    """Names a Logseq page answers to, each with whether it is an alias: its decoded file
-    name, `title::`, `alias::` values."""
-    names = [(author_pages.logseq_page_name(path.stem), False)]
-    head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
-    for line in split_lines(head):
-        text = body(line)
-        m = LOGSEQ_PROPERTY.match(text)
-        if not m:
-            if text.strip():
-                break
-            continue
-        key, value = m.group(1).lower(), m.group(2)
-        if key == "title":
-            names.append((value.strip(), False))
-        elif key == "alias":
-            names += [(part, True) for part in author_pages.aliases_in(value)]
-    return names
-
-
 def _org_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
     """Names a Logseq org page answers to: its decoded file name, `#+title:`, `#+alias:`
     (Logseq reads these from the lines at the top of the file)."""
-    names = [(author_pages.logseq_page_name(path.stem), False)]
     head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
-    for line in split_lines(head):
-        m = ORG_KEYWORD.match(body(line))
-        if not m:
-            if body(line).strip() and not body(line).lstrip().startswith("#"):
-                break  # the page's content begins: no more file-level keywords
-            continue
-        key, value = m.group(1).lower(), m.group(2)
-        if key == "title" and value.strip():
-            names.append((value.strip(), False))
-        elif key == "alias":
-            names += [(part, True) for part in author_pages.aliases_in(value)]
-    return names
+    return [(author_pages.logseq_page_name(path.stem), False), *syntax.org_names(head)]
 
 
 def note_refs(data: bytes) -> tuple[str, ...]:
@@ -346,7 +309,7 @@ def note_refs(data: bytes) -> tuple[str, ...]:
     if b"#^" not in data and b"#%5E" not in data and b"#%5e" not in data:
         return ()  # (the fast path: most notes link to no block)
     text = data.decode("utf-8", errors="replace")
-    found = [m.group(1) for m in BLOCK_REF.finditer(text)]
+    found = syntax.block_refs(text)
     for m in MD_LINK.finditer(text):
         target = unquote(m.group(1) or m.group(2) or "")
         found += [r.group(1) for r in FRAGMENT_REF.finditer(target)]
@@ -541,12 +504,10 @@ def _facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str
         return "other", (), refs
     if suffix == ".org":
         return "other", (tuple(_org_names(path, data)) if vault.kind == "logseq" else ()), ()
-    refs: tuple[str, ...] = ()
-    if vault.kind == "logseq":
-        names: Names = tuple(_logseq_names(path, data))
-    else:
-        names = ((path.stem, False),)
-        refs = note_refs(data)
+    fmt = formats.of(vault.kind)
+    names: Names = tuple(fmt.page_names(path.stem, data))
+    # Links to blocks matter where a block id stays only while something links to it.
+    refs = () if fmt.keeps_every_id else note_refs(data)
     if MANAGED.search(data):
         return "managed", names, refs
     # A page in the Readwise plugin's folder is a candidate by its place: its highlights may
@@ -572,15 +533,6 @@ def _in_readwise_folder(vault: Vault, path: Path, authors_folder: str | None = N
     return vault.in_readwise_folder(rel)
 
 
-# Readwise's marks that a page with bad bytes still shows (the link prefilter can miss them:
-# a bad byte inside a link's label, cp1252's single-byte no-break space, a page with no link).
-_READWISE_MARK = re.compile(
-    rb"Highlights first synced by \[\[Readwise\]\]"
-    rb"|^(?:[-*] |\#{2,4} )New highlights added"
-    rb"|\(\[[^\]\n]{1,40}\]\(https?://(?:[\w-]+\.)*"
-    rb"(?:readwise\.io|twitter\.com|x\.com|instapaper\.com)/",
-    re.M,
-)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -597,7 +549,7 @@ def _undecodable_readwise(data: bytes) -> bool:
         pass
     utf16 = _as_utf16(data)
     signal = utf16.encode("utf-8", "replace") if utf16 is not None else data
-    return bool(CANDIDATE.search(signal) or _READWISE_MARK.search(signal))
+    return bool(CANDIDATE.search(signal) or links.READWISE_MARK.search(signal))
 
 
 def _as_utf16(data: bytes) -> str | None:
