@@ -139,6 +139,12 @@ def test_demo_once_prints_a_diff() -> None:
     assert result.returncode == 0, result.stderr
     assert "--- a/" in result.stdout and "+++ b/" in result.stdout
     assert "\n@@ " in result.stdout
+    # Each vault's header comes before its diffs, its counts after them.
+    out = result.stdout
+    for header in ("(Logseq graph at", "(Obsidian vault at"):
+        start = out.index(header)
+        assert out.index("--- ", start) < out.index("pages scanned", start)
+    assert out.index("(Logseq graph at") < out.index("--- a/pages/")
     no_traceback(result)
 
 

@@ -334,7 +334,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from vaultsync import demo
 
     def show(report: PassReport) -> None:
-        print_summary(report, sys.stdout)  # its default stream is the one at import time
+        # The vault's header, then its diffs (coloured on a terminal), then the counts.
+        print_summary(report, sys.stdout, diffs=True)
 
     return demo.run(once=args.once or not sys.stdout.isatty(), keep=args.keep, show=show)
 

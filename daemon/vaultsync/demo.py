@@ -64,10 +64,10 @@ def run(
     )
     reports = run_passes(vaults, options)
     for report in reports:
-        sys.stdout.write("".join(report.diffs))
-        print()
         if show is not None:
-            show(report)
+            show(report)  # the CLI's summary: header, diffs, counts
+        else:
+            sys.stdout.write("".join(report.diffs))
         print()
     failed = any(r.failed for r in reports)
     if once:
