@@ -286,7 +286,7 @@ class AuthorsConfig(_Section):
     folder: str = Field(
         default="Readwise/Authors",
         description="Obsidian only: folder, relative to the vault, where new author notes are "
-        "created. Logseq pages always go to pages/.",
+        "created. Logseq author pages go to the graph's pages folder (`:pages-directory`).",
     )
     split_multiple: bool = Field(
         default=False,
@@ -1068,7 +1068,7 @@ rules:
 # authors: how authors are linked and where their pages go.
 authors:
   # Obsidian: the folder, relative to the vault, for new author notes. Logseq author
-  # pages always go to pages/.
+  # pages go to the graph's pages folder (:pages-directory in logseq/config.edn).
   folder: Readwise/Authors
   # true: "A, B, and C" or "A and B" becomes one link per author.
   split_multiple: false

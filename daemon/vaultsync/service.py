@@ -64,7 +64,9 @@ def _under_tmp(path: Path) -> bool:
 def systemd_unit(config: Path, vault_roots: list[Path], state_dir: Path) -> str:
     """A user unit: restarts on failure; sandboxed as far as a user unit can be (see below)."""
     exec_start = " ".join(_unit_word(part, exec_line=True) for part in _command(config))
-    writable = " ".join(_unit_word(str(p)) for p in [*vault_roots, state_dir])
+    # "-": a vault folder missing when the service starts (a drive not plugged in) is skipped
+    # instead of stopping the whole unit; the state folder exists (install makes it).
+    writable = " ".join([_unit_word(f"-{p}") for p in vault_roots] + [_unit_word(str(state_dir))])
     env = _unit_word(f"{STATE_DIR_ENV}={state_dir}")
     # A private /tmp would hide the config, a vault or the state folder kept in /tmp.
     in_tmp = any(_under_tmp(p) for p in [config, *vault_roots, state_dir])
@@ -94,7 +96,8 @@ RestrictAddressFamilies=AF_UNIX
 # These need a mount namespace, which a user unit gets only from systemd 253 on and only
 # where the kernel lets users create user namespaces (systemd then turns on PrivateUsers=);
 # older systemd ignores them in a user unit. Where they work, vaultsync may write only the
-# vaults and its state folder.
+# vaults and its state folder. A vault folder missing at start ("-") stays read-only until
+# the service restarts.
 {private_tmp}ProtectSystem=strict
 ProtectHome=read-only
 ReadWritePaths={writable}

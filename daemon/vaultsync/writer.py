@@ -524,6 +524,8 @@ def open_folder(guard: VaultGuard, real_folder: Path, target: Path | None = None
         raise _folder_error(target, current, err) from None
     try:
         for part in real_folder.relative_to(root).parts:
+            if part in (".", ".."):  # a real path has none; never climb, whatever the caller
+                raise OSError(errno.ENOTDIR, "not a plain folder name", part)
             current = current / part
             inner = _open_dir(part, fd)
             os.close(fd)
