@@ -40,8 +40,8 @@ from pathlib import Path
 import pytest
 
 import vaultsync.config
+import vaultsync.pipeline.session
 import vaultsync.settings
-import vaultsync.sync
 import vaultsync.writer
 from vaultsync import cli
 from vaultsync.core.highlights import repaired
@@ -59,7 +59,7 @@ SUBPROCESS_TIMEOUT = 120.0  # generous: only a hung child ever gets near it
 KILL = signal.SIGKILL
 
 # What the CLI imports lazily, imported here once, so forked children start at once.
-_PRELOADED = (vaultsync.config, vaultsync.settings, vaultsync.sync, repaired("cafÃ©"))
+_PRELOADED = (vaultsync.config, vaultsync.settings, vaultsync.pipeline.session, repaired("cafÃ©"))
 
 # The file operations a kill can land before ("write" is torn: half its bytes, then the kill).
 OPERATIONS = ("write", "replace", "rename", "link", "fsync", "unlink", "mkdir", "fchmod")

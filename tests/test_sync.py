@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from vaultsync.sync import PassOptions, PassReport, run_pass
+from vaultsync.pipeline.report import PassOptions, PassReport
+from vaultsync.pipeline.session import run_pass
 from vaultsync.vault import make_vault
 
 GOLDEN = Path(__file__).parent / "golden"

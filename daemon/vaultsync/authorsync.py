@@ -44,7 +44,8 @@ from vaultsync.writer import (
 )
 
 if TYPE_CHECKING:
-    from vaultsync.sync import PassOptions, PassReport, VaultIndex
+    from vaultsync.pipeline.index import VaultIndex
+    from vaultsync.pipeline.report import PassOptions, PassReport
 
 _LINKS = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]*))?\]\]")
 _DATE_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?Date::", re.IGNORECASE)

@@ -42,7 +42,7 @@ KINDS = ("other", "managed", "candidate")
 
 # Sources whose code decides what a row says (names, kind, whether a page is clean): a change to
 # any of them invalidates every row.
-_FINGERPRINT_FILES = ("sync.py", "authorsync.py", "state.py", "core")
+_FINGERPRINT_FILES = ("pipeline", "authorsync.py", "state.py", "core")
 _SEP, _ALIAS, _JSON = "\x1f", "\x1e", "\x1d"
 _SPECIAL = frozenset("\x00\x1d\x1e\x1f")
 _SCHEMA = (
