@@ -142,8 +142,8 @@ def _traced(real: Callable[..., object], phase: int) -> Callable[..., object]:
 
 def _trace_writers() -> None:
     """In a child: mark the time spent in write_atomic, remove_page and a batch's add and
-    commit in the shared trace, by wrapping them wherever they were imported (sync,
-    authorsync, writer itself)."""
+    commit in the shared trace, by wrapping them wherever they were imported (pipeline.clean,
+    pipeline.authors, writer itself)."""
     for name in _WRITERS:
         real = getattr(vaultsync.writer, name)
         traced = _traced(real, 0)

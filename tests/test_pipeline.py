@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import vaultsync.pipeline.clean as clean
 from pagegen import logseq_page_with_truth, obsidian_page_with_truth
-from vaultsync.authorsync import author_maker
 from vaultsync.core import rules
+from vaultsync.core.byline import author_maker
 from vaultsync.core.model import Item, Page, Section
 from vaultsync.core.noloss import find_losses
 from vaultsync.core.normalize import PageContext, Rules, normalize_page, parse

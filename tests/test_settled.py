@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import vaultsync.authorsync as authorsync
+import vaultsync.pipeline.authors as authors_module
 import vaultsync.pipeline.index as index
 import vaultsync.pipeline.session as session_module
 import vaultsync.pipeline.store as store
@@ -39,13 +39,13 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def counter(monkeypatch: pytest.MonkeyPatch) -> Counter:
     """Counts every page read, the author sync's included."""
     c = Counter(monkeypatch)
-    read = authorsync.read_page
+    read = authors_module.read_page
 
     def counting_read(path, *a, **k):
         c.reads.append(Path(path))
         return read(path, *a, **k)
 
-    monkeypatch.setattr(authorsync, "read_page", counting_read)
+    monkeypatch.setattr(authors_module, "read_page", counting_read)
     return c
 
 
@@ -464,10 +464,10 @@ def test_the_daemon_reads_an_author_page_the_user_changed_after_a_full_pass(
 
 
 def test_the_sync_key_covers_every_field_of_a_source() -> None:
-    """authorsync.sync_key lists a source's fields by hand (speed): a new field must join it."""
+    """byline.sync_key lists a source's fields by hand (speed): a new field must join it."""
     import dataclasses
 
-    from vaultsync.authorsync import sync_key
+    from vaultsync.core.byline import sync_key
 
     assert [f.name for f in dataclasses.fields(author_pages.Source)] == [
         "link",

@@ -823,7 +823,7 @@ def cmd_service(args: argparse.Namespace) -> int:
 
 def _authors_data(vault: Vault, options: PassOptions) -> dict:
     """Each author of one vault as data: canonical page, other names, handles, sources."""
-    from vaultsync.authorsync import likely_duplicates, page_key
+    from vaultsync.core.byline import likely_duplicates, page_key
     from vaultsync.pipeline.session import VaultSession
 
     session = VaultSession(vault, options)
@@ -831,7 +831,7 @@ def _authors_data(vault: Vault, options: PassOptions) -> dict:
     authors = sorted(session.plan.authors.values(), key=lambda a: a.name.casefold())
     rows = []
     for author in authors:
-        key = page_key(vault, author.name)
+        key = page_key(vault.kind, author.name)
         page = session.index.names.get(key) if key else None
         # A dry pass names the pages it would create: only a file on disk is a page.
         exists = page is not None and page.exists()

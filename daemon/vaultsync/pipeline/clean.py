@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vaultsync.authorsync import author_maker, page_facts
+from vaultsync.core.byline import author_maker, page_facts
 from vaultsync.core.identity import PageAuthor
 from vaultsync.core.model import LeftAlone
 from vaultsync.core.normalize import (
@@ -196,10 +196,10 @@ def prepare_page(shared: PhaseA, job: tuple[Path, bytes]) -> Prepared | None:
     facts: PageAuthor | None
     if result.losses:  # never written: its facts are the page's as it is
         page = parse(text, vault.kind)
-        facts = page_facts(vault, path, page, shared.split, shared.whole)
+        facts = page_facts(vault.kind, path, page, shared.split, shared.whole)
         value = None  # (clean_page refuses it: nothing is recorded of its value)
     elif result.is_readwise and result.page is not None:
-        facts = page_facts(vault, path, result.page, shared.split, shared.whole)
+        facts = page_facts(vault.kind, path, result.page, shared.split, shared.whole)
         value = author_value(result.page)
     else:
         facts, value = None, None
@@ -223,4 +223,4 @@ def author_facts(
     """A normalized page's author facts and author value (None, None: not a Readwise page)."""
     if result is None or not result.is_readwise or result.page is None:
         return None, None
-    return page_facts(vault, path, result.page, split, whole), author_value(result.page)
+    return page_facts(vault.kind, path, result.page, split, whole), author_value(result.page)

@@ -135,7 +135,7 @@ class VaultIndex:
     # (Names of a page not read are left as its row holds them, decoded when entered.)
     pending: list[tuple[str | Path, Names | str]] = field(default_factory=list)
     # Managed pages whose cache row says which sources and aliases their bytes (as the walk
-    # found them) are up to date with (authorsync.sync_key); and the rows, to record more.
+    # found them) are up to date with (core.byline.sync_key); and the rows, to record more.
     synced: dict[Path, str] = field(default_factory=dict)
     managed_rows: dict[Path, tuple[str, Entry]] = field(default_factory=dict)
     # Filled by the author sync: managed pages it read and found up to date (key, bytes read).

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from vaultsync.authorsync import author_maker, sync_author_pages
+from vaultsync.core.byline import author_maker
 from vaultsync.core.identity import AuthorPlan, PageAuthor, name_key, plan_authors
 from vaultsync.core.normalize import (
     Normalized,
@@ -21,6 +21,7 @@ from vaultsync.errors import (
 from vaultsync.locks import vault_lock
 from vaultsync.paths import default_state_dir
 from vaultsync.pipeline import clean
+from vaultsync.pipeline.authors import AuthorSync, sync_author_pages
 from vaultsync.pipeline.classify import in_readwise_folder, readwise_bytes
 from vaultsync.pipeline.clean import PhaseA, Prepared, clean_page, link_of, prepare_page
 from vaultsync.pipeline.index import Source, VaultIndex
@@ -124,10 +125,8 @@ class VaultSession:
                 self._replan()  # counts and dates as the cleaned pages have them
             complete = True
             if self.options.author_pages and not settled:
-                batch = self._new_batch()
-                complete = sync_author_pages(
-                    self.vault, self.index, self.plan, self.options, self.guard, report, batch=batch
-                )
+                ctx = self._author_sync(report, self._new_batch())
+                complete = sync_author_pages(ctx, self.plan)
                 self.store.record_synced()
             # Only this pass's walk vouches for them: the daemon's updates read afresh.
             self.index.synced, self.index.managed_rows = {}, {}
@@ -188,12 +187,13 @@ class VaultSession:
                 self._replan()  # the same facts give the same plan
             affected = before | self._author_keys([s.path for s in sources])
             if self.options.author_pages and affected:
-                sync_author_pages(
-                    self.vault, self.index, self.plan, self.options, self.guard, report, affected
-                )
+                sync_author_pages(self._author_sync(report), self.plan, affected)
         finally:
             self.store.close()
         return report
+
+    def _author_sync(self, report: PassReport, batch: WriteBatch | None = None) -> AuthorSync:
+        return AuthorSync(self.vault, self.index, self.options, self.guard, report, batch)
 
     def _author_keys(self, paths: Iterable[Path]) -> set[str]:
         keys = set()
