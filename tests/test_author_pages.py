@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from vaultsync.core.authors import OBSIDIAN_BEGIN, OBSIDIAN_END, aliases_in
 from vaultsync.history import History
+from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassOptions, PassReport
-from vaultsync.pipeline.session import VaultSession, run_pass
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import Vault, make_vault
 
 try:  # pytest puts tests/ on sys.path (no tests/__init__.py)

@@ -22,8 +22,9 @@ import pytest
 
 from vaultsync import cli
 from vaultsync.pipeline import store
+from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassOptions
-from vaultsync.pipeline.session import VaultSession, run_pass
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import make_vault
 
 try:

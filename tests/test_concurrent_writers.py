@@ -41,8 +41,9 @@ from vaultsync.core.highlights import comparable
 from vaultsync.errors import ChangedSinceRead, WriteFailed
 from vaultsync.history import History
 from vaultsync.pipeline import clean
+from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassOptions
-from vaultsync.pipeline.session import VaultSession, run_pass
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import make_vault
 from vaultsync.writer import VaultGuard, read_page, write_atomic
 

@@ -18,8 +18,8 @@ from vaultsync.config import load_config
 from vaultsync.core.text import decode
 from vaultsync.errors import ChangedSinceRead
 from vaultsync.history import History
+from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassReport
-from vaultsync.pipeline.session import run_pass
 from vaultsync.settings import options_from_config
 from vaultsync.vault import select_vaults
 from vaultsync.writer import VaultGuard

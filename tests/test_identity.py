@@ -23,8 +23,8 @@ from vaultsync.core.identity import (
     plan_authors,
     split_names,
 )
+from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassOptions
-from vaultsync.pipeline.session import run_pass
 from vaultsync.vault import make_vault
 
 # ------------------------------------------------------------------------------- handles

@@ -15,8 +15,9 @@ from vaultsync.config import load_config
 from vaultsync.core.normalize import PageContext, normalize_page
 from vaultsync.errors import ConfigError
 from vaultsync.pipeline.classify import CANDIDATE
+from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassOptions
-from vaultsync.pipeline.session import VaultSession, run_pass
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import Vault, make_vault
 
 # Nothing here that the byte prefilter looks for: no link, no cover, no sync heading's words.

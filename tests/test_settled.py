@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import vaultsync.pipeline.authors as authors_module
 import vaultsync.pipeline.index as index
+import vaultsync.pipeline.passes as passes
 import vaultsync.pipeline.session as session_module
 import vaultsync.pipeline.store as store
 import vaultsync.state as state_module
@@ -408,7 +409,7 @@ def test_a_writing_pass_removes_leftover_temp_files_in_its_walk(tmp_path: Path, 
     folder_link = root / "Notes" / "link"
     folder_link.symlink_to(root / "Readwise" / "Books")  # links are not followed
     vault = make_vault(root, exclude=("Readwise/Authors/",))
-    session_module.run_pass(vault, PassOptions(mode=mode, state_dir=tmp_path / "state"))  # type: ignore[arg-type]
+    passes.run_pass(vault, PassOptions(mode=mode, state_dir=tmp_path / "state"))  # type: ignore[arg-type]
     for path in leftovers:
         assert path.exists() == (mode != "write"), path
     for path in others:

@@ -24,8 +24,9 @@ import vaultsync.state as state
 from pagegen import logseq_page_with_truth, obsidian_page_with_truth, ordinary_note, random_author
 from vaultsync.core.identity import PageAuthor
 from vaultsync.core.normalize import Rules
+from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassOptions, PassReport
-from vaultsync.pipeline.session import VaultSession, run_pass
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.state import RACY_NS, Entry, StateCache, cache_path
 from vaultsync.vault import make_vault
 

@@ -32,8 +32,9 @@ from hypothesis.stateful import (
 
 from vaultsync.history import History
 from vaultsync.pipeline import clean
+from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassOptions
-from vaultsync.pipeline.session import VaultSession, run_pass
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import make_vault
 from vaultsync.writer import is_temp_file
 

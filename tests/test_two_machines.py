@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassOptions
-from vaultsync.pipeline.session import run_pass
 from vaultsync.vault import make_vault
 
 try:

@@ -11,8 +11,8 @@ import pytest
 
 from genvault import build_vault, files
 from vaultsync import workers
+from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassOptions
-from vaultsync.pipeline.session import run_pass
 from vaultsync.vault import make_vault
 
 

@@ -94,7 +94,7 @@ def _options(config, mode: str, want_diff: bool, verbose: bool = False) -> PassO
 
 
 def _run_passes(vaults: list[Vault], options: PassOptions, quiet: bool = False) -> list[PassReport]:
-    from vaultsync.pipeline.session import run_passes
+    from vaultsync.pipeline.passes import run_passes
 
     def progress(vault: Vault) -> _progress:
         return _progress(vault, quiet)

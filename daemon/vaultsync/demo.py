@@ -37,8 +37,8 @@ def run(
     """Copy, clean with diffs, summarize (with `show`, the CLI's summary); then keep watching
     unless `once`."""
     from vaultsync.config import Config
+    from vaultsync.pipeline.passes import run_passes
     from vaultsync.pipeline.report import PassOptions
-    from vaultsync.pipeline.session import run_passes
     from vaultsync.vault import make_vault
 
     if keep:
