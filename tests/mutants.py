@@ -209,8 +209,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "noloss-referenced-id",
         "vaultsync/core/noloss.py",
-        "lost_ids &= referenced",
-        "lost_ids &= frozenset()",
+        "formats.of(kind).essential(lost_ids, referenced)",
+        "formats.of(kind).essential(lost_ids, frozenset())",
         NOLOSS,
         "an Obsidian ^id another note links to may vanish",
     ),
@@ -371,9 +371,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "dedupe-unreferenced-obsidian-id",
         "vaultsync/core/rules.py",
-        "    ids = set(item_ids(item, kind))\n"
-        '    return ids if kind == "logseq" else ids & referenced',
-        "    ids = set(item_ids(item, kind))\n    return ids",
+        "    return formats.of(kind).essential(set(item_ids(item, kind)), referenced)",
+        "    return set(item_ids(item, kind))",
         RULES,
         "Obsidian copies carrying different ^ids no note links to are never merged",
     ),
@@ -446,7 +445,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "fold-logseq-emptied-section-kept",
         "vaultsync/core/logseq.py",
-        "return all(not body(line).strip() or _COLLAPSED.match(body(line)) for line in",
+        "return all(not body(line).strip() or _folded(body(line)) for line in",
         "return False and all(not body(line).strip() for line in",
         RULES,
         "an emptied 'New highlights added' section stays in a Logseq page",

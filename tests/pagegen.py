@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 Kind = Literal["tweets", "books", "articles", "tweets_from"]
 KINDS: tuple[str, ...] = ("tweets", "books", "articles", "tweets_from")
@@ -996,57 +996,75 @@ def _logseq_lines(meta: _Meta, sections: list[_Section]) -> list[str]:
     return out
 
 
-def logseq_page_with_truth(
+@dataclass(frozen=True)
+class PageOptions:
+    """The knobs both apps' generators take: the page's kind and size, and the defects to put in."""
+
+    n_highlights: int | None = None
+    kind: str | None = None
+    repeats: bool = False
+    shuffle: bool = False
+    extra_sections: int = 0
+    mojibake: bool = False
+    user_blocks: bool = False
+    ids: bool = False
+    crlf: bool = False
+    bom: bool = False
+    no_final_newline: bool = False
+    shapes: bool = False
+
+    def knobs(self) -> dict[str, object]:
+        """The knobs as the truth records them (in this order)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _generate(
     rng: random.Random,
-    *,
-    n_highlights: int | None = None,
-    kind: str | None = None,
-    repeats: bool = False,
-    shuffle: bool = False,
-    extra_sections: int = 0,
-    mojibake: bool = False,
-    user_blocks: bool = False,
-    ids: bool = False,
-    crlf: bool = False,
-    bom: bool = False,
-    no_final_newline: bool = False,
-    shapes: bool = False,
-    author: Author | None = None,
+    app: str,
+    template: str,
+    options: PageOptions,
+    author: Author | None,
+    knobs: dict[str, object],
 ) -> GeneratedPage:
-    """A Logseq page as Readwise's plugin writes it, with the defects asked for, and its truth."""
-    knobs: dict[str, object] = dict(
-        n_highlights=n_highlights,
-        kind=kind,
-        repeats=repeats,
-        shuffle=shuffle,
-        extra_sections=extra_sections,
-        mojibake=mojibake,
-        user_blocks=user_blocks,
-        ids=ids,
-        crlf=crlf,
-        bom=bom,
-        no_final_newline=no_final_newline,
-        shapes=shapes,
-    )
+    """Build a page of `app` in `template` with `options`, lay it out, and give its truth."""
+    custom = template == "custom"  # (its highlights carry ids already: `ids` is for user blocks)
     meta, sections = _build(
         rng,
-        app="logseq",
-        template="logseq",
-        n_highlights=n_highlights,
-        kind=kind,
-        repeats=repeats,
-        shuffle=shuffle,
-        extra_sections=extra_sections,
-        mojibake=mojibake,
-        user_blocks=user_blocks,
-        ids=ids,
+        app=app,
+        template=template,
+        n_highlights=options.n_highlights,
+        kind=options.kind,
+        repeats=options.repeats,
+        shuffle=options.shuffle,
+        extra_sections=options.extra_sections,
+        mojibake=options.mojibake,
+        user_blocks=options.user_blocks,
+        ids=options.ids and not custom,
         author=author,
-        shapes=shapes,
+        shapes=options.shapes,
     )
+    if options.ids and custom:
+        for section in sections:
+            for entry in section.entries:
+                if isinstance(entry, _UserBlock) and entry.block_id is None:
+                    entry.block_id = _obsidian_block_id(rng)
+    if app == "logseq":
+        lines = _logseq_lines(meta, sections)
+    else:
+        lines = _obsidian_lines(rng, meta, sections, template)
     text = _finish(
-        _logseq_lines(meta, sections), crlf=crlf, bom=bom, no_final_newline=no_final_newline
+        lines, crlf=options.crlf, bom=options.bom, no_final_newline=options.no_final_newline
     )
-    return GeneratedPage(text, _truth(meta, sections, "logseq", "logseq", knobs))
+    return GeneratedPage(text, _truth(meta, sections, app, template, knobs))
+
+
+def logseq_page_with_truth(
+    rng: random.Random, *, author: Author | None = None, **knobs: Any
+) -> GeneratedPage:
+    """A Logseq page as Readwise's plugin writes it, with the defects asked for (the knobs of
+    `PageOptions`), and its truth."""
+    options = PageOptions(**knobs)
+    return _generate(rng, "logseq", "logseq", options, author, options.knobs())
 
 
 def logseq_page(rng: random.Random, **knobs: object) -> str:
@@ -1161,19 +1179,8 @@ def obsidian_page_with_truth(
     rng: random.Random,
     *,
     template: str = "default",
-    n_highlights: int | None = None,
-    kind: str | None = None,
-    repeats: bool = False,
-    shuffle: bool = False,
-    extra_sections: int = 0,
-    mojibake: bool = False,
-    user_blocks: bool = False,
-    ids: bool = False,
-    crlf: bool = False,
-    bom: bool = False,
-    no_final_newline: bool = False,
-    shapes: bool = False,
     author: Author | None = None,
+    **knobs: Any,
 ) -> GeneratedPage:
     """An Obsidian Readwise page (default or customised template) and its truth.
 
@@ -1182,44 +1189,10 @@ def obsidian_page_with_truth(
     """
     if template not in ("default", "custom"):
         raise ValueError(f"template must be 'default' or 'custom', not {template!r}")
-    knobs: dict[str, object] = dict(
-        template=template,
-        n_highlights=n_highlights,
-        kind=kind,
-        repeats=repeats,
-        shuffle=shuffle,
-        extra_sections=extra_sections,
-        mojibake=mojibake,
-        user_blocks=user_blocks,
-        ids=ids,
-        crlf=crlf,
-        bom=bom,
-        no_final_newline=no_final_newline,
-        shapes=shapes,
+    options = PageOptions(**knobs)
+    return _generate(
+        rng, "obsidian", template, options, author, {"template": template, **options.knobs()}
     )
-    meta, sections = _build(
-        rng,
-        app="obsidian",
-        template=template,
-        n_highlights=n_highlights,
-        kind=kind,
-        repeats=repeats,
-        shuffle=shuffle,
-        extra_sections=extra_sections,
-        mojibake=mojibake,
-        user_blocks=user_blocks,
-        ids=ids and template == "default",
-        author=author,
-        shapes=shapes,
-    )
-    if ids and template == "custom":
-        for section in sections:
-            for entry in section.entries:
-                if isinstance(entry, _UserBlock) and entry.block_id is None:
-                    entry.block_id = _obsidian_block_id(rng)
-    lines = _obsidian_lines(rng, meta, sections, template)
-    text = _finish(lines, crlf=crlf, bom=bom, no_final_newline=no_final_newline)
-    return GeneratedPage(text, _truth(meta, sections, "obsidian", template, knobs))
 
 
 def obsidian_page(rng: random.Random, **knobs: object) -> str:

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaultsync.core.authors import OBSIDIAN_BEGIN, OBSIDIAN_END, aliases_in
+from vaultsync.core.authors import OBSIDIAN_BEGIN, OBSIDIAN_END
+from vaultsync.core.syntax import logseq_aliases as aliases_in
 from vaultsync.history import History
 from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassOptions, PassReport
@@ -833,20 +834,23 @@ def test_a_merge_retried_after_a_failed_removal_adds_the_text_once(
 def test_a_page_changed_while_being_merged_is_not_removed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import vaultsync.core.authors as core
+    from dataclasses import replace
+
+    from vaultsync.core import formats
 
     vault, old, new = two_authors_graph(tmp_path)
-    real = core.user_text
+    real = formats.LOGSEQ.user_text
 
-    def user_types_meanwhile(kind: str, text: str, name: str) -> str:
-        mine = real(kind, text, name)
+    def user_types_meanwhile(text: str, name: str) -> str:
+        mine = real(text, name)
         if "Old page thoughts" in text and "typed meanwhile" not in text:
             with old.open("a") as f:
                 f.write("- typed meanwhile\n")
         return mine
 
     with monkeypatch.context() as m:
-        m.setattr(core, "user_text", user_types_meanwhile)
+        typing = replace(formats.LOGSEQ, user_text=user_types_meanwhile)
+        m.setitem(formats.FORMATS, "logseq", typing)
         report = checked(run_pass(vault, PassOptions(author_aliases=MAPPING)))
     assert old.exists() and "- typed meanwhile\n" in old.read_text()
     assert report.authors_merged == [] and old in [p for p, _ in report.skipped]

@@ -480,63 +480,68 @@ def test_ensure_folder_refuses_a_file_in_the_way(vault: Path, guard: VaultGuard)
 # --------------------------------------------------------------------------- the disk refuses
 
 
-def test_read_only_folder_gives_a_clear_error(
-    vault: Path, guard: VaultGuard, monkeypatch: pytest.MonkeyPatch
+def _interrupt(*args: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    ("call", "fault", "raised", "words"),
+    [
+        pytest.param(
+            "open",
+            # only the temp file's open fails: the folder is read-only to us
+            lambda: fail_with(
+                PermissionError(errno.EACCES, "Permission denied"),
+                lambda p, *a: is_temp_file(p),
+                os.open,
+            ),
+            WriteFailed,
+            [
+                "cannot write into {vault}: read-only or permission denied",
+                "needs write access to the vault",
+            ],
+            id="read-only-folder",
+        ),
+        pytest.param(
+            "replace",
+            lambda: fail_with(
+                OSError(errno.EROFS, "Read-only file system"), lambda *a: True, os.replace
+            ),
+            WriteFailed,
+            ["read-only or permission denied"],
+            id="failing-rename",
+        ),
+        pytest.param(
+            "write",
+            lambda: fail_with(
+                OSError(errno.ENOSPC, "No space left on device"), lambda *a: True, os.write
+            ),
+            WriteFailed,
+            ["disk is full"],
+            id="full-disk-midway",
+        ),
+        pytest.param("fsync", lambda: _interrupt, KeyboardInterrupt, [], id="interrupt"),
+    ],
+)
+def test_a_failing_write_leaves_the_page_and_no_temp(
+    vault: Path,
+    guard: VaultGuard,
+    monkeypatch: pytest.MonkeyPatch,
+    call: str,
+    fault: Callable[[], Callable[..., Any]],
+    raised: type[BaseException],
+    words: list[str],
 ) -> None:
+    """Whatever step of the write fails (or is interrupted), the page keeps its bytes, no temp
+    file is left behind, and a user-caused failure says what went wrong."""
     page = make_page(vault / "page.md", b"original")
     snap = read_page(page)
-    denied = PermissionError(errno.EACCES, "Permission denied")
-    monkeypatch.setattr(os, "open", fail_with(denied, lambda p, *a: is_temp_file(p), os.open))
+    monkeypatch.setattr(os, call, fault())
 
-    with pytest.raises(WriteFailed) as info:
+    with pytest.raises(raised) as info:
         write_atomic(guard, snap, page, b"cleaned")
-    message = str(info.value)
-    assert f"cannot write into {vault.resolve()}: read-only or permission denied" in message
-    assert "needs write access to the vault" in message
-    assert page.read_bytes() == b"original"
-    assert temps_in(vault) == []
-
-
-def test_failing_rename_leaves_the_page_and_no_temp(
-    vault: Path, guard: VaultGuard, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    page = make_page(vault / "page.md", b"original")
-    snap = read_page(page)
-    rofs = OSError(errno.EROFS, "Read-only file system")
-    monkeypatch.setattr(os, "replace", fail_with(rofs, lambda *a: True, os.replace))
-
-    with pytest.raises(WriteFailed, match="read-only or permission denied"):
-        write_atomic(guard, snap, page, b"cleaned")
-    assert page.read_bytes() == b"original"
-    assert temps_in(vault) == []
-
-
-def test_full_disk_midway_leaves_the_page_and_no_temp(
-    vault: Path, guard: VaultGuard, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    page = make_page(vault / "page.md", b"original")
-    snap = read_page(page)
-    full = OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(os, "write", fail_with(full, lambda *a: True, os.write))
-
-    with pytest.raises(WriteFailed, match="disk is full"):
-        write_atomic(guard, snap, page, b"cleaned")
-    assert page.read_bytes() == b"original"
-    assert temps_in(vault) == []
-
-
-def test_interrupt_during_the_write_leaves_no_temp(
-    vault: Path, guard: VaultGuard, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    page = make_page(vault / "page.md", b"original")
-    snap = read_page(page)
-
-    def interrupted(*args: Any) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(os, "fsync", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        write_atomic(guard, snap, page, b"cleaned")
+    for expected in words:
+        assert expected.format(vault=vault.resolve()) in str(info.value)
     assert page.read_bytes() == b"original"
     assert temps_in(vault) == []
 

@@ -218,7 +218,9 @@ def print_summary(report: PassReport, out=None, diffs: bool = False, verbose: bo
     verb = {"write": "rewritten", "dry-run": "would be rewritten", "check": "would change"}
     page_verb = {"write": "cleaned", "dry-run": "would clean", "check": "would clean"}
     label = "[dry run] " if report.mode == "dry-run" else ""
-    kind = "Logseq graph" if report.vault.kind == "logseq" else "Obsidian vault"
+    from vaultsync.core import formats
+
+    kind = formats.of(report.vault.kind).app
     rows = [
         ("pages scanned", report.scanned),
         ("Readwise pages", report.readwise),

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from vaultsync.core import syntax
 from vaultsync.core.authors import logseq_page_name
 from vaultsync.core.identity import name_key
 from vaultsync.errors import (
@@ -109,9 +110,6 @@ def _from_ns(ns: int) -> datetime:
     return datetime.fromtimestamp(ns // 10**9, UTC) + timedelta(microseconds=ns % 10**9 // 1000)
 
 
-_TITLE = re.compile(r"\A\s*title::\s*(.*?)\s*\Z", re.IGNORECASE)
-
-
 def _names_of(path: Path) -> set[str]:
     """The keys (identity.name_key) of the names a page answers to: its file name, that name
     decoded the ways Logseq encodes names (`___` for `/`, %-escapes), its `title::`."""
@@ -123,9 +121,9 @@ def _names_of(path: Path) -> set[str]:
     except OSError:
         head = ""  # a deleted page is still named by its file name
     for line in head.splitlines():
-        match = _TITLE.match(line.lstrip("- "))
-        if match:
-            names.add(match[1])
+        prop = syntax.logseq_property(line.lstrip("- "))  # (a first block's too: lenient)
+        if prop is not None and prop[0] == "title":
+            names.add(prop[1].strip())
             break
         if line.strip() and "::" not in line:
             break  # past the page's properties

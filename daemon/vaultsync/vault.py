@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaultsync.core import edn
+from vaultsync.core import edn, formats, links
 from vaultsync.core.model import Kind
 from vaultsync.core.text import NotUtf8, decode
 from vaultsync.errors import UsageError
@@ -74,12 +73,6 @@ _DETECT_ENOUGH = 40
 _DETECT_HEAD = 8192
 # One app's Readwise pages settle it when the other's are none, or at most a tenth as many.
 _DETECT_RATIO = 10
-# Logseq's shape: the plugin's sync blocks, as top-level blocks of a page in the pages folder.
-_LOGSEQ_SHAPE = re.compile(
-    rb"^- (?:Highlights first synced by \[\[Readwise\]\]|New highlights added \[\[)", re.M
-)
-# Obsidian's shape: a `## Highlights`-like heading (level 2-4) in a note that names Readwise.
-_OBSIDIAN_SHAPE = re.compile(rb"^#{2,4} (?:Highlights|New highlights (?:added|synced))", re.M)
 
 
 @dataclass(frozen=True)
@@ -150,9 +143,13 @@ def _readwise_shapes(folder: Path) -> tuple[int, int]:
                 head = f.read(_DETECT_HEAD)
         except OSError:
             continue
-        if rel.startswith(pages) and "/" not in rel[len(pages) :] and _LOGSEQ_SHAPE.search(head):
+        if (
+            rel.startswith(pages)
+            and "/" not in rel[len(pages) :]
+            and links.LOGSEQ_SHAPE.search(head)
+        ):
             logseq += 1
-        elif _OBSIDIAN_SHAPE.search(head) and (
+        elif links.OBSIDIAN_SHAPE.search(head) and (
             b"readwise" in head.lower() or rel.startswith("Readwise/")
         ):
             obsidian += 1
@@ -335,8 +332,8 @@ def kind_contradiction(root: Path, kind: str, name: str) -> str | None:
     detected = detect_kind(root) if (root / ".obsidian").is_dir() != _has_logseq(root) else None
     if detected is None or detected.kind is None or detected.kind == kind:
         return None
-    marker = "logseq/config.edn" if detected.kind == "logseq" else ".obsidian/"
-    app = "a Logseq graph" if detected.kind == "logseq" else "an Obsidian vault"
+    fmt = formats.of(detected.kind)
+    marker, app = fmt.marker, fmt.named
     return (
         f"vault {name!r} is given kind {kind}, but {root} has {marker}: it is {app}, and "
         f"its Readwise pages are not found as {kind} pages; set 'kind: {detected.kind}' "

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from vaultsync.core import syntax
 from vaultsync.core.highlights import BULLET
 from vaultsync.core.identity import fold
 from vaultsync.core.text import BOM, body, dominant_newline, split_lines
@@ -19,7 +21,6 @@ MAX_NAME_BYTES = 240  # file name bytes before ".md", below every common file sy
 _WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(\..*)?$", re.IGNORECASE)
 _LOGSEQ_ENCODED = {c: f"%{ord(c):02X}" for c in ':*?"<>|#\\'}
 _OBSIDIAN_FORBIDDEN = re.compile(r'[*"\\/<>:|?#^\[\]]')
-_LINK_TARGET = re.compile(r"^\[\[([^\]|]+)(?:\|[^\]]*)?\]\]$")
 
 LOGSEQ_MARKER = "vaultsync:: author-index"
 OBSIDIAN_BEGIN = "<!-- vaultsync:author-index:begin (kept up to date by vaultsync) -->"
@@ -97,7 +98,7 @@ def obsidian_link(name: str) -> str | None:
 
 def link_target(value: str) -> str | None:
     """The page an author value links to: `[[X]]` / `[[X|shown]]` → X; plain text → None."""
-    m = _LINK_TARGET.match(value.strip())
+    m = syntax.whole_link(value)
     return m.group(1).strip() if m else None
 
 
@@ -138,14 +139,6 @@ def _alias_value(aliases: list[str]) -> str:
     return ", ".join(f"[[{a}]]" for a in aliases)
 
 
-def aliases_in(value: str) -> list[str]:
-    """The names an `alias::` value lists: `[[A, B]], C` → A, B and C."""
-    found = re.findall(r"\[\[([^\]]+)\]\]", value)
-    rest = re.sub(r"\[\[[^\]]+\]\]", "", value)
-    found += [p.strip() for p in rest.split(",") if p.strip()]
-    return found
-
-
 def logseq_author_page(
     name: str, sources: list[Source], with_title: bool, aliases: list[str] | tuple = ()
 ) -> str:
@@ -165,16 +158,17 @@ def _add_logseq_aliases(lines: list[str], aliases: list[str], newline: str) -> l
     if not aliases:
         return lines
     first_bullet = next((i for i, ln in enumerate(lines) if BULLET.match(body(ln))), len(lines))
-    for i in range(first_bullet):
-        m = re.match(r"^(alias::[ \t]*)(.*?)([ \t]*)$", body(lines[i]), re.IGNORECASE)
-        if m:
-            have = aliases_in(m.group(2))
+    for i, key, given in syntax.logseq_page_properties(lines):
+        if key == "alias":
+            have = syntax.logseq_aliases(given)
             known = {fold(a) for a in have}
             extra = sorted({a for a in aliases if fold(a) not in known}, key=str.casefold)
             if not extra:
                 return lines
-            value = ", ".join(filter(None, [m.group(2).strip(), _alias_value(extra)]))
-            return lines[:i] + [m.group(1) + value + newline] + lines[i + 1 :]
+            text = body(lines[i])
+            prefix = text[: len(text) - len(given.lstrip(" \t"))]  # `alias::` and its spacing
+            value = ", ".join(filter(None, [given.strip(), _alias_value(extra)]))
+            return lines[:i] + [prefix + value + newline] + lines[i + 1 :]
     line = f"alias:: {_alias_value(sorted(set(aliases), key=str.casefold))}{newline}"
     if first_bullet == 0:
         return [line, newline] + lines
@@ -243,8 +237,8 @@ def _add_obsidian_aliases(text: str, aliases: list[str], newline: str) -> str:
     if not aliases:
         return text
     lines = split_lines(text)
-    if lines and body(lines[0]) == "---":
-        end = next((i for i in range(1, len(lines)) if body(lines[i]) in ("---", "...")), None)
+    if syntax.frontmatter_opens(lines):
+        end = syntax.frontmatter_close(lines)
         if end is None:
             return text
         key = next((i for i in range(1, end) if re.match(r"^aliases:\s*$", body(lines[i]))), None)
@@ -298,13 +292,6 @@ def update_obsidian_author_note(
     return _add_obsidian_aliases(out, list(aliases), newline)
 
 
-def _frontmatter(lines: list[str]) -> int | None:
-    """The index of the line closing a note's frontmatter; None when it has none."""
-    if not lines or body(lines[0]) != "---":
-        return None
-    return next((i for i in range(1, len(lines)) if body(lines[i]) in ("---", "...")), None)
-
-
 def _entries(lines: list[str]) -> list[str]:
     """Frontmatter lines grouped into entries: a key line with its indented or list lines."""
     entries: list[str] = []
@@ -322,19 +309,17 @@ def _entry_key(entry: str) -> str | None:
     return m.group(1) if m else None
 
 
-def page_aliases(kind: str, text: str) -> list[str]:
-    """The names an author page lists as aliases: Logseq `alias::` among the page properties,
-    Obsidian `aliases:` in the frontmatter."""
+def logseq_page_aliases(text: str) -> list[str]:
+    """The names a Logseq page lists in its `alias::` page property."""
     lines = split_lines(text.lstrip(BOM))
-    if kind == "logseq":
-        for line in lines:
-            if BULLET.match(body(line)):
-                break
-            m = re.match(r"^alias::(.*)$", body(line), re.IGNORECASE)
-            if m:
-                return aliases_in(m.group(1))
-        return []
-    end = _frontmatter(lines)
+    given = (v for _, key, v in syntax.logseq_page_properties(lines) if key == "alias")
+    return syntax.logseq_aliases(next(given, ""))
+
+
+def obsidian_page_aliases(text: str) -> list[str]:
+    """The names an Obsidian note lists under `aliases:` in its frontmatter."""
+    lines = split_lines(text.lstrip(BOM))
+    end = syntax.frontmatter_close(lines)
     if end is None:
         return []
     import yaml
@@ -354,7 +339,7 @@ def page_aliases(kind: str, text: str) -> list[str]:
 def frontmatter_entries(text: str) -> list[str]:
     """An Obsidian note's frontmatter entries other than `aliases` (kept when it is merged)."""
     lines = split_lines(text)
-    end = _frontmatter(lines)
+    end = syntax.frontmatter_close(lines)
     if end is None:
         return []
     return [e for e in _entries(lines[1:end]) if _entry_key(e) != "aliases"]
@@ -367,7 +352,7 @@ def add_frontmatter_entries(text: str, entries: list[str]) -> tuple[str, list[st
         return text, []
     lines = split_lines(text)
     newline = dominant_newline(lines)
-    end = _frontmatter(lines)
+    end = syntax.frontmatter_close(lines)
     have = _entries(lines[1:end]) if end is not None else []
     by_key = {_entry_key(e): e for e in have}
     add, clash = [], []
@@ -387,35 +372,46 @@ def add_frontmatter_entries(text: str, entries: list[str]) -> tuple[str, list[st
     return "".join(lines[:end] + add + lines[end:]), clash
 
 
-def user_text(kind: str, text: str, name: str) -> str:
-    """What the user wrote on an author page we manage: everything but our title, alias and
-    frontmatter lines and the managed region. Empty when the page holds nothing of theirs."""
-    if kind == "obsidian":
-        begin = text.find(OBSIDIAN_BEGIN)
-        end = text.find(OBSIDIAN_END, begin + 1)
-        if begin >= 0 and end >= 0:
-            text = text[:begin] + text[end + len(OBSIDIAN_END) :]
-        lines = split_lines(text)
-        if lines and body(lines[0]) == "---":
-            stop = next((i for i in range(1, len(lines)) if body(lines[i]) in ("---", "...")), 0)
-            lines = lines[stop + 1 :]
-        lines = [ln for ln in lines if body(ln).strip() != f"# {name}"]
-    else:
-        lines = split_lines(text.lstrip(BOM))
-        marker = next((i for i, ln in enumerate(lines) if body(ln).strip() == LOGSEQ_MARKER), None)
-        if marker is not None:
-            start = marker
-            while start > 0 and not BULLET.match(body(lines[start])):
-                start -= 1
-            stop = marker + 1
-            while stop < len(lines) and (
-                not body(lines[stop]).strip() or body(lines[stop])[:1] in ("\t", " ")
-            ):
-                stop += 1
-            lines = lines[:start] + lines[stop:]
-        lines = [ln for ln in lines if not re.match(r"^(title|alias)::", body(ln), re.IGNORECASE)]
+def obsidian_user_text(text: str, name: str) -> str:
+    """What the user wrote on an author note we manage: everything but the frontmatter, our
+    `# Name` title and the managed region. Empty when the note holds nothing of theirs."""
+    begin = text.find(OBSIDIAN_BEGIN)
+    end = text.find(OBSIDIAN_END, begin + 1)
+    if begin >= 0 and end >= 0:
+        text = text[:begin] + text[end + len(OBSIDIAN_END) :]
+    lines = split_lines(text)
+    if syntax.frontmatter_opens(lines):
+        lines = lines[(syntax.frontmatter_close(lines) or 0) + 1 :]
+    return _users(ln for ln in lines if body(ln).strip() != f"# {name}")
+
+
+def logseq_user_text(text: str, name: str) -> str:
+    """What the user wrote on an author page we manage: everything but our `title::` and
+    `alias::` lines and the managed block. Empty when the page holds nothing of theirs."""
+    lines = split_lines(text.lstrip(BOM))
+    marker = next((i for i, ln in enumerate(lines) if body(ln).strip() == LOGSEQ_MARKER), None)
+    if marker is not None:
+        start = marker
+        while start > 0 and not BULLET.match(body(lines[start])):
+            start -= 1
+        stop = marker + 1
+        while stop < len(lines) and (
+            not body(lines[stop]).strip() or body(lines[stop])[:1] in ("\t", " ")
+        ):
+            stop += 1
+        lines = lines[:start] + lines[stop:]
+    return _users(ln for ln in lines if not _name_property(body(ln)))
+
+
+def _users(lines: Iterable[str]) -> str:
     out = "".join(lines).strip("\r\n")
     return out if out.strip() else ""
+
+
+def _name_property(text: str) -> bool:
+    """A `title::` or `alias::` line at the start of a line (the ones our pages carry)."""
+    prop = syntax.logseq_property(text)
+    return prop is not None and prop[0] in syntax.NAME_KEYS and not text[:1].isspace()
 
 
 def plain_or_empty(value: str) -> bool:

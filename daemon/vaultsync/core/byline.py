@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vaultsync.core import authors as author_pages
+from vaultsync.core import formats, syntax
 from vaultsync.core.highlights import highlight_key, is_highlight, location
 from vaultsync.core.identity import (
     Author,
@@ -24,15 +25,12 @@ from vaultsync.core.identity import (
 )
 from vaultsync.core.model import Page
 
-_LINKS = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]*))?\]\]")
 _DATE_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?Date::", re.IGNORECASE)
 
 
 def page_link(kind: str, path: Path, meta: dict[str, str]) -> str:
     """How an author page links to a source: Logseq by page name, Obsidian by note name."""
-    if kind == "logseq":
-        return meta.get("title") or author_pages.logseq_page_name(path.stem)
-    return path.stem
+    return formats.of(kind).source_link(path.stem, meta)
 
 
 def author_names(value: str, split: bool, whole: frozenset[str] = frozenset()) -> list[str]:
@@ -41,7 +39,7 @@ def author_names(value: str, split: bool, whole: frozenset[str] = frozenset()) -
     split = split and not _mapped_whole(value, whole)
     # `[[Target|Shown]]`: the shown text is the name the page gives (the target may be a safe
     # file name or the canonical note we pointed it at).
-    targets = [(m.group(2) or m.group(1)).strip() for m in _LINKS.finditer(value)]
+    targets = [(m.group(2) or m.group(1)).strip() for m in syntax.named_links(value)]
     several = _one_link_of_several(value) if split else None
     if several:
         return split_names(several)
@@ -54,14 +52,14 @@ def author_names(value: str, split: bool, whole: frozenset[str] = frozenset()) -
 
 
 def _mapped_whole(value: str, whole: frozenset[str]) -> bool:
-    text = _LINKS.sub(lambda m: m.group(2) or m.group(1), value)
+    text = syntax.sub_named_links(value, lambda m: m.group(2) or m.group(1))
     return name_key(text) in whole
 
 
 def _one_link_of_several(value: str) -> str | None:
     """`[[A, B, and C]]`, one link naming several people (how Readwise links them in Logseq):
     its text; None for anything else."""
-    m = _LINKS.fullmatch(value.strip())
+    m = syntax.whole_link(value)
     shown = (m.group(2) or m.group(1)).strip() if m else ""
     return shown if len(split_names(shown)) > 1 else None
 
@@ -105,22 +103,23 @@ def author_maker(
     """The author rule's rewrite: plain text becomes links; in Obsidian, a link to another name
     of a person points at the canonical note and keeps showing the name the page used (Logseq
     resolves `alias::` itself, so its links keep their text)."""
+    fmt = formats.of(kind)
 
-    def obsidian_target(name: str) -> str | None:
+    def canonical_target(name: str) -> str | None:
         canonical = plan.resolve(name) if plan else name
         try:
-            return author_pages.obsidian_file_stem(canonical)
+            return fmt.file_stem(canonical)
         except author_pages.UnsafeName:
             return None
 
     def link(name: str) -> str | None:
-        if kind == "logseq":
+        if fmt.resolves_aliases:
             try:
-                author_pages.logseq_file_stem(name)
+                fmt.file_stem(name)
             except author_pages.UnsafeName:
                 return None  # no page can carry that name: leave the text as it is
             return f"[[{name}]]"
-        stem = obsidian_target(name)
+        stem = canonical_target(name)
         if stem is None:
             return None
         return f"[[{stem}]]" if stem == name else f"[[{stem}|{name}]]"
@@ -130,18 +129,18 @@ def author_maker(
         several = _one_link_of_several(value) if split_here else None
         if several:
             value = several  # then linked name by name, as plain text is
-        elif _LINKS.search(value):
-            if kind == "logseq":
+        elif any(syntax.named_links(value)):
+            if fmt.resolves_aliases:
                 return None
 
             def relink(m: re.Match[str]) -> str:
                 shown = (m.group(2) or m.group(1)).strip()
-                stem = obsidian_target(m.group(1).strip())
+                stem = canonical_target(m.group(1).strip())
                 if stem is None:
                     return m.group(0)
                 return f"[[{stem}]]" if stem == shown else f"[[{stem}|{shown}]]"
 
-            return _LINKS.sub(relink, value)
+            return syntax.sub_named_links(value, relink)
         if not author_pages.plain_or_empty(value) or not value.strip():
             return None
         names = split_names(value) if split_here else [value.strip()]
@@ -162,10 +161,8 @@ def page_key(kind: str, name: str) -> str | None:
     """How the index knows the page of a name: Logseq by page name, Obsidian by note name
     (fold(): NFC and casefolded, as the pipeline's name index keys them; white space is part of
     a Logseq name)."""
-    if kind == "logseq":
-        return fold(name.strip())
     try:
-        return fold(author_pages.obsidian_file_stem(name))
+        return formats.of(kind).name_key(name)
     except author_pages.UnsafeName:
         return None
 

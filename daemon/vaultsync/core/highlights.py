@@ -16,14 +16,13 @@ from vaultsync.core.links import (  # (re-exported: other modules import them fr
     readwise_url,
 )
 from vaultsync.core.model import Item, Kind, Section
+from vaultsync.core.syntax import LOGSEQ_PROPERTY
 from vaultsync.core.text import body
 
 BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
-LOGSEQ_PROPERTY = re.compile(r"^[ \t]*([A-Za-z0-9_.\-]+):: ?(.*)$")
 # Trailing white space may include a stray "\r" (a CRLF file edited by a tool that added one).
 LOGSEQ_ID = re.compile(r"^[ \t]*id:: *(\S+?)\s*$", re.IGNORECASE)
 OBSIDIAN_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)\s*$")
-WIKILINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
 _SPACE = re.compile(r"\s+")
 
 

@@ -90,6 +90,24 @@ SYNC_HEADING = re.compile(
     r"|[Nn]ew [Hh]ighlights added[ \t]+(?:\[\[|\d|[A-Z][a-z]{2,8}\.?[ \t]+\d))"
 )
 COVER = "rw-book-cover"
+
+# Byte signals of a whole page, for the pages the parser never sees (they hold bad bytes) and
+# for telling a folder's app by its Readwise pages (vault.detect_kind).
+# Readwise's marks that a page with bad bytes still shows (the link prefilter can miss them:
+# a bad byte inside a link's label, cp1252's single-byte no-break space, a page with no link).
+READWISE_MARK = re.compile(
+    rb"Highlights first synced by \[\[Readwise\]\]"
+    rb"|^(?:[-*] |\#{2,4} )New highlights added"
+    rb"|\(\[[^\]\n]{1,40}\]\(https?://(?:[\w-]+\.)*"
+    rb"(?:readwise\.io|twitter\.com|x\.com|instapaper\.com)/",
+    re.M,
+)
+# Logseq's shape: the plugin's sync blocks, as top-level blocks of a page in the pages folder.
+LOGSEQ_SHAPE = re.compile(
+    rb"^- (?:Highlights first synced by \[\[Readwise\]\]|New highlights added \[\[)", re.M
+)
+# Obsidian's shape: a `## Highlights`-like heading (level 2-4) in a note that names Readwise.
+OBSIDIAN_SHAPE = re.compile(rb"^#{2,4} (?:Highlights|New highlights (?:added|synced))", re.M)
 READWISE_LINK = re.compile(r"\]\((?P<url>https?://(?:[\w-]+\.)*readwise\.io[/?#][^)\s]*)")
 
 # The byte prefilter: a literal each signal holds (a location link's "([" and label word, a

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from vaultsync.core.highlights import LOGSEQ_PROPERTY, mark_user_blocks
+from vaultsync.core import syntax
+from vaultsync.core.highlights import mark_user_blocks
 from vaultsync.core.model import (
     Item,
     Page,
@@ -115,8 +116,9 @@ def parse(text: str) -> Page:
     return page
 
 
-# The fold state Logseq writes into a block itself when the user folds it: not the user's.
-_COLLAPSED = re.compile(r"^[ \t]*collapsed:: *true[ \t]*$")
+def _folded(text: str) -> bool:
+    """`collapsed:: true`, as Logseq writes it when the user folds a block: not the user's."""
+    return syntax.logseq_fold_state(text) == "true"
 
 
 _YAML_ITEM = re.compile(r"^([A-Za-z][\w-]*):[ \t]*(.*)$")
@@ -127,14 +129,13 @@ def _metadata(pre: list[str], segments: list[Segment]) -> dict[str, str]:
     frontmatter (`author: …`) and its `- Author:: …` blocks before the first section."""
     meta: dict[str, str] = {}
     for line in pre:
-        m = LOGSEQ_PROPERTY.match(body(line))
-        if m:
-            meta.setdefault(m.group(1).lower(), m.group(2).strip())
-    if pre and body(pre[0]).rstrip() == "---":
-        for line in pre[1:]:
+        prop = syntax.logseq_property(body(line))
+        if prop:
+            meta.setdefault(prop[0], prop[1].strip())
+    if syntax.frontmatter_opens(pre):
+        close = syntax.frontmatter_close(pre)
+        for line in pre[1 : len(pre) if close is None else close]:
             text = body(line)
-            if text.rstrip() == "---":
-                break
             m = _YAML_ITEM.match(text)
             if m and m.group(2).strip():
                 meta.setdefault(m.group(1).lower(), m.group(2).strip().strip("\"'"))
@@ -142,9 +143,9 @@ def _metadata(pre: list[str], segments: list[Segment]) -> dict[str, str]:
         if isinstance(seg, Section):
             break
         for line in seg:
-            m = LOGSEQ_PROPERTY.match(BLOCK_START.sub("", body(line), count=1))
-            if m and m.group(2).strip():
-                meta.setdefault(m.group(1).lower(), m.group(2).strip())
+            prop = syntax.logseq_property(BLOCK_START.sub("", body(line), count=1))
+            if prop and prop[1].strip():
+                meta.setdefault(prop[0], prop[1].strip())
     return meta
 
 
@@ -155,14 +156,14 @@ def is_sync_heading(line: str) -> bool:
     text = body(line)
     if text.startswith("-"):
         return SYNC_HEADING.match(text) is not None
-    return "collapsed::" in text and _COLLAPSED.match(text) is not None
+    return _folded(text)
 
 
 def section_removable(section: Section) -> bool:
     """A later section may go once emptied if it holds nothing but its heading line and
     Logseq's own `collapsed:: true` (an `id::` may be referenced, a property or line of the
     user's is theirs: then it stays)."""
-    return all(not body(line).strip() or _COLLAPSED.match(body(line)) for line in section.head[1:])
+    return all(not body(line).strip() or _folded(body(line)) for line in section.head[1:])
 
 
 def property_line(page: Page, key: str) -> tuple[list[str], int] | None:
@@ -171,7 +172,7 @@ def property_line(page: Page, key: str) -> tuple[list[str], int] | None:
         return None
     run = page.segments[0]
     for i, line in enumerate(run):
-        m = LOGSEQ_PROPERTY.match(body(line))
-        if m and m.group(1).lower() == key:
+        prop = syntax.logseq_property(body(line))
+        if prop and prop[0] == key:
             return run, i
     return None

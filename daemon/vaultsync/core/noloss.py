@@ -16,12 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from vaultsync.core import logseq, obsidian
+from vaultsync.core import formats, syntax
 from vaultsync.core.highlights import (
     BULLET,
     LOGSEQ_ID,
     LOGSEQ_PROPERTY,
-    OBSIDIAN_ID,
     comparable,
     highlight_key,
     is_highlight,
@@ -40,9 +39,10 @@ def _units(page: Page) -> list[Item]:
 
 def _all_ids(page: Page) -> set[str]:
     """Every block id anywhere on the page (an `id::` line, a `^id` marker)."""
-    pattern = LOGSEQ_ID.match if page.kind == "logseq" else OBSIDIAN_ID.search
+    fmt = formats.of(page.kind)
+    pattern = fmt.block_id
     # A literal every match holds: most lines hold none, and a test is cheaper than the regex.
-    needle = "::" if page.kind == "logseq" else "^"
+    needle = fmt.id_needle
     return {m.group(1) for line in page.lines() if needle in line and (m := pattern(body(line)))}
 
 
@@ -59,7 +59,7 @@ def _label(item: Item, kind: Kind) -> str:
 
 def _property_keys(item: Item, kind: Kind) -> set[str]:
     """A Logseq block's own property lines (collapsed::, the user's; not id::, checked as ids)."""
-    if kind != "logseq":
+    if not formats.of(kind).block_properties:
         return set()
     return {
         comparable(text)
@@ -70,8 +70,7 @@ def _property_keys(item: Item, kind: Kind) -> set[str]:
 
 def _ids(item: Item, kind: Kind, referenced: frozenset[str]) -> set[str]:
     """The ids a block must keep: every Logseq `id::`, the Obsidian `^id`s a note links to."""
-    ids = set(item_ids(item, kind))
-    return ids if kind == "logseq" else ids & referenced
+    return formats.of(kind).essential(set(item_ids(item, kind)), referenced)
 
 
 def _subtree_ids(item: Item, kind: Kind) -> set[str]:
@@ -128,20 +127,17 @@ def _outside(page: Page) -> Iterable[str]:
             yield from seg
 
 
-_COLLAPSED = re.compile(r"^[ \t]*collapsed:: *(?:true|false)[ \t]*$", re.IGNORECASE)
-
-
 def _must_stay(page: Page) -> Iterable[str]:
     """The lines outside units that must survive: all but a sync heading, which may go when its
     section is folded, with the `collapsed::` line Logseq itself writes into it."""
-    sync_heading = logseq.is_sync_heading if page.kind == "logseq" else obsidian.is_sync_heading
+    fmt = formats.of(page.kind)
     for seg in page.segments:
         if not isinstance(seg, Section):
             yield from seg
             continue
-        synced = sync_heading(seg.head[0]) if seg.head else False
+        synced = fmt.is_sync_heading(seg.head[0]) if seg.head else False
         for i, line in enumerate(seg.head):
-            if synced and (i == 0 or (page.kind == "logseq" and _COLLAPSED.match(body(line)))):
+            if synced and (i == 0 or fmt.is_fold_state(body(line))):
                 continue
             yield line
         yield from seg.tail
@@ -149,9 +145,6 @@ def _must_stay(page: Page) -> Iterable[str]:
 
 def _line_key(line: str) -> str:
     return comparable(BULLET.sub("", body(line), count=1))
-
-
-_WIKILINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")
 
 
 _SEPARATORS = re.compile(r"[\s,;&]+|\band\b")
@@ -162,11 +155,11 @@ def _shown(key: str) -> tuple[str, frozenset[str]]:
     linked: set[str] = set()
 
     def text(m: re.Match[str]) -> str:
-        words = (m.group(2) if m.group(2) is not None else m.group(1)).strip()
+        words = syntax.shown(m).strip()
         linked.update(w for w in _SEPARATORS.split(words.casefold()) if w)
         return words
 
-    return _WIKILINK.sub(text, key), frozenset(linked)
+    return syntax.WIKILINK.sub(text, key), frozenset(linked)
 
 
 def _lost_lines(before: Page, after: Page) -> set[str]:
@@ -219,8 +212,7 @@ def find_losses(before: Page, after: Page, referenced: frozenset[str] = frozense
         missing += _unit_losses(unit, index.get(_unit_key(unit, kind), []), kind, referenced)
 
     lost_ids = _all_ids(before) - _all_ids(after)
-    if kind == "obsidian":
-        lost_ids &= referenced
+    lost_ids = formats.of(kind).essential(lost_ids, referenced)
     missing += [f"block id {i}" for i in sorted(lost_ids)]
 
     missing += [f"line {t[:60]!r}" for t in sorted(_lost_lines(before, after))]

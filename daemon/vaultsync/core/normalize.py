@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
-from vaultsync.core import links, logseq, obsidian, rules
+from vaultsync.core import formats, links, rules
 from vaultsync.core.highlights import from_readwise, is_highlight, location
 from vaultsync.core.model import Kind, LeftAlone, Page, Section
 from vaultsync.core.noloss import find_losses
@@ -73,12 +73,9 @@ class Normalized:
     left_alone: list[LeftAlone] = field(default_factory=list)
 
 
-PARSERS: dict[str, Callable[[str], Page]] = {"logseq": logseq.parse, "obsidian": obsidian.parse}
-
-
 def parse(text: str, kind: Kind) -> Page:
     """Parse a page of the given format; serialize() gives the same text back."""
-    return PARSERS[kind](text)
+    return formats.of(kind).parse(text)
 
 
 def is_readwise_page(page: Page, text: str | None = None, in_folder: bool = False) -> bool:
@@ -181,11 +178,7 @@ def _default_link(kind: Kind) -> Callable[[str], str | None]:
     def make(value: str) -> str | None:
         if not rules.plain_author(value):
             return None
-        if kind == "obsidian":
-            from vaultsync.core.authors import obsidian_link
-
-            return obsidian_link(value)
-        return f"[[{value.strip()}]]"
+        return formats.of(kind).author_link(value)
 
     return make
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from vaultsync.core import syntax
 from vaultsync.core.highlights import BULLET, mark_user_blocks
 from vaultsync.core.model import (
     Item,
@@ -50,12 +51,8 @@ def _indent_width(text: str) -> int:
 
 def _frontmatter_end(lines: list[str]) -> int:
     """Index just past the frontmatter, or 0 when the note has none."""
-    if not lines or body(lines[0]).rstrip() != "---":
-        return 0
-    for i in range(1, len(lines)):
-        if body(lines[i]).rstrip() in ("---", "..."):
-            return i + 1
-    return 0
+    close = syntax.frontmatter_close(lines)
+    return 0 if close is None else close + 1
 
 
 def _chapter_level(text: str, level: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from vaultsync.core import logseq, obsidian
+from vaultsync.core import formats
 from vaultsync.core.highlights import (
     LOGSEQ_PROPERTY,
     highlight_key,
@@ -24,12 +24,11 @@ def essential_ids(item: Item, kind: Kind, referenced: frozenset[str]) -> set[str
     """Ids that must survive: every Logseq `id::` (Logseq writes one only when a block is
     referenced), and the Obsidian `^id`s some note links to."""
     ids = {i for node in item.walk() for i in item_ids(node, kind)}
-    return ids if kind == "logseq" else ids & referenced
+    return formats.of(kind).essential(ids, referenced)
 
 
 def _own_essential(item: Item, kind: Kind, referenced: frozenset[str]) -> set[str]:
-    ids = set(item_ids(item, kind))
-    return ids if kind == "logseq" else ids & referenced
+    return formats.of(kind).essential(set(item_ids(item, kind)), referenced)
 
 
 def repair_encoding(page: Page) -> int:
@@ -61,7 +60,7 @@ def _properties(item: Item) -> dict[str, tuple[int, str]]:
 def _merged_lines(base: Item, other: Item, kind: Kind) -> list[str] | None:
     """`base`'s lines plus the Logseq properties (collapsed::, the user's own) only `other`
     has; None when the two give one property different values."""
-    if kind != "logseq":
+    if not formats.of(kind).block_properties:
         return list(base.lines)
     have = _properties(base)
     extra = []
@@ -230,8 +229,8 @@ def fold_sections(
     if not with_items:
         return 0
     target = next((s for s in with_items if not s.is_new), with_items[0])
-    removable = logseq.section_removable if page.kind == "logseq" else obsidian.section_removable
-    synced = logseq.is_sync_heading if page.kind == "logseq" else obsidian.is_sync_heading
+    fmt = formats.of(page.kind)
+    removable, synced = fmt.section_removable, fmt.is_sync_heading
     repeats = _repeats(page)
     # The sections of a repeated copy: emptied (by dedupe) or folded, they go like a sync's.
     copied = {
@@ -371,11 +370,7 @@ def plain_author(value: str) -> bool:
 
 def _author_match(page: Page) -> tuple[list[str], int, re.Match[str]] | None:
     """The author line (its run, index and match) when it holds a value."""
-    found = (
-        logseq.property_line(page, "author")
-        if page.kind == "logseq"
-        else obsidian.author_line(page)
-    )
+    found = formats.of(page.kind).author_line(page)
     if found is None:
         return None
     run, i = found

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vaultsync.core import authors as author_pages
+from vaultsync.core import formats
 from vaultsync.core.byline import page_key, sync_key
 from vaultsync.core.identity import Author, AuthorPlan, name_key
 from vaultsync.core.text import NotUtf8, decode
@@ -176,13 +177,13 @@ def _read_merged(ctx: AuthorSync, merge: list[tuple[str, Path]]) -> _Merged:
             reason = page_reason(err, old)
             report.skipped.append((old, f"not merged into another author page: {reason}"))
             continue
-        mine = author_pages.user_text(vault.kind, text, alias)
+        fmt = formats.of(vault.kind)
+        mine = fmt.user_text(text, alias)
         if mine:
             parts.append(mine)
         merged.snapshots.append(snap)
-        merged.aliases += author_pages.page_aliases(vault.kind, text)
-        if vault.kind == "obsidian":
-            merged.front += author_pages.frontmatter_entries(text)
+        merged.aliases += fmt.page_aliases(text)
+        merged.front += fmt.kept_frontmatter(text)
     merged.text = "\n".join(parts)
     return merged
 
@@ -341,12 +342,7 @@ def _update(
     except NotUtf8 as err:
         report.skipped.append((path, str(err)))
         return False
-    update = (
-        author_pages.update_logseq_author_page
-        if vault.kind == "logseq"
-        else author_pages.update_obsidian_author_note
-    )
-    new = update(text, sources, aliases)
+    new = formats.of(vault.kind).update_author_page(text, sources, aliases)
     if new is None:
         return False  # the user removed the managed region since the walk: theirs now
     new = _with_extra(vault.kind, new, merged)

@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 
 from vaultsync.core import authors as author_pages
-from vaultsync.core import links
+from vaultsync.core import formats, links
 from vaultsync.core.normalize import (
     is_readwise_page,
     parse,
 )
 from vaultsync.core.text import NotUtf8
-from vaultsync.pipeline.index import canvas_refs, logseq_names, note_refs, org_names
+from vaultsync.pipeline.index import canvas_refs, note_refs, org_names
 from vaultsync.state import (
     Entry,
     Names,
@@ -47,12 +47,10 @@ def file_facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple
         return "other", (), refs
     if suffix == ".org":
         return "other", (tuple(org_names(path, data)) if vault.kind == "logseq" else ()), ()
-    refs: tuple[str, ...] = ()
-    if vault.kind == "logseq":
-        names: Names = tuple(logseq_names(path, data))
-    else:
-        names = ((path.stem, False),)
-        refs = note_refs(data)
+    fmt = formats.of(vault.kind)
+    names: Names = tuple(fmt.page_names(path.stem, data))
+    # Links to blocks matter where a block id stays only while something links to it.
+    refs = () if fmt.keeps_every_id else note_refs(data)
     if MANAGED.search(data):
         return "managed", names, refs
     # A page in the Readwise plugin's folder is a candidate by its place: its highlights may
@@ -78,15 +76,6 @@ def in_readwise_folder(vault: Vault, path: Path, authors_folder: str | None = No
     return vault.in_readwise_folder(rel)
 
 
-# Readwise's marks that a page with bad bytes still shows (the link prefilter can miss them:
-# a bad byte inside a link's label, cp1252's single-byte no-break space, a page with no link).
-_READWISE_MARK = re.compile(
-    rb"Highlights first synced by \[\[Readwise\]\]"
-    rb"|^(?:[-*] |\#{2,4} )New highlights added"
-    rb"|\(\[[^\]\n]{1,40}\]\(https?://(?:[\w-]+\.)*"
-    rb"(?:readwise\.io|twitter\.com|x\.com|instapaper\.com)/",
-    re.M,
-)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -103,7 +92,7 @@ def _undecodable_readwise(data: bytes) -> bool:
         pass
     utf16 = _as_utf16(data)
     signal = utf16.encode("utf-8", "replace") if utf16 is not None else data
-    return bool(CANDIDATE.search(signal) or _READWISE_MARK.search(signal))
+    return bool(CANDIDATE.search(signal) or links.READWISE_MARK.search(signal))
 
 
 def _as_utf16(data: bytes) -> str | None:

@@ -12,9 +12,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from vaultsync.core import authors as author_pages
+from vaultsync.core import syntax
 from vaultsync.core.identity import fold
-from vaultsync.core.logseq import LOGSEQ_PROPERTY
-from vaultsync.core.text import body, split_lines
 from vaultsync.state import (
     Entry,
     Names,
@@ -24,13 +23,9 @@ from vaultsync.writer import (
     Snapshot,
 )
 
-# `[[Note#^id]]`, `![[Note#^id]]`, `[[Note#^id|shown]]`, `[[#^id]]`.
-BLOCK_REF = re.compile(r"\[\[[^\]|#]*#\^([A-Za-z0-9-]+)")
 # A Markdown link's (or embed's) target: `](<a b.md#^id>)` or `](a%20b.md#^id "title")`.
 MD_LINK = re.compile(r"\]\(\s*(?:<([^<>\n]*)>|([^\s()]*(?:\([^\s()]*\)[^\s()]*)*))")
 FRAGMENT_REF = re.compile(r"#\^([A-Za-z0-9-]+)")
-# An org file-level keyword: `#+title: X`, `#+alias: A, B`.
-ORG_KEYWORD = re.compile(r"^\s*#\+([A-Za-z_-]+):\s*(.*?)\s*$")
 
 
 @dataclass
@@ -182,43 +177,11 @@ class VaultIndex:
         return [n for n in self._names if n not in self._alias_names]
 
 
-def logseq_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
-    """Names a Logseq page answers to, each with whether it is an alias: its decoded file
-    name, `title::`, `alias::` values."""
-    names = [(author_pages.logseq_page_name(path.stem), False)]
-    head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
-    for line in split_lines(head):
-        text = body(line)
-        m = LOGSEQ_PROPERTY.match(text)
-        if not m:
-            if text.strip():
-                break
-            continue
-        key, value = m.group(1).lower(), m.group(2)
-        if key == "title":
-            names.append((value.strip(), False))
-        elif key == "alias":
-            names += [(part, True) for part in author_pages.aliases_in(value)]
-    return names
-
-
 def org_names(path: Path, data: bytes) -> list[tuple[str, bool]]:
     """Names a Logseq org page answers to: its decoded file name, `#+title:`, `#+alias:`
     (Logseq reads these from the lines at the top of the file)."""
-    names = [(author_pages.logseq_page_name(path.stem), False)]
     head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
-    for line in split_lines(head):
-        m = ORG_KEYWORD.match(body(line))
-        if not m:
-            if body(line).strip() and not body(line).lstrip().startswith("#"):
-                break  # the page's content begins: no more file-level keywords
-            continue
-        key, value = m.group(1).lower(), m.group(2)
-        if key == "title" and value.strip():
-            names.append((value.strip(), False))
-        elif key == "alias":
-            names += [(part, True) for part in author_pages.aliases_in(value)]
-    return names
+    return [(author_pages.logseq_page_name(path.stem), False), *syntax.org_names(head)]
 
 
 def note_refs(data: bytes) -> tuple[str, ...]:
@@ -228,7 +191,7 @@ def note_refs(data: bytes) -> tuple[str, ...]:
     if b"#^" not in data and b"#%5E" not in data and b"#%5e" not in data:
         return ()  # (the fast path: most notes link to no block)
     text = data.decode("utf-8", errors="replace")
-    found = [m.group(1) for m in BLOCK_REF.finditer(text)]
+    found = syntax.block_refs(text)
     for m in MD_LINK.finditer(text):
         target = unquote(m.group(1) or m.group(2) or "")
         found += [r.group(1) for r in FRAGMENT_REF.finditer(target)]
