@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from vaultsync.core.authors import OBSIDIAN_BEGIN, OBSIDIAN_END
 from vaultsync.core.syntax import logseq_aliases as aliases_in
 from vaultsync.history import History
-from vaultsync.sync import PassOptions, PassReport, VaultSession, run_pass
+from vaultsync.pipeline.passes import run_pass
+from vaultsync.pipeline.report import PassOptions, PassReport
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import Vault, make_vault
 
 try:  # pytest puts tests/ on sys.path (no tests/__init__.py)
@@ -809,7 +811,7 @@ def two_authors_graph(tmp_path: Path) -> tuple[Vault, Path, Path]:
 def test_a_merge_retried_after_a_failed_removal_adds_the_text_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import vaultsync.authorsync as authorsync
+    import vaultsync.pipeline.authors as authors_module
     from vaultsync.errors import WriteFailed
 
     vault, old, new = two_authors_graph(tmp_path)
@@ -818,7 +820,7 @@ def test_a_merge_retried_after_a_failed_removal_adds_the_text_once(
         raise WriteFailed(old, "permission denied")
 
     with monkeypatch.context() as m:
-        m.setattr(authorsync, "remove_page", refuse)
+        m.setattr(authors_module, "remove_page", refuse)
         report = run_pass(vault, PassOptions(author_aliases=MAPPING))
     assert [p for p, _ in report.failed] == [old] and old.exists()
     assert new.read_text().count("- Old page thoughts\n") == 1
@@ -864,12 +866,12 @@ def test_a_page_changed_while_being_merged_is_not_removed(
 def test_the_old_page_stays_when_the_canonical_page_cannot_be_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import vaultsync.authorsync as authorsync
+    import vaultsync.pipeline.authors as authors_module
     from vaultsync.errors import WriteFailed
 
     vault, old, new = two_authors_graph(tmp_path)
     before = old.read_bytes()
-    real = authorsync.write_atomic
+    real = authors_module.write_atomic
 
     def refuse_new(guard: object, snap: object, path: Path, data: bytes, **kw: object) -> bool:
         if path == new:
@@ -877,7 +879,7 @@ def test_the_old_page_stays_when_the_canonical_page_cannot_be_written(
         return real(guard, snap, path, data, **kw)  # type: ignore[arg-type]
 
     with monkeypatch.context() as m:
-        m.setattr(authorsync, "write_atomic", refuse_new)
+        m.setattr(authors_module, "write_atomic", refuse_new)
         report = run_pass(vault, PassOptions(author_aliases=MAPPING))
     assert [p for p, _ in report.failed] == [new]
     assert report.authors_merged == [] and old.read_bytes() == before

@@ -20,8 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from vaultsync import cli, sync
-from vaultsync.sync import PassOptions, VaultSession, run_pass
+from vaultsync import cli
+from vaultsync.pipeline import store
+from vaultsync.pipeline.passes import run_pass
+from vaultsync.pipeline.report import PassOptions
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import make_vault
 
 try:
@@ -457,14 +460,14 @@ def test_a_page_deleted_between_the_walk_and_the_read(
     graph_with_a_dirty_page: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, page = graph_with_a_dirty_page
-    real_read = sync.read_page
+    real_read = store.read_page
 
     def deleting_read(path, *args, **kwargs):  # type: ignore[no-untyped-def]
         if Path(path) == page and page.exists():
             page.unlink()
         return real_read(path, *args, **kwargs)
 
-    monkeypatch.setattr(sync, "read_page", deleting_read)
+    monkeypatch.setattr(store, "read_page", deleting_read)
     report = run_pass(make_vault(root), PassOptions())
     assert report.failed == [] and report.skipped == [] and report.changed == []
     assert not page.exists()

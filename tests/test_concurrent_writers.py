@@ -36,11 +36,14 @@ from pathlib import Path
 
 import pytest
 
-from vaultsync import sync, writer
+from vaultsync import writer
 from vaultsync.core.highlights import comparable
 from vaultsync.errors import ChangedSinceRead, WriteFailed
 from vaultsync.history import History
-from vaultsync.sync import PassOptions, VaultSession, run_pass
+from vaultsync.pipeline import clean
+from vaultsync.pipeline.passes import run_pass
+from vaultsync.pipeline.report import PassOptions
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import make_vault
 from vaultsync.writer import VaultGuard, read_page, write_atomic
 
@@ -175,7 +178,7 @@ def race_batch(
     errors: list[BaseException] = []
     pass_seconds = [0.005]
 
-    real_write, real_replace = sync._write, os.replace
+    real_write, real_replace = clean.write_page, os.replace
     # The write the daemon thread itself makes land (see the module docstring), once per
     # scheduled round: "conflict" before its next page write, "late" just before its rename.
     forced: list[str | None] = [None]
@@ -270,7 +273,7 @@ def race_batch(
     threads = [threading.Thread(target=run_plugin), threading.Thread(target=run_daemon)]
     daemon_thread.append(threads[1])
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sync, "_write", counting_write)
+        mp.setattr(clean, "write_page", counting_write)
         mp.setattr(os, "replace", replace)
         mp.setattr(writer, "_put_back_late_write", put_back)
         for t in threads:

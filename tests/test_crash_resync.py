@@ -40,8 +40,8 @@ from pathlib import Path
 import pytest
 
 import vaultsync.config
+import vaultsync.pipeline.session
 import vaultsync.settings
-import vaultsync.sync
 import vaultsync.writer
 from vaultsync import cli
 from vaultsync.core.highlights import repaired
@@ -59,7 +59,7 @@ SUBPROCESS_TIMEOUT = 120.0  # generous: only a hung child ever gets near it
 KILL = signal.SIGKILL
 
 # What the CLI imports lazily, imported here once, so forked children start at once.
-_PRELOADED = (vaultsync.config, vaultsync.settings, vaultsync.sync, repaired("cafÃ©"))
+_PRELOADED = (vaultsync.config, vaultsync.settings, vaultsync.pipeline.session, repaired("cafÃ©"))
 
 # The file operations a kill can land before ("write" is torn: half its bytes, then the kill).
 OPERATIONS = ("write", "replace", "rename", "link", "fsync", "unlink", "mkdir", "fchmod")
@@ -142,8 +142,8 @@ def _traced(real: Callable[..., object], phase: int) -> Callable[..., object]:
 
 def _trace_writers() -> None:
     """In a child: mark the time spent in write_atomic, remove_page and a batch's add and
-    commit in the shared trace, by wrapping them wherever they were imported (sync,
-    authorsync, writer itself)."""
+    commit in the shared trace, by wrapping them wherever they were imported (pipeline.clean,
+    pipeline.authors, writer itself)."""
     for name in _WRITERS:
         real = getattr(vaultsync.writer, name)
         traced = _traced(real, 0)

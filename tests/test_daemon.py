@@ -653,8 +653,8 @@ def test_reload_turning_reconcile_on_schedules_it(tmp_path: Path, graph: Path):
     (In process, so the interval can be shorter than the config allows.)"""
     import threading
 
+    from vaultsync.pipeline.report import PassOptions
     from vaultsync.run import Daemon, Settings
-    from vaultsync.sync import PassOptions
     from vaultsync.vault import make_vault
 
     vault = make_vault(graph, name="g")
@@ -887,8 +887,8 @@ def test_a_failed_pages_error_goes_once_the_page_is_cleaned_or_found_fine(tmp_pa
     """The daemon's error list is keyed by what it is about (run._Status): a page's error is
     dropped by an update that handled the page without failing, or by any full pass in which
     it did not fail; other pages' errors stay."""
+    from vaultsync.pipeline.report import PassReport
     from vaultsync.run import _Status, log_report
-    from vaultsync.sync import PassReport
     from vaultsync.vault import make_vault
 
     root = shutil.copytree(SAMPLES / "logseq", tmp_path / "g")
@@ -947,8 +947,8 @@ def test_reconcile_passes_do_not_log_a_page_left_alone_again(
     import logging
     import threading
 
+    from vaultsync.pipeline.report import PassOptions
     from vaultsync.run import Daemon, Settings
-    from vaultsync.sync import PassOptions
     from vaultsync.vault import make_vault
 
     shutil.copy(CHAPTERS, graph / "pages" / CHAPTERS.name)

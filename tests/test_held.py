@@ -18,8 +18,9 @@ from vaultsync.config import load_config
 from vaultsync.core.text import decode
 from vaultsync.errors import ChangedSinceRead
 from vaultsync.history import History
+from vaultsync.pipeline.passes import run_pass
+from vaultsync.pipeline.report import PassReport
 from vaultsync.settings import options_from_config
-from vaultsync.sync import PassReport, run_pass
 from vaultsync.vault import select_vaults
 from vaultsync.writer import VaultGuard
 
@@ -245,9 +246,9 @@ def test_check_dry_run_and_resync_agree_page_by_page(
         elif what == "changing":
             changing.add(path)
 
-    import vaultsync.sync as sync
+    from vaultsync.pipeline import clean, store
 
-    normalize, read = sync.normalize_page, sync.read_page
+    normalize, read = clean.normalize_page, store.read_page
 
     def refusing(text, *args, **kwargs):
         result = normalize(text, *args, **kwargs)
@@ -260,8 +261,8 @@ def test_check_dry_run_and_resync_agree_page_by_page(
             raise ChangedSinceRead(Path(path))
         return read(path, *args, **kwargs)
 
-    monkeypatch.setattr(sync, "normalize_page", refusing)
-    monkeypatch.setattr(sync, "read_page", reading)
+    monkeypatch.setattr(clean, "normalize_page", refusing)
+    monkeypatch.setattr(store, "read_page", reading)
 
     loaded = load_config(config)
     (vault,) = select_vaults(loaded.config.vaults, [], None)

@@ -23,7 +23,8 @@ from vaultsync.core.identity import (
     plan_authors,
     split_names,
 )
-from vaultsync.sync import PassOptions, run_pass
+from vaultsync.pipeline.passes import run_pass
+from vaultsync.pipeline.report import PassOptions
 from vaultsync.vault import make_vault
 
 # ------------------------------------------------------------------------------- handles

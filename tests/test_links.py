@@ -13,7 +13,7 @@ from vaultsync.core import links
 from vaultsync.core.highlights import location
 from vaultsync.core.model import Item
 from vaultsync.core.normalize import is_readwise_page, parse
-from vaultsync.sync import CANDIDATE
+from vaultsync.pipeline.classify import CANDIDATE
 
 NBSP = "\u00a0"
 

@@ -1,6 +1,6 @@
-"""The candidate pipeline of a pass (vaultsync.sync): each Readwise page is normalized once and its
-author facts read once, before the author plan is known; only a page whose author link the plan
-changes is normalized again; a page that changed under the pass is normalized afresh."""
+"""The candidate pipeline of a pass (vaultsync.pipeline): each Readwise page is normalized once
+and its author facts read once, before the author plan is known; only a page whose author link
+the plan changes is normalized again; a page that changed under the pass is normalized afresh."""
 
 from __future__ import annotations
 
@@ -11,17 +11,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import vaultsync.sync as sync
+import vaultsync.pipeline.clean as clean
 from pagegen import logseq_page_with_truth, obsidian_page_with_truth
-from vaultsync.authorsync import author_maker
 from vaultsync.core import rules
+from vaultsync.core.byline import author_maker
 from vaultsync.core.model import Item, Page, Section
 from vaultsync.core.noloss import find_losses
 from vaultsync.core.normalize import PageContext, Rules, normalize_page, parse
 from vaultsync.core.rules import author_value
 from vaultsync.core.text import split_lines
 from vaultsync.errors import ChangedSinceRead
-from vaultsync.sync import PassOptions, VaultSession
+from vaultsync.pipeline.report import PassOptions
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import make_vault
 
 
@@ -31,7 +32,7 @@ class Calls:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.normalized: list[str] = []
         self.facts = 0
-        normalize, facts = sync.normalize_page, sync.page_facts
+        normalize, facts = clean.normalize_page, clean.page_facts
 
         def counting_normalize(text, *a, **k):
             self.normalized.append(text)
@@ -41,8 +42,8 @@ class Calls:
             self.facts += 1
             return facts(*a, **k)
 
-        monkeypatch.setattr(sync, "normalize_page", counting_normalize)
-        monkeypatch.setattr(sync, "page_facts", counting_facts)
+        monkeypatch.setattr(clean, "normalize_page", counting_normalize)
+        monkeypatch.setattr(clean, "page_facts", counting_facts)
 
 
 @pytest.fixture
@@ -153,7 +154,7 @@ def test_a_page_changed_before_its_write_is_normalized_again_with_its_new_author
     page = root / "one.md"
     page.write_text(tweet_note("Ann Writer", 1))
     edited = tweet_note("Bea Editor", 1)
-    write = sync._write
+    write = clean.write_page
     raced: list[Path] = []
 
     def racing_write(guard, snap, path, data, options):
@@ -163,7 +164,7 @@ def test_a_page_changed_before_its_write_is_normalized_again_with_its_new_author
             raise ChangedSinceRead(path)
         return write(guard, snap, path, data, options)
 
-    monkeypatch.setattr(sync, "_write", racing_write)
+    monkeypatch.setattr(clean, "write_page", racing_write)
     session = VaultSession(make_vault(root), PassOptions(state_dir=tmp_path / "state", cache=cache))
     report = session.full_pass()
     assert raced == [page] and report.failed == [] and report.changed == [page]

@@ -26,7 +26,9 @@ from vaultsync.core.highlights import comparable as identity_text
 from vaultsync.core.highlights import highlight_key, is_highlight
 from vaultsync.core.normalize import Normalized, PageContext, Rules, normalize_page, parse
 from vaultsync.core.text import BOM
-from vaultsync.sync import CANDIDATE, PassOptions, VaultSession
+from vaultsync.pipeline.classify import CANDIDATE
+from vaultsync.pipeline.report import PassOptions
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import make_vault
 
 try:

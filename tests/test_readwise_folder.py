@@ -14,7 +14,10 @@ import pytest
 from vaultsync.config import load_config
 from vaultsync.core.normalize import PageContext, normalize_page
 from vaultsync.errors import ConfigError
-from vaultsync.sync import CANDIDATE, PassOptions, VaultSession, run_pass
+from vaultsync.pipeline.classify import CANDIDATE
+from vaultsync.pipeline.passes import run_pass
+from vaultsync.pipeline.report import PassOptions
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import Vault, make_vault
 
 # Nothing here that the byte prefilter looks for: no link, no cover, no sync heading's words.

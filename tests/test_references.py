@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-import vaultsync.sync as sync
-from vaultsync.sync import PassOptions, VaultSession, canvas_refs, note_refs
+import vaultsync.pipeline.store as store
+from vaultsync.pipeline.index import canvas_refs, note_refs
+from vaultsync.pipeline.report import PassOptions
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import make_vault
 from vaultsync.writer import MAX_PAGE_BYTES
 
@@ -201,13 +203,13 @@ def test_a_pass_from_the_cache_keeps_the_references_of_files_it_does_not_read(
     age()
     (root / BOOK).write_text(book(["ref1", "rw1", "ref1"]), encoding="utf-8")  # a new copy
     reads: list[str] = []
-    real = sync.read_page
+    real = store.read_page
 
     def counting(path, *a, **k):
         reads.append(Path(path).name)
         return real(path, *a, **k)
 
-    monkeypatch.setattr(sync, "read_page", counting)
+    monkeypatch.setattr(store, "read_page", counting)
     VaultSession(vault, opts).full_pass()
     assert "b.canvas" not in reads and "B.md" in reads  # the canvas's row said what it holds
     assert book_ids(root) == ["ref1"]

@@ -14,21 +14,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import vaultsync.authorsync as authorsync
+import vaultsync.pipeline.authors as authors_module
+import vaultsync.pipeline.index as index
+import vaultsync.pipeline.passes as passes
+import vaultsync.pipeline.session as session_module
+import vaultsync.pipeline.store as store
 import vaultsync.state as state_module
-import vaultsync.sync as sync
 from test_state import Clock, Counter, build, cache_file, files, put, run, summary
 from vaultsync.core import authors as author_pages
 from vaultsync.core.identity import AuthorPlan, plan_authors
+from vaultsync.pipeline.report import PassOptions
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.state import StateCache
-from vaultsync.sync import PassOptions, VaultSession
 from vaultsync.vault import make_vault
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    monkeypatch.setattr(sync, "now_ns", c)
+    monkeypatch.setattr(store, "now_ns", c)
     return c
 
 
@@ -36,13 +40,13 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def counter(monkeypatch: pytest.MonkeyPatch) -> Counter:
     """Counts every page read, the author sync's included."""
     c = Counter(monkeypatch)
-    read = authorsync.read_page
+    read = authors_module.read_page
 
     def counting_read(path, *a, **k):
         c.reads.append(Path(path))
         return read(path, *a, **k)
 
-    monkeypatch.setattr(authorsync, "read_page", counting_read)
+    monkeypatch.setattr(authors_module, "read_page", counting_read)
     return c
 
 
@@ -75,13 +79,13 @@ def test_a_settled_vault_is_a_stat_walk_author_pages_included(
     settle(root, state_dir, clock)
     assert managed_pages(root)
     plans: list[int] = []
-    real_plan = sync.plan_authors
+    real_plan = session_module.plan_authors
 
     def counting_plan(*a, **k):
         plans.append(1)
         return real_plan(*a, **k)
 
-    monkeypatch.setattr(sync, "plan_authors", counting_plan)
+    monkeypatch.setattr(session_module, "plan_authors", counting_plan)
     before = files(root)
     counter.reset()
     clock.later()
@@ -373,9 +377,9 @@ _page_names = st.lists(
 def test_names_entered_late_are_the_names_entered_at_once(pages) -> None:
     """Phase 1 leaves names pending; what the index answers does not depend on when they are
     entered, and the names a plan weighs can be told without entering them."""
-    eager, lazy = sync.VaultIndex(), sync.VaultIndex()
+    eager, lazy = index.VaultIndex(), index.VaultIndex()
     for i, names in enumerate(pages):
-        sync._note(eager, Path(f"/v/p{i}.md"), tuple(names), ())
+        index.note_page(eager, Path(f"/v/p{i}.md"), tuple(names), ())
         lazy.pending.append((f"/v/p{i}.md", tuple(names)))
     assert sorted(lazy.names_with_pages()) == sorted(eager.names_with_pages())
     assert dict(lazy.names) == dict(eager.names)
@@ -405,7 +409,7 @@ def test_a_writing_pass_removes_leftover_temp_files_in_its_walk(tmp_path: Path, 
     folder_link = root / "Notes" / "link"
     folder_link.symlink_to(root / "Readwise" / "Books")  # links are not followed
     vault = make_vault(root, exclude=("Readwise/Authors/",))
-    sync.run_pass(vault, PassOptions(mode=mode, state_dir=tmp_path / "state"))  # type: ignore[arg-type]
+    passes.run_pass(vault, PassOptions(mode=mode, state_dir=tmp_path / "state"))  # type: ignore[arg-type]
     for path in leftovers:
         assert path.exists() == (mode != "write"), path
     for path in others:
@@ -461,10 +465,10 @@ def test_the_daemon_reads_an_author_page_the_user_changed_after_a_full_pass(
 
 
 def test_the_sync_key_covers_every_field_of_a_source() -> None:
-    """authorsync.sync_key lists a source's fields by hand (speed): a new field must join it."""
+    """byline.sync_key lists a source's fields by hand (speed): a new field must join it."""
     import dataclasses
 
-    from vaultsync.authorsync import sync_key
+    from vaultsync.core.byline import sync_key
 
     assert [f.name for f in dataclasses.fields(author_pages.Source)] == [
         "link",

@@ -16,13 +16,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import vaultsync.pipeline.clean as clean
+import vaultsync.pipeline.index as index
+import vaultsync.pipeline.session as session_module
+import vaultsync.pipeline.store as store
 import vaultsync.state as state
-import vaultsync.sync as sync
 from pagegen import logseq_page_with_truth, obsidian_page_with_truth, ordinary_note, random_author
 from vaultsync.core.identity import PageAuthor
 from vaultsync.core.normalize import Rules
+from vaultsync.pipeline.passes import run_pass
+from vaultsync.pipeline.report import PassOptions, PassReport
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.state import RACY_NS, Entry, StateCache, cache_path
-from vaultsync.sync import PassOptions, PassReport, VaultSession, run_pass
 from vaultsync.vault import make_vault
 
 OLD = 1_500_000_000 * 10**9  # an mtime long ago
@@ -48,7 +53,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    monkeypatch.setattr(sync, "now_ns", c)
+    monkeypatch.setattr(store, "now_ns", c)
     return c
 
 
@@ -58,7 +63,7 @@ class Counter:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.reads: list[Path] = []
         self.normalized = 0
-        read, normalize = sync.read_page, sync.normalize_page
+        read, normalize = store.read_page, clean.normalize_page
 
         def counting_read(path, *a, **k):
             self.reads.append(Path(path))
@@ -68,8 +73,8 @@ class Counter:
             self.normalized += 1
             return normalize(*a, **k)
 
-        monkeypatch.setattr(sync, "read_page", counting_read)
-        monkeypatch.setattr(sync, "normalize_page", counting_normalize)
+        monkeypatch.setattr(store, "read_page", counting_read)
+        monkeypatch.setattr(clean, "normalize_page", counting_normalize)
 
     def reset(self) -> None:
         self.reads, self.normalized = [], 0
@@ -526,7 +531,7 @@ _ops = st.lists(
 @given(_ops)
 def test_names_know_the_names_of_each_page(ops) -> None:
     """`names.of(path)` is what a scan of every name would find, whatever was done to the map."""
-    names, model = sync._Names(), {}
+    names, model = index.NameTable(), {}
     for op, key, path in ops:
         for target in (names, model):
             if op == "set":
@@ -638,8 +643,8 @@ def test_an_update_that_changes_no_plan_input_does_not_re_plan(
     session = VaultSession(make_vault(root), PassOptions(state_dir=tmp_path / "state"))
     session.full_pass()
     plans = []
-    real = sync.plan_authors
-    monkeypatch.setattr(sync, "plan_authors", lambda *a: plans.append(1) or real(*a))
+    real = session_module.plan_authors
+    monkeypatch.setattr(session_module, "plan_authors", lambda *a: plans.append(1) or real(*a))
     page = root / "pages" / "Source 2 (highlights).md"
     text = page.read_text(encoding="utf-8")
     highlight = next(ln for ln in text.splitlines(keepends=True) if "([" in ln)

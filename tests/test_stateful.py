@@ -30,9 +30,11 @@ from hypothesis.stateful import (
     rule,
 )
 
-from vaultsync import sync
 from vaultsync.history import History
-from vaultsync.sync import PassOptions, VaultSession, run_pass
+from vaultsync.pipeline import clean
+from vaultsync.pipeline.passes import run_pass
+from vaultsync.pipeline.report import PassOptions
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.vault import make_vault
 from vaultsync.writer import is_temp_file
 
@@ -231,7 +233,7 @@ class VaultMachine(RuleBasedStateMachine):
     @rule(writes=st.integers(0, 3))
     def daemon_crashes_midway(self, writes: int) -> None:
         """The pass dies after `writes` page writes; the daemon starts again from scratch."""
-        real = sync._write
+        real = clean.write_page
         done = [0]
 
         def dying(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -240,13 +242,13 @@ class VaultMachine(RuleBasedStateMachine):
             done[0] += 1
             return real(*args, **kwargs)
 
-        sync._write = dying  # type: ignore[assignment]
+        clean.write_page = dying  # type: ignore[assignment]
         try:
             self.session.full_pass()
         except Crash:
             pass
         finally:
-            sync._write = real  # type: ignore[assignment]
+            clean.write_page = real  # type: ignore[assignment]
         self.session = self._session()
         self.clean = set()
         self.full_clean = False

@@ -1,4 +1,4 @@
-"""One pass over a vault (daemon.sync.run_pass) on copies of the sample graph and vault."""
+"""One pass over a vault (vaultsync.pipeline.passes.run_pass) on copies of the samples."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from vaultsync.sync import PassOptions, PassReport, run_pass
+from vaultsync.pipeline.passes import run_pass
+from vaultsync.pipeline.report import PassOptions, PassReport
 from vaultsync.vault import make_vault
 
 GOLDEN = Path(__file__).parent / "golden"

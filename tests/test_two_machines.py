@@ -31,7 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from vaultsync.sync import PassOptions, run_pass
+from vaultsync.pipeline.passes import run_pass
+from vaultsync.pipeline.report import PassOptions
 from vaultsync.vault import make_vault
 
 try:

@@ -11,7 +11,8 @@ import pytest
 
 from genvault import build_vault, files
 from vaultsync import workers
-from vaultsync.sync import PassOptions, run_pass
+from vaultsync.pipeline.passes import run_pass
+from vaultsync.pipeline.report import PassOptions
 from vaultsync.vault import make_vault
 
 

@@ -197,7 +197,8 @@ def test_a_full_pass_with_history_no_longer_costs_fsyncs_per_page(
     """Issue 16: with history on, each rewritten page cost 6 fsyncs (the page, its folder,
     the saved version, its folder, the history index, its folder). Batched, a pass costs a
     few in all (the state cache's own aside)."""
-    from vaultsync.sync import PassOptions, run_pass
+    from vaultsync.pipeline.passes import run_pass
+    from vaultsync.pipeline.report import PassOptions
     from vaultsync.vault import make_vault
 
     root = tmp_path / "vault"
@@ -221,7 +222,8 @@ def test_a_full_pass_with_history_no_longer_costs_fsyncs_per_page(
 def test_the_versions_of_a_pass_go_into_one_pack_over_many_commits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from vaultsync.sync import PassOptions, run_pass
+    from vaultsync.pipeline.passes import run_pass
+    from vaultsync.pipeline.report import PassOptions
     from vaultsync.vault import make_vault
 
     root = tmp_path / "vault"

@@ -17,7 +17,7 @@ from vaultsync import __version__
 from vaultsync.errors import VaultsyncError
 
 if TYPE_CHECKING:
-    from vaultsync.sync import PassOptions, PassReport
+    from vaultsync.pipeline.report import PassOptions, PassReport
     from vaultsync.vault import Vault
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -94,7 +94,7 @@ def _options(config, mode: str, want_diff: bool, verbose: bool = False) -> PassO
 
 
 def _run_passes(vaults: list[Vault], options: PassOptions, quiet: bool = False) -> list[PassReport]:
-    from vaultsync.sync import run_passes
+    from vaultsync.pipeline.passes import run_passes
 
     def progress(vault: Vault) -> _progress:
         return _progress(vault, quiet)
@@ -826,15 +826,15 @@ def cmd_service(args: argparse.Namespace) -> int:
 
 def _authors_data(vault: Vault, options: PassOptions) -> dict:
     """Each author of one vault as data: canonical page, other names, handles, sources."""
-    from vaultsync.authorsync import likely_duplicates, page_key
-    from vaultsync.sync import VaultSession
+    from vaultsync.core.byline import likely_duplicates, page_key
+    from vaultsync.pipeline.session import VaultSession
 
     session = VaultSession(vault, options)
     session.full_pass()
     authors = sorted(session.plan.authors.values(), key=lambda a: a.name.casefold())
     rows = []
     for author in authors:
-        key = page_key(vault, author.name)
+        key = page_key(vault.kind, author.name)
         page = session.index.names.get(key) if key else None
         # A dry pass names the pages it would create: only a file on disk is a page.
         exists = page is not None and page.exists()

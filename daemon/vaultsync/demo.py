@@ -14,7 +14,7 @@ from vaultsync.writer import copy_folder, make_folders
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from vaultsync.sync import PassReport
+    from vaultsync.pipeline.report import PassReport
 
 SAMPLES = ("logseq", "obsidian")
 
@@ -37,7 +37,8 @@ def run(
     """Copy, clean with diffs, summarize (with `show`, the CLI's summary); then keep watching
     unless `once`."""
     from vaultsync.config import Config
-    from vaultsync.sync import PassOptions, run_passes
+    from vaultsync.pipeline.passes import run_passes
+    from vaultsync.pipeline.report import PassOptions
     from vaultsync.vault import make_vault
 
     if keep:

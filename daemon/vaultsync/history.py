@@ -57,7 +57,7 @@ from vaultsync.writer import (
 )
 
 if TYPE_CHECKING:
-    from vaultsync.sync import PassOptions, PassReport
+    from vaultsync.pipeline.report import PassOptions, PassReport
 
 log = logging.getLogger(__name__)
 

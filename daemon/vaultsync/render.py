@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from vaultsync.core.normalize import Stats
-    from vaultsync.sync import PassReport
+    from vaultsync.pipeline.report import PassReport
 
 JSON_VERSION = 1  # bumped only when a key changes meaning or goes; new keys may be added
 

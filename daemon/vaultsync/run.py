@@ -25,8 +25,9 @@ from vaultsync.coalescer import Coalescer
 from vaultsync.errors import VaultsyncError
 from vaultsync.lease import Timing, VaultLease, machine_id
 from vaultsync.locks import DaemonLock, LockBusy, LockWaitCancelled, vault_lock
+from vaultsync.pipeline.report import PassOptions, PassReport
+from vaultsync.pipeline.session import VaultSession
 from vaultsync.render import describe
-from vaultsync.sync import PassOptions, PassReport, VaultSession
 from vaultsync.vault import Vault
 from vaultsync.writer import VaultGuard, is_temp_file, read_page, write_private_file
 

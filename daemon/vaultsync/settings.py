@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from vaultsync.core.normalize import Rules
 from vaultsync.paths import default_state_dir, state_folder
-from vaultsync.sync import PassOptions
+from vaultsync.pipeline.report import PassOptions
 
 if TYPE_CHECKING:  # (not imported: a cached config spares the pass commands pydantic)
     from vaultsync.config import Config

@@ -42,7 +42,7 @@ KINDS = ("other", "managed", "candidate")
 
 # Sources whose code decides what a row says (names, kind, whether a page is clean): a change to
 # any of them invalidates every row.
-_FINGERPRINT_FILES = ("sync.py", "authorsync.py", "state.py", "core")
+_FINGERPRINT_FILES = ("pipeline", "state.py", "core")
 _SEP, _ALIAS, _JSON = "\x1f", "\x1e", "\x1d"
 _SPECIAL = frozenset("\x00\x1d\x1e\x1f")
 _SCHEMA = (
@@ -81,7 +81,7 @@ class Entry:
     author_value: str | None = None  # a clean Readwise page: its author value, as the rule sees it
     author: PageAuthor | None = None  # a clean Readwise page: what it says of its author
     # An author page we manage: the key of the sources and aliases these bytes were found up
-    # to date with (vaultsync.authorsync.sync_key), so an unchanged page need not be read again.
+    # to date with (vaultsync.core.byline.sync_key), so an unchanged page need not be read again.
     synced: str | None = None
 
     def matches(self, st: os.stat_result) -> bool:

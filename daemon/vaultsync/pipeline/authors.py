@@ -1,37 +1,27 @@
 """Author pages: one per person, with the other names as aliases and a managed backlinks index.
 
-The pure parts (identity, names, page texts) live in vaultsync.core.identity and
-vaultsync.core.authors; this module decides which pages to create, update, merge or leave, and
-does it through the writer. It never writes a page the user owns (one without the managed region).
+The pure parts (who a page names, the link maker, page texts) live in vaultsync.core.byline,
+vaultsync.core.identity and vaultsync.core.authors; this module decides which pages to create,
+update, merge or leave, and does it through the writer. Every step takes one AuthorSync (what
+the steps share). It never writes a page the user owns (one without the managed region).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from vaultsync.core import authors as author_pages
-from vaultsync.core import formats, syntax
-from vaultsync.core.highlights import highlight_key, is_highlight, location
-from vaultsync.core.identity import (
-    Author,
-    AuthorPlan,
-    PageAuthor,
-    fold,
-    name_key,
-    newest_date,
-    page_handle,
-    split_names,
-)
-from vaultsync.core.model import Page
+from vaultsync.core import formats
+from vaultsync.core.byline import page_key, sync_key
+from vaultsync.core.identity import Author, AuthorPlan, name_key
 from vaultsync.core.text import NotUtf8, decode
 from vaultsync.errors import ChangedSinceRead, PageVanished, VaultsyncError, page_reason
 from vaultsync.history import held_after_undo
+from vaultsync.pipeline.index import VaultIndex
+from vaultsync.pipeline.report import PassOptions, PassReport
 from vaultsync.render import unified_diff
 from vaultsync.vault import Vault
 from vaultsync.writer import (
@@ -44,164 +34,37 @@ from vaultsync.writer import (
     write_atomic,
 )
 
-if TYPE_CHECKING:
-    from vaultsync.sync import PassOptions, PassReport, VaultIndex
 
-_DATE_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?Date::", re.IGNORECASE)
+@dataclass
+class AuthorSync:
+    """What every step of an author sync shares: the vault, the pass's index (names, managed
+    pages), its options, guard and report, and the batch pages are written through (None: each
+    page written at once)."""
 
-
-def page_link(vault: Vault, path: Path, meta: dict[str, str]) -> str:
-    """How an author page links to a source: Logseq by page name, Obsidian by note name."""
-    return formats.of(vault.kind).source_link(path.stem, meta)
-
-
-def author_names(value: str, split: bool, whole: frozenset[str] = frozenset()) -> list[str]:
-    """The names an author value gives: its link targets, or the plain text (split if asked,
-    unless the config maps the whole value to an author: `Kahneman, Daniel` stays one)."""
-    split = split and not _mapped_whole(value, whole)
-    # `[[Target|Shown]]`: the shown text is the name the page gives (the target may be a safe
-    # file name or the canonical note we pointed it at).
-    targets = [(m.group(2) or m.group(1)).strip() for m in syntax.named_links(value)]
-    several = _one_link_of_several(value) if split else None
-    if several:
-        return split_names(several)
-    if targets:
-        return targets
-    value = value.strip()
-    if not author_pages.plain_or_empty(value):
-        return []
-    return split_names(value) if split else [value]
-
-
-def _mapped_whole(value: str, whole: frozenset[str]) -> bool:
-    text = syntax.sub_named_links(value, lambda m: m.group(2) or m.group(1))
-    return name_key(text) in whole
-
-
-def _one_link_of_several(value: str) -> str | None:
-    """`[[A, B, and C]]`, one link naming several people (how Readwise links them in Logseq):
-    its text; None for anything else."""
-    m = syntax.whole_link(value)
-    shown = (m.group(2) or m.group(1)).strip() if m else ""
-    return shown if len(split_names(shown)) > 1 else None
-
-
-def page_facts(
-    vault: Vault, path: Path, page: Page, split: bool, whole: frozenset[str] = frozenset()
-) -> PageAuthor | None:
-    """What a parsed Readwise page says about its author (None when it names none)."""
-    names = author_names(page.meta.get("author", ""), split, whole)
-    if not names:
-        return None
-    highlights = [i for s in page.sections for i in s.items if is_highlight(i, page.kind)]
-    locs = [loc for loc in (location(i, page.kind) for i in highlights) if loc]
-    tweet_urls = [loc.url for loc in locs if loc.status_id is not None]
-    # The source URL names the author even when the highlights link Reader, not the tweets.
-    handle = page_handle(page.meta.get("url", ""), tweet_urls)
-    # Sync headings date a source; so do the `Date::` sub-items custom templates write (the
-    # only dates an Obsidian page keeps once its "New highlights" sections are folded).
-    # Only what a clean page still has counts (the first section's heading; later sync
-    # headings are folded away), so the facts are the same before and after cleaning — and
-    # the same whether or not this pass could write the page.
-    first = next((s for s in page.sections if s.items), None)
-    dated = list(first.head) if first else []
-    dated += [
-        line for i in highlights for sub in i.walk() for line in sub.lines if _DATE_LINE.match(line)
-    ]
-    heads = "\n".join(dated)
-    return PageAuthor(
-        names=tuple(names),
-        handle=handle,
-        link=page_link(vault, path, page.meta),
-        category=page.meta.get("category", "").lstrip("#").strip(),
-        highlights=len({highlight_key(i, page.kind) for i in highlights}),  # repeats once
-        newest=newest_date(heads, [loc.status_id for loc in locs if loc.status_id]),
-    )
-
-
-def author_maker(
-    kind: str, plan: AuthorPlan | None, split: bool, whole: frozenset[str] = frozenset()
-) -> Callable[[str], str | None]:
-    """The author rule's rewrite: plain text becomes links; in Obsidian, a link to another name
-    of a person points at the canonical note and keeps showing the name the page used (Logseq
-    resolves `alias::` itself, so its links keep their text)."""
-    fmt = formats.of(kind)
-
-    def canonical_target(name: str) -> str | None:
-        canonical = plan.resolve(name) if plan else name
-        try:
-            return fmt.file_stem(canonical)
-        except author_pages.UnsafeName:
-            return None
-
-    def link(name: str) -> str | None:
-        if fmt.resolves_aliases:
-            try:
-                fmt.file_stem(name)
-            except author_pages.UnsafeName:
-                return None  # no page can carry that name: leave the text as it is
-            return f"[[{name}]]"
-        stem = canonical_target(name)
-        if stem is None:
-            return None
-        return f"[[{stem}]]" if stem == name else f"[[{stem}|{name}]]"
-
-    def make(value: str) -> str | None:
-        split_here = split and not _mapped_whole(value, whole)
-        several = _one_link_of_several(value) if split_here else None
-        if several:
-            value = several  # then linked name by name, as plain text is
-        elif any(syntax.named_links(value)):
-            if fmt.resolves_aliases:
-                return None
-
-            def relink(m: re.Match[str]) -> str:
-                shown = (m.group(2) or m.group(1)).strip()
-                stem = canonical_target(m.group(1).strip())
-                if stem is None:
-                    return m.group(0)
-                return f"[[{stem}]]" if stem == shown else f"[[{stem}|{shown}]]"
-
-            return syntax.sub_named_links(value, relink)
-        if not author_pages.plain_or_empty(value) or not value.strip():
-            return None
-        names = split_names(value) if split_here else [value.strip()]
-        out, pos = [], 0
-        for name in names:
-            at = value.find(name, pos)
-            new = link(name)
-            if at < 0 or new is None:
-                return None
-            out += [value[pos:at], new]
-            pos = at + len(name)
-        return "".join(out) + value[pos:]
-
-    return make
+    vault: Vault
+    index: VaultIndex
+    options: PassOptions
+    guard: VaultGuard
+    report: PassReport
+    batch: WriteBatch | None = None
+    # Pages left uncreated for a reason the report does not show (a file of its name appeared
+    # since the walk, or lies outside it): the vault is not settled.
+    blocked: list[Path] = field(default_factory=list)
 
 
 def _sources(author: Author) -> list[author_pages.Source]:
     return [author_pages.Source(s.link, s.category, s.highlights, s.newest) for s in author.sources]
 
 
-def sync_author_pages(
-    vault: Vault,
-    index: VaultIndex,
-    plan: AuthorPlan,
-    options: PassOptions,
-    guard: VaultGuard,
-    report: PassReport,
-    only: set[str] | None = None,
-    *,
-    batch: WriteBatch | None = None,
-) -> bool:
+def sync_author_pages(ctx: AuthorSync, plan: AuthorPlan, only: set[str] | None = None) -> bool:
     """Create, update and merge author pages for the plan's authors (those whose key is in
     `only`, or all). Managed pages that no source names any more (of those keys, or all) are
-    emptied. False when a page was left uncreated for a reason the report does not show (a file
-    of its name appeared since the walk, or lies outside it): the vault is not settled.
-    `batch`: the pages are written through it (a full pass), and it is committed before this
-    returns."""
+    emptied. False when a page was left uncreated for a reason the report does not show (see
+    AuthorSync.blocked): the vault is not settled. With `ctx.batch`, the pages are written
+    through it (a full pass), and it is committed before this returns."""
+    batch = ctx.batch
     try:
-        return _sync_all(vault, index, plan, options, guard, report, only, batch)
+        return _sync_all(ctx, plan, only)
     except BaseException:
         if batch is not None:
             batch.abort()
@@ -211,22 +74,13 @@ def sync_author_pages(
             batch.finish()
 
 
-def _sync_all(
-    vault: Vault,
-    index: VaultIndex,
-    plan: AuthorPlan,
-    options: PassOptions,
-    guard: VaultGuard,
-    report: PassReport,
-    only: set[str] | None,
-    batch: WriteBatch | None,
-) -> bool:
+def _sync_all(ctx: AuthorSync, plan: AuthorPlan, only: set[str] | None) -> bool:
+    index, batch = ctx.index, ctx.batch
     handled: set[Path] = set()
-    blocked: list[Path] = []
     for key, author in sorted(plan.authors.items()):
         if only is not None and key not in only:
             continue
-        handled |= _sync_one(vault, index, author, options, guard, report, blocked, batch)
+        handled |= _sync_one(ctx, author)
         if batch is not None and batch.full:
             batch.commit()
     if only is None:
@@ -234,27 +88,19 @@ def _sync_all(
     else:
         # An author whose last source went is no longer in the plan: find their page by its
         # own name (an alias may be another page's).
-        keys = (page_key(vault, key) for key in only - set(plan.authors))
+        keys = (page_key(ctx.vault.kind, key) for key in only - set(plan.authors))
         orphans = {index.names[k] for k in keys if k in index.names and k not in index.alias_names}
         orphans &= set(index.managed)
     for path in sorted(orphans - handled):
-        _update(vault, index, path, [], [], _Merged(), options, guard, report, batch)
+        _update(ctx, path, [], [], _Merged())
         if batch is not None and batch.full:
             batch.commit()
-    return not blocked
+    return not ctx.blocked
 
 
-def _sync_one(
-    vault: Vault,
-    index: VaultIndex,
-    author: Author,
-    options: PassOptions,
-    guard: VaultGuard,
-    report: PassReport,
-    blocked: list[Path],
-    batch: WriteBatch | None = None,
-) -> set[Path]:
-    key = page_key(vault, author.name)
+def _sync_one(ctx: AuthorSync, author: Author) -> set[Path]:
+    vault, index = ctx.vault, ctx.index
+    key = page_key(vault.kind, author.name)
     path = index.names.get(key) if key else None
     merge: list[tuple[str, Path]] = []
     if path is not None and path in index.managed and key in index.alias_names:
@@ -268,7 +114,7 @@ def _sync_one(
     # not claimed as aliases (two pages may not answer to one name).
     aliases: list[str] = []
     for alias in sorted(author.aliases, key=str.casefold):
-        alias_key = page_key(vault, alias)
+        alias_key = page_key(vault.kind, alias)
         other = index.names.get(alias_key) if alias_key else None
         if other is None or other == path:
             aliases.append(alias)
@@ -276,16 +122,16 @@ def _sync_one(
             if all(other != m for _a, m in merge):
                 merge.append((alias, other))
             aliases.append(alias)
-    merged = _read_merged(vault, merge, report)
+    merged = _read_merged(ctx, merge)
     if merged.snapshots:
         # The merged pages are removed once the new one is in place: written now, not batched.
-        batch = None
+        ctx = replace(ctx, batch=None)  # (the same report, index and blocked list)
     # The names the merged pages answered to stay names of this person (the user may have
     # added some), unless another page answers to one.
     known = {name_key(a) for a in aliases} | {name_key(author.name)}
     merging = {old for _a, old in merge}
     for alias in merged.aliases:
-        alias_key = page_key(vault, alias)
+        alias_key = page_key(vault.kind, alias)
         other = index.names.get(alias_key) if alias_key else None
         if name_key(alias) not in known and (other is None or other == path or other in merging):
             aliases.append(alias)
@@ -294,27 +140,15 @@ def _sync_one(
     if path is None:
         if not sources:
             return set()
-        path = _create(
-            vault, index, author, sources, aliases, merged, options, guard, report, blocked, batch
-        )
+        path = _create(ctx, author, sources, aliases, merged)
         if path is None:
             return set()
-    elif not _update(vault, index, path, sources, aliases, merged, options, guard, report, batch):
+    elif not _update(ctx, path, sources, aliases, merged):
         return {path} | {old for _a, old in merge}  # not merged: the old pages stay as they are
     # Removed only as read: a page changed since it was merged waits for the next pass.
     for snap in merged.snapshots:
-        _remove(vault, index, snap, options, guard, report)
+        _remove(ctx, snap)
     return {path} | {old for _a, old in merge}
-
-
-def page_key(vault: Vault, name: str) -> str | None:
-    """How the index knows the page of a name: Logseq by page name, Obsidian by note name
-    (fold(): NFC and casefolded, as vaultsync.sync's index keys them; white space is part of
-    a Logseq name)."""
-    try:
-        return formats.of(vault.kind).name_key(name)
-    except author_pages.UnsafeName:
-        return None
 
 
 @dataclass
@@ -328,7 +162,8 @@ class _Merged:
     front: list[str] = field(default_factory=list)  # Obsidian: their other frontmatter entries
 
 
-def _read_merged(vault: Vault, merge: list[tuple[str, Path]], report: PassReport) -> _Merged:
+def _read_merged(ctx: AuthorSync, merge: list[tuple[str, Path]]) -> _Merged:
+    vault, report = ctx.vault, ctx.report
     merged = _Merged()
     parts = []
     for alias, old in merge:
@@ -371,18 +206,14 @@ def _with_extra(kind: str, text: str, merged: _Merged) -> str:
 
 
 def _create(
-    vault: Vault,
-    index: VaultIndex,
+    ctx: AuthorSync,
     author: Author,
     sources: list[author_pages.Source],
     aliases: list[str],
     merged: _Merged,
-    options: PassOptions,
-    guard: VaultGuard,
-    report: PassReport,
-    blocked: list[Path],
-    batch: WriteBatch | None = None,
 ) -> Path | None:
+    vault, index, options, report, batch = ctx.vault, ctx.index, ctx.options, ctx.report, ctx.batch
+    guard, blocked = ctx.guard, ctx.blocked
     name = author.name
     try:
         if vault.kind == "logseq":
@@ -413,7 +244,7 @@ def _create(
         return None  # a file of that name appeared since the walk; the next pass will see it
     if options.want_diff:
         report.diffs.append(unified_diff(path, vault.root, "", text, new=True))
-    key = page_key(vault, name)
+    key = page_key(vault.kind, name)
     if options.mode == "write":
         try:
             ensure_folder(guard, path.parent)
@@ -483,25 +314,15 @@ def _report_dangling(link: Path, name: str, report: PassReport) -> None:
     )
 
 
-def sync_key(kind: str, sources: list[author_pages.Source], aliases: list[str]) -> str:
-    """What a managed page's update depends on besides its own bytes (nothing merged in)."""
-    text = repr((kind, [(s.link, s.category, s.highlights, s.newest) for s in sources], aliases))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
 def _update(
-    vault: Vault,
-    index: VaultIndex,
+    ctx: AuthorSync,
     path: Path,
     sources: list[author_pages.Source],
     aliases: list[str],
     merged: _Merged,
-    options: PassOptions,
-    guard: VaultGuard,
-    report: PassReport,
-    batch: WriteBatch | None = None,
 ) -> bool:
     """Bring a managed page up to date; False when it could not be (nothing merged into it)."""
+    vault, index, options, report, batch = ctx.vault, ctx.index, ctx.options, ctx.report, ctx.batch
     key = None
     if not (merged.text or merged.front or merged.snapshots):
         key = sync_key(vault.kind, sources, aliases)
@@ -536,7 +357,7 @@ def _update(
     if options.mode == "write":
         try:
             if batch is None:
-                write_atomic(guard, snap, path, new.encode("utf-8"), history=options.history)
+                write_atomic(ctx.guard, snap, path, new.encode("utf-8"), history=options.history)
                 index.synced.pop(path, None)
                 index.managed[path] = read_page(path)
             else:
@@ -568,22 +389,16 @@ def _updated(
     return done
 
 
-def _remove(
-    vault: Vault,
-    index: VaultIndex,
-    snap: Snapshot,
-    options: PassOptions,
-    guard: VaultGuard,
-    report: PassReport,
-) -> None:
+def _remove(ctx: AuthorSync, snap: Snapshot) -> None:
     """Remove an author page merged into the canonical one, unless it changed since it was read
     for the merge (its bytes go to the history)."""
+    vault, index, options, report = ctx.vault, ctx.index, ctx.options, ctx.report
     path = Path(snap.path)
     if options.want_diff:
         report.diffs.append(unified_diff(path, vault.root, decode(snap.data), "", gone=True))
     if options.mode == "write":
         try:
-            remove_page(guard, snap, history=options.history)
+            remove_page(ctx.guard, snap, history=options.history)
         except ChangedSinceRead:
             report.skipped.append((path, "changed while being merged; merged on the next pass"))
             return
@@ -594,35 +409,3 @@ def _remove(
         for name in index.names.of(path):
             del index.names[name]
     report.authors_merged.append(path)
-
-
-def likely_duplicates(authors: list[Author]) -> list[tuple[str, str]]:
-    """Pairs of authors whose names look like one person's (for `vaultsync authors`)."""
-    import difflib
-
-    def simple(name: str) -> str:
-        name = re.sub(r"\s+on twitter$", "", name.strip(), flags=re.IGNORECASE).lstrip("@")
-        return re.sub(r"[^a-z0-9]", "", fold(name))
-
-    pairs = []
-    names = sorted((a.name for a in authors), key=str.casefold)
-    keys = {n: simple(n) for n in names}
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            ka, kb = keys[a], keys[b]
-            if not ka or not kb:
-                continue
-            if ka == kb or (min(len(ka), len(kb)) >= 5 and (ka in kb or kb in ka)):
-                pairs.append((a, b))
-            elif difflib.SequenceMatcher(None, ka, kb).ratio() >= 0.88:
-                pairs.append((a, b))
-    return pairs
-
-
-__all__ = [
-    "author_maker",
-    "likely_duplicates",
-    "page_facts",
-    "page_link",
-    "sync_author_pages",
-]

@@ -1,0 +1,139 @@
+"""What a file's bytes are to a pass, told without parsing: a Readwise candidate, one of our
+author pages, or another note; its names and references; its state cache row."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from vaultsync.core import authors as author_pages
+from vaultsync.core import formats, links
+from vaultsync.core.normalize import (
+    is_readwise_page,
+    parse,
+)
+from vaultsync.core.text import NotUtf8
+from vaultsync.pipeline.index import canvas_refs, note_refs, org_names
+from vaultsync.state import (
+    Entry,
+    Names,
+    digest,
+)
+from vaultsync.vault import Vault
+from vaultsync.writer import (
+    Snapshot,
+)
+
+# Bytes that only Readwise pages (and our author pages) hold: everything else is skipped unparsed.
+# Made from the core's table of Readwise's signals: a page the core would call Readwise's always
+# passes (tests/test_links.py).
+CANDIDATE = links.PREFILTER
+MANAGED = re.compile(
+    re.escape(author_pages.LOGSEQ_MARKER.encode())
+    + rb"|"
+    + re.escape(author_pages.OBSIDIAN_BEGIN.encode())
+)
+HELD_ID = re.compile(rb"\^([A-Za-z0-9-]+)")  # a superset of the `^id`s an Obsidian page holds
+
+
+def file_facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple[str, ...]]:
+    """What a file's bytes tell the index: its kind ("managed", "candidate" or "other"), the
+    names it answers to (each with whether it is an alias), the block ids it links to. Only
+    a `.md` file can be a page we clean or manage; a canvas gives references, an org page
+    (Logseq) names."""
+    suffix = path.suffix.lower()
+    if suffix == ".canvas":
+        refs = canvas_refs(data) if vault.kind == "obsidian" else ()
+        return "other", (), refs
+    if suffix == ".org":
+        return "other", (tuple(org_names(path, data)) if vault.kind == "logseq" else ()), ()
+    fmt = formats.of(vault.kind)
+    names: Names = tuple(fmt.page_names(path.stem, data))
+    # Links to blocks matter where a block id stays only while something links to it.
+    refs = () if fmt.keeps_every_id else note_refs(data)
+    if MANAGED.search(data):
+        return "managed", names, refs
+    # A page in the Readwise plugin's folder is a candidate by its place: its highlights may
+    # carry none of the literals the prefilter looks for (no link, no cover, `## Highlights`).
+    if CANDIDATE.search(data) or in_readwise_folder(vault, path) or _undecodable_readwise(data):
+        return "candidate", names, refs
+    return "other", names, refs
+
+
+def in_readwise_folder(vault: Vault, path: Path, authors_folder: str | None = None) -> bool:
+    """The page lies in the Readwise plugin's folder (see Vault.in_readwise_folder), and not in
+    `authors_folder` (author notes, ours or the user's, are never Readwise's by their place)."""
+    if vault.readwise_folder is None or vault.kind != "obsidian":
+        return False
+    try:
+        rel = path.relative_to(vault.root).as_posix()
+    except ValueError:
+        return False
+    if authors_folder and authors_folder != ".":
+        prefix = authors_folder.casefold() + "/"
+        if rel[: len(prefix)].casefold() == prefix:
+            return False
+    return vault.in_readwise_folder(rel)
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _undecodable_readwise(data: bytes) -> bool:
+    """Whether a page the link prefilter passed over is Readwise's all the same, and not UTF-8:
+    it is then a candidate, so the pass names it with the place of its first bad byte (see
+    clean_page) instead of leaving it without a word. Cheap for the pages that matter most,
+    the user's own: a UTF-8 check (far quicker than any search), and only when it fails a
+    search for Readwise's marks."""
+    try:
+        data.decode("utf-8")
+        return False  # UTF-8: the rules decide whether it is Readwise's
+    except UnicodeDecodeError:
+        pass
+    utf16 = _as_utf16(data)
+    signal = utf16.encode("utf-8", "replace") if utf16 is not None else data
+    return bool(CANDIDATE.search(signal) or links.READWISE_MARK.search(signal))
+
+
+def _as_utf16(data: bytes) -> str | None:
+    """The text of a page saved as UTF-16 (a byte-order mark, or NULs in every other byte of
+    its start); None for any other page."""
+    if data[:2] in _UTF16_BOMS:
+        return data.decode("utf-16", "replace")
+    head = data[:64]
+    if len(head) >= 8 and head[1::2].count(0) >= len(head) // 2 - 1:
+        return data.decode("utf-16-le", "replace")
+    if len(head) >= 8 and head[0::2].count(0) >= len(head) // 2 - 1:
+        return data.decode("utf-16-be", "replace")
+    return None
+
+
+def not_utf8_reason(err: NotUtf8, data: bytes) -> str:
+    """The summary's reason for a page that is not UTF-8, saying so when it is UTF-16."""
+    if _as_utf16(data) is None:
+        return str(err)
+    return (
+        f"bytes that are not UTF-8 at line {err.line}, column {err.column}: the page is saved "
+        "as UTF-16; left untouched (re-save the page as UTF-8 to have it cleaned)"
+    )
+
+
+def make_entry(vault: Vault, path: Path, snap: Snapshot, old: Entry | None, now: int) -> Entry:
+    """The cache row of bytes just read (`now`: a time before the read). The same bytes as the
+    old row (a touch, our own write read back): the old row, restamped."""
+    dig = digest(snap.data)
+    if old is not None and old.digest == dig:
+        old.restat(snap.size, snap.mtime_ns, snap.ino, now)
+        return old
+    kind, names, refs = file_facts(vault, path, snap.data)
+    ids: tuple[str, ...] = ()
+    if kind == "candidate" and vault.kind == "obsidian":
+        ids = tuple(dict.fromkeys(m.group(1).decode() for m in HELD_ID.finditer(snap.data)))
+    return Entry(snap.size, snap.mtime_ns, snap.ino, now, dig, kind, names, refs, ids)
+
+
+def readwise_bytes(vault: Vault, data: bytes, in_folder: bool = False) -> bool:
+    """Whether bytes that could not be cleaned (bad bytes, refused) hold a Readwise page: read
+    leniently, for the count only."""
+    page = parse(data.decode("utf-8", errors="replace"), vault.kind)
+    return is_readwise_page(page, in_folder=in_folder)

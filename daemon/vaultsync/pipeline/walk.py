@@ -1,0 +1,156 @@
+"""Phase 1 of a full pass: the walk. Every note, canvas and org page tells the index its names
+and references; a page the state cache knows unchanged is not read (its row says what it
+holds); candidates and managed pages are listed for the session."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from vaultsync.errors import PageVanished, VaultsyncError, page_reason
+from vaultsync.ignore import walk_reading
+from vaultsync.pipeline import store
+from vaultsync.pipeline.classify import file_facts, make_entry
+from vaultsync.pipeline.index import Source, Unread, VaultIndex
+from vaultsync.pipeline.report import PassReport
+from vaultsync.state import KINDS, Entry, StateCache, row_names_text, row_readwise, row_refs
+from vaultsync.vault import Vault
+from vaultsync.writer import remove_temp_file
+
+log = logging.getLogger(__name__)
+
+
+def walk_vault(
+    vault: Vault,
+    report: PassReport,
+    progress: Callable[[], None] | None,
+    cache: StateCache | None = None,
+    now: int = 0,
+    cleanup: bool = False,
+    listing: bool = False,
+) -> VaultIndex:
+    """Phase 1: what every page tells the index. With a cache, a page it knows unchanged is
+    not read (its row says what it holds); every other page is read and its row renewed.
+    `cleanup`: remove the temp files a crashed vaultsync left in the folders walked."""
+    index = VaultIndex()
+    skipped_folders: list = []
+    seen: set[str] = set()
+    unchanged = cache is not None
+    pending, referenced = index.pending, index.referenced_ids
+    temp_file = remove_temp_file if cleanup else None
+    kinds = report.kinds if listing else None
+    # Every note, canvas and org page is read for references and names; only candidates
+    # (inside the include patterns) are counted, cleaned, or managed as author pages.
+    walk = walk_reading(vault.root, vault.path_filter, skipped_folders, temp_file)
+    with _gc_paused():
+        for dir_entry, rel, cleanable in walk:
+            if progress:
+                progress()
+            if cleanable:
+                report.scanned += 1
+            row = cache.fresh_row(rel, dir_entry, now) if cache is not None else None
+            if row is not None:
+                # Unchanged (not read): its row says what it holds. Most pages are ordinary
+                # notes, of which only the names and block references count; the rest of a
+                # managed or candidate page's row is decoded later, and only when needed.
+                kind = row[6]
+                names = row_names_text(row) if kind in KINDS and isinstance(row[5], bytes) else None
+                if names is not None:
+                    seen.add(rel)
+                    pending.append((dir_entry.path, names))
+                    if row[8]:
+                        referenced.update(row_refs(row))
+                    if not cleanable:
+                        continue
+                    if kinds is not None:
+                        kinds.append((dir_entry.path, kind))
+                    if kind == "candidate":
+                        index.candidates.append((dir_entry.path, rel, row))
+                    elif kind == "managed":
+                        index.unread_managed.append((dir_entry.path, rel, row))
+                    continue
+            path = Path(dir_entry.path)
+            try:
+                snap = store.read_page(path)
+            except PageVanished:
+                unchanged = False
+                continue
+            except VaultsyncError as err:
+                if not cleanable:
+                    # Read for references only (outside include): nothing of it is cleaned,
+                    # so nothing to report each pass (a huge export kept in an excluded folder).
+                    log.debug("%s: not read for references: %s", path, page_reason(err, path))
+                    continue
+                report.skipped.append((path, page_reason(err, path)))
+                unchanged = False
+                if cache is not None and _keep_readwise_row(cache, rel):
+                    report.readwise += 1  # a Readwise page still, though unreadable now
+                    seen.add(rel)
+                continue
+            if cache is None:
+                kind, names, refs = file_facts(vault, path, snap.data)
+                read: Entry | None = None
+            else:
+                seen.add(rel)
+                old = cache.take(rel)
+                read = make_entry(vault, path, snap, old, now)
+                unchanged = unchanged and read is old  # (the same bytes: the old row, restamped)
+                cache.put(rel, read)
+                kind, names, refs = read.kind, read.names, read.refs
+            # A page's Path is not kept in the names: the index holds files as strings (NameTable).
+            pending.append((dir_entry.path, names))
+            referenced.update(refs)
+            store.report_bad_canvas(path, snap.data, report)
+            if not cleanable:
+                continue
+            if kinds is not None:
+                kinds.append((dir_entry.path, kind))
+            source = store.source_of(index, kind, path, snap, rel, read)
+            if source is not None:
+                index.candidates.append(source)
+    for folder in skipped_folders:
+        report.skipped.append((folder.path, f"folder not read: {folder.reason}"))
+    if cache is not None:
+        unchanged = cache.keep_only(seen) == 0 and unchanged and not skipped_folders
+    index.unchanged = unchanged
+    return index
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for phase 1: its walk makes no reference cycles (what
+    it lets go of is freed at once), but the objects it keeps (a name entry per page) set off
+    full collections over every object of the process, about a tenth of a settled pass."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _keep_readwise_row(cache: StateCache, rel: str) -> bool:
+    """A page phase 1 cannot read: True when its row (as last read) records a Readwise page,
+    which is then kept, never fresh (it says what the page was, not that it is unchanged), so
+    each pass counts the page as Readwise's until it can be read again."""
+    old = cache.take(rel)
+    if old is None or old.kind != "candidate" or not old.readwise:
+        return False
+    old.restat(-1, -1, -1, 0)  # (no file has this stat: read again every pass)
+    cache.put(rel, old)
+    return True
+
+
+def readwise_count(candidates: list[Source | Unread]) -> int:
+    """How many of a settled pass's candidates are Readwise pages, as their rows record it."""
+    count = 0
+    for item in candidates:
+        if isinstance(item, Source):
+            count += item.entry is not None and item.entry.readwise
+        else:
+            count += row_readwise(item[2])
+    return count
