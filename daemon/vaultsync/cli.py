@@ -24,20 +24,16 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def report_error(err: BaseException) -> int:
-    """Print an error the user can act on (or a short bug notice) and return the exit code."""
+    """Print an error the user can act on (or a short bug notice) and return the exit code:
+    the one place an error becomes a CLI message (its words: render.cli_error)."""
     from vaultsync.logs import print_error
+    from vaultsync.render import cli_error
 
+    print_error(cli_error(err))
     if isinstance(err, VaultsyncError):
-        print_error(f"vaultsync: {err}")
         return err.exit_code
     if isinstance(err, KeyboardInterrupt):
-        print_error("vaultsync: interrupted")
         return 130
-    print_error(
-        f"vaultsync: internal error: {type(err).__name__}: {err}\n"
-        "This is a bug in vaultsync, not something you did. Nothing was written for the page in "
-        "hand. Run again with VAULTSYNC_DEBUG=1 for details, and please report it."
-    )
     return EXIT_FAILED
 
 
@@ -67,7 +63,9 @@ def _vaults(args: argparse.Namespace, remember: bool | None = None) -> tuple[obj
 
 def _warn(message: str) -> None:
     """A warning on stderr: the command goes on (stdout stays the results, --json included)."""
-    print(f"vaultsync: warning: {message}", file=sys.stderr)
+    from vaultsync.render import warning
+
+    print(warning(message), file=sys.stderr)
 
 
 def _warn_unmatched(reports: list[PassReport]) -> None:
@@ -208,60 +206,11 @@ class _ProgressLine:
 
 
 def print_summary(report: PassReport, out=None, diffs: bool = False, verbose: bool = False) -> None:
-    """The end-of-pass summary: the vault, its diffs when asked for, the counts, then each page
-    changed (with what the rules did to it), skipped or failed (with the reason); `verbose`
-    (-v): then each page left alone, with why."""
-    from vaultsync.render import colour_diff, describe, rel, unchanged_pages, use_colour
+    """The end-of-pass summary (render.summary), coloured diffs on a terminal only."""
+    from vaultsync.render import summary, use_colour
 
     out = out or sys.stdout
-    s = report.stats
-    verb = {"write": "rewritten", "dry-run": "would be rewritten", "check": "would change"}
-    page_verb = {"write": "cleaned", "dry-run": "would clean", "check": "would clean"}
-    label = "[dry run] " if report.mode == "dry-run" else ""
-    kind = "Logseq graph" if report.vault.kind == "logseq" else "Obsidian vault"
-    rows = [
-        ("pages scanned", report.scanned),
-        ("Readwise pages", report.readwise),
-        (verb[report.mode], len(report.changed)),
-        ("duplicates removed", s.duplicates_removed),
-        ("highlights moved", s.highlights_moved),
-        ("mojibake repaired", s.mojibake_repaired),
-        ("sections folded", s.sections_folded),
-        ("authors linked", s.authors_linked),
-        (
-            "author pages",
-            f"{len(report.authors_created)} created, {len(report.authors_updated)} updated"
-            + (f", {len(report.authors_merged)} merged" if report.authors_merged else ""),
-        ),
-        ("skipped", len(report.skipped)),
-        ("failed", len(report.failed)),
-    ]
-    print(f"{label}{report.vault.name} ({kind} at {report.vault.root})", file=out)
-    if diffs and report.diffs:
-        text = "".join(report.diffs)
-        out.write(colour_diff(text) if use_colour(out) else text)
-    for name, value in rows:
-        print(f"{label}  {name:<20} {value}", file=out)
-    for path in report.changed:
-        stats = report.page_stats.get(path)
-        what = f": {describe(stats)}" if stats is not None else ""
-        print(f"{label}  {page_verb[report.mode]} {rel(report, path)}{what}", file=out)
-    for name, paths in (
-        ("created author page", report.authors_created),
-        ("updated author page", report.authors_updated),
-        ("merged author page", report.authors_merged),
-    ):
-        for path in paths:
-            print(f"{label}  {name} {rel(report, path)}", file=out)
-    for path, reason in report.skipped:
-        print(f"{label}  skipped {path}: {reason}", file=out)
-    for path, reason in report.failed:
-        print(f"{label}  FAILED  {path}: {reason}", file=out)
-    for path, reason in report.left_alone:
-        print(f"{label}  left    {path}: {reason}", file=out)
-    if verbose:
-        for path, reason in unchanged_pages(report):
-            print(f"{label}  unchanged {rel(report, path)}: {reason}", file=out)
+    out.write(summary(report, diffs=diffs, verbose=verbose, colour=use_colour(out)))
 
 
 def _quiet_and_clean(report: PassReport) -> bool:
@@ -513,28 +462,16 @@ def _state_config(args: argparse.Namespace):
             )
         except (OSError, yaml.YAMLError, ValidationError):
             raise err from None
-        print(f"vaultsync: warning: {err}", file=sys.stderr)
+        from vaultsync.render import warning
+
+        print(warning(err), file=sys.stderr)
         return config
 
 
 EXIT_NOT_RUNNING = 3  # `status` with no daemon, as `systemctl is-active` says "inactive"
 
 
-def _local_time(stamp: str | None) -> str:
-    """A recorded UTC time (ISO 8601) shown in local time with its offset."""
-    from vaultsync.activity import local_time
-
-    return local_time(stamp)
-
-
 STATUS_ACTIONS = 10  # the daemon's last actions `status` shows
-
-
-def _local_error(line: str) -> str:
-    """A recorded error ("<UTC time> message") with its time in local time."""
-    stamp, _, message = line.partition(" ")
-    shown = _local_time(stamp)
-    return f"{shown} {message}" if shown != stamp else line
 
 
 def _status_data(args: argparse.Namespace) -> dict:
@@ -577,37 +514,17 @@ def cmd_status(args: argparse.Namespace) -> int:
 
         print(json.dumps({"version": JSON_VERSION, **data}, indent=2, ensure_ascii=False))
         return code
-    if not data["running"]:
-        print("daemon: not running")
-    else:
-        print(f"daemon: running (pid {data['pid'] or 'not recorded yet'})")
-    if data["log"]:
-        print(f"log: {data['log']}")
-    if not data["recorded"]:
-        print(f"no status recorded yet in {data['state_dir']}")
-        return code
-    for name, v in data["vaults"].items():
-        kind = v.get("kind") or "kind not known yet"  # (a folder missing since the start)
-        print(f"  {name}: {v.get('root')} ({kind}, {v.get('watching')})")
-        print(f"    last pass: {_local_time(v.get('last_pass'))}  {v.get('last_summary', '')}")
-        if v.get("cleaner"):
-            print(f"    cleaned by: {v['cleaner']}")
-    from vaultsync.activity import describe_entry
+    from vaultsync.render import status_lines
 
-    if data["actions"]:
-        print("last actions (newest first; all of them: vaultsync log):")
-        for entry in data["actions"]:
-            print(f"  {describe_entry(entry)}")
-    errors = data["recent_errors"]
-    print(f"recent errors: {len(errors)}")
-    for line in errors[:10]:
-        print(f"  {_local_error(line)}")
+    for line in status_lines(data):
+        print(line)
     return code
 
 
 def cmd_log(args: argparse.Namespace) -> int:
     """The daemon's activity log: the last N entries, then (with -f) each new one."""
-    from vaultsync.activity import describe_entry, tail
+    from vaultsync.activity import tail
+    from vaultsync.render import describe_entry
     from vaultsync.settings import state_dir
 
     state = state_dir(_state_config(args))

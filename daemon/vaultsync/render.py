@@ -1,16 +1,23 @@
-"""How a pass's results read to a person and to a script: the summary, what each page's change
-was, the diff (coloured on a terminal), and the stable `--json` shapes.
+"""How a pass's results read to a person and to a script: the summary, the daemon's log lines,
+its activity entries and `status`, what each page's change was, the diff (coloured on a
+terminal), the stable `--json` shapes, and any error as the CLI and the log show it.
 
-The passes and the daemon produce data (PassReport, Stats); only this module turns them into
-words, so the CLI and the daemon's log say the same thing the same way.
+The passes and the daemon produce data (PassReport, Stats, the typed results of
+`vaultsync.results`, errors with fields); only this module turns them into words, so the CLI,
+the daemon's log and `status` say the same thing the same way (tests/test_voice.py keeps
+sentences from creeping back elsewhere).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from vaultsync.errors import VaultsyncError
+from vaultsync.results import Outcome, PageResult, Reason, page_results, unchanged_results
 
 if TYPE_CHECKING:
     from vaultsync.core.normalize import Stats
@@ -45,29 +52,23 @@ def stats_dict(stats: Stats) -> dict[str, int]:
 
 
 _LEFT_BECAUSE = {
-    "other": "not a Readwise page (no Readwise link or sync header)",
-    "candidate": "Readwise page; nothing to change",
-    "managed": "author page vaultsync keeps; up to date",
+    Reason.NOT_READWISE: "not a Readwise page (no Readwise link or sync header)",
+    Reason.NOTHING_TO_CHANGE: "Readwise page; nothing to change",
+    Reason.AUTHOR_PAGE_UP_TO_DATE: "author page vaultsync keeps; up to date",
 }
+
+
+def reason_text(result: PageResult) -> str:
+    """Why a page is listed as it is: the pass's own words, else its typed reason's."""
+    if result.reason is not None:
+        return result.reason
+    return _LEFT_BECAUSE.get(result.why, "nothing to change") if result.why else ""
 
 
 def unchanged_pages(report: PassReport) -> list[tuple[Path, str]]:
     """With `-v`: each page the pass walked and left as it was, with why (what the walk found
     it to be). Pages changed, skipped or failed are listed elsewhere, with their own reason."""
-    listed = {
-        *report.changed,
-        *report.authors_created,
-        *report.authors_updated,
-        *report.authors_merged,
-        *(p for p, _ in report.skipped),
-        *(p for p, _ in report.failed),
-    }
-    out = []
-    for name, kind in getattr(report, "kinds", ()):
-        path = Path(name)
-        if path not in listed:
-            out.append((path, _LEFT_BECAUSE.get(kind, "nothing to change")))
-    return out
+    return [(r.path, reason_text(r)) for r in unchanged_results(report)]
 
 
 def rel(report: PassReport, path: Path) -> str:
@@ -172,3 +173,270 @@ def colour_diff(diff: str) -> str:
         else:
             out.append(line)
     return "".join(out)
+
+
+# ------------------------------------------------------------------------------- the summary
+
+_TOTAL_VERB = {"write": "rewritten", "dry-run": "would be rewritten", "check": "would change"}
+_PAGE_VERB = {"write": "cleaned", "dry-run": "would clean", "check": "would clean"}
+_AUTHOR_VERB = {
+    Outcome.AUTHOR_CREATED: "created author page",
+    Outcome.AUTHOR_UPDATED: "updated author page",
+    Outcome.AUTHOR_MERGED: "merged author page",
+}
+
+
+def _summary_rows(report: PassReport) -> list[tuple[str, object]]:
+    s = report.stats
+    authors = f"{len(report.authors_created)} created, {len(report.authors_updated)} updated"
+    if report.authors_merged:
+        authors += f", {len(report.authors_merged)} merged"
+    return [
+        ("pages scanned", report.scanned),
+        ("Readwise pages", report.readwise),
+        (_TOTAL_VERB[report.mode], len(report.changed)),
+        ("duplicates removed", s.duplicates_removed),
+        ("highlights moved", s.highlights_moved),
+        ("mojibake repaired", s.mojibake_repaired),
+        ("sections folded", s.sections_folded),
+        ("authors linked", s.authors_linked),
+        ("author pages", authors),
+        ("skipped", len(report.skipped)),
+        ("failed", len(report.failed)),
+    ]
+
+
+def _summary_page_line(report: PassReport, result: PageResult) -> str:
+    """One page in the summary. Skipped, failed and left-alone pages are named by the path
+    the pass gave (as they always were); the others relative to the vault."""
+    path = result.path
+    outcome = result.outcome
+    if outcome is Outcome.CLEANED:
+        what = f": {describe(result.stats)}" if result.stats is not None else ""
+        return f"{_PAGE_VERB[report.mode]} {rel(report, path)}{what}"
+    if outcome in _AUTHOR_VERB:
+        return f"{_AUTHOR_VERB[outcome]} {rel(report, path)}"
+    if outcome is Outcome.SKIPPED:
+        return f"skipped {path}: {reason_text(result)}"
+    if outcome is Outcome.FAILED:
+        return f"FAILED  {path}: {reason_text(result)}"
+    if outcome is Outcome.LEFT_ALONE:
+        return f"left    {path}: {reason_text(result)}"
+    return f"unchanged {rel(report, path)}: {reason_text(result)}"
+
+
+def summary(
+    report: PassReport, diffs: bool = False, verbose: bool = False, colour: bool = False
+) -> str:
+    """The end-of-pass summary: the vault, its diffs when asked for (`colour`: on a terminal),
+    the counts, then each page changed (with what the rules did to it), skipped or failed
+    (with the reason); `verbose` (-v): then each page left alone, with why."""
+    label = "[dry run] " if report.mode == "dry-run" else ""
+    kind = "Logseq graph" if report.vault.kind == "logseq" else "Obsidian vault"
+    out = [f"{label}{report.vault.name} ({kind} at {report.vault.root})\n"]
+    if diffs and report.diffs:
+        text = "".join(report.diffs)
+        out.append(colour_diff(text) if colour else text)
+    out += [f"{label}  {name:<20} {value}\n" for name, value in _summary_rows(report)]
+    out += [f"{label}  {_summary_page_line(report, r)}\n" for r in page_results(report, verbose)]
+    return "".join(out)
+
+
+# ------------------------------------------------------------------------------- the daemon's log
+
+# The order the log names a pass's pages in: what was left alone first (the news of a rule
+# holding back), then what was done, then what went wrong.
+_LOG_ORDER = (
+    Outcome.LEFT_ALONE,
+    Outcome.CLEANED,
+    Outcome.AUTHOR_CREATED,
+    Outcome.AUTHOR_UPDATED,
+    Outcome.AUTHOR_MERGED,
+    Outcome.SKIPPED,
+    Outcome.FAILED,
+)
+
+
+def _log_line(vault: str, page: str, result: PageResult) -> tuple[int, str]:
+    outcome = result.outcome
+    if outcome is Outcome.LEFT_ALONE:
+        return logging.INFO, f"{vault}: left {page} as it is: {reason_text(result)}"
+    if outcome is Outcome.CLEANED:
+        return logging.INFO, f"{vault}: cleaned {page}"
+    if outcome in _AUTHOR_VERB:
+        return logging.INFO, f"{vault}: {_AUTHOR_VERB[outcome]} {page}"
+    if outcome is Outcome.SKIPPED:
+        # A page held after undo is news once (persisted: not again at every start).
+        level = logging.DEBUG if result.first_time is False else logging.WARNING
+        return level, f"{vault}: skipped {page}: {reason_text(result)}"
+    return logging.ERROR, f"{vault}: FAILED {page}: {reason_text(result)}"
+
+
+def log_lines(report: PassReport) -> list[tuple[int, PageResult | None, str]]:
+    """The daemon's log lines for one pass: (level, the page's result or None, text), one
+    readable line per thing worth knowing, then what the rules did in all."""
+    vault = report.vault
+    results = sorted(page_results(report), key=lambda r: _LOG_ORDER.index(r.outcome))
+    out: list[tuple[int, PageResult | None, str]] = []
+    for r in results:
+        level, text = _log_line(vault.name, page_rel(vault.root, r.path), r)
+        out.append((level, r, text))
+    if report.changed:
+        out.append((logging.INFO, None, f"{vault.name}: {describe(report.stats)}"))
+    return out
+
+
+def failure_line(report: PassReport, result: PageResult) -> str:
+    """A failed page as `status` lists it under "recent errors"."""
+    vault = report.vault
+    return f"{vault.name}: {page_rel(vault.root, result.path)}: {reason_text(result)}"
+
+
+def activity_entries(report: PassReport) -> list[tuple[str, str, str]]:
+    """Each thing the pass did, or could not do, as the activity log keeps it:
+    (what, page relative to the vault, detail)."""
+    out = []
+    for r in page_results(report):
+        page = page_rel(report.vault.root, r.path)
+        if r.outcome is Outcome.CLEANED:
+            out.append(("cleaned", page, describe(r.stats) if r.stats is not None else ""))
+        elif r.outcome in _AUTHOR_VERB:
+            out.append((_AUTHOR_VERB[r.outcome], page, ""))
+        elif r.outcome is Outcome.FAILED:
+            out.append(("FAILED", page, reason_text(r)))
+    return out
+
+
+def pass_line(why: str, report: PassReport) -> str:
+    """A vault's last pass as `status` shows it."""
+    return (
+        f"{why}: {report.scanned} scanned, {report.readwise} Readwise, "
+        f"{len(report.changed)} cleaned, {len(report.failed)} failed"
+    )
+
+
+def page_rel(root: Path, path: Path) -> str:
+    """`path` relative to the vault `root` (POSIX), or as it is when outside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# ------------------------------------------------------------------------------- status and log
+
+
+def describe_entry(entry: dict[str, Any]) -> str:
+    """One activity entry as `status` and `log` print it: when, vault, what, page, details."""
+    from vaultsync.activity import local_time
+
+    parts = [local_time(entry.get("time"))]
+    if entry.get("vault"):
+        parts.append(f"{entry['vault']}:")
+    parts.append(str(entry.get("what", "?")))
+    if entry.get("page"):
+        parts.append(str(entry["page"]))
+    line = " ".join(parts)
+    if entry.get("detail"):
+        line += f": {entry['detail']}"
+    return line
+
+
+def _local_error(line: str) -> str:
+    """A recorded error ("<UTC time> message") with its time in local time."""
+    from vaultsync.activity import local_time
+
+    stamp, _, message = line.partition(" ")
+    shown = local_time(stamp)
+    return f"{shown} {message}" if shown != stamp else line
+
+
+def status_lines(data: dict[str, Any]) -> list[str]:
+    """`vaultsync status` as text, from the data `status --json` prints."""
+    from vaultsync.activity import local_time
+
+    out = []
+    if not data["running"]:
+        out.append("daemon: not running")
+    else:
+        out.append(f"daemon: running (pid {data['pid'] or 'not recorded yet'})")
+    if data["log"]:
+        out.append(f"log: {data['log']}")
+    if not data["recorded"]:
+        out.append(f"no status recorded yet in {data['state_dir']}")
+        return out
+    for name, v in data["vaults"].items():
+        kind = v.get("kind") or "kind not known yet"  # (a folder missing since the start)
+        out.append(f"  {name}: {v.get('root')} ({kind}, {v.get('watching')})")
+        out.append(f"    last pass: {local_time(v.get('last_pass'))}  {v.get('last_summary', '')}")
+        if v.get("cleaner"):
+            out.append(f"    cleaned by: {v['cleaner']}")
+    if data["actions"]:
+        out.append("last actions (newest first; all of them: vaultsync log):")
+        out += [f"  {describe_entry(entry)}" for entry in data["actions"]]
+    errors = data["recent_errors"]
+    out.append(f"recent errors: {len(errors)}")
+    out += [f"  {_local_error(line)}" for line in errors[:10]]
+    return out
+
+
+# ------------------------------------------------------------------------------- errors
+
+_BUG_ADVICE = (
+    "This is a bug in vaultsync, not something you did. Nothing was written for the page in "
+    "hand. Run again with VAULTSYNC_DEBUG=1 for details, and please report it."
+)
+
+
+def error_message(err: BaseException) -> str:
+    """Any error in words, as the CLI and the daemon's log show it (without a prefix): a
+    VaultsyncError from its fields (ConfigError through the config's own formatter), anything
+    else as what it is, a bug."""
+    if isinstance(err, VaultsyncError):
+        return str(err)
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted"
+    return f"internal error: {type(err).__name__}: {err}"
+
+
+def cli_error(err: BaseException) -> str:
+    """An error as the command line prints it: `vaultsync: ` and the message, and for a bug
+    what to do about it."""
+    text = f"vaultsync: {error_message(err)}"
+    if not isinstance(err, VaultsyncError | KeyboardInterrupt):
+        text += f"\n{_BUG_ADVICE}"
+    return text
+
+
+def warning(message: str | BaseException) -> str:
+    """A warning as the command line prints it."""
+    text = error_message(message) if isinstance(message, BaseException) else message
+    return f"vaultsync: warning: {text}"
+
+
+# ------------------------------------------------------------------------------- the daemon's news
+
+# What the daemon says about itself, by event; the fields are filled in by `daemon_line`.
+_DAEMON_LINES = {
+    "watching": "watching {count} vault(s); Ctrl-C or SIGTERM stops",
+    "stopped": "stopped",
+    "watched": "{vault}: watching {root} ({kind})",
+    "unwatched": "{vault}: no longer watched",
+    "vault missing": "{vault}: vault unavailable ({root} is missing); will resume when it returns",
+    "vault missing (status)": "{vault}: vault folder missing: {root}",
+    "vault back": "{vault}: vault is back at {root}; catching up",
+    "pass failed": "{vault}: {why} pass failed: {error}",
+    "vault error": "{vault}: {error}",
+    "config not reloaded": "config not reloaded, the previous one keeps running: {error}",
+    "config error": "config: {error}",
+    "config reloaded": "config reloaded from {path}",
+    "folder appeared": "a vault folder that was missing is there now; loading the config again",
+}
+
+
+def daemon_line(event: str, **fields: object) -> str:
+    """The daemon's line for `event` (a key of _DAEMON_LINES); an `error` field is rendered
+    by `error_message`."""
+    if isinstance(fields.get("error"), BaseException):
+        fields["error"] = error_message(fields["error"])  # type: ignore[arg-type]
+    return _DAEMON_LINES[event].format(**fields)
