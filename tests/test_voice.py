@@ -258,3 +258,32 @@ def test_the_summary_and_the_log_tell_the_same_results(tmp_path: Path) -> None:
     assert (logging.DEBUG, f"{name}: skipped c.md: held after undo") in lines
     assert (logging.ERROR, f"{name}: FAILED d.md: not written: disk full") in lines
     assert lines[-1] == (logging.INFO, f"{name}: 2 repeats removed")
+
+
+def test_the_small_commands_words_are_kept() -> None:
+    """The words `undo`, `release`, `stop`/`reload` and `history` print (moved into render.py
+    unchanged; pinned here where no command test reads them)."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from vaultsync.render import daemon_state, history_list, not_held, released, restored
+
+    done = SimpleNamespace(version=2, size=10, sha256="0123456789abcdef")
+    assert restored(done, P, dry_run=True) == (
+        f"[dry run] would restore version 2 of {P} (10 bytes)"
+    )
+    assert restored(done, P).startswith(
+        f"restored version 2 of {P} (sha256 0123456789ab…); vaultsync leaves it as it is"
+    )
+    assert released(P).startswith(f"released {P}: the next pass cleans it")
+    assert not_held(P) == f"vaultsync: {P} is not held after undo; nothing to release"
+    assert daemon_state("starting") == (
+        "vaultsync: the daemon is just starting; try again in a moment"
+    )
+    assert daemon_state("exited", pid=7) == "vaultsync: the daemon (pid 7) has just exited"
+    entry = SimpleNamespace(path=P, count=1, newest=datetime(2026, 1, 2, tzinfo=UTC))
+    first, last = history_list([entry], {P})
+    assert first.startswith(f"{P}  (1 version, newest 2026-") and first.endswith(
+        "  [held after undo]"
+    )
+    assert last == "see one with: vaultsync history PAGE (a page name or path)"

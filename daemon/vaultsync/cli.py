@@ -250,13 +250,14 @@ def cmd_resync(args: argparse.Namespace) -> int:
 def _leased_elsewhere(vaults: list[Vault], config) -> set[str]:
     """Vaults another machine's daemon cleans (lease.py): a resync here would conflict."""
     from vaultsync.lease import resync_refusal
+    from vaultsync.render import refused_here
     from vaultsync.settings import state_dir
 
     refused = set()
     for vault in vaults:
         why = resync_refusal(vault.root, state_dir(config))
         if why:
-            print(f"vaultsync: {vault.name}: not cleaned here: {why}", file=sys.stderr)
+            print(refused_here(vault.name, why), file=sys.stderr)
             refused.add(vault.name)
     return refused
 
@@ -546,20 +547,21 @@ def cmd_log(args: argparse.Namespace) -> int:
 def _signal_daemon(args: argparse.Namespace, signum: int, done: str) -> int:
     """Send the running daemon a signal (`stop`: SIGTERM, `reload`: SIGHUP)."""
     from vaultsync.locks import running_pid
+    from vaultsync.render import daemon_state
     from vaultsync.settings import state_dir
 
     state = state_dir(_state_config(args))
     pid = running_pid(state)
     if pid is None:
-        print(f"vaultsync: no daemon is running (state folder {state})", file=sys.stderr)
+        print(daemon_state("not running", state=state), file=sys.stderr)
         return EXIT_NOT_RUNNING
     if pid < 0:
-        print("vaultsync: the daemon is just starting; try again in a moment", file=sys.stderr)
+        print(daemon_state("starting"), file=sys.stderr)
         return EXIT_FAILED
     try:
         os.kill(pid, signum)
     except ProcessLookupError:
-        print(f"vaultsync: the daemon (pid {pid}) has just exited", file=sys.stderr)
+        print(daemon_state("exited", pid=pid), file=sys.stderr)
         return EXIT_NOT_RUNNING
     except PermissionError:
         from vaultsync.errors import UsageError
@@ -595,11 +597,6 @@ def _history(args: argparse.Namespace, cfg=None):
     )
 
 
-def _when(saved) -> str:
-    """A saved time in local time with its offset."""
-    return f"{saved.astimezone():%Y-%m-%d %H:%M:%S%z}"
-
-
 def _page_arg(history, typed: str) -> Path:
     """The page `typed` names: a path (absolute, or relative to here), or as a user names a
     page (see History.find). One match or an error that says what to type."""
@@ -629,44 +626,37 @@ def cmd_history(args: argparse.Namespace) -> int:
         from vaultsync.errors import NoHistory
 
         raise NoHistory(path)
-    held = "; held after undo (`vaultsync release` lets it be cleaned)"
-    held = held if history.is_held(path) else ""
-    print(f"{path}: {len(versions)} earlier version(s), newest first{held}")
-    for v in versions:
-        print(f"  {v.number:>3}  {_when(v.saved_at)}  {v.size:>8} bytes")
-    print("restore one with: vaultsync undo PAGE --version N")
+    from vaultsync.render import history_lines
+
+    for line in history_lines(path, versions, history.is_held(path)):
+        print(line)
     return EXIT_OK
 
 
 def _list_history(history) -> int:
     """`history` with no page: every page with history, its versions, the newest one's time,
     and whether it is held after undo."""
+    from vaultsync.render import history_list
+
     entries = history.entries()
-    if not entries:
-        print("no page has history yet: vaultsync keeps a copy of a page before each rewrite")
-        return EXIT_OK
-    for entry in entries:
-        n = f"{entry.count} version{'s' if entry.count != 1 else ''}"
-        newest = f", newest {_when(entry.newest)}" if entry.newest else ""
-        held = "  [held after undo]" if history.is_held(entry.path) else ""
-        print(f"{entry.path}  ({n}{newest}){held}")
-    print("see one with: vaultsync history PAGE (a page name or path)")
+    held = {entry.path for entry in entries if history.is_held(entry.path)}
+    for line in history_list(entries, held):
+        print(line)
     return EXIT_OK
 
 
 def cmd_release(args: argparse.Namespace) -> int:
     """Let pages held after undo be cleaned again."""
+    from vaultsync.render import not_held, released
+
     history = _history(args)
     for typed in args.pages:
         path = _page_arg(history, typed)
         if history.release(path):
-            print(
-                f"released {path}: the next pass cleans it (now: `vaultsync resync`; the "
-                "daemon: when the page changes or at its next reconcile pass)"
-            )
+            print(released(path))
         else:
             # Not an error: releasing twice leaves the page as releasing once does.
-            print(f"vaultsync: {path} is not held after undo; nothing to release", file=sys.stderr)
+            print(not_held(path), file=sys.stderr)
     return EXIT_OK
 
 
@@ -697,13 +687,9 @@ def cmd_undo(args: argparse.Namespace) -> int:
         return _vault_root_of(path, cfg.vaults)
 
     done = undo(history, path, args.version, vault_root, state_dir(cfg), dry_run=args.dry_run)
-    if args.dry_run:
-        print(f"[dry run] would restore version {done.version} of {path} ({done.size} bytes)")
-        return EXIT_OK
-    print(
-        f"restored version {done.version} of {path} (sha256 {done.sha256[:12]}…); vaultsync "
-        "leaves it as it is until the page changes again, or until `vaultsync release` names it"
-    )
+    from vaultsync.render import restored
+
+    print(restored(done, path, dry_run=args.dry_run))
     return EXIT_OK
 
 

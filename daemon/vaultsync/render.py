@@ -558,3 +558,76 @@ def demo_watching(base: Path, logseq_pages: Path, obsidian_readwise: Path) -> st
         f"Watching {base}. Drop a Readwise page into {logseq_pages} or "
         f"{obsidian_readwise} to see it cleaned; Ctrl-C to stop."
     )
+
+
+# ------------------------------------------------------------------------------- history and undo
+
+
+def _when(saved: Any) -> str:
+    """A saved time in local time with its offset."""
+    return f"{saved.astimezone():%Y-%m-%d %H:%M:%S%z}"
+
+
+def history_lines(path: Path, versions: list[Any], held: bool) -> list[str]:
+    """`vaultsync history PAGE`: its earlier versions, newest first."""
+    note = "; held after undo (`vaultsync release` lets it be cleaned)" if held else ""
+    out = [f"{path}: {len(versions)} earlier version(s), newest first{note}"]
+    out += [f"  {v.number:>3}  {_when(v.saved_at)}  {v.size:>8} bytes" for v in versions]
+    out.append("restore one with: vaultsync undo PAGE --version N")
+    return out
+
+
+def history_list(entries: list[Any], held: set[Path]) -> list[str]:
+    """`vaultsync history`: every page with history, its versions, the newest one's time,
+    and whether it is held after undo."""
+    if not entries:
+        return ["no page has history yet: vaultsync keeps a copy of a page before each rewrite"]
+    out = []
+    for entry in entries:
+        n = plural(entry.count, "version")
+        newest = f", newest {_when(entry.newest)}" if entry.newest else ""
+        mark = "  [held after undo]" if entry.path in held else ""
+        out.append(f"{entry.path}  ({n}{newest}){mark}")
+    out.append("see one with: vaultsync history PAGE (a page name or path)")
+    return out
+
+
+def restored(done: Any, path: Path, dry_run: bool = False) -> str:
+    """What `vaultsync undo` did (or, in a dry run, would do)."""
+    if dry_run:
+        return f"[dry run] would restore version {done.version} of {path} ({done.size} bytes)"
+    return (
+        f"restored version {done.version} of {path} (sha256 {done.sha256[:12]}…); vaultsync "
+        "leaves it as it is until the page changes again, or until `vaultsync release` names it"
+    )
+
+
+def released(path: Path) -> str:
+    return (
+        f"released {path}: the next pass cleans it (now: `vaultsync resync`; the "
+        "daemon: when the page changes or at its next reconcile pass)"
+    )
+
+
+def not_held(path: Path) -> str:
+    return f"vaultsync: {path} is not held after undo; nothing to release"
+
+
+# ------------------------------------------------------------------------------- the CLI's notes
+
+
+def refused_here(vault: str, why: str) -> str:
+    """A vault `resync` leaves to another machine's daemon (lease.py)."""
+    return f"vaultsync: {vault}: not cleaned here: {why}"
+
+
+_DAEMON_STATES = {
+    "not running": "vaultsync: no daemon is running (state folder {state})",
+    "starting": "vaultsync: the daemon is just starting; try again in a moment",
+    "exited": "vaultsync: the daemon (pid {pid}) has just exited",
+}
+
+
+def daemon_state(state_of_daemon: str, **fields: object) -> str:
+    """Why `stop`/`reload` could not signal the daemon."""
+    return _DAEMON_STATES[state_of_daemon].format(**fields)
