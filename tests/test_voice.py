@@ -287,3 +287,29 @@ def test_the_small_commands_words_are_kept() -> None:
         "  [held after undo]"
     )
     assert last == "see one with: vaultsync history PAGE (a page name or path)"
+
+
+def test_the_authors_listing_reads_as_before() -> None:
+    from vaultsync.render import authors_lines
+
+    data = {
+        "vault": "notes",
+        "authors": [
+            {
+                "name": "Ann",
+                "page": None,
+                "sources": ["a", "b"],
+                "aliases": ["A. N."],
+                "handles": ["ann"],
+            }
+        ],
+        "likely_duplicates": [("Ann", "Anne")],
+    }
+    assert authors_lines(data) == [
+        "notes: 1 author",
+        "  Ann  —  2 sources, page: (no page yet)",
+        "    also named: A. N.",
+        "    handle: @ann",
+        "  likely the same person (map one to the other under authors.aliases):",
+        "    'Ann' ~ 'Anne'",
+    ]

@@ -756,7 +756,7 @@ def _authors_data(vault: Vault, options: PassOptions) -> dict:
 
 def cmd_authors(args: argparse.Namespace) -> int:
     """List each author: canonical page, other names, sources; flag likely duplicates."""
-    from vaultsync.render import plural
+    from vaultsync.render import authors_lines
 
     loaded, vaults = _vaults(args)
     options = _options(loaded.config, "check", False)
@@ -769,19 +769,8 @@ def cmd_authors(args: argparse.Namespace) -> int:
         print(json.dumps({"version": JSON_VERSION, "vaults": found}, indent=2, ensure_ascii=False))
         return EXIT_OK
     for data in found:
-        print(f"{data['vault']}: {plural(len(data['authors']), 'author')}")
-        for author in data["authors"]:
-            where = author["page"] or "(no page yet)"
-            n = plural(len(author["sources"]), "source")
-            print(f"  {author['name']}  —  {n}, page: {where}")
-            if author["aliases"]:
-                print(f"    also named: {', '.join(author['aliases'])}")
-            if author["handles"]:
-                print(f"    handle: {', '.join('@' + h for h in author['handles'])}")
-        if data["likely_duplicates"]:
-            print("  likely the same person (map one to the other under authors.aliases):")
-            for a, b in data["likely_duplicates"]:
-                print(f"    {a!r} ~ {b!r}")
+        for line in authors_lines(data):
+            print(line)
     return EXIT_OK
 
 

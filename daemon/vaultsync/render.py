@@ -613,6 +613,27 @@ def not_held(path: Path) -> str:
     return f"vaultsync: {path} is not held after undo; nothing to release"
 
 
+# ------------------------------------------------------------------------------- authors
+
+
+def authors_lines(data: dict[str, Any]) -> list[str]:
+    """`vaultsync authors` for one vault, from the data `authors --json` prints: each author
+    with its page, other names and handles, then the names that are likely one person."""
+    out = [f"{data['vault']}: {plural(len(data['authors']), 'author')}"]
+    for author in data["authors"]:
+        where = author["page"] or "(no page yet)"
+        n = plural(len(author["sources"]), "source")
+        out.append(f"  {author['name']}  —  {n}, page: {where}")
+        if author["aliases"]:
+            out.append(f"    also named: {', '.join(author['aliases'])}")
+        if author["handles"]:
+            out.append(f"    handle: {', '.join('@' + h for h in author['handles'])}")
+    if data["likely_duplicates"]:
+        out.append("  likely the same person (map one to the other under authors.aliases):")
+        out += [f"    {a!r} ~ {b!r}" for a, b in data["likely_duplicates"]]
+    return out
+
+
 # ------------------------------------------------------------------------------- the CLI's notes
 
 
