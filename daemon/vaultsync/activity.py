@@ -75,31 +75,6 @@ def recent(state_dir: Path, n: int) -> list[dict[str, Any]]:
     return entries[-n:] if n > 0 else []
 
 
-def local_time(stamp: str | None) -> str:
-    """A recorded UTC time (ISO 8601) in local time with its offset."""
-    if not stamp:
-        return "never"
-    try:
-        when = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S%z")
-
-
-def describe_entry(entry: dict[str, Any]) -> str:
-    """One line as `status` and `log` print it: when, vault, what, page, details."""
-    parts = [local_time(entry.get("time"))]
-    if entry.get("vault"):
-        parts.append(f"{entry['vault']}:")
-    parts.append(str(entry.get("what", "?")))
-    if entry.get("page"):
-        parts.append(str(entry["page"]))
-    line = " ".join(parts)
-    if entry.get("detail"):
-        line += f": {entry['detail']}"
-    return line
-
-
 def tail(state_dir: Path, n: int) -> tuple[list[dict[str, Any]], Iterator[dict[str, Any]]]:
     """The last `n` entries and an iterator over each entry added after them (across
     rotations; forever): `vaultsync log -f`. Where to follow from is taken first, so an

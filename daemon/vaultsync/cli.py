@@ -24,20 +24,16 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def report_error(err: BaseException) -> int:
-    """Print an error the user can act on (or a short bug notice) and return the exit code."""
+    """Print an error the user can act on (or a short bug notice) and return the exit code:
+    the one place an error becomes a CLI message (its words: render.cli_error)."""
     from vaultsync.logs import print_error
+    from vaultsync.render import cli_error
 
+    print_error(cli_error(err))
     if isinstance(err, VaultsyncError):
-        print_error(f"vaultsync: {err}")
         return err.exit_code
     if isinstance(err, KeyboardInterrupt):
-        print_error("vaultsync: interrupted")
         return 130
-    print_error(
-        f"vaultsync: internal error: {type(err).__name__}: {err}\n"
-        "This is a bug in vaultsync, not something you did. Nothing was written for the page in "
-        "hand. Run again with VAULTSYNC_DEBUG=1 for details, and please report it."
-    )
     return EXIT_FAILED
 
 
@@ -67,7 +63,9 @@ def _vaults(args: argparse.Namespace, remember: bool | None = None) -> tuple[obj
 
 def _warn(message: str) -> None:
     """A warning on stderr: the command goes on (stdout stays the results, --json included)."""
-    print(f"vaultsync: warning: {message}", file=sys.stderr)
+    from vaultsync.render import warning
+
+    print(warning(message), file=sys.stderr)
 
 
 def _warn_unmatched(reports: list[PassReport]) -> None:
@@ -208,62 +206,11 @@ class _ProgressLine:
 
 
 def print_summary(report: PassReport, out=None, diffs: bool = False, verbose: bool = False) -> None:
-    """The end-of-pass summary: the vault, its diffs when asked for, the counts, then each page
-    changed (with what the rules did to it), skipped or failed (with the reason); `verbose`
-    (-v): then each page left alone, with why."""
-    from vaultsync.render import colour_diff, describe, rel, unchanged_pages, use_colour
+    """The end-of-pass summary (render.summary), coloured diffs on a terminal only."""
+    from vaultsync.render import summary, use_colour
 
     out = out or sys.stdout
-    s = report.stats
-    verb = {"write": "rewritten", "dry-run": "would be rewritten", "check": "would change"}
-    page_verb = {"write": "cleaned", "dry-run": "would clean", "check": "would clean"}
-    label = "[dry run] " if report.mode == "dry-run" else ""
-    from vaultsync.core import formats
-
-    kind = formats.of(report.vault.kind).app
-    rows = [
-        ("pages scanned", report.scanned),
-        ("Readwise pages", report.readwise),
-        (verb[report.mode], len(report.changed)),
-        ("duplicates removed", s.duplicates_removed),
-        ("highlights moved", s.highlights_moved),
-        ("mojibake repaired", s.mojibake_repaired),
-        ("sections folded", s.sections_folded),
-        ("authors linked", s.authors_linked),
-        (
-            "author pages",
-            f"{len(report.authors_created)} created, {len(report.authors_updated)} updated"
-            + (f", {len(report.authors_merged)} merged" if report.authors_merged else ""),
-        ),
-        ("skipped", len(report.skipped)),
-        ("failed", len(report.failed)),
-    ]
-    print(f"{label}{report.vault.name} ({kind} at {report.vault.root})", file=out)
-    if diffs and report.diffs:
-        text = "".join(report.diffs)
-        out.write(colour_diff(text) if use_colour(out) else text)
-    for name, value in rows:
-        print(f"{label}  {name:<20} {value}", file=out)
-    for path in report.changed:
-        stats = report.page_stats.get(path)
-        what = f": {describe(stats)}" if stats is not None else ""
-        print(f"{label}  {page_verb[report.mode]} {rel(report, path)}{what}", file=out)
-    for name, paths in (
-        ("created author page", report.authors_created),
-        ("updated author page", report.authors_updated),
-        ("merged author page", report.authors_merged),
-    ):
-        for path in paths:
-            print(f"{label}  {name} {rel(report, path)}", file=out)
-    for path, reason in report.skipped:
-        print(f"{label}  skipped {path}: {reason}", file=out)
-    for path, reason in report.failed:
-        print(f"{label}  FAILED  {path}: {reason}", file=out)
-    for path, reason in report.left_alone:
-        print(f"{label}  left    {path}: {reason}", file=out)
-    if verbose:
-        for path, reason in unchanged_pages(report):
-            print(f"{label}  unchanged {rel(report, path)}: {reason}", file=out)
+    out.write(summary(report, diffs=diffs, verbose=verbose, colour=use_colour(out)))
 
 
 def _quiet_and_clean(report: PassReport) -> bool:
@@ -303,13 +250,14 @@ def cmd_resync(args: argparse.Namespace) -> int:
 def _leased_elsewhere(vaults: list[Vault], config) -> set[str]:
     """Vaults another machine's daemon cleans (lease.py): a resync here would conflict."""
     from vaultsync.lease import resync_refusal
+    from vaultsync.render import refused_here
     from vaultsync.settings import state_dir
 
     refused = set()
     for vault in vaults:
         why = resync_refusal(vault.root, state_dir(config))
         if why:
-            print(f"vaultsync: {vault.name}: not cleaned here: {why}", file=sys.stderr)
+            print(refused_here(vault.name, why), file=sys.stderr)
             refused.add(vault.name)
     return refused
 
@@ -516,28 +464,16 @@ def _state_config(args: argparse.Namespace):
             )
         except (OSError, yaml.YAMLError, ValidationError):
             raise err from None
-        print(f"vaultsync: warning: {err}", file=sys.stderr)
+        from vaultsync.render import warning
+
+        print(warning(err), file=sys.stderr)
         return config
 
 
 EXIT_NOT_RUNNING = 3  # `status` with no daemon, as `systemctl is-active` says "inactive"
 
 
-def _local_time(stamp: str | None) -> str:
-    """A recorded UTC time (ISO 8601) shown in local time with its offset."""
-    from vaultsync.activity import local_time
-
-    return local_time(stamp)
-
-
 STATUS_ACTIONS = 10  # the daemon's last actions `status` shows
-
-
-def _local_error(line: str) -> str:
-    """A recorded error ("<UTC time> message") with its time in local time."""
-    stamp, _, message = line.partition(" ")
-    shown = _local_time(stamp)
-    return f"{shown} {message}" if shown != stamp else line
 
 
 def _status_data(args: argparse.Namespace) -> dict:
@@ -580,37 +516,17 @@ def cmd_status(args: argparse.Namespace) -> int:
 
         print(json.dumps({"version": JSON_VERSION, **data}, indent=2, ensure_ascii=False))
         return code
-    if not data["running"]:
-        print("daemon: not running")
-    else:
-        print(f"daemon: running (pid {data['pid'] or 'not recorded yet'})")
-    if data["log"]:
-        print(f"log: {data['log']}")
-    if not data["recorded"]:
-        print(f"no status recorded yet in {data['state_dir']}")
-        return code
-    for name, v in data["vaults"].items():
-        kind = v.get("kind") or "kind not known yet"  # (a folder missing since the start)
-        print(f"  {name}: {v.get('root')} ({kind}, {v.get('watching')})")
-        print(f"    last pass: {_local_time(v.get('last_pass'))}  {v.get('last_summary', '')}")
-        if v.get("cleaner"):
-            print(f"    cleaned by: {v['cleaner']}")
-    from vaultsync.activity import describe_entry
+    from vaultsync.render import status_lines
 
-    if data["actions"]:
-        print("last actions (newest first; all of them: vaultsync log):")
-        for entry in data["actions"]:
-            print(f"  {describe_entry(entry)}")
-    errors = data["recent_errors"]
-    print(f"recent errors: {len(errors)}")
-    for line in errors[:10]:
-        print(f"  {_local_error(line)}")
+    for line in status_lines(data):
+        print(line)
     return code
 
 
 def cmd_log(args: argparse.Namespace) -> int:
     """The daemon's activity log: the last N entries, then (with -f) each new one."""
-    from vaultsync.activity import describe_entry, tail
+    from vaultsync.activity import tail
+    from vaultsync.render import describe_entry
     from vaultsync.settings import state_dir
 
     state = state_dir(_state_config(args))
@@ -632,20 +548,21 @@ def cmd_log(args: argparse.Namespace) -> int:
 def _signal_daemon(args: argparse.Namespace, signum: int, done: str) -> int:
     """Send the running daemon a signal (`stop`: SIGTERM, `reload`: SIGHUP)."""
     from vaultsync.locks import running_pid
+    from vaultsync.render import daemon_state
     from vaultsync.settings import state_dir
 
     state = state_dir(_state_config(args))
     pid = running_pid(state)
     if pid is None:
-        print(f"vaultsync: no daemon is running (state folder {state})", file=sys.stderr)
+        print(daemon_state("not running", state=state), file=sys.stderr)
         return EXIT_NOT_RUNNING
     if pid < 0:
-        print("vaultsync: the daemon is just starting; try again in a moment", file=sys.stderr)
+        print(daemon_state("starting"), file=sys.stderr)
         return EXIT_FAILED
     try:
         os.kill(pid, signum)
     except ProcessLookupError:
-        print(f"vaultsync: the daemon (pid {pid}) has just exited", file=sys.stderr)
+        print(daemon_state("exited", pid=pid), file=sys.stderr)
         return EXIT_NOT_RUNNING
     except PermissionError:
         from vaultsync.errors import UsageError
@@ -681,11 +598,6 @@ def _history(args: argparse.Namespace, cfg=None):
     )
 
 
-def _when(saved) -> str:
-    """A saved time in local time with its offset."""
-    return f"{saved.astimezone():%Y-%m-%d %H:%M:%S%z}"
-
-
 def _page_arg(history, typed: str) -> Path:
     """The page `typed` names: a path (absolute, or relative to here), or as a user names a
     page (see History.find). One match or an error that says what to type."""
@@ -715,44 +627,37 @@ def cmd_history(args: argparse.Namespace) -> int:
         from vaultsync.errors import NoHistory
 
         raise NoHistory(path)
-    held = "; held after undo (`vaultsync release` lets it be cleaned)"
-    held = held if history.is_held(path) else ""
-    print(f"{path}: {len(versions)} earlier version(s), newest first{held}")
-    for v in versions:
-        print(f"  {v.number:>3}  {_when(v.saved_at)}  {v.size:>8} bytes")
-    print("restore one with: vaultsync undo PAGE --version N")
+    from vaultsync.render import history_lines
+
+    for line in history_lines(path, versions, history.is_held(path)):
+        print(line)
     return EXIT_OK
 
 
 def _list_history(history) -> int:
     """`history` with no page: every page with history, its versions, the newest one's time,
     and whether it is held after undo."""
+    from vaultsync.render import history_list
+
     entries = history.entries()
-    if not entries:
-        print("no page has history yet: vaultsync keeps a copy of a page before each rewrite")
-        return EXIT_OK
-    for entry in entries:
-        n = f"{entry.count} version{'s' if entry.count != 1 else ''}"
-        newest = f", newest {_when(entry.newest)}" if entry.newest else ""
-        held = "  [held after undo]" if history.is_held(entry.path) else ""
-        print(f"{entry.path}  ({n}{newest}){held}")
-    print("see one with: vaultsync history PAGE (a page name or path)")
+    held = {entry.path for entry in entries if history.is_held(entry.path)}
+    for line in history_list(entries, held):
+        print(line)
     return EXIT_OK
 
 
 def cmd_release(args: argparse.Namespace) -> int:
     """Let pages held after undo be cleaned again."""
+    from vaultsync.render import not_held, released
+
     history = _history(args)
     for typed in args.pages:
         path = _page_arg(history, typed)
         if history.release(path):
-            print(
-                f"released {path}: the next pass cleans it (now: `vaultsync resync`; the "
-                "daemon: when the page changes or at its next reconcile pass)"
-            )
+            print(released(path))
         else:
             # Not an error: releasing twice leaves the page as releasing once does.
-            print(f"vaultsync: {path} is not held after undo; nothing to release", file=sys.stderr)
+            print(not_held(path), file=sys.stderr)
     return EXIT_OK
 
 
@@ -783,13 +688,9 @@ def cmd_undo(args: argparse.Namespace) -> int:
         return _vault_root_of(path, cfg.vaults)
 
     done = undo(history, path, args.version, vault_root, state_dir(cfg), dry_run=args.dry_run)
-    if args.dry_run:
-        print(f"[dry run] would restore version {done.version} of {path} ({done.size} bytes)")
-        return EXIT_OK
-    print(
-        f"restored version {done.version} of {path} (sha256 {done.sha256[:12]}…); vaultsync "
-        "leaves it as it is until the page changes again, or until `vaultsync release` names it"
-    )
+    from vaultsync.render import restored
+
+    print(restored(done, path, dry_run=args.dry_run))
     return EXIT_OK
 
 
@@ -856,7 +757,7 @@ def _authors_data(vault: Vault, options: PassOptions) -> dict:
 
 def cmd_authors(args: argparse.Namespace) -> int:
     """List each author: canonical page, other names, sources; flag likely duplicates."""
-    from vaultsync.render import plural
+    from vaultsync.render import authors_lines
 
     loaded, vaults = _vaults(args)
     options = _options(loaded.config, "check", False)
@@ -869,19 +770,8 @@ def cmd_authors(args: argparse.Namespace) -> int:
         print(json.dumps({"version": JSON_VERSION, "vaults": found}, indent=2, ensure_ascii=False))
         return EXIT_OK
     for data in found:
-        print(f"{data['vault']}: {plural(len(data['authors']), 'author')}")
-        for author in data["authors"]:
-            where = author["page"] or "(no page yet)"
-            n = plural(len(author["sources"]), "source")
-            print(f"  {author['name']}  —  {n}, page: {where}")
-            if author["aliases"]:
-                print(f"    also named: {', '.join(author['aliases'])}")
-            if author["handles"]:
-                print(f"    handle: {', '.join('@' + h for h in author['handles'])}")
-        if data["likely_duplicates"]:
-            print("  likely the same person (map one to the other under authors.aliases):")
-            for a, b in data["likely_duplicates"]:
-                print(f"    {a!r} ~ {b!r}")
+        for line in authors_lines(data):
+            print(line)
     return EXIT_OK
 
 

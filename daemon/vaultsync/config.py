@@ -568,7 +568,9 @@ def warn_once(message: str) -> None:
     if log.hasHandlers():
         log.warning("%s", message)
     else:
-        print(f"vaultsync: warning: {message}", file=sys.stderr)
+        from vaultsync.render import warning
+
+        print(warning(message), file=sys.stderr)
 
 
 def parse_config(raw: bytes, path: Path) -> Config:

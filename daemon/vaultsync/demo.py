@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vaultsync.render import demo_copied, demo_watching
 from vaultsync.writer import copy_folder, make_folders
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def run(
         base = Path(tempfile.mkdtemp(prefix="vaultsync-demo-"))
     folders = copy_samples(base)
     vaults = [make_vault(folder) for folder in folders]
-    print(f"Copied the sample vaults to {base}\n")
+    print(demo_copied(base))
     options = PassOptions(
         mode="write",
         want_diff=True,
@@ -77,10 +78,7 @@ def run(
         return 1 if failed else 0
     from vaultsync.run import run_daemon
 
-    print(
-        f"Watching {base}. Drop a Readwise page into {folders[0] / 'pages'} or "
-        f"{folders[1] / 'Readwise'} to see it cleaned; Ctrl-C to stop."
-    )
+    print(demo_watching(base, folders[0] / "pages", folders[1] / "Readwise"))
     import logging
 
     if not logging.getLogger().handlers:  # else only warnings would show: say what it cleans

@@ -1,13 +1,18 @@
-"""Errors a user can cause. Each carries named fields; `cli.report_error` turns them into messages.
+"""Errors a user can cause. Each carries named fields, not sentences: their words are made in
+`render.py` (`str(err)` and `PageError.detail()` ask it), and `cli.report_error` is the one place
+an error becomes a CLI message. The config's own formatter (`ConfigProblem.render`,
+`ConfigError.__str__`) stays here, beside the problems it lists.
 
 Anything raised that is not a `VaultsyncError` is a bug in vaultsync, and is reported as such.
 """
 
 from __future__ import annotations
 
-import errno as _errno
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from vaultsync.render import error_detail, error_message
+from vaultsync.render import state_folder_advice as state_folder_advice  # its old home
 
 
 class VaultsyncError(Exception):
@@ -29,11 +34,11 @@ class PageError(VaultsyncError):
 
     path: Path | None
 
-    def detail(self) -> str:  # pragma: no cover - subclasses override
-        raise NotImplementedError
+    def detail(self) -> str:
+        return error_detail(self)
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.detail()}"
+        return error_message(self)
 
     def reason_for(self, path: Path) -> str:
         return self.detail() if str(self.path) == str(path) else str(self)
@@ -96,18 +101,12 @@ class UnsafePathError(PageError):
     path: Path
     reason: str
 
-    def detail(self) -> str:
-        return f"refused to write: {self.reason}"
-
 
 @dataclass(eq=False)
 class ChangedSinceRead(PageError):
     """The page changed on disk after it was read; the result was dropped and will be retried."""
 
     path: Path
-
-    def detail(self) -> str:
-        return "changed on disk while being cleaned; left as it is, will retry"
 
 
 @dataclass(eq=False)
@@ -117,14 +116,6 @@ class LossCheckFailed(PageError):
     path: Path | None
     missing: list[str]
 
-    def detail(self) -> str:
-        shown = "; ".join(m[:80] for m in self.missing[:3])
-        more = f" (+{len(self.missing) - 3} more)" if len(self.missing) > 3 else ""
-        return f"not written, the result would lose: {shown}{more}. Please report this."
-
-    def __str__(self) -> str:
-        return f"{self.path or 'page'}: {self.detail()}"
-
 
 @dataclass(eq=False)
 class PageUnreadable(PageError):
@@ -132,9 +123,6 @@ class PageUnreadable(PageError):
 
     path: Path
     reason: str
-
-    def detail(self) -> str:
-        return self.reason
 
 
 @dataclass(eq=False)
@@ -148,9 +136,6 @@ class PageVanished(PageUnreadable):
 class PageAppeared(ChangedSinceRead):
     """A file appeared where vaultsync was about to create one; it was left as it is."""
 
-    def detail(self) -> str:
-        return "a file appeared here before vaultsync could create it; left it as it is"
-
 
 @dataclass(eq=False)
 class WriteFailed(PageError):
@@ -158,9 +143,6 @@ class WriteFailed(PageError):
 
     path: Path
     reason: str
-
-    def detail(self) -> str:
-        return f"not written: {self.reason}"
 
 
 class HistoryError(VaultsyncError):
@@ -174,10 +156,7 @@ class NoHistory(HistoryError):
     path: Path
 
     def __str__(self) -> str:
-        return (
-            f"no history for {self.path}; vaultsync keeps a copy before each rewrite, "
-            "none was made for this page"
-        )
+        return error_message(self)
 
 
 @dataclass(eq=False)
@@ -188,12 +167,6 @@ class NoSuchVersion(HistoryError, PageError):
     number: int
     available: int
 
-    def detail(self) -> str:
-        return (
-            f"there is no version {self.number}; the history holds versions "
-            f"1 (newest) to {self.available}"
-        )
-
 
 @dataclass(eq=False)
 class HistoryUnavailable(HistoryError):
@@ -203,21 +176,7 @@ class HistoryUnavailable(HistoryError):
     reason: str
 
     def __str__(self) -> str:
-        return f"history store {self.path}: {self.reason}"
-
-
-_ELSEWHERE = "or set state_dir in the config (or $VAULTSYNC_STATE_DIR) to a folder elsewhere"
-
-
-def state_folder_advice(code: int | None, strerror: str = "") -> str:
-    """What went wrong writing in vaultsync's own state folder, and what the user can do."""
-    if code in (_errno.ENOSPC, _errno.EDQUOT):
-        return f"the disk is full (or over quota): free some space there, {_ELSEWHERE}"
-    if code == _errno.EROFS:
-        return f"it is on a read-only file system: make it writable, {_ELSEWHERE}"
-    if code in (_errno.EACCES, _errno.EPERM):
-        return f"permission denied: give this user write access to it, {_ELSEWHERE}"
-    return f"{strerror or 'the system refused'}: check that folder, {_ELSEWHERE}"
+        return error_message(self)
 
 
 @dataclass(eq=False)
@@ -231,5 +190,4 @@ class StateFolderUnusable(VaultsyncError):
     strerror: str = ""
 
     def __str__(self) -> str:
-        advice = state_folder_advice(self.errno, self.strerror)
-        return f"state folder {self.folder}: cannot write {self.what}: {advice}"
+        return error_message(self)

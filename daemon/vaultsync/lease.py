@@ -46,6 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vaultsync.errors import ChangedSinceRead, VaultsyncError
+from vaultsync.render import daemon_line
 from vaultsync.writer import (
     VaultGuard,
     cleanup_temp_files,
@@ -274,12 +275,13 @@ class VaultLease:
         if current is not None and current.machine != self.me and current.live(now):
             known = self.holder is not None and self.holder.machine == current.machine
             if self.state != STANDBY or not known:
-                log.info(
-                    "%s: %s cleans this vault (its lease runs until %s); standing by",
-                    self.name,
-                    current.describe(),
-                    _iso(current.expires),
+                line = daemon_line(
+                    "lease elsewhere",
+                    vault=self.name,
+                    holder=current.describe(),
+                    until=_iso(current.expires),
                 )
+                log.info("%s", line)
             self.state, self.holder = STANDBY, current
             return False
         ours = current is not None and current.machine == self.me and current.live(now)
@@ -287,17 +289,17 @@ class VaultLease:
             if now - self.claimed_at < self.timing.settle:
                 return False
             self.state = HOLDING
-            log.info("%s: this machine cleans this vault (lease taken)", self.name)
+            log.info("%s", daemon_line("lease taken", vault=self.name))
         elif ours and self.state != HOLDING:
             self.state = HOLDING  # our own live lease from before a restart
-            log.info("%s: this machine cleans this vault (lease kept)", self.name)
+            log.info("%s", daemon_line("lease kept", vault=self.name))
         if ours:
             if now - self.renewed_at >= self.timing.heartbeat:
                 self._write(now, seen=current)
             return self.state == HOLDING
         # No lease, an expired or released one, or ours expired (this machine slept): claim.
         if self.state == HOLDING:
-            log.info("%s: this machine's lease lapsed; claiming it again", self.name)
+            log.info("%s", daemon_line("lease lapsed", vault=self.name))
         written = self._write(now, seen=current)
         if written == _FAILED:
             return True  # no lease can be kept here: clean as without one (pages say why)
@@ -310,12 +312,7 @@ class VaultLease:
             # No other machine ever held this vault's lease: no rival claim to wait for.
             self.claimed_at -= self.timing.settle
             return self.poll()
-        log.info(
-            "%s: claimed this vault's lease; cleaning starts in %g s unless another machine "
-            "holds it",
-            self.name,
-            self.timing.settle,
-        )
+        log.info("%s", daemon_line("lease claimed", vault=self.name, settle=self.timing.settle))
         return False
 
     def release(self) -> None:
@@ -365,13 +362,8 @@ class VaultLease:
             return _RACED
         except VaultsyncError as err:
             if not self._warned:
-                log.warning(
-                    "%s: cannot keep the lease file %s: %s; cleaning without it (another "
-                    "machine's daemon on this vault may then conflict)",
-                    self.name,
-                    path,
-                    err,
-                )
+                line = daemon_line("lease unusable", vault=self.name, path=path, error=err)
+                log.warning("%s", line)
                 self._warned = True
             return _FAILED
         self._warned = False

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from vaultsync.errors import StateFolderUnusable, VaultsyncError
+from vaultsync.render import error_message
 from vaultsync.writer import ensure_private_dir, open_private_file, rewrite_private_file
 
 
@@ -33,7 +34,7 @@ class LockBusy(VaultsyncError):
         self.what, self.holder = what, holder
 
     def __str__(self) -> str:
-        return f"{self.what} is busy: {self.holder}"
+        return error_message(self)  # its words, and DaemonRunning's, are in render.py
 
 
 class LockWaitCancelled(LockBusy):
@@ -49,13 +50,6 @@ class DaemonRunning(LockBusy):
     def __init__(self, pid: str, state_dir: Path) -> None:
         super().__init__("the daemon", f"pid {pid}")
         self.pid, self.state_dir = pid, state_dir
-
-    def __str__(self) -> str:
-        return (
-            f"already running (pid {self.pid}, state folder {self.state_dir}); one daemon "
-            "watches every configured vault, so stop that one first if you want to restart it. "
-            "`vaultsync status` shows what it watches"
-        )
 
 
 def _lock_path(state_dir: Path, key: str) -> Path:

@@ -27,7 +27,15 @@ from vaultsync.lease import Timing, VaultLease, machine_id
 from vaultsync.locks import DaemonLock, LockBusy, LockWaitCancelled, vault_lock
 from vaultsync.pipeline.report import PassOptions, PassReport
 from vaultsync.pipeline.session import VaultSession
-from vaultsync.render import describe
+from vaultsync.render import (
+    activity_entries,
+    daemon_line,
+    error_message,
+    failure_line,
+    log_lines,
+    pass_line,
+)
+from vaultsync.results import Outcome
 from vaultsync.vault import Vault
 from vaultsync.writer import VaultGuard, is_temp_file, read_page, write_private_file
 
@@ -151,57 +159,26 @@ class LeftAloneSaid:
 def log_report(
     report: PassReport, status: _Status | None = None, left: LeftAloneSaid | None = None
 ) -> None:
-    """One readable line per thing worth knowing. `left`: the memory that keeps a page left
+    """The pass's log lines (render.log_lines). `left`: the memory that keeps a page left
     alone on purpose from being named at every pass (None: named every time)."""
     vault = report.vault
     if left is not None:
         for path in report.changed:
             left.forget(vault.name, path)
-    for path, reason in report.left_alone:
-        if left is None or left.first_time(vault.name, path, reason):
-            log.info("%s: left %s as it is: %s", vault.name, _rel(vault, path), reason)
-    for path in report.changed:
-        log.info("%s: cleaned %s", vault.name, _rel(vault, path))
-    for path in report.authors_created:
-        log.info("%s: created author page %s", vault.name, _rel(vault, path))
-    for path in report.authors_updated:
-        log.info("%s: updated author page %s", vault.name, _rel(vault, path))
-    for path, reason in report.skipped:
-        # A page held after undo is news once (persisted: not again at every start).
-        level = logging.DEBUG if report.held.get(path) is False else logging.WARNING
-        log.log(level, "%s: skipped %s: %s", vault.name, _rel(vault, path), reason)
-    for path, reason in report.failed:
-        log.error("%s: FAILED %s: %s", vault.name, _rel(vault, path), reason)
-        if status:
-            key = _page_key(vault.name, _rel(vault, path))
-            status.error(f"{vault.name}: {_rel(vault, path)}: {reason}", key)
-    if report.changed:
-        log.info("%s: %s", vault.name, describe(report.stats))
+    for level, result, text in log_lines(report):
+        if result is not None and result.outcome is Outcome.LEFT_ALONE and left is not None:
+            if not left.first_time(vault.name, result.path, result.reason or ""):
+                continue
+        log.log(level, "%s", text)
+        if status and result is not None and result.outcome is Outcome.FAILED:
+            key = _page_key(vault.name, _rel(vault, result.path))
+            status.error(failure_line(report, result), key)
 
 
 def record_report(activity: ActivityLog, report: PassReport) -> None:
     """Each thing the pass did, or could not do, as an entry of the activity log."""
-    vault = report.vault
-    for path in report.changed:
-        stats = report.page_stats.get(path)
-        detail = describe(stats) if stats is not None else ""
-        activity.record("cleaned", vault.name, _rel(vault, path), detail=detail)
-    for what, paths in (
-        ("created author page", report.authors_created),
-        ("updated author page", report.authors_updated),
-        ("merged author page", report.authors_merged),
-    ):
-        for path in paths:
-            activity.record(what, vault.name, _rel(vault, path))
-    for path, reason in report.failed:
-        activity.record("FAILED", vault.name, _rel(vault, path), detail=reason)
-
-
-def _summary(why: str, report: PassReport) -> str:
-    return (
-        f"{why}: {report.scanned} scanned, {report.readwise} Readwise, "
-        f"{len(report.changed)} cleaned, {len(report.failed)} failed"
-    )
+    for what, page, detail in activity_entries(report):
+        activity.record(what, report.vault.name, page, detail=detail)
 
 
 class Daemon:
@@ -258,7 +235,7 @@ class Daemon:
             self.watcher = VaultWatcher({}, self._sink, log)
             self.watcher.start()
             self._set_vaults(self._initial)
-            log.info("watching %d vault(s); Ctrl-C or SIGTERM stops", len(self.runs))
+            log.info("%s", daemon_line("watching", count=len(self.runs)))
             self._loop()
             for run in self.runs.values():
                 if run.lease is not None:
@@ -272,7 +249,7 @@ class Daemon:
             self._restore_signals(previous)
             self._write_status(running=False)
             lock.release()
-            log.info("stopped")
+            log.info("%s", daemon_line("stopped"))
 
     def _install_signals(self) -> dict:
         if threading.current_thread() is not threading.main_thread():
@@ -320,7 +297,7 @@ class Daemon:
         wanted = {v.name: v for v in vaults}
         for name in list(self.runs):
             if name not in wanted or self.runs[name].vault != wanted[name]:
-                log.info("%s: no longer watched", name)
+                log.info("%s", daemon_line("unwatched", vault=name))
                 if self.runs[name].lease is not None:
                     self.runs[name].lease.release()  # another machine may clean it now
                 del self.runs[name]
@@ -337,7 +314,7 @@ class Daemon:
             if self.lease_timing.enabled:
                 lease = VaultLease(name, vault.root, guard, self.machine, self.lease_timing)
             self.runs[name] = _VaultRun(vault, session, lease=lease)
-            log.info("%s: watching %s (%s)", name, vault.root, vault.kind)
+            log.info("%s", daemon_line("watched", vault=name, root=vault.root, kind=vault.kind))
             added.append(self.runs[name])
         assert self.watcher is not None
         # Watch first, then catch up: a page that changes while the start-up pass runs (after
@@ -357,13 +334,10 @@ class Daemon:
     def _full_pass(self, run: _VaultRun, why: str) -> None:
         if not run.vault.root.is_dir():
             if run.available:
-                log.warning(
-                    "%s: vault unavailable (%s is missing); will resume when it returns",
-                    run.vault.name,
-                    run.vault.root,
-                )
+                fields = {"vault": run.vault.name, "root": run.vault.root}
+                log.warning("%s", daemon_line("vault missing", **fields))
                 self.status.error(
-                    f"{run.vault.name}: vault folder missing: {run.vault.root}",
+                    daemon_line("vault missing (status)", **fields),
                     f"folder\0{run.vault.name}",
                 )
                 self.activity.record(
@@ -373,7 +347,7 @@ class Daemon:
             return
         if not run.available:
             # Said here, not in _health: a restarted watch may be what brings it back.
-            log.info("%s: vault is back at %s; catching up", run.vault.name, run.vault.root)
+            log.info("%s", daemon_line("vault back", vault=run.vault.name, root=run.vault.root))
             self.status.resolved(f"folder\0{run.vault.name}")
             self.activity.record("vault back", run.vault.name, detail=str(run.vault.root))
             run.available = True
@@ -385,8 +359,11 @@ class Daemon:
         except LockWaitCancelled:
             return  # stopping
         except VaultsyncError as err:
-            log.error("%s: %s pass failed: %s", run.vault.name, why, err)
-            self.status.error(f"{run.vault.name}: {err}", f"pass\0{run.vault.name}")
+            log.error("%s", daemon_line("pass failed", vault=run.vault.name, why=why, error=err))
+            self.status.error(
+                daemon_line("vault error", vault=run.vault.name, error=err),
+                f"pass\0{run.vault.name}",
+            )
             return
         self._remember_writes(run)
         log_report(report, self.status, self.left_said)
@@ -523,8 +500,9 @@ class Daemon:
             except LockWaitCancelled:
                 return  # stopping
             except VaultsyncError as err:
-                log.error("%s: %s", run.vault.name, err)
-                self.status.error(f"{run.vault.name}: {err}", f"pass\0{run.vault.name}")
+                line = daemon_line("vault error", vault=run.vault.name, error=err)
+                log.error("%s", line)
+                self.status.error(line, f"pass\0{run.vault.name}")
                 if isinstance(err, LockBusy):  # not lost: tried again after a quiet period
                     for path in changed:
                         self.coalescer.add(path, "modified")
@@ -618,12 +596,12 @@ class Daemon:
         try:
             vaults, settings = self.load()
         except VaultsyncError as err:
-            log.error("config not reloaded, the previous one keeps running: %s", err)
-            self.status.error(f"config: {err}", "config")
-            self.activity.record("config not reloaded", detail=str(err))
+            log.error("%s", daemon_line("config not reloaded", error=err))
+            self.status.error(daemon_line("config error", error=err), "config")
+            self.activity.record("config not reloaded", detail=error_message(err))
             self._write_status()
             return
-        log.info("config reloaded from %s", self.config_path)
+        log.info("%s", daemon_line("config reloaded", path=self.config_path))
         self.status.resolved("config")
         self.activity.record("config reloaded")
         old = self.settings
@@ -679,14 +657,14 @@ class Daemon:
                 log.warning("%s", problem)
         self.status.resolved(f"pass\0{run.vault.name}")
         run.last_pass = _now()
-        run.last_summary = _summary(why, report)
+        run.last_summary = pass_line(why, report)
 
     def _check_waiting(self) -> None:
         """A configured vault whose folder was missing at load is there now: load the config
         again, which starts watching it (with its start-up pass)."""
         waiting = self.settings.waiting
         if waiting and any(gone.root.is_dir() for gone in waiting):
-            log.info("a vault folder that was missing is there now; loading the config again")
+            log.info("%s", daemon_line("folder appeared"))
             self._reload(force=True)
 
     def _waiting_status(self) -> dict:
