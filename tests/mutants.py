@@ -536,7 +536,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "recognise-digest-frontmatter",
         "vaultsync/core/normalize.py",
-        'if page.kind == "obsidian" and not _readwise_frontmatter(page):',
+        "if formats.of(page.kind).frontmatter and not _readwise_frontmatter(page):",
         "if False:",
         RECOGNISE,
         "a script's digest of tweets (its own frontmatter) is taken for a Readwise note",

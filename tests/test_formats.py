@@ -118,3 +118,56 @@ def test_every_kind_has_a_format() -> None:
     assert set(formats.FORMATS) == {"logseq", "obsidian"}
     assert formats.LOGSEQ.named == "a Logseq graph"
     assert formats.OBSIDIAN.named == "an Obsidian vault"
+
+
+# A comparison of a kind with an app's name: what the formats replaced ("the `kind ==` branches
+# become calls on the format"). Either way round, `==` or `!=`, any quotes.
+KIND_TEST = re.compile(
+    r"""kind\s*[!=]=\s*["'](?:logseq|obsidian)["']|["'](?:logseq|obsidian)["']\s*[!=]=\s*[\w.]*kind"""
+)
+# The one module that may name the apps' kinds in a comparison. (Tables keyed by kind, such as
+# highlights.ITEM_SYNTAX, are no comparison.) Any other entry needs a written reason.
+KIND_HOME = "core/formats.py"
+KIND_ALLOWED: dict[str, str] = {}
+
+
+def _kind_tests() -> list[str]:
+    found = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        rel = path.relative_to(SOURCE).as_posix()
+        if rel == KIND_HOME or rel in KIND_ALLOWED:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if KIND_TEST.search(line):
+                found.append(f"{rel}:{number}: {line.strip()}")
+    return found
+
+
+def test_no_kind_comparison_outside_the_formats() -> None:
+    assert _kind_tests() == [], "ask formats.of(kind) (add a field to Format) instead"
+
+
+def test_the_kind_finder_finds_the_old_branches() -> None:
+    """The pattern matches the branches the formats replaced (so the grep is not vacuous)."""
+    old = [
+        'if kind == "logseq":',
+        "if page.kind != 'obsidian':",
+        'if self.vault.kind == "logseq":',
+        'quote = "obsidian" == vault.kind',
+    ]
+    assert all(KIND_TEST.search(line) for line in old)
+    assert not KIND_TEST.search('fmt = formats.of(kind)  # "logseq" or "obsidian"')
+
+
+def test_the_item_table_and_the_formats_know_the_same_kinds() -> None:
+    from vaultsync.core.highlights import ITEM_SYNTAX
+
+    assert set(ITEM_SYNTAX) == set(formats.FORMATS)
+
+    def found(m: re.Match[str] | None) -> str | None:
+        return m.group(1) if m else None
+
+    lines = ["id:: abc", "  ID:: 6512-ab ", "- text ^abc-1", "- plain", "- text id:: x"]
+    for kind, fmt in formats.FORMATS.items():
+        syn = ITEM_SYNTAX[kind]
+        assert [found(syn.block_id(x)) for x in lines] == [found(fmt.block_id(x)) for x in lines]

@@ -54,7 +54,7 @@ class Vault:
         folder: Obsidian only (Logseq's plugin writes through Logseq, into pages/), and never
         the plugin's sync log (`Readwise Syncs.md` at the folder's top), which is not a source."""
         folder = self.readwise_folder
-        if self.kind != "obsidian" or not folder:
+        if not formats.of(self.kind).plugin_folder or not folder:
             return False
         prefix = folder + "/"
         # (Compared case-insensitively: Obsidian runs on file systems that fold case.)

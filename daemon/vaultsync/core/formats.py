@@ -51,6 +51,18 @@ class Format:
     kept_frontmatter: Callable[[str], list[str]]  # what a merged author page's frontmatter keeps
     author_link: Callable[[str], str | None]  # a plain author name → a link (None: can't be)
     source_link: Callable[[str, dict[str, str]], str]  # (stem, meta) → how a page is linked to
+    # (name, sources, aliases, the graph's file name format) → a new author page's (stem, text)
+    new_author_page: Callable[[str, list[authors.Source], list[str], str], tuple[str, str]]
+    # Author pages go to the graph's pages folder (Logseq), else to the configured authors folder.
+    authors_in_pages: bool
+    # A page is an outline of blocks (Logseq), not Markdown paragraphs under headings (Obsidian):
+    # no heading-per-highlight notes, no page written whole twice, chapters only inside sections.
+    outline: bool
+    frontmatter: bool  # a page's own properties are YAML frontmatter (another tool's, or ours)
+    # The Readwise plugin writes into a folder of its own: its pages are Readwise's by their place.
+    plugin_folder: bool
+    reads_canvas: bool  # canvas files link to blocks (Obsidian)
+    org_pages: bool  # `.org` pages give page names (Logseq)
 
     @property
     def named(self) -> str:
@@ -69,6 +81,22 @@ def _logseq_names(stem: str, data: bytes) -> Names:
 
 def _obsidian_names(stem: str, data: bytes) -> Names:
     return [(stem, False)]  # a note answers to its file name
+
+
+def _new_logseq_page(
+    name: str, sources: list[authors.Source], aliases: list[str], name_format: str
+) -> tuple[str, str]:
+    stem = authors.logseq_file_stem(name)
+    # A `title::` only where the file name does not say the name already.
+    with_title = name_format != "triple-lowbar" or authors.logseq_page_name(stem) != name
+    return stem, authors.logseq_author_page(name, sources, with_title, aliases)
+
+
+def _new_obsidian_note(
+    name: str, sources: list[authors.Source], aliases: list[str], name_format: str
+) -> tuple[str, str]:
+    stem = authors.obsidian_file_stem(name)
+    return stem, authors.obsidian_author_note(name, sources, aliases)
 
 
 LOGSEQ = Format(
@@ -94,6 +122,13 @@ LOGSEQ = Format(
     kept_frontmatter=lambda text: [],  # (Logseq pages keep properties, which the merge skips)
     author_link=lambda name: f"[[{name.strip()}]]",
     source_link=lambda stem, meta: meta.get("title") or authors.logseq_page_name(stem),
+    new_author_page=_new_logseq_page,
+    authors_in_pages=True,
+    outline=True,
+    frontmatter=False,
+    plugin_folder=False,  # (Logseq's plugin writes through Logseq, into pages/)
+    reads_canvas=False,
+    org_pages=True,
 )
 
 OBSIDIAN = Format(
@@ -119,6 +154,13 @@ OBSIDIAN = Format(
     kept_frontmatter=authors.frontmatter_entries,
     author_link=authors.obsidian_link,  # a safe note name, showing the original text
     source_link=lambda stem, meta: stem,  # a note is linked to by its file name
+    new_author_page=_new_obsidian_note,
+    authors_in_pages=False,
+    outline=False,
+    frontmatter=True,
+    plugin_folder=True,
+    reads_canvas=True,
+    org_pages=False,
 )
 
 FORMATS: dict[str, Format] = {"logseq": LOGSEQ, "obsidian": OBSIDIAN}

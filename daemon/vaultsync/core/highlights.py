@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,6 +25,29 @@ BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 LOGSEQ_ID = re.compile(r"^[ \t]*id:: *(\S+?)\s*$", re.IGNORECASE)
 OBSIDIAN_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)\s*$")
 _SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class ItemSyntax:
+    """What an app's item lines hold besides the item's text. (A plain table, not a field of
+    core/formats.Format: the formats are built from the parsers that import this module, and the
+    cached functions below take the hashable `kind` as their key and look the table up by it.)"""
+
+    quotes: bool  # a unit opening with ">" is a blockquote unit (Obsidian's template)
+    properties: bool  # a block's `key:: value` lines are not its text (Logseq)
+    counters: bool  # a stray counter line ("1") between items is the template's (Obsidian)
+    caret_ids: bool  # a `^id` marker at a line's end is a block id, not text (Obsidian)
+    block_id: Callable[[str], re.Match[str] | None]  # a line's block id
+
+
+ITEM_SYNTAX: dict[str, ItemSyntax] = {
+    "logseq": ItemSyntax(
+        quotes=False, properties=True, counters=False, caret_ids=False, block_id=LOGSEQ_ID.match
+    ),
+    "obsidian": ItemSyntax(
+        quotes=True, properties=False, counters=True, caret_ids=True, block_id=OBSIDIAN_ID.search
+    ),
+}
 
 
 def repaired(text: str) -> str:
@@ -56,8 +80,10 @@ _MEMO = 1024
 
 @lru_cache(maxsize=_MEMO)
 def _own_text(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
-    if kind == "obsidian" and lines and lines[0].startswith(">"):
+    syn = ITEM_SYNTAX[kind]
+    if syn.quotes and lines and lines[0].startswith(">"):
         return _quote_text(lines)
+    properties, counters, caret_ids = syn.properties, syn.counters, syn.caret_ids
     out = []
     for i, line in enumerate(lines):
         text = body(line)
@@ -66,14 +92,14 @@ def _own_text(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
             if m:
                 text = text[m.end() :]
         else:
-            if kind == "logseq" and LOGSEQ_PROPERTY.match(text):
+            if properties and LOGSEQ_PROPERTY.match(text):
                 continue
             text = text.strip()
             # A stray counter line ("1", "2") some templates write between items is the
             # template's, not the highlight's text (Markdown makes it the item's lazy line).
-            if kind == "obsidian" and text.isdigit() and len(text) <= 4:
+            if counters and text.isdigit() and len(text) <= 4:
                 continue
-        if kind == "obsidian" and "^" in text:
+        if caret_ids and "^" in text:
             text = OBSIDIAN_ID.sub("", text)
         out.append(text)
     return tuple(out)
@@ -101,12 +127,9 @@ def _quote_text(lines: tuple[str, ...]) -> tuple[str, ...]:
 def item_ids(item: Item, kind: Kind) -> list[str]:
     """Block ids the item itself carries: Logseq `id::` lines, Obsidian `^id` markers."""
     ids = []
+    block_id = ITEM_SYNTAX[kind].block_id
     for line in item.lines:
-        text = body(line)
-        if kind == "logseq":
-            m = LOGSEQ_ID.match(text)
-        else:
-            m = OBSIDIAN_ID.search(text)
+        m = block_id(body(line))
         if m:
             ids.append(m.group(1))
     return ids
@@ -158,7 +181,7 @@ def location(item: Item, kind: Kind) -> Location | None:
 
 @lru_cache(maxsize=_MEMO)
 def _location(lines: tuple[str, ...], kind: Kind) -> Location | None:
-    quote = kind == "obsidian" and bool(lines) and lines[0].startswith(">")
+    quote = ITEM_SYNTAX[kind].quotes and bool(lines) and lines[0].startswith(">")
     for text in (body(x) for x in lines) if quote else _own_text(lines, kind):
         if quote:  # a blockquote unit's link stands alone: "> [View Highlight](…)"
             m = BARE_LINK.search(text) if "](" in text else None
@@ -352,6 +375,8 @@ def _link_token(m: re.Match[str]) -> str:
 def _node_key(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
     """One block's lines as subtree_key compares them: its text (continuation lines joined),
     then each property line as written (id lines aside), white space and mojibake folded."""
+    syn = ITEM_SYNTAX[kind]
+    properties, caret_ids = syn.properties, syn.caret_ids
     text: list[str] = []
     props: list[str] = []
     for i, line in enumerate(lines):
@@ -359,11 +384,11 @@ def _node_key(lines: tuple[str, ...], kind: Kind) -> tuple[str, ...]:
         if i == 0:
             m = BULLET.match(raw)
             raw = raw[m.end() :] if m else raw
-        elif kind == "logseq" and LOGSEQ_PROPERTY.match(raw):
+        elif properties and LOGSEQ_PROPERTY.match(raw):
             if not LOGSEQ_ID.match(raw):
                 props.append(_collapsed(repaired(raw)))
             continue
-        text.append(OBSIDIAN_ID.sub(" ", raw) if kind == "obsidian" and "^" in raw else raw)
+        text.append(OBSIDIAN_ID.sub(" ", raw) if caret_ids and "^" in raw else raw)
     joined = repaired(" ".join(text))
     if "([" in joined:
         joined = LOCATION_LINK.sub(_link_token, joined)

@@ -110,7 +110,7 @@ def _signal(page: Page, text: str) -> bool:
         return True
     if links.COVER in text or links.has_readwise_link(text):
         return True
-    if page.kind == "obsidian" and not _readwise_frontmatter(page):
+    if formats.of(page.kind).frontmatter and not _readwise_frontmatter(page):
         return False
     return any(from_readwise(item, page.kind) for s in page.sections for item in s.items)
 
@@ -138,7 +138,7 @@ def listless_template(page: Page, text: str) -> str | None:
     highlights section (the blockquote template's sections are read as units). Where one
     highlight ends and which copies are one is not clear enough there to dedupe, fold or order
     safely."""
-    if page.kind != "obsidian" or links.PREFILTER_TEXT.search(text) is None:
+    if formats.of(page.kind).outline or links.PREFILTER_TEXT.search(text) is None:
         return None
     if not (links.COVER in text or links.has_readwise_link(text) or _sync_heads(page)):
         return None

@@ -180,7 +180,7 @@ def _has_chapters(seg: list[str] | Section, kind: Kind, deeper_than: int) -> boo
     top-level blocks between sections are the user's (the plugin writes chapters inside)."""
     if isinstance(seg, Section):
         return any(is_chapter(item, kind) for item in seg.items)
-    if kind == "logseq":
+    if formats.of(kind).outline:
         return False
     return any(_heading_level(line) > deeper_than for line in seg)
 
@@ -188,7 +188,7 @@ def _has_chapters(seg: list[str] | Section, kind: Kind, deeper_than: int) -> boo
 def _repeats(page: Page) -> list[list[str]]:
     """Raw runs that repeat an earlier run holding the `# Title` line for line (blank lines
     aside): the page written whole a second or third time in one file (Obsidian)."""
-    if page.kind != "obsidian":
+    if formats.of(page.kind).outline:
         return []
     seen: set[tuple[str, ...]] = set()
     out = []

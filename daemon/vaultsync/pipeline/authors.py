@@ -191,7 +191,8 @@ def _read_merged(ctx: AuthorSync, merge: list[tuple[str, Path]]) -> _Merged:
 def _with_extra(kind: str, text: str, merged: _Merged) -> str:
     """The canonical page's text with what the merged pages held of the user's."""
     extra = merged.text
-    if kind == "obsidian" and merged.front:
+    fmt = formats.of(kind)
+    if fmt.frontmatter and merged.front:
         text, clash = author_pages.add_frontmatter_entries(text, merged.front)
         if clash:
             # The key is there with another value: kept below the note's text instead.
@@ -200,7 +201,7 @@ def _with_extra(kind: str, text: str, merged: _Merged) -> str:
     if not extra or extra in text:
         return text  # (already there: a merge retried after the old page could not be removed)
     sep = "" if text.endswith("\n") else "\n"
-    if kind == "obsidian" and not text.endswith("\n\n"):
+    if not fmt.outline and not text.endswith("\n\n"):
         sep += "\n"  # a paragraph of its own, not glued to the region's end marker
     return f"{text}{sep}{extra}\n"
 
@@ -216,17 +217,10 @@ def _create(
     guard, blocked = ctx.guard, ctx.blocked
     name = author.name
     try:
-        if vault.kind == "logseq":
-            stem = author_pages.logseq_file_stem(name)
-            with_title = (
-                vault.name_format != "triple-lowbar" or author_pages.logseq_page_name(stem) != name
-            )
-            text = author_pages.logseq_author_page(name, sources, with_title, aliases)
-            path = vault.root / vault.pages_dir / f"{stem}.md"
-        else:
-            stem = author_pages.obsidian_file_stem(name)
-            text = author_pages.obsidian_author_note(name, sources, aliases)
-            path = vault.root / options.authors_folder / f"{stem}.md"
+        fmt = formats.of(vault.kind)
+        stem, text = fmt.new_author_page(name, sources, aliases, vault.name_format)
+        folder = vault.pages_dir if fmt.authors_in_pages else options.authors_folder
+        path = vault.root / folder / f"{stem}.md"
     except author_pages.UnsafeName as err:
         named_by = ", ".join(sorted({src.link for src in author.sources})[:3])
         report.skipped.append(

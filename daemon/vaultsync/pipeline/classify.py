@@ -43,10 +43,11 @@ def file_facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple
     (Logseq) names."""
     suffix = path.suffix.lower()
     if suffix == ".canvas":
-        refs = canvas_refs(data) if vault.kind == "obsidian" else ()
+        refs = canvas_refs(data) if formats.of(vault.kind).reads_canvas else ()
         return "other", (), refs
     if suffix == ".org":
-        return "other", (tuple(org_names(path, data)) if vault.kind == "logseq" else ()), ()
+        names = tuple(org_names(path, data)) if formats.of(vault.kind).org_pages else ()
+        return "other", names, ()
     fmt = formats.of(vault.kind)
     names: Names = tuple(fmt.page_names(path.stem, data))
     # Links to blocks matter where a block id stays only while something links to it.
@@ -63,7 +64,7 @@ def file_facts(vault: Vault, path: Path, data: bytes) -> tuple[str, Names, tuple
 def in_readwise_folder(vault: Vault, path: Path, authors_folder: str | None = None) -> bool:
     """The page lies in the Readwise plugin's folder (see Vault.in_readwise_folder), and not in
     `authors_folder` (author notes, ours or the user's, are never Readwise's by their place)."""
-    if vault.readwise_folder is None or vault.kind != "obsidian":
+    if vault.readwise_folder is None or not formats.of(vault.kind).plugin_folder:
         return False
     try:
         rel = path.relative_to(vault.root).as_posix()
@@ -127,7 +128,8 @@ def make_entry(vault: Vault, path: Path, snap: Snapshot, old: Entry | None, now:
         return old
     kind, names, refs = file_facts(vault, path, snap.data)
     ids: tuple[str, ...] = ()
-    if kind == "candidate" and vault.kind == "obsidian":
+    # (Ids kept only while something links to them: which ones the page holds.)
+    if kind == "candidate" and not formats.of(vault.kind).keeps_every_id:
         ids = tuple(dict.fromkeys(m.group(1).decode() for m in HELD_ID.finditer(snap.data)))
     return Entry(snap.size, snap.mtime_ns, snap.ino, now, dig, kind, names, refs, ids)
 

@@ -8,6 +8,7 @@ import logging
 import os
 from pathlib import Path
 
+from vaultsync.core import formats
 from vaultsync.core.identity import PageAuthor
 from vaultsync.core.normalize import (
     Normalized,
@@ -192,7 +193,7 @@ class Store:
     def cleanup_unwalked(self) -> None:
         """Remove leftover temp files from the one folder a pass may write to that its walk
         can leave out: the author pages' folder, when the config excludes it."""
-        if self.vault.kind == "logseq":
+        if formats.of(self.vault.kind).authors_in_pages:
             folder = self.vault.pages_dir
         else:
             folder = self.options.authors_folder
@@ -209,7 +210,7 @@ class Store:
         # (A page in the Readwise folder is a candidate by its place: rows depend on it.)
         # (The default folder adds nothing: rows made before the setting existed stay good.)
         facts = ""
-        if v.kind == "obsidian" and v.readwise_folder != READWISE_FOLDER:
+        if formats.of(v.kind).plugin_folder and v.readwise_folder != READWISE_FOLDER:
             facts = f"readwise_folder={v.readwise_folder!r}"
         cache = open_cache(self.options.state_dir, v.root, facts)
         if cache is None:
@@ -220,7 +221,9 @@ class Store:
         self.base = base_key(
             self.vault.kind, opts.rules, opts.split_authors, sorted(opts.author_aliases.items())
         )
-        if v.kind == "obsidian":  # (which pages are Readwise's by their place: not authors')
+        if formats.of(
+            v.kind
+        ).plugin_folder:  # (which pages are Readwise's by their place: not authors')
             self.base = base_key(self.base, v.readwise_folder, opts.authors_folder)
         self.settings = base_key(
             self.base,
