@@ -232,7 +232,9 @@ def summary(
     the counts, then each page changed (with what the rules did to it), skipped or failed
     (with the reason); `verbose` (-v): then each page left alone, with why."""
     label = "[dry run] " if report.mode == "dry-run" else ""
-    kind = "Logseq graph" if report.vault.kind == "logseq" else "Obsidian vault"
+    from vaultsync.core import formats
+
+    kind = formats.of(report.vault.kind).app
     out = [f"{label}{report.vault.name} ({kind} at {report.vault.root})\n"]
     if diffs and report.diffs:
         text = "".join(report.diffs)
