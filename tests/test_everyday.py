@@ -16,6 +16,11 @@ import pytest
 
 from vaultsync.logs import journal_fields
 
+try:  # pytest puts tests/ on sys.path
+    from terminal import under_pty
+except ModuleNotFoundError:  # pragma: no cover
+    from tests.terminal import under_pty
+
 WAIT = 60.0  # seconds: generous, only reached when something is wrong
 
 
@@ -378,27 +383,8 @@ def test_status_json_and_authors_json(graph_copy: Path, tmp_path: Path):
 
 
 def _under_pty(args: list[str], cwd: Path | None = None) -> str:
-    """Run the command on a pseudo-terminal (stdout and stderr) and return what it showed."""
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the command, its output on the terminal
-        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CI")}
-        env["TERM"] = "xterm-256color"
-        env["COLUMNS"] = "100"
-        os.execvpe(sys.executable, [sys.executable, "-m", "vaultsync", *args], env)
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.waitpid(pid, 0)
-    os.close(fd)
-    return b"".join(chunks).decode("utf-8", "replace")
+    """The command on a pseudo-terminal (tests/terminal.py): what a person sees."""
+    return under_pty(args)
 
 
 def test_on_a_terminal_the_diff_is_coloured(graph_copy: Path):

@@ -13,6 +13,11 @@ from pathlib import Path
 
 import pytest
 
+try:  # pytest puts tests/ on sys.path
+    from terminal import under_pty
+except ModuleNotFoundError:  # pragma: no cover
+    from tests.terminal import under_pty
+
 WAIT = 60.0  # seconds: generous, only reached when something is wrong
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -155,26 +160,8 @@ def test_a_missing_vaultsync_config_file_is_an_error(tmp_path: Path) -> None:
 
 
 def _under_pty(args: list[str], env: dict[str, str]) -> str:
-    """Run the command on a pseudo-terminal (stdout and stderr) and return what it showed."""
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the command, its output on the terminal
-        child = {k: v for k, v in env.items() if k not in ("NO_COLOR", "CI")}
-        child.update(TERM="xterm-256color", COLUMNS="120")
-        os.execvpe(sys.executable, [sys.executable, "-m", "vaultsync", *args], child)
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.waitpid(pid, 0)
-    os.close(fd)
-    return b"".join(chunks).decode("utf-8", "replace")
+    """The command on a pseudo-terminal (tests/terminal.py), 120 columns wide."""
+    return under_pty(args, env, columns=120)
 
 
 def test_the_progress_line_shows_the_total_and_an_estimate(tmp_path: Path) -> None:
