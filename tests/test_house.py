@@ -245,3 +245,66 @@ Path(p).write_text("x"); p.write_bytes(b""); os.replace(a, b); p.replace(q); shu
     harmless = 'open(p, "rb"); open(p); os.open(p, os.O_RDONLY); "a".replace("a", "b")'
     calls = [n for n in ast.walk(ast.parse(harmless)) if isinstance(n, ast.Call)]
     assert not any(_writes_a_file(c) for c in calls)
+
+
+# ------------------------------------------------------------------------------ module size
+
+#: No module is longer than this many physical lines (issue 14): past it, a module has more
+#: than one job; split it (a package re-exporting its names keeps callers' imports).
+MAX_LINES = 420
+
+#: Modules still over MAX_LINES (paths under daemon/vaultsync/), each being split this round;
+#: the lead empties the list when merging. An entry that no longer exists or is back under the
+#: limit fails `test_the_size_allow_list_holds_no_stale_entry`, so the list only shrinks.
+TOO_BIG = frozenset(
+    {
+        "writer.py",
+        "config.py",
+        "cli.py",
+        "history.py",
+        "run.py",
+        "state.py",
+        "render.py",
+        "watcher.py",
+    }
+)
+
+
+def _physical_lines(path: Path) -> int:
+    """Lines as an editor shows them: newlines, plus a last line that has none."""
+    data = path.read_bytes()
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def _too_long(package: Path, limit: int = MAX_LINES) -> dict[str, int]:
+    """Every module under `package` over `limit` lines: its POSIX path there → its lines."""
+    sizes = {p.relative_to(package).as_posix(): _physical_lines(p) for p in package.rglob("*.py")}
+    return {name: lines for name, lines in sorted(sizes.items()) if lines > limit}
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    over = {name: lines for name, lines in _too_long(PACKAGE).items() if name not in TOO_BIG}
+    assert over == {}, f"over {MAX_LINES} lines, split by job (docs/architecture.md): " + ", ".join(
+        f"daemon/vaultsync/{name} ({lines})" for name, lines in over.items()
+    )
+
+
+def test_the_size_allow_list_holds_no_stale_entry() -> None:
+    over = _too_long(PACKAGE)
+    stale = sorted(name for name in TOO_BIG if name not in over)
+    assert stale == [], (
+        f"on TOO_BIG but gone or at most {MAX_LINES} lines now; take off the list: "
+        + ", ".join(stale)
+    )
+
+
+def test_the_size_check_flags_a_module_one_line_over(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "at_limit.py").write_text("x = 1\n" * MAX_LINES)
+    (package / "over.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    # A last line without its newline still counts; a module in a subpackage is found too.
+    (package / "sub" / "no_final_newline.py").write_text("x = 1\n" * MAX_LINES + "x = 2")
+    (package / "notes.txt").write_text("x\n" * (MAX_LINES + 1))  # not a module
+    over = MAX_LINES + 1
+    assert _too_long(package) == {"over.py": over, "sub/no_final_newline.py": over}

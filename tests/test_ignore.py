@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaultsync import ignore
 from vaultsync.errors import ConfigError
 from vaultsync.ignore import (
     ALWAYS_EXCLUDED,
@@ -236,7 +235,7 @@ def test_walk_prunes_excluded_folders_without_listing_them(
         listed.append(Path(path).relative_to(tmp_path).as_posix())
         return real_scandir(path)
 
-    monkeypatch.setattr(ignore.os, "scandir", spying_scandir)
+    monkeypatch.setattr(os, "scandir", spying_scandir)
     found = rels(tmp_path, list(walk_vault(tmp_path, PathFilter(exclude=["Archive/"]))))
     assert found == ["a.md", "pages/p.md"]
     assert sorted(listed) == [".", "pages"]
@@ -273,7 +272,7 @@ def test_permission_denied_folder_is_skipped_and_recorded(
             raise PermissionError(13, "Permission denied", path)
         return real_scandir(path)
 
-    monkeypatch.setattr(ignore.os, "scandir", scandir)
+    monkeypatch.setattr(os, "scandir", scandir)
     walker = VaultWalker(tmp_path, PathFilter())
     assert rels(tmp_path, list(walker)) == ["a.md", "open/z.md"]
     assert walker.skipped == [SkippedFolder(tmp_path / "locked", "permission denied")]

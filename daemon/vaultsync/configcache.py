@@ -33,7 +33,14 @@ from vaultsync import paths
 
 FORMAT = 1
 _VARIABLE = re.compile(rb"\$(?:\{(\w+)\}|(\w+))")
-_CODE = ("config.py", "configcache.py", "paths.py", "vault.py")
+_CODE = (
+    "config.py",
+    "configcache.py",
+    "paths.py",
+    "vault.py",
+    "vault_kind.py",
+    "vault_settings.py",
+)
 
 
 class View:

@@ -1,4 +1,6 @@
-"""Which vaults a command works on, what kind each is, and how its files are named."""
+"""Which vaults a command works on (`select_vaults`, `make_vault`) and how a pass sees one
+(`Vault`: its root, kind, filter and the app's naming settings). What kind a folder is and
+Logseq's settings are told by `vault_kind.py` and `vault_settings.py`, re-exported here."""
 
 from __future__ import annotations
 
@@ -8,14 +10,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaultsync.core import edn, formats, links
+from vaultsync.core import formats
 from vaultsync.core.model import Kind
-from vaultsync.core.text import NotUtf8, decode
 from vaultsync.errors import UsageError
-from vaultsync.ignore import PathFilter, hidden_patterns, walk_entries
+from vaultsync.ignore import DEFAULT_INCLUDE, PathFilter, hidden_patterns, walk_entries
 from vaultsync.paths import control_character_reason, unsafe_vault_reason
+from vaultsync.vault_kind import Detection, detect_kind, kind_contradiction
+from vaultsync.vault_settings import LogseqSettings, logseq_settings
 
-DEFAULT_INCLUDE = ("**/*.md",)
+__all__ = [
+    "READWISE_FOLDER",
+    "SYNC_LOG",
+    "Detection",
+    "LogseqSettings",
+    "MissingVault",
+    "Vault",
+    "detect_kind",
+    "filter_warning",
+    "kind_contradiction",
+    "logseq_settings",
+    "make_vault",
+    "select_vaults",
+]
+
 log = logging.getLogger("vaultsync")
 
 
@@ -62,205 +79,6 @@ class Vault:
             return False
         inside = rel[len(prefix) :]
         return inside.casefold() != SYNC_LOG.casefold() and inside.lower().endswith(".md")
-
-
-# ---- what kind of folder ------------------------------------------------------------------------
-
-# Only when a folder has both apps' markers are its pages looked at, and then only the first
-# bytes of at most this many pages; the look stops once this many Readwise pages are found.
-_DETECT_MAX_FILES = 3000
-_DETECT_ENOUGH = 40
-_DETECT_HEAD = 8192
-# One app's Readwise pages settle it when the other's are none, or at most a tenth as many.
-_DETECT_RATIO = 10
-
-
-@dataclass(frozen=True)
-class Detection:
-    """What a folder is: `kind` (None when it cannot be told) and, when None, `problem`: one
-    line naming what was found and the fix."""
-
-    kind: Kind | None
-    has_logseq: bool  # logseq/config.edn
-    has_obsidian: bool  # .obsidian/
-    problem: str = ""
-
-    @property
-    def is_vault(self) -> bool:
-        """Either app's marker is there (a folder that is some vault, whichever)."""
-        return self.has_logseq or self.has_obsidian
-
-
-def detect_kind(folder: Path) -> Detection:
-    """`logseq/config.edn` means Logseq, `.obsidian/` means Obsidian. A folder with both (opened
-    in both apps) is judged by the Readwise pages it holds: Logseq's shape in its pages
-    folder, or Obsidian's `## Highlights` notes; when that is unclear, `problem` says so."""
-    is_logseq = (folder / "logseq" / "config.edn").is_file()
-    is_obsidian = (folder / ".obsidian").is_dir()
-    if is_logseq != is_obsidian:
-        return Detection("logseq" if is_logseq else "obsidian", is_logseq, is_obsidian)
-    fix = (
-        "pass --kind logseq|obsidian, or set 'kind: logseq' or 'kind: obsidian' for this vault "
-        "in the config"
-    )
-    if not is_logseq:
-        return Detection(
-            None,
-            False,
-            False,
-            f"cannot tell what {folder} is: it has neither logseq/config.edn nor .obsidian/; "
-            + fix,
-        )
-    logseq, obsidian = _readwise_shapes(folder)
-    if logseq > 0 and logseq >= _DETECT_RATIO * obsidian:
-        return Detection("logseq", True, True)
-    if obsidian > 0 and obsidian >= _DETECT_RATIO * logseq:
-        return Detection("obsidian", True, True)
-    found = (
-        f"{logseq} Readwise page(s) in Logseq's shape and {obsidian} in Obsidian's"
-        if logseq or obsidian
-        else "no Readwise page to judge by"
-    )
-    return Detection(
-        None,
-        True,
-        True,
-        f"cannot tell what {folder} is: it has both logseq/config.edn and .obsidian/ (opened "
-        f"in both apps?) and {found}; " + fix,
-    )
-
-
-def _readwise_shapes(folder: Path) -> tuple[int, int]:
-    """How many of the folder's first pages are Readwise pages in Logseq's and in Obsidian's
-    shape (a cheap look: the first bytes of each page, up to a bound)."""
-    settings = logseq_settings(folder)
-    pages = settings.pages_dir + "/"
-    flt = PathFilter(DEFAULT_INCLUDE, hidden_patterns(settings.hidden)[0])
-    logseq = obsidian = 0
-    for files, (entry, rel) in enumerate(walk_entries(folder, flt), start=1):
-        try:
-            with open(entry.path, "rb") as f:
-                head = f.read(_DETECT_HEAD)
-        except OSError:
-            continue
-        if (
-            rel.startswith(pages)
-            and "/" not in rel[len(pages) :]
-            and links.LOGSEQ_SHAPE.search(head)
-        ):
-            logseq += 1
-        elif links.OBSIDIAN_SHAPE.search(head) and (
-            b"readwise" in head.lower() or rel.startswith("Readwise/")
-        ):
-            obsidian += 1
-        if files >= _DETECT_MAX_FILES or logseq + obsidian >= _DETECT_ENOUGH:
-            break
-    return logseq, obsidian
-
-
-# ---- Logseq's settings ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LogseqSettings:
-    """The settings of logseq/config.edn we follow, Logseq's defaults where a key is missing.
-    `problems`: what made us fall back to a default (the file broken, a value of a wrong type)."""
-
-    pages_dir: str = "pages"
-    journals_dir: str = "journals"
-    name_format: str = "legacy"  # Logseq's when the key is missing (new graphs write it)
-    hidden: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()
-
-
-def logseq_settings(root: Path) -> LogseqSettings:
-    """Read `:pages-directory`, `:journals-directory`, `:file/name-format` and `:hidden` from
-    the graph's logseq/config.edn as Logseq reads them (an EDN map: comments, `#_` discards and
-    strings are never settings). A file that cannot be read as a whole gives Logseq's defaults,
-    with the problem (file, line, what) in `problems`."""
-    path = root / "logseq" / "config.edn"
-    defaults = "Logseq's defaults are used for this graph until it is fixed"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return LogseqSettings()
-    except OSError as err:
-        return LogseqSettings(problems=(f"{path}: cannot read it ({err.strerror}); {defaults}",))
-    try:
-        config = edn.read(decode(data))
-    except NotUtf8 as err:
-        where = f"line {err.line}, column {err.column}"
-        problem = f"{path}: {where}: bytes that are not UTF-8; {defaults}"
-        return LogseqSettings(problems=(problem,))
-    except edn.EdnError as err:
-        return LogseqSettings(problems=(f"{path}: {err}; {defaults}",))
-    if config is None:
-        return LogseqSettings()  # only comments: every setting is Logseq's default
-    if not isinstance(config, dict):
-        problem = f"{path}: holds no settings map (`{{…}}`) at its top; {defaults}"
-        return LogseqSettings(problems=(problem,))
-    return _settings_of(path, config)
-
-
-def _settings_of(path: Path, config: dict) -> LogseqSettings:
-    problems: list[str] = []
-    where = getattr(config, "where", {})
-
-    def value(key: str, kind: type, default: object, what: str) -> object:
-        keyword = edn.Keyword(key)
-        if keyword not in config:
-            return default
-        found = config[keyword]
-        if isinstance(found, kind):
-            return found
-        line, column = where.get(keyword, (0, 0))
-        problems.append(
-            f"{path}: line {line}, column {column}: `:{key}` should be {what}; "
-            f"using Logseq's default for it"
-        )
-        return default
-
-    def folder(key: str, default: str) -> str:
-        given = value(key, str, default, f'a folder name such as "{default}"')
-        inside = _folder(given)
-        if not inside:
-            line, column = where.get(edn.Keyword(key), (0, 0))
-            problems.append(
-                f"{path}: line {line}, column {column}: `:{key}` {given!r} is not a folder "
-                f"inside the graph; using {default}/"
-            )
-        return inside or default
-
-    pages = folder("pages-directory", "pages")
-    journals = folder("journals-directory", "journals")
-    fmt = value("file/name-format", edn.Keyword, None, "`:triple-lowbar` or `:legacy`")
-    hidden = value("hidden", tuple, (), 'a vector of paths such as ["/archived"]')
-    entries = tuple(e for e in hidden if isinstance(e, str))  # type: ignore[union-attr]
-    _, unusable = hidden_patterns(entries)
-    if unusable:
-        names = ", ".join(f'"{e}"' for e in unusable)
-        problems.append(
-            f"{path}: `:hidden` entries not followed (they would hide the whole "
-            f"graph or leave it): {names}"
-        )
-    return LogseqSettings(
-        pages_dir=pages,
-        journals_dir=journals,
-        # Logseq treats every value but :triple-lowbar as the legacy format.
-        name_format="triple-lowbar" if fmt == edn.Keyword("triple-lowbar") else "legacy",
-        hidden=entries,
-        problems=tuple(problems),
-    )
-
-
-def _folder(value: object) -> str:
-    """A graph-relative folder as Logseq names it (`"notes/"`, `"./notes"` mean `notes`); ""
-    when it is empty or would leave the graph (we then use the default)."""
-    text = str(value).replace("\\", "/").strip()
-    parts = [p for p in text.split("/") if p not in ("", ".")]
-    if not parts or ".." in parts or Path(text).is_absolute():
-        return ""
-    return "/".join(parts)
 
 
 def make_vault(
@@ -322,27 +140,6 @@ def make_vault(
         readwise_folder=readwise_folder,
         **logseq,  # type: ignore[arg-type]
     )
-
-
-def kind_contradiction(root: Path, kind: str, name: str) -> str | None:
-    """A warning when the kind given for a folder contradicts what the folder says it is (a
-    Logseq graph given `kind: obsidian`): its pages would be read in the wrong shape, none of
-    them found to be a Readwise page, and nothing said. None when they agree or it cannot be
-    told (a folder with both apps' markers, or neither)."""
-    detected = detect_kind(root) if (root / ".obsidian").is_dir() != _has_logseq(root) else None
-    if detected is None or detected.kind is None or detected.kind == kind:
-        return None
-    fmt = formats.of(detected.kind)
-    marker, app = fmt.marker, fmt.named
-    return (
-        f"vault {name!r} is given kind {kind}, but {root} has {marker}: it is {app}, and "
-        f"its Readwise pages are not found as {kind} pages; set 'kind: {detected.kind}' "
-        f"(or 'kind: auto') for it, or pass --kind {detected.kind}"
-    )
-
-
-def _has_logseq(root: Path) -> bool:
-    return (root / "logseq" / "config.edn").is_file()
 
 
 def filter_warning(vault: Vault) -> str | None:
