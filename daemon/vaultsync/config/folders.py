@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Protocol
 
 from vaultsync import paths
+from vaultsync.core.model import Kind
 from vaultsync.vault import detect_kind
 
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
@@ -90,7 +91,7 @@ def vault_folder(value: Path, base: Path | None) -> Path:
     return path
 
 
-def detected_kind(path: Path) -> str:
+def detected_kind(path: Path) -> Kind:
     """The app of an existing vault folder written as `kind: auto`; `ValueError` when its
     folders cannot tell."""
     detected = detect_kind(path)

@@ -132,7 +132,7 @@ class VaultConfig(_Section):
         path = info.data.get("path")
         if value != "auto" or path is None or not path.is_dir():
             return value  # (a missing folder is detected once it is there)
-        return detected_kind(path)  # type: ignore[return-value]
+        return detected_kind(path)
 
     @field_validator("include", "exclude")
     @classmethod
@@ -314,8 +314,8 @@ class Config(_Section):
 
     @model_validator(mode="after")
     def _unique_vaults(self) -> Config:
-        # load_config reports these with their key paths (see problems.clash_problems); this check
-        # guards configs built in code.
+        # load_config reports these with their key paths (problems.clash_problems); this
+        # check guards configs built in code.
         clashes = vault_clashes([(i, v) for i, v in enumerate(self.vaults)])
         if clashes:
             raise PydanticCustomError("vault_clash", "{message}", {"message": clashes[0][2]})
