@@ -910,3 +910,32 @@ def test_ensure_private_dir_with_a_file_in_the_way(tmp_path: Path) -> None:
         writer.ensure_private_dir(tmp_path / "state")
     with pytest.raises(VaultsyncError, match="cannot create or use"):
         writer.ensure_private_dir(tmp_path / "state" / "sub")
+
+
+PACKAGE = REPO / "daemon" / "vaultsync" / "config"
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in PACKAGE.glob("*.py")))
+def test_each_module_of_the_config_package_is_small_and_says_its_job(module: str) -> None:
+    """Issue 14: one job per module, named in its docstring, and no module over ~400 lines."""
+    import ast
+
+    text = (PACKAGE / module).read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 400
+    assert ast.get_docstring(ast.parse(text))
+
+
+def test_the_package_gives_callers_the_names_they_import() -> None:
+    """Other modules import from `vaultsync.config`, never from one of its modules."""
+    import vaultsync.config as config
+
+    for name in config.__all__:
+        assert getattr(config, name) is not None
+    for name in ("Config", "VaultConfig", "LoadedConfig", "load_config", "parse_config"):
+        assert name in config.__all__
+    users = [
+        p
+        for p in (REPO / "daemon" / "vaultsync").rglob("*.py")
+        if PACKAGE not in p.parents and "vaultsync.config." in p.read_text(encoding="utf-8")
+    ]
+    assert users == []

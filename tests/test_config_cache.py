@@ -192,3 +192,50 @@ def test_a_kept_config_gives_the_options_a_validated_one_gives(tmp_path: Path) -
             assert getattr(va, key) == getattr(vb, key), key
     assert fresh.config.daemon.quiet_period == kept.config.daemon.quiet_period
     assert fresh.config.resolved_state_dir() == kept.config.resolved_state_dir()
+
+
+# The modules whose bytes key a cached config, relative to the vaultsync package.
+VAULTSYNC = Path(__file__).resolve().parent.parent / "daemon" / "vaultsync"
+
+
+def code_names() -> list[str]:
+    from vaultsync import configcache
+
+    return [f.relative_to(configcache.CODE_ROOT).as_posix() for f in configcache.code_files()]
+
+
+def test_the_code_key_covers_every_module_of_the_config_package() -> None:
+    """The config package is keyed whole (its models and every module that validates), with the
+    modules outside it that validation calls."""
+    package = {p.relative_to(VAULTSYNC).as_posix() for p in (VAULTSYNC / "config").rglob("*.py")}
+    names = code_names()
+    assert package <= set(names)
+    assert {"config/models.py", "config/load.py", "config/folders.py"} <= package
+    assert {"configcache.py", "paths.py", "vault.py", "vault_kind.py", "vault_settings.py"} <= set(
+        names
+    )
+
+
+@pytest.mark.parametrize("module", [*code_names(), "config/added.py"])
+def test_an_edit_to_a_module_that_validates_invalidates_the_cache(
+    module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache made by one vaultsync is not used by another whose validation may differ: each
+    module is edited in turn (in a copy of the code the key is read from), or one is added."""
+    from vaultsync import configcache
+    from vaultsync.config import load_config
+
+    vault = tmp_path / "v"
+    shutil.copytree(SAMPLES / "logseq", vault)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"vaults:\n  - path: {vault}\n")
+    load_config(config, validated=configcache.store)
+    code = tmp_path / "code"
+    for name in code_names():
+        (code / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(VAULTSYNC / name, code / name)
+    monkeypatch.setattr(configcache, "CODE_ROOT", code)
+    assert configcache.load_cached(config) is not None  # the same code: the cache holds
+    with (code / module).open("a", encoding="utf-8") as file:
+        file.write("# another vaultsync\n")
+    assert configcache.load_cached(config) is None

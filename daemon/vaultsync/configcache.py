@@ -9,7 +9,9 @@ later `resync` or `check` uses it only when nothing validation looked at can hav
   its bytes (it is read anyway: a few hundred bytes); its mode and owner, its folder's, and the
   link's when it is one (the warnings about who may change it depend on them);
 - the environment: `HOME` and every `$VARIABLE` the file names (`~` and `$VARS` are expanded);
-- the code: the bytes of the modules that validate (a new vaultsync validates afresh);
+- the code: the bytes of the modules that validate (`code_files`: every module of the config
+  package, and the modules outside it that validation calls), so a new vaultsync validates
+  afresh;
 - the file system: each vault path and `state_dir` as written, expanded and resolved again,
   must give the folder it gave (a link moved elsewhere, a folder deleted or replaced: its
   inode); a vault whose kind was detected must still show the same app folders.
@@ -33,14 +35,10 @@ from vaultsync import paths
 
 FORMAT = 1
 _VARIABLE = re.compile(rb"\$(?:\{(\w+)\}|(\w+))")
-_CODE = (
-    "config.py",
-    "configcache.py",
-    "paths.py",
-    "vault.py",
-    "vault_kind.py",
-    "vault_settings.py",
-)
+# The vaultsync package, whose modules key a cached config (a test points it at a copy).
+CODE_ROOT = Path(__file__).parent
+# Validation's modules outside the config package (which is keyed whole, see code_files).
+_CODE = ("configcache.py", "paths.py", "vault.py", "vault_kind.py", "vault_settings.py")
 
 
 class View:
@@ -72,11 +70,24 @@ def _view(data: dict[str, Any]) -> View:
     return view
 
 
+def code_files() -> list[Path]:
+    """The modules whose bytes key a cached config: every module of the config package (its
+    models and everything that validates; one added there is keyed without being listed here,
+    and the few that only write the example or the schema cost nothing to include), then the
+    modules outside it that validation calls."""
+    package = sorted((CODE_ROOT / "config").rglob("*.py"))
+    return [*package, *(CODE_ROOT / name for name in _CODE)]
+
+
 def _code_key() -> str:
     digest = hashlib.sha256()
-    here = Path(__file__).parent
-    for name in _CODE:
-        digest.update((here / name).read_bytes())
+    for file in code_files():
+        # Each file's name and length before its bytes: text moved between two modules (or a
+        # module renamed) is other code.
+        data = file.read_bytes()
+        name = file.relative_to(CODE_ROOT).as_posix().encode("utf-8")
+        digest.update(b"%d:%s:%d:" % (len(name), name, len(data)))
+        digest.update(data)
     return digest.hexdigest()
 
 
@@ -98,7 +109,7 @@ def _env_key(raw: bytes) -> dict[str, str | None]:
 
 
 def _expanded(raw: str, config_dir: Path) -> str:
-    """A path as config validation expands and resolves it (see config._expand_path)."""
+    """A path as config validation expands and resolves it (see config/folders.py, expand_path)."""
     path = Path(os.path.expanduser(os.path.expandvars(raw)))
     if not path.is_absolute():
         path = config_dir / path
