@@ -259,7 +259,6 @@ MAX_LINES = 420
 TOO_BIG = frozenset(
     {
         "writer.py",
-        "config.py",
         "cli.py",
         "history.py",
         "run.py",
