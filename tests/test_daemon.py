@@ -888,7 +888,7 @@ def test_a_failed_pages_error_goes_once_the_page_is_cleaned_or_found_fine(tmp_pa
     dropped by an update that handled the page without failing, or by any full pass in which
     it did not fail; other pages' errors stay."""
     from vaultsync.pipeline.report import PassReport
-    from vaultsync.run import _Status, log_report
+    from vaultsync.run.daemon import _Status, log_report
     from vaultsync.vault import make_vault
 
     root = shutil.copytree(SAMPLES / "logseq", tmp_path / "g")

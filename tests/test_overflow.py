@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 
-from vaultsync.run import _OVERFLOW, _OverflowAlarm
+from vaultsync.run.daemon import _OVERFLOW, _OverflowAlarm
 
 
 def test_the_overflow_warning_becomes_a_rescan_request() -> None:

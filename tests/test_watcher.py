@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from vaultsync import watcher as watcher_module
 from vaultsync.ignore import PathFilter
 from vaultsync.watcher import (
     HEALTH_MISSING,
@@ -26,10 +25,10 @@ from vaultsync.watcher import (
     NATIVE,
     POLLING,
     VaultWatcher,
-    _event_filter,
-    _Handler,
     route_watchdog_warnings,
 )
+from vaultsync.watcher import watching as watcher_module
+from vaultsync.watcher.watching import _event_filter, _Handler
 from vaultsync.writer import read_page
 
 if TYPE_CHECKING:
