@@ -367,3 +367,15 @@ def test_property_ceiling_holds_under_any_churn(gaps: list[int]) -> None:
         co.add(PATHS[0], "modified")
     deadline = co.next_deadline()
     assert first is not None and deadline is not None and deadline <= first + CEILING
+
+
+def test_pending_lists_the_paths_not_yet_due_in_the_order_first_added() -> None:
+    """What a reload that changes the quiet period carries over to the new coalescer."""
+    clock = [0.0]
+    c = Coalescer(1.0, 10.0, clock=lambda: clock[0])
+    for name in ("b", "a", "b", "c"):
+        c.add(f"/v/{name}.md", "modified")
+    assert c.pending() == [Path("/v/b.md"), Path("/v/a.md"), Path("/v/c.md")]
+    clock[0] = 2.0
+    assert {p for p, _ in c.due()} == {Path("/v/a.md"), Path("/v/b.md"), Path("/v/c.md")}
+    assert c.pending() == []

@@ -672,7 +672,7 @@ def test_reload_turning_reconcile_on_schedules_it(tmp_path: Path, graph: Path):
     try:
         wait_for(lambda: "g" in d.runs and d.runs["g"].last_pass, what="the start-up pass")
         wanted["interval"] = 0.2
-        d._request("reload")  # what SIGHUP does
+        d.reload()  # what SIGHUP does
         wait_for(lambda: d.runs["g"].last_summary.startswith("reconcile"), what="a reconcile")
     finally:
         d.stop()
@@ -884,16 +884,16 @@ def test_a_vault_folder_missing_at_start_is_waited_for(
 
 
 def test_a_failed_pages_error_goes_once_the_page_is_cleaned_or_found_fine(tmp_path: Path):
-    """The daemon's error list is keyed by what it is about (run._Status): a page's error is
+    """The daemon's error list is keyed by what it is about (run.status.Status): a page's error is
     dropped by an update that handled the page without failing, or by any full pass in which
     it did not fail; other pages' errors stay."""
     from vaultsync.pipeline.report import PassReport
-    from vaultsync.run import _Status, log_report
+    from vaultsync.run.status import Status, log_report
     from vaultsync.vault import make_vault
 
     root = shutil.copytree(SAMPLES / "logseq", tmp_path / "g")
     vault = make_vault(root, name="g")
-    status = _Status(tmp_path / "status.json")
+    status = Status(tmp_path / "status.json")
     a, b = root / "pages" / "a.md", root / "pages" / "b.md"
     log_report(PassReport(vault, failed=[(a, "disk full"), (b, "disk full")]), status)
     status.error("g: vault folder missing", "folder\0g")

@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 import queue
 
-from vaultsync.run import _OVERFLOW, _OverflowAlarm
+from vaultsync.run.control import OVERFLOW, OverflowAlarm
 
 
 def test_the_overflow_warning_becomes_a_rescan_request() -> None:
     events: queue.SimpleQueue = queue.SimpleQueue()
     logger = logging.getLogger("watchdog.observers.inotify_c")
-    alarm = _OverflowAlarm(events)
+    alarm = OverflowAlarm(events)
     logger.addHandler(alarm)
     try:
         logger.warning("Inotify queue overflowed; filesystem events were lost")
         logger.warning("something else entirely")
     finally:
         logger.removeHandler(alarm)
-    assert events.get_nowait() == (_OVERFLOW, None, None)
+    assert events.get_nowait() == (OVERFLOW, None, None)
     assert events.empty()

@@ -49,8 +49,8 @@ ALLOWED = {
     ("writer.py", "remove_temp_file"),
     ("workers.py", "worker_count"),
     ("workers.py", "map_pages"),
-    ("watcher.py", "show"),  # watchdog's own warnings, routed into our log
-    ("watcher.py", "_shutdown"),
+    ("watcher/observers.py", "show"),  # watchdog's own warnings, routed into our log
+    ("watcher/observers.py", "shutdown"),
     ("paths.py", "_move_earlier_state"),
 }
 

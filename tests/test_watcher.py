@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from vaultsync import watcher as watcher_module
 from vaultsync.ignore import PathFilter
 from vaultsync.watcher import (
     HEALTH_MISSING,
@@ -26,10 +25,10 @@ from vaultsync.watcher import (
     NATIVE,
     POLLING,
     VaultWatcher,
-    _event_filter,
-    _Handler,
+    coverage,
     route_watchdog_warnings,
 )
+from vaultsync.watcher.events import Handler, event_filter
 from vaultsync.writer import read_page
 
 if TYPE_CHECKING:
@@ -184,6 +183,23 @@ def test_ignored_paths_never_reach_the_sink(
     assert all(p == sentinel or p.suffix == "" for p in reported)  # only 'dir' calls otherwise
 
 
+def test_the_daemons_filter_reports_notes_in_excluded_folders(
+    vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
+) -> None:
+    """The daemon watches with the reading filter (what a pass reads), not the cleaning one: a
+    note in a folder `exclude` names is never cleaned, but a block reference it adds keeps an
+    id alive, so its change is reported; the folders no pass reads are not."""
+    make_watcher({"v": (vault, PathFilter(exclude=["Archive/"]).reading(), False)})
+    never_read = [vault / ".obsidian" / "workspace.md", vault / ".trash" / "gone.md"]
+    for path in never_read:
+        write(path)
+    note = vault / "Archive" / "old.md"
+    write(note, "![[Book#^rw1]]\n")
+    sink.wait_for(note, "created")  # events arrive in order: the others came first, if at all
+    assert not sink.paths() & set(never_read)
+    assert all(p.parent == vault for p in sink.paths() - {note})  # only 'dir' calls otherwise
+
+
 def test_folder_moved_into_the_vault_is_reported_for_a_rescan(
     tmp_path: Path, vault: Path, sink: Sink, make_watcher: Callable[..., VaultWatcher]
 ) -> None:
@@ -278,13 +294,13 @@ def test_reading_pages_reaches_no_handler(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     raw: list[tuple[str, str]] = []  # every event watchdog hands the handler
-    dispatch = _Handler.dispatch
+    dispatch = Handler.dispatch
 
-    def recording(self: _Handler, event: FileSystemEvent) -> None:
+    def recording(self: Handler, event: FileSystemEvent) -> None:
         raw.append((event.event_type, os.fsdecode(event.src_path)))
         dispatch(self, event)
 
-    monkeypatch.setattr(_Handler, "dispatch", recording)
+    monkeypatch.setattr(Handler, "dispatch", recording)
     page = vault / "pages" / "page.md"
     write(page)  # before the watch starts: no event of its own
     make_watcher({"v": (vault, PathFilter(), False)})
@@ -338,14 +354,14 @@ def test_the_filter_lets_through_exactly_what_the_handler_uses(
     )
     root = str(tmp_path)
     calls: list[str] = []
-    handler = _Handler("v", tmp_path, PathFilter(), lambda _v, _p, k: calls.append(k), log)
+    handler = Handler("v", tmp_path, PathFilter(), lambda _v, _p, k: calls.append(k), log)
     for cls in kinds:
         calls.clear()
         src, dest = (f"{root}/d", f"{root}/e") if cls.is_directory else (f"{root}/a.md", "")
         if issubclass(cls, events.FileSystemMovedEvent):
             dest = f"{root}/e" if cls.is_directory else f"{root}/b.md"
         handler.dispatch(cls(src, dest))
-        assert bool(calls) == (cls in _event_filter()), cls.__name__
+        assert bool(calls) == (cls in event_filter()), cls.__name__
 
 
 # -- polling fallback ---------------------------------------------------------------------
@@ -397,20 +413,20 @@ def test_instance_limit_falls_back_to_polling(
 def unwatched(monkeypatch: pytest.MonkeyPatch, vault: Path, *folders: Path) -> list[bool]:
     """Make our own seam, watcher.watched_folders, leave `folders` out, as the kernel does when
     the watch limit is hit there. Returns a switch: set [0] to False to let them in again."""
-    real = watcher_module.watched_folders
+    real = coverage.watched_folders
     active = [True]
 
     def fake() -> set[tuple[int, int]]:
         found = real()
         if found is None:  # not Linux: as if the kernel said every folder is watched
-            found = set(watcher_module.vault_folders(vault, PathFilter()))
+            found = set(coverage.vault_folders(vault, PathFilter()))
         for folder in folders if active[0] else ():
             if folder.is_dir():
                 st = folder.stat()
                 found.discard((st.st_dev, st.st_ino))
         return found
 
-    monkeypatch.setattr(watcher_module, "watched_folders", fake)
+    monkeypatch.setattr(coverage, "watched_folders", fake)
     return active
 
 
@@ -422,7 +438,7 @@ def test_watch_limit_below_the_root_is_noticed(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A subfolder left without a watch at start (watchdog says nothing): we poll instead."""
-    monkeypatch.setattr(watcher_module, "COVERAGE_GRACE", 0.0)
+    monkeypatch.setattr(coverage, "COVERAGE_GRACE", 0.0)
     (vault / "deep").mkdir()
     unwatched(monkeypatch, vault, vault / "deep")
     watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
@@ -442,7 +458,7 @@ def test_watch_limit_hit_later_switches_to_polling_on_health_check(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(watcher_module, "COVERAGE_GRACE", 0.0)
+    monkeypatch.setattr(coverage, "COVERAGE_GRACE", 0.0)
     unwatched(monkeypatch, vault, vault / "deep")
     watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
     assert watcher.watched() == {"v": NATIVE}
@@ -467,16 +483,16 @@ def test_a_folder_watched_within_the_grace_is_no_fallback(
 ) -> None:
     """watchdog adds a new folder's watch a moment after the folder appears: not a miss."""
     clock = [1000.0]
-    monkeypatch.setattr(watcher_module, "_clock", lambda: clock[0])
+    monkeypatch.setattr(coverage, "_clock", lambda: clock[0])
     switch = unwatched(monkeypatch, vault, vault / "deep")
     watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
     (vault / "deep").mkdir()
     sink.wait_for(vault / "deep", "dir")
     assert watcher.check_health() == {}  # seen unwatched: a suspect
-    clock[0] += watcher_module.COVERAGE_GRACE / 2
+    clock[0] += coverage.COVERAGE_GRACE / 2
     assert watcher.check_health() == {}  # still within the grace
     switch[0] = False  # the watch arrives
-    clock[0] += watcher_module.COVERAGE_GRACE
+    clock[0] += coverage.COVERAGE_GRACE
     assert watcher.check_health() == {}
     assert watcher.watched() == {"v": NATIVE}
 
@@ -489,19 +505,19 @@ def test_the_kernel_shows_every_folder_watched(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """On the real watchdog, folders old and new are found watched: no false fallback."""
-    monkeypatch.setattr(watcher_module, "COVERAGE_GRACE", 0.0)
+    monkeypatch.setattr(coverage, "COVERAGE_GRACE", 0.0)
     for name in ("a/b/c", "d", ".obsidian/plugins"):
         (vault / name).mkdir(parents=True)
     watcher = make_watcher({"v": (vault, PathFilter(), False)}, poll_interval=0.05)
     (vault / "later" / "deeper").mkdir(parents=True)
     sink.wait_for(vault / "later", "dir")
-    folders = watcher_module.vault_folders(vault, PathFilter())
+    folders = coverage.vault_folders(vault, PathFilter())
     assert set(folders.values()) == {
         str(vault / p) for p in ("a", "a/b", "a/b/c", "d", "later", "later/deeper")
     }
 
     def all_watched() -> bool:
-        found = watcher_module.watched_folders()
+        found = coverage.watched_folders()
         return found is not None and set(folders) <= found
 
     deadline = time.monotonic() + TIMEOUT
@@ -656,7 +672,7 @@ def test_handler_translates_events(tmp_path: Path, log: logging.Logger) -> None:
 
     attrib = getattr(events, "FileAttribEvent", FileOpenedEvent)  # new in watchdog 7
     calls: list[tuple[str, str]] = []
-    handler = _Handler("v", tmp_path, PathFilter(), lambda _v, p, k: calls.append((p.name, k)), log)
+    handler = Handler("v", tmp_path, PathFilter(), lambda _v, p, k: calls.append((p.name, k)), log)
     root = str(tmp_path)
     for event in [
         FileClosedEvent(f"{root}/a.md"),
@@ -710,11 +726,11 @@ def test_events_lost_rescans_the_vault_and_rechecks_the_watches(
     if lost is None:
         pytest.skip("this watchdog has no EventsLostEvent (its overflow is read from its log)")
     calls: list[tuple[Path, str]] = []
-    handler = _Handler("v", tmp_path, PathFilter(), lambda _v, p, k: calls.append((p, k)), log)
+    handler = Handler("v", tmp_path, PathFilter(), lambda _v, p, k: calls.append((p, k)), log)
     handler.dispatch(lost(str(tmp_path), is_directory=True))
     assert calls == [(tmp_path, "dir")]
     assert handler.saw_folder
-    assert lost in _event_filter()
+    assert lost in event_filter()
 
 
 # -- watchdog's warnings ----------------------------------------------------------------------

@@ -102,6 +102,11 @@ class Coalescer:
             self._drop_stale_top()
             return self._heap[0][0] if self._heap else None
 
+    def pending(self) -> list[Path]:
+        """The paths still waiting (not yet due), in the order they were first added."""
+        with self._lock:
+            return list(self._pending)
+
     def forget(self, path: str | PathLike[str]) -> bool:
         """Drop pending work for a path (e.g. it was just handled another way); True if any."""
         with self._lock:
