@@ -261,10 +261,8 @@ TOO_BIG = frozenset(
         "writer.py",
         "cli.py",
         "history.py",
-        "run.py",
         "state.py",
         "render.py",
-        "watcher.py",
     }
 )
 
