@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "daemon"))
 from vaultsync.writer import (  # noqa: E402
     VaultGuard,
     WriteBatch,
-    _barrier_kind,
     read_page,
     write_atomic,
 )
+from vaultsync.writer.barrier import _barrier_kind  # noqa: E402
 
 
 def setup(root: Path, n: int) -> list[Path]:

@@ -111,7 +111,7 @@ MUTANTS: tuple[Mutant, ...] = (
     # ----------------------------------------------------------------------------- the guard
     Mutant(
         "guard-prefix-slash",
-        "vaultsync/writer.py",
+        "vaultsync/writer/guard.py",
         'else f"{root}/")',
         "else str(root))",
         GUARD,
@@ -119,7 +119,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "guard-dotdot-component",
-        "vaultsync/writer.py",
+        "vaultsync/writer/guard.py",
         'if part in ("", ".", ".."):',
         'if part in ("",):',
         GUARD,
@@ -127,7 +127,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "guard-link-component",
-        "vaultsync/writer.py",
+        "vaultsync/writer/guard.py",
         "            if not stat.S_ISDIR(mode):\n                return False",
         "            if stat.S_ISREG(mode):\n                return False",
         GUARD,
@@ -135,7 +135,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "guard-inside-parent",
-        "vaultsync/writer.py",
+        "vaultsync/writer/guard.py",
         "real.is_relative_to(root)",
         "real.is_relative_to(root.parent)",
         GUARD,
@@ -143,7 +143,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "guard-target-link",
-        "vaultsync/writer.py",
+        "vaultsync/writer/guard.py",
         "        if stat.S_ISLNK(st.st_mode):\n            raise UnsafePathError(",
         "        if False:\n            raise UnsafePathError(",
         GUARD,
@@ -151,7 +151,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "guard-control-character",
-        "vaultsync/writer.py",
+        "vaultsync/writer/guard.py",
         'if any(unicodedata.category(ch) == "Cc" for ch in name):',
         "if False:",
         GUARD,
@@ -159,7 +159,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "guard-name-length",
-        "vaultsync/writer.py",
+        "vaultsync/writer/guard.py",
         "if size > MAX_NAME_BYTES:",
         "if size > MAX_NAME_BYTES + 1:",
         GUARD,
@@ -167,7 +167,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "guard-new-folder-unchecked",
-        "vaultsync/writer.py",
+        "vaultsync/writer/folders.py",
         "real = guard.check(part)  # its parent exists now",
         "real = part  # its parent exists now",
         GUARD,
@@ -175,7 +175,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "guard-check-folder-trusted",
-        "vaultsync/writer.py",
+        "vaultsync/writer/guard.py",
         "        if self._proven_folder(str(folder)):\n            return folder",
         "        if True:\n            return folder",
         GUARD,
@@ -518,9 +518,9 @@ MUTANTS: tuple[Mutant, ...] = (
     # ---------------------------------------------------------------- the writer's held folder
     Mutant(
         "handle-component-followed",
-        "vaultsync/writer.py",
-        "flags = os.O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC",
-        "flags = os.O_DIRECTORY | _O_CLOEXEC",
+        "vaultsync/writer/folders.py",
+        "flags = os.O_DIRECTORY | NOFOLLOW | CLOEXEC",
+        "flags = os.O_DIRECTORY | CLOEXEC",
         HANDLE,
         "a folder swapped for a link after the guard's check is followed out of the vault",
     ),

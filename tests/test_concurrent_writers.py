@@ -182,7 +182,7 @@ def race_batch(
     # The write the daemon thread itself makes land (see the module docstring), once per
     # scheduled round: "conflict" before its next page write, "late" just before its rename.
     forced: list[str | None] = [None]
-    real_put_back = writer._put_back_late_write
+    real_put_back = writer.atomic.put_back_late_write
     # See the module docstring: the plugin's own open → write → close never straddles the
     # daemon's rename → post-rename check. Everything else may interleave.
     window = threading.RLock()
@@ -275,7 +275,7 @@ def race_batch(
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(clean, "write_page", counting_write)
         mp.setattr(os, "replace", replace)
-        mp.setattr(writer, "_put_back_late_write", put_back)
+        mp.setattr(writer.atomic, "put_back_late_write", put_back)
         for t in threads:
             t.start()
         for t in threads:

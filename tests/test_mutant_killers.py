@@ -73,7 +73,7 @@ def test_a_missing_folder_that_leads_out_is_never_made(
     and a folder through a link leading out (where folders are named by path, the platform
     lacking `dir_fd`), are refused and nothing is made outside."""
     if by_path:
-        monkeypatch.setattr(writer, "DIR_FD_SUPPORTED", False)
+        monkeypatch.setattr(writer.folders, "DIR_FD_SUPPORTED", False)
     vault, outside = tmp_path / "vault", tmp_path / "outside"
     (vault / "a").mkdir(parents=True)
     outside.mkdir()

@@ -44,9 +44,9 @@ ALLOWED = {
     ("state.py", "_row"),
     ("history.py", "_read_meta"),
     ("history.py", "_read_pack"),
-    ("writer.py", "remove_quietly"),
-    ("writer.py", "report"),
-    ("writer.py", "remove_temp_file"),
+    ("writer/folders.py", "remove_quietly"),
+    ("writer/remove.py", "report"),
+    ("writer/remove.py", "remove_temp_file"),
     ("workers.py", "worker_count"),
     ("workers.py", "map_pages"),
     ("watcher/observers.py", "show"),  # watchdog's own warnings, routed into our log

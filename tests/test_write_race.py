@@ -136,8 +136,8 @@ def run_race(
     )
     race = Race()
     landed: dict[str, bytes] = {}
-    old = writer.DIR_FD_SUPPORTED
-    writer.DIR_FD_SUPPORTED = fd
+    old = writer.folders.DIR_FD_SUPPORTED
+    writer.folders.DIR_FD_SUPPORTED = fd
     try:
         assert swapper.stdout is not None
         assert swapper.stdout.readline().strip() == "ready"
@@ -164,7 +164,7 @@ def run_race(
             except VaultsyncError:
                 race.refused += 1
     finally:
-        writer.DIR_FD_SUPPORTED = old
+        writer.folders.DIR_FD_SUPPORTED = old
         stop.touch()
         out, _ = swapper.communicate(timeout=60)
     race.swaps = int(out.split()[-1])

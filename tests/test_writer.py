@@ -769,3 +769,50 @@ def test_every_error_here_is_a_vaultsync_error() -> None:
     for cls in (PageUnreadable, PageVanished, PageAppeared, WriteFailed):
         assert issubclass(cls, VaultsyncError)
     assert writer.TEMP_GLOB == ".*.vaultsync-*.tmp"
+
+
+# ------------------------------------------------------------------ removing our own files
+
+
+def test_remove_private_file_removes_a_link_never_what_it_points_to(tmp_path: Path) -> None:
+    """A service unit or a history copy is removed; a link at its name goes, its target stays;
+    a file already gone is an error unless the caller says it may be."""
+    own, elsewhere = tmp_path / "vaultsync.service", tmp_path / "elsewhere.txt"
+    own.write_bytes(b"unit")
+    elsewhere.write_bytes(b"keep me")
+    link = tmp_path / "link.service"
+    link.symlink_to(elsewhere)
+    writer.remove_private_file(own)
+    writer.remove_private_file(link)
+    assert not own.exists() and not os.path.lexists(link)
+    assert elsewhere.read_bytes() == b"keep me"
+    with pytest.raises(FileNotFoundError):
+        writer.remove_private_file(own)
+    writer.remove_private_file(own, missing_ok=True)
+
+
+def test_remove_private_folder_removes_only_an_empty_folder(tmp_path: Path) -> None:
+    full, empty = tmp_path / "full", tmp_path / "empty"
+    full.mkdir()
+    (full / "page.json").write_bytes(b"{}")
+    empty.mkdir()
+    with pytest.raises(OSError):
+        writer.remove_private_folder(full)
+    writer.remove_private_folder(empty)
+    assert full.is_dir() and not empty.exists()
+
+
+def test_remove_private_tree_removes_everything_but_what_links_lead_to(tmp_path: Path) -> None:
+    """The demo's temporary copies go, nested folders and all; a link inside is removed, the
+    folder it leads to is left whole; a folder already gone is no error."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "note.md").write_bytes(b"mine")
+    base = tmp_path / "demo"
+    (base / "logseq" / "pages").mkdir(parents=True)
+    (base / "logseq" / "pages" / "a.md").write_bytes(b"- a\n")
+    (base / "out").symlink_to(outside)
+    writer.remove_private_tree(base)
+    assert not base.exists()
+    assert (outside / "note.md").read_bytes() == b"mine"
+    writer.remove_private_tree(base)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-import vaultsync.writer
+import vaultsync.writer.barrier
+import vaultsync.writer.batch
 from vaultsync.errors import ChangedSinceRead, PageAppeared, UnsafePathError, WriteFailed
 from vaultsync.history import History
 from vaultsync.writer import VaultGuard, WriteBatch, is_temp_file, read_page
@@ -59,7 +60,7 @@ def test_a_batch_writes_every_page_with_one_barrier(
         assert history.load(vault / "pages" / f"p{i}.md", 1) == f"old {i}\n".encode()
     assert (vault / "pages" / "fresh.md").read_bytes() == b"fresh\n"
     assert temps(vault) == []
-    if vaultsync.writer._barrier_kind()[0] == "syncfs":
+    if vaultsync.writer.barrier._barrier_kind()[0] == "syncfs":
         # the history pack and its folder, the page folder: no fsync per page
         assert len(fsyncs) <= 3
     else:
@@ -113,7 +114,7 @@ def test_a_failed_barrier_replaces_nothing(vault: Path, monkeypatch: pytest.Monk
     def failing(fd: int) -> int:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(vaultsync.writer, "_BARRIER", ("syncfs", failing))
+    monkeypatch.setattr(vaultsync.writer.barrier, "_BARRIER", ("syncfs", failing))
     outcomes: list[object] = []
     batch = WriteBatch(VaultGuard([vault]), direct=0)
     for i in range(3):
@@ -213,7 +214,7 @@ def test_a_full_pass_with_history_no_longer_costs_fsyncs_per_page(
     written = len(report.changed) + len(report.authors_created)
     assert len(report.changed) >= 10
     assert all(history.load(p, 1) == before[p.relative_to(root).as_posix()] for p in report.changed)
-    if vaultsync.writer._barrier_kind()[0] == "syncfs":
+    if vaultsync.writer.barrier._barrier_kind()[0] == "syncfs":
         assert len(fsyncs) <= 8, (len(fsyncs), written)
     else:
         assert len(fsyncs) <= written + 8
@@ -231,7 +232,7 @@ def test_the_versions_of_a_pass_go_into_one_pack_over_many_commits(
     before = files(root)
     history = History(tmp_path / "history")
     monkeypatch.setenv("VAULTSYNC_BATCH_MIN", "0")
-    monkeypatch.setattr(vaultsync.writer, "BATCH_MAX_FILES", 5)  # many commits in one pass
+    monkeypatch.setattr(vaultsync.writer.batch, "BATCH_MAX_FILES", 5)  # many commits in one pass
     report = run_pass(make_vault(root), PassOptions(history=history, cache=False))
     assert len(report.changed) > 10
     assert len(list((tmp_path / "history" / "packs").iterdir())) == 1
@@ -255,8 +256,8 @@ def test_where_fsync_does_not_reach_the_disk_one_full_flush_ends_the_batch(
         flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
         assert (root / "a" / "p.md").read_bytes() == b"old\n"  # nothing renamed yet
 
-    monkeypatch.setattr(vaultsync.writer, "_BARRIER", ("fullfsync", None))
-    monkeypatch.setattr(vaultsync.writer, "_full_fsync", full_fsync)
+    monkeypatch.setattr(vaultsync.writer.barrier, "_BARRIER", ("fullfsync", None))
+    monkeypatch.setattr(vaultsync.writer.barrier, "_full_fsync", full_fsync)
     fsyncs: list[int] = []
     real = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real(fd))[1])

@@ -297,7 +297,7 @@ def test_an_attribute_that_cannot_be_set_does_not_stop_the_rewrite(
 
 @pytest.fixture
 def by_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(writer, "DIR_FD_SUPPORTED", False)
+    monkeypatch.setattr(writer.folders, "DIR_FD_SUPPORTED", False)
 
 
 @pytest.mark.usefixtures("by_path")

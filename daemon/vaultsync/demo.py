@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 from importlib import resources
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vaultsync.render import demo_copied, demo_watching
-from vaultsync.writer import copy_folder, make_folders
+from vaultsync.writer import copy_folder, make_folders, remove_private_tree
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -74,7 +73,7 @@ def run(
     failed = any(r.failed for r in reports)
     if once:
         if not keep:
-            shutil.rmtree(base, ignore_errors=True)
+            remove_private_tree(base)
         return 1 if failed else 0
     from vaultsync.run import run_daemon
 
@@ -88,4 +87,4 @@ def run(
         return run_daemon(vaults, options, state_dir=base / "state")
     finally:
         if not keep:  # as with --once: a temporary copy does not outlive the demo
-            shutil.rmtree(base, ignore_errors=True)
+            remove_private_tree(base)

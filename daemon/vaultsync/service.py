@@ -10,7 +10,12 @@ from pathlib import Path
 
 from vaultsync.errors import UsageError
 from vaultsync.paths import STATE_DIR_ENV
-from vaultsync.writer import ensure_private_dir, make_folders, write_private_file
+from vaultsync.writer import (
+    ensure_private_dir,
+    make_folders,
+    remove_private_file,
+    write_private_file,
+)
 
 UNIT_NAME = "vaultsync.service"
 AGENT_LABEL = "io.github.vaultsync"
@@ -204,5 +209,5 @@ def uninstall(platform: str = sys.platform) -> tuple[Path | None, str]:
         raise UsageError(f"no service manager support on {platform}")
     if not path.exists():
         return None, ""
-    path.unlink()
+    remove_private_file(path)
     return path, f"stop it first if it runs: {first}"
