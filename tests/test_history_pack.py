@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import vaultsync.history
+import vaultsync.history.store
 from vaultsync.history import History
 
 try:  # pytest puts tests/ on sys.path (no tests/__init__.py)
@@ -175,7 +175,7 @@ def test_a_pack_that_cannot_be_written_names_the_state_folder(
         raise OSError(28, "No space left on device")
 
     pack = history.pack()
-    monkeypatch.setattr(vaultsync.history.os, "write", full)
-    with pytest.raises(vaultsync.history.HistoryUnavailable) as err:
+    monkeypatch.setattr(vaultsync.history.store.os, "write", full)
+    with pytest.raises(vaultsync.history.store.HistoryUnavailable) as err:
         pack.add(tmp_path / "v" / "p.md", b"x\n")
     assert "space" in str(err.value).lower() or "full" in str(err.value).lower()
