@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import errno
 import hashlib
 import os
@@ -404,3 +405,46 @@ def test_undo_names_a_missing_version_before_asking_for_the_vault(
 
     with pytest.raises(NoSuchVersion):
         undo(history, page, 2, no_vault, tmp_path / "state")
+
+
+# ------------------------------------------------------------------ the package's shape (#14)
+
+HISTORY_PACKAGE = Path(__file__).resolve().parent.parent / "daemon" / "vaultsync" / "history"
+
+
+def test_the_names_callers_use_are_reexported_by_the_package() -> None:
+    import vaultsync.history as package
+
+    for name in ("History", "HistoryPack", "PageHistory", "Version", "Restored", "undo",
+                 "held_after_undo", "HELD_REASON", "RECOUNT_EVERY"):  # fmt: skip
+        assert getattr(package, name) is not None, name
+    assert callable(package.undo)  # the function, not the module that holds it
+
+
+def test_each_history_module_is_small_and_says_its_job() -> None:
+    for path in sorted(HISTORY_PACKAGE.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        assert len(source.splitlines()) <= 400, path.name
+        assert ast.get_docstring(ast.parse(source)), path.name
+
+
+def test_the_history_deletes_files_in_one_place() -> None:
+    """os.unlink/os.rmdir (and their kin) only in files.delete, so routing removals through
+    the writer later is a change in one function."""
+    removers = {"os.unlink", "os.remove", "os.rmdir", "os.removedirs", "shutil.rmtree"}
+    found = []
+    for path in sorted(HISTORY_PACKAGE.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for func in ast.walk(tree):
+            if not isinstance(func, ast.FunctionDef):
+                continue
+            for node in ast.walk(func):
+                if isinstance(node, ast.Call) and (
+                    ast.unparse(node.func) in removers
+                    or (
+                        isinstance(node.func, ast.Attribute)
+                        and node.func.attr in {"unlink", "rmdir"}
+                    )
+                ):
+                    found.append(f"{path.name}:{func.name}")
+    assert sorted(set(found)) == ["files.py:delete"]
