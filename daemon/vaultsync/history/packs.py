@@ -47,7 +47,7 @@ class HistoryPack:
         if h.keep_versions == 0:
             return
         try:
-            with h.lock:
+            with h.locked():
                 self._add(Path(path), data)
         except OSError as err:
             raise HistoryUnavailable(
@@ -64,7 +64,7 @@ class HistoryPack:
             newest = self._newest_stored(key)
         if newest[1] == digest:
             return
-        saved_ns = max(h.clock(), newest[0] + 1)
+        saved_ns = h.next_saved_ns(newest[0])
         head = {
             "path": str(whole),
             "key": key,
@@ -142,7 +142,7 @@ class HistoryPack:
             fd, self._fd = self._fd, None
             os.close(fd)
         try:
-            with h.lock:
+            with h.locked():
                 h.prune_after_pack(self._keys, keep=self._file)
         except OSError as err:
             raise HistoryUnavailable(

@@ -78,9 +78,9 @@ class History:
         self.root = Path(root)
         self.keep_versions = keep_versions
         self.max_total_bytes = max_total_bytes
-        self.clock = clock
-        # Taken by every change to the store, this object's and its packs' (HistoryPack).
-        self.lock = threading.Lock()
+        self._clock = clock
+        # Taken by every change to the store, this object's and its packs' (`locked`).
+        self._lock = threading.Lock()
         # The store's size as this process last counted it, kept up to date by its own saves
         # and removals, so a save need not list every version of every page. Recounted from
         # disk when it nears the limit or every RECOUNT_EVERY saves (other processes save too).
@@ -101,7 +101,7 @@ class History:
         """Store `data` as the newest version of `path` (unless it already is), then prune."""
         if self.keep_versions == 0:
             return
-        with self.lock:
+        with self._lock:
             try:
                 self._save(Path(path), data)
             except OSError as err:
@@ -188,7 +188,7 @@ class History:
 
     def mark_restored(self, path: Path, data: bytes) -> None:
         """Remember that the user restored `data` to `path`, so the daemon leaves it as it is."""
-        with self.lock:
+        with self._lock:
             holds.mark_restored(self.root, Path(path), data)
 
     def restored_hash(self, path: Path) -> str | None:
@@ -201,12 +201,12 @@ class History:
 
     def release(self, path: Path) -> bool:
         """Forget the hold on `path`, so the next pass cleans it; False if it had none."""
-        with self.lock:
+        with self._lock:
             return holds.release(self.root, Path(path))
 
     def announce_hold(self, path: Path) -> bool:
         """True the first time this is asked for the current hold on `path` (holds.py)."""
-        with self.lock:
+        with self._lock:
             return holds.announce_hold(self.root, Path(path))
 
     # ----------------------------------------------------------------------- storage
@@ -254,8 +254,7 @@ class History:
         digest = sha256(data)
         if stored and stored[0].sha256 == digest:
             return
-        # Strictly increasing per page even if the clock stands still or steps back.
-        saved_ns = max(self.clock(), stored[0].saved_ns + 1 if stored else 0)
+        saved_ns = self.next_saved_ns(stored[0].saved_ns if stored else -1)
         newest = write_version(folder, saved_ns, digest, data)
         removed = [s for s in stored[self.keep_versions - 1 :] if s.offset < 0]
         for old in removed:
@@ -267,7 +266,16 @@ class History:
                 return
         self._prune_total(keep=newest)
 
-    # ----------------------------------------------------------------------- size
+    # ----------------------------------------------------------------------- for the packs
+
+    def locked(self) -> threading.Lock:
+        """The lock every change to the store takes (a pack's too)."""
+        return self._lock
+
+    def next_saved_ns(self, newest: int) -> int:
+        """The time to save a page's next version under, after its `newest` (-1: none):
+        strictly increasing per page even if the clock stands still or steps back."""
+        return max(self._clock(), newest + 1)
 
     def grew(self, size: int) -> None:
         """A pack added `size` bytes to the store (under the lock)."""
