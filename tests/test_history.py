@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import errno
 import hashlib
 import os
@@ -404,3 +405,24 @@ def test_undo_names_a_missing_version_before_asking_for_the_vault(
 
     with pytest.raises(NoSuchVersion):
         undo(history, page, 2, no_vault, tmp_path / "state")
+
+
+# ------------------------------------------------------------------ the package's shape (#14)
+
+HISTORY_PACKAGE = Path(__file__).resolve().parent.parent / "daemon" / "vaultsync" / "history"
+
+
+def test_the_names_callers_use_are_reexported_by_the_package() -> None:
+    import vaultsync.history as package
+
+    for name in ("History", "HistoryPack", "PageHistory", "Version", "Restored", "undo",
+                 "held_after_undo", "HELD_REASON", "RECOUNT_EVERY"):  # fmt: skip
+        assert getattr(package, name) is not None, name
+    assert callable(package.undo)  # the function, not the module that holds it
+
+
+def test_each_history_module_is_small_and_says_its_job() -> None:
+    for path in sorted(HISTORY_PACKAGE.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        assert len(source.splitlines()) <= 400, path.name
+        assert ast.get_docstring(ast.parse(source)), path.name

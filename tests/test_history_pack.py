@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-import vaultsync.history
+import vaultsync.history.packs
+from vaultsync.errors import HistoryUnavailable
 from vaultsync.history import History
+from vaultsync.history.files import page_folder
 
 try:  # pytest puts tests/ on sys.path (no tests/__init__.py)
     import legacy_history
@@ -148,7 +150,7 @@ def test_keep_versions_counts_both_layouts_and_drops_packs_no_longer_needed(
     save_pass(history, {page: b"v2\n", other: b"w1\n"})
     save_pass(history, {page: b"v3\n"})
     assert [history.load(page, v.number) for v in history.versions(page)] == [b"v3\n", b"v2\n"]
-    assert list((history.root / history._folder(page).name).glob("*.bin")) == []
+    assert list((page_folder(history.root, page)).glob("*.bin")) == []
     assert len(packs(history.root)) == 2  # the first still holds q's only version
     save_pass(history, {page: b"v4\n", other: b"w2\n"})
     save_pass(history, {page: b"v5\n", other: b"w3\n"})
@@ -175,7 +177,7 @@ def test_a_pack_that_cannot_be_written_names_the_state_folder(
         raise OSError(28, "No space left on device")
 
     pack = history.pack()
-    monkeypatch.setattr(vaultsync.history.os, "write", full)
-    with pytest.raises(vaultsync.history.HistoryUnavailable) as err:
+    monkeypatch.setattr(vaultsync.history.packs.os, "write", full)
+    with pytest.raises(HistoryUnavailable) as err:
         pack.add(tmp_path / "v" / "p.md", b"x\n")
     assert "space" in str(err.value).lower() or "full" in str(err.value).lower()

@@ -179,8 +179,6 @@ WRITES_ALLOWED = {
     # A fresh folder of the demo's own (the sample vaults are copied into it).
     ("vaultsync.demo", "tempfile.mkdtemp"): "the demo's temporary folder",
     # routed through the writer after the split branches merge
-    ("vaultsync.history", "os.rmdir"): "an empty history folder",
-    ("vaultsync.history", "os.unlink"): "a history copy, a stale temp file",
     ("vaultsync.state", "os.unlink"): "the state cache's database and its journals",
 }
 
@@ -297,7 +295,6 @@ MAX_LINES = 420
 TOO_BIG = frozenset(
     {
         "cli.py",
-        "history.py",
         "state.py",
         "render.py",
     }

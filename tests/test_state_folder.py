@@ -212,7 +212,7 @@ def test_history_on_an_unwritable_state_folder(
     def refused(*args: Any, **kwargs: Any) -> None:
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr("vaultsync.history.write_private_file", refused)
+    monkeypatch.setattr("vaultsync.history.files.write_private_file", refused)
     with pytest.raises(HistoryUnavailable) as info:
         history.save(tmp_path / "page.md", b"data")
     _assert_clear(str(info.value), str(history.root), words)

@@ -304,7 +304,7 @@ def test_a_failing_history_stops_the_rewrite(
     def disk_full(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("vaultsync.history.write_private_file", disk_full)
+    monkeypatch.setattr("vaultsync.history.files.write_private_file", disk_full)
     with pytest.raises(HistoryUnavailable, match="disk is full"):
         write_atomic(guard, snap, page, b"cleaned", history=history)
     assert page.read_bytes() == b"original"
