@@ -260,3 +260,54 @@ def test_a_standing_by_machine_removes_no_copy(tmp_path: Path, clock: Clock) -> 
 
 
 LEASE_FILE_NAME = "lease.json"
+
+
+# ------------------------------------------- a lone holder waking after its lease expired
+
+
+def deliver(source: Path, dest: Path) -> None:
+    """The sync tool carries the lease file of one machine's copy to the other's (the version
+    it kept of two written at once)."""
+    incoming = lease_path(dest).with_name(".lease.json.incoming")
+    incoming.write_bytes(lease_path(source).read_bytes())
+    incoming.replace(lease_path(dest))
+
+
+@pytest.mark.parametrize("winner", ["A", "B"])
+def test_a_lone_holder_waking_claims_at_once_yet_never_cleans_beside_a_rival(
+    tmp_path: Path, clock: Clock, winner: str
+) -> None:
+    """A held the lease alone, slept past its expiry, and wakes while B makes its first claim.
+    A claims without the settle (no other machine ever held it), B with it (A did): whichever
+    claim the sync tool keeps, no moment has both cleaning, as long as the tool delivers within
+    the settle (the protocol's one assumption). docs/reliability.md, "The claim without settle"."""
+    side_a, side_b = tmp_path / "a", tmp_path / "b"
+    side_a.mkdir(), side_b.mkdir()
+    a, b = machine(side_a, "A", clock), machine(side_b, "B", clock)
+    assert a.poll() and a.state == HOLDING
+    (side_b / ".vaultsync").mkdir()
+    deliver(side_a, side_b)
+    clock.now += TIMING.ttl + 60  # A's laptop slept; B was never started before
+    assert a.poll() and a.state == HOLDING  # at once: A is the only machine that ever held it
+    assert not b.poll() and b.state == CLAIMING  # B saw A in the lease: it waits
+    both = [a, b]
+
+    def cleaning() -> list[str]:
+        return [m.me for m in both if m.may_write()]
+
+    clock.now += TIMING.settle / 2  # the sync tool keeps one claim and delivers it
+    if winner == "A":
+        deliver(side_a, side_b)
+    else:
+        deliver(side_b, side_a)
+    assert a.poll() == (winner == "A")
+    assert cleaning() == (["A"] if winner == "A" else [])  # B never cleaned while A did
+    clock.now += TIMING.settle / 2
+    assert b.poll() == (winner == "B")
+    assert cleaning() == [winner]
+    for _ in range(3):  # and it stays so, heartbeats carried both ways
+        clock.now += TIMING.heartbeat
+        a.poll(), b.poll()
+        src, dst = (side_a, side_b) if winner == "A" else (side_b, side_a)
+        deliver(src, dst)
+        assert cleaning() == [winner]
