@@ -229,3 +229,19 @@ def test_a_held_page_answering_to_the_new_name_stays_that_names_page(tmp_path: P
     out = s.run("resync")
     assert merged_count(out) == 1 and not old.exists() and new.exists(), out
     assert s.run("check", "-q") == ""
+
+
+@pytest.mark.parametrize("kind", ["logseq", "obsidian"])
+def test_a_held_author_page_is_not_emptied_when_its_sources_go(tmp_path: Path, kind: str) -> None:
+    """The other rewrite of an existing author page: its index emptied when no source names
+    the author any more (held already before the merge fix; kept so by this test)."""
+    s = Setup(tmp_path, kind)
+    s.tweets("First Thread", 1540123808735973376)
+    old, restored = s.held_old_page()
+    for source in s.sources.glob("*(highlights).md"):
+        source.unlink()
+    for args in (["check"], ["resync"]):
+        out = s.run(*args)
+        assert held_line(old) in out, out
+        assert re.search(r"author pages\s+0 created, 0 updated", out), out
+    assert old.read_bytes() == restored
