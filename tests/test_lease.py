@@ -175,3 +175,139 @@ def test_timing_defaults_and_off() -> None:
     assert not Timing.from_env({"VAULTSYNC_LEASE_SECONDS": "0"}).enabled
     off = VaultLease("v", Path("/nonexistent"), VaultGuard([]), "A", Timing(0, 0, 0))
     assert off.poll() and "lease off" in off.describe()
+
+
+# ------------------------------------------------------------ conflict copies of the lease
+
+COPIES = {
+    # name → (machine, seconds until its lease ends; None: not a lease at all)
+    "lease.sync-conflict-20261206-081500-ABCDEFG.json": ("B", -1),  # Syncthing
+    "lease (conflicted copy 2026-12-06).json": ("B", -300),  # Dropbox
+    "lease (desk's conflicted copy 2026-12-06) (1).json": ("C", -5),  # Dropbox, the second
+    "lease (conflicted copy 2026-12-06 081500).json": ("B", -60),  # Nextcloud
+    "lease 2.json": ("C", -1),  # iCloud Drive
+    "lease_conflict-20261206-081500.json": ("B", -1),  # ownCloud
+}
+
+
+def lease_bytes(machine: str, expires: float) -> bytes:
+    from vaultsync.lease import Lease
+
+    return Lease(machine, "desk", expires - TIMING.ttl, expires, machines=(machine,)).to_bytes()
+
+
+def test_ended_conflict_copies_of_the_lease_are_removed_and_nothing_else(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """The bug: each rival claim left a conflict copy of the lease in `.vaultsync/` (Syncthing,
+    Dropbox, Nextcloud, iCloud name them each their way), and nothing ever removed them."""
+    import os
+
+    a = machine(tmp_path, "A", clock)
+    assert a.poll() and a.state == HOLDING
+    folder = lease_path(tmp_path).parent
+    for name, (who, ends) in COPIES.items():
+        (folder / name).write_bytes(lease_bytes(who, clock.now + ends))
+    kept = {
+        # a rival claim still live: kept until its lease ends
+        "lease.sync-conflict-20261206-091500-BCDEFGH.json": lease_bytes("B", clock.now + 45),
+        # not a lease (half synced) and younger than a whole lease
+        "lease 3.json": b'{"half a',
+        # not our lease file's copies, or not a sync tool's name for one
+        "lease.json.bak": lease_bytes("B", clock.now - 1),
+        "lease 1.json": lease_bytes("B", clock.now - 1),
+        "lease (copy).json": lease_bytes("B", clock.now - 1),
+        "other.sync-conflict-20261206-081500-ABCDEFG.json": lease_bytes("B", clock.now - 1),
+        "lease.sync-conflict-20261206-081500-ABCDEFG.json.tmp": lease_bytes("B", 0),
+    }
+    for name, data in kept.items():
+        (folder / name).write_bytes(data)
+    os.utime(folder / "lease 3.json", (clock.now - 10, clock.now - 10))
+    old_garble = folder / "lease 4.json"  # not a lease, older than a whole lease: removed
+    old_garble.write_bytes(b"\x00 garbled")
+    os.utime(old_garble, (clock.now - TIMING.ttl - 1, clock.now - TIMING.ttl - 1))
+    # Outside `.vaultsync/`: the user's files, whatever their names.
+    outside = tmp_path / "lease.sync-conflict-20261206-081500-ABCDEFG.json"
+    outside.write_bytes(lease_bytes("B", clock.now - 1))
+    # A link named like a copy: never followed, never removed; nor what it points to.
+    target = tmp_path / "target.json"
+    target.write_bytes(lease_bytes("B", clock.now - 1))
+    (folder / "lease 5.json").symlink_to(target)
+
+    clock.now += TIMING.heartbeat
+    assert a.poll() and a.writes == 2  # the heartbeat clears them
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted([LEASE_FILE_NAME, "lease 5.json", *kept])
+    assert outside.exists() and target.exists()
+    for name, data in kept.items():
+        assert (folder / name).read_bytes() == data
+    lease = read_lease(tmp_path)
+    assert lease is not None and lease.machine == "A"
+    # The live rival's copy goes once its lease has ended, at the next heartbeat.
+    clock.now += TIMING.heartbeat
+    assert a.poll()
+    assert not (folder / "lease.sync-conflict-20261206-091500-BCDEFGH.json").exists()
+
+
+def test_a_standing_by_machine_removes_no_copy(tmp_path: Path, clock: Clock) -> None:
+    """Only a machine that writes the lease clears copies: one standing by writes nothing."""
+    a, b = machine(tmp_path, "A", clock), machine(tmp_path, "B", clock)
+    assert a.poll()
+    copy = lease_path(tmp_path).parent / "lease 2.json"
+    copy.write_bytes(lease_bytes("C", clock.now - 1))
+    assert not b.poll() and b.state == STANDBY
+    assert copy.exists()
+
+
+LEASE_FILE_NAME = "lease.json"
+
+
+# ------------------------------------------- a lone holder waking after its lease expired
+
+
+def deliver(source: Path, dest: Path) -> None:
+    """The sync tool carries the lease file of one machine's copy to the other's (the version
+    it kept of two written at once)."""
+    incoming = lease_path(dest).with_name(".lease.json.incoming")
+    incoming.write_bytes(lease_path(source).read_bytes())
+    incoming.replace(lease_path(dest))
+
+
+@pytest.mark.parametrize("winner", ["A", "B"])
+def test_a_lone_holder_waking_claims_at_once_yet_never_cleans_beside_a_rival(
+    tmp_path: Path, clock: Clock, winner: str
+) -> None:
+    """A held the lease alone, slept past its expiry, and wakes while B makes its first claim.
+    A claims without the settle (no other machine ever held it), B with it (A did): whichever
+    claim the sync tool keeps, no moment has both cleaning, as long as the tool delivers within
+    the settle (the protocol's one assumption). docs/reliability.md, "The claim without settle"."""
+    side_a, side_b = tmp_path / "a", tmp_path / "b"
+    side_a.mkdir(), side_b.mkdir()
+    a, b = machine(side_a, "A", clock), machine(side_b, "B", clock)
+    assert a.poll() and a.state == HOLDING
+    (side_b / ".vaultsync").mkdir()
+    deliver(side_a, side_b)
+    clock.now += TIMING.ttl + 60  # A's laptop slept; B was never started before
+    assert a.poll() and a.state == HOLDING  # at once: A is the only machine that ever held it
+    assert not b.poll() and b.state == CLAIMING  # B saw A in the lease: it waits
+    both = [a, b]
+
+    def cleaning() -> list[str]:
+        return [m.me for m in both if m.may_write()]
+
+    clock.now += TIMING.settle / 2  # the sync tool keeps one claim and delivers it
+    if winner == "A":
+        deliver(side_a, side_b)
+    else:
+        deliver(side_b, side_a)
+    assert a.poll() == (winner == "A")
+    assert cleaning() == (["A"] if winner == "A" else [])  # B never cleaned while A did
+    clock.now += TIMING.settle / 2
+    assert b.poll() == (winner == "B")
+    assert cleaning() == [winner]
+    for _ in range(3):  # and it stays so, heartbeats carried both ways
+        clock.now += TIMING.heartbeat
+        a.poll(), b.poll()
+        src, dst = (side_a, side_b) if winner == "A" else (side_b, side_a)
+        deliver(src, dst)
+        assert cleaning() == [winner]

@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import socket
 import time
@@ -53,6 +54,7 @@ from vaultsync.writer import (
     ensure_folder,
     make_private_dirs,
     read_page,
+    remove_page,
     write_atomic,
     write_private_file,
 )
@@ -76,6 +78,49 @@ _WRITTEN, _RACED, _FAILED = "written", "raced", "failed"
 
 def lease_path(root: Path) -> Path:
     return Path(root) / LEASE_DIR / LEASE_FILE
+
+
+# What sync tools name the copy of `lease.json` they keep when two machines wrote it at once
+# (exact names only, matched inside `.vaultsync/` alone; docs/reliability.md, "Conflict copies
+# of the lease"). Obsidian Sync never carries a hidden folder, so it makes none.
+CONFLICT_COPY = re.compile(
+    r"\Alease(?:"
+    r"\.sync-conflict-\d{8}-\d{6}-[A-Z0-9]{7}"  # Syncthing (date, time, the device's short id)
+    r"| \((?:[^()/\\]* )?(?i:conflicted copy)(?: [^()/\\]*)?\)(?: \(\d+\))?"  # Dropbox, Nextcloud
+    r"| (?:[2-9]|[1-9]\d+)"  # iCloud Drive: "lease 2.json"
+    r"|_conflict-\d{8}-\d{6}"  # ownCloud's older clients
+    r")\.json\Z"
+)
+
+
+def remove_stale_copies(root: Path, guard: VaultGuard, now: float, ttl: float) -> list[Path]:
+    """Remove the conflict copies of the vault's lease file (CONFLICT_COPY) whose lease has
+    ended by `now`: one that holds a lease once its expiry has passed, one that holds none (a
+    half-synced file) once it is older than a whole lease (`ttl`). A copy is removed through
+    the writer as read (one that changed meanwhile stays for the next time); links, folders and
+    anything else are left alone. Returns the paths removed."""
+    folder = lease_path(root).parent
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        if CONFLICT_COPY.match(name) is None:
+            continue
+        path = folder / name
+        try:
+            snap = read_page(path, max_bytes=64 * 1024, guard=guard)  # (never through a link)
+            copy = parse_lease(snap.data)
+            ended = copy.expires if copy is not None else snap.mtime_ns / 1e9 + ttl
+            if now < ended:
+                continue  # (a live rival claim: it tells a story until its lease ends)
+            remove_page(guard, snap)
+        except VaultsyncError as err:
+            log.debug("conflict copy %s left: %s", path, err)
+            continue
+        removed.append(path)
+    return removed
 
 
 @dataclass(frozen=True)
@@ -353,6 +398,9 @@ class VaultLease:
             ensure_folder(self.guard, path.parent)
             if not self.writes:  # a temp file a killed daemon left (our walks skip this folder)
                 cleanup_temp_files(path.parent)
+            # Conflict copies the sync tool made of the lease: a claim, a renewal or a release
+            # clears those that ended (left alone, they pile up at every rival claim).
+            remove_stale_copies(self.root, self.guard, now, self.timing.ttl)
             try:
                 snapshot = read_page(path, max_bytes=64 * 1024)
             except VaultsyncError:

@@ -103,11 +103,12 @@ def _sync_one(ctx: AuthorSync, author: Author) -> set[Path]:
     key = page_key(vault.kind, author.name)
     path = index.names.get(key) if key else None
     merge: list[tuple[str, Path]] = []
+    renamed: Path | None = None
     if path is not None and path in index.managed and key in index.alias_names:
         # Found only as an alias of a page we made for an earlier canonical name (the config
         # mapping changed): that page is merged into a new page of the canonical name.
         merge.append((author.name, path))
-        path = None
+        renamed, path = path, None
     if path is not None and path not in index.managed:
         return set()  # a page the user owns: Logseq and Obsidian show its backlinks already
     # Other names of this person that have a page: ours are merged in, the user's stay and are
@@ -123,13 +124,21 @@ def _sync_one(ctx: AuthorSync, author: Author) -> set[Path]:
                 merge.append((alias, other))
             aliases.append(alias)
     merged = _read_merged(ctx, merge)
+    if renamed is not None and renamed in merged.held:
+        # The page answering to the canonical name is held after undo: it stays that name's
+        # page, as it is, until it changes or is released (no second page of that name).
+        return {old for _a, old in merge}
+    if merged.held:
+        # A held page keeps its names: the canonical page does not claim them as aliases.
+        kept = {name_key(a) for a, old in merge if old in merged.held}
+        aliases = [a for a in aliases if name_key(a) not in kept]
     if merged.snapshots:
         # The merged pages are removed once the new one is in place: written now, not batched.
         ctx = replace(ctx, batch=None)  # (the same report, index and blocked list)
     # The names the merged pages answered to stay names of this person (the user may have
     # added some), unless another page answers to one.
     known = {name_key(a) for a in aliases} | {name_key(author.name)}
-    merging = {old for _a, old in merge}
+    merging = {old for _a, old in merge} - set(merged.held)
     for alias in merged.aliases:
         alias_key = page_key(vault.kind, alias)
         other = index.names.get(alias_key) if alias_key else None
@@ -160,6 +169,7 @@ class _Merged:
     snapshots: list[Snapshot] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)  # the names they listed as aliases
     front: list[str] = field(default_factory=list)  # Obsidian: their other frontmatter entries
+    held: list[Path] = field(default_factory=list)  # held after undo: not merged, not removed
 
 
 def _read_merged(ctx: AuthorSync, merge: list[tuple[str, Path]]) -> _Merged:
@@ -169,6 +179,11 @@ def _read_merged(ctx: AuthorSync, merge: list[tuple[str, Path]]) -> _Merged:
     for alias, old in merge:
         try:
             snap = read_page(old)
+            if held_after_undo(old, snap.data, ctx.options, report):
+                # Restored with `vaultsync undo`: left as it is, like any page (its text is
+                # not taken either: it would be there twice once the page is merged).
+                merged.held.append(old)
+                continue
             text = decode(snap.data)
         except PageVanished:
             continue
