@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "daemon" / "vaultsync"
 
 # Modules whose job is to speak.
 SPEAKERS = {
-    "render.py",  # the renderer
+    "render",  # the renderer (the package vaultsync/render/)
     "logs.py",  # where the log goes (print_error, the journald/terminal/file handlers)
     # The command layer: argument parsing and what each command prints. Its pass summary,
     # status, errors and warnings come from render; the short lines of the small commands
@@ -111,7 +111,7 @@ def test_no_sentence_outside_the_renderer() -> None:
     stray = []
     for path in sorted(PACKAGE.rglob("*.py")):
         module = path.relative_to(PACKAGE).as_posix()
-        if module in SPEAKERS:
+        if module in SPEAKERS or module.split("/")[0] in SPEAKERS:
             continue
         stray += [
             f"{module}:{line} in {function}()"
