@@ -4,23 +4,41 @@ to a script. The passes and the daemon produce data (PassReport, Stats, the type
 the daemon's log and `status` say the same thing the same way (tests/test_voice.py keeps
 sentences from creeping back elsewhere).
 
-One module per job: `pages` (one page's result: counts, rules, reasons), `summary` (the
-end-of-pass summary), `daemon` (the daemon's log, activity and news), `status` (`status` and
-`log`), `shapes` (the `--json` shapes), `diff`, `errors` (every error's words) and `commands`
-(what the other commands print). This module re-exports what callers use.
+One module per job: `pages` (one page's result: counts, rules, why it is listed), `reasons`
+(why a page was skipped or failed), `summary` (the end-of-pass summary), `daemon` (the daemon's
+log, activity and news), `status` (`status` and `log`), `shapes` (the `--json` shapes), `diff`,
+`errors` (every error's words) and `commands` (what the other commands print).
+This module re-exports what callers use.
 """
 
 from vaultsync.render.commands import (
+    ambiguous_page,
     authors_lines,
+    config_valid,
+    config_written,
+    daemon_of_another_user,
     daemon_state,
     demo_copied,
     demo_watching,
+    explain_lines,
     history_lines,
     history_list,
+    no_activity,
+    no_config_file,
     not_held,
+    not_in_a_vault,
+    progress_count,
+    progress_eta,
+    progress_label,
     refused_here,
     released,
     restored,
+    service_installed,
+    service_needs_config,
+    service_uninstalled,
+    service_would_write,
+    signalled,
+    waiting_for_lock,
 )
 from vaultsync.render.daemon import (
     activity_entries,
@@ -55,10 +73,14 @@ __all__ = [
     "AUTHOR_VERB",
     "JSON_VERSION",
     "activity_entries",
+    "ambiguous_page",
     "authors_lines",
     "cli_error",
     "colour_diff",
+    "config_valid",
+    "config_written",
     "daemon_line",
+    "daemon_of_another_user",
     "daemon_state",
     "demo_copied",
     "demo_watching",
@@ -66,22 +88,34 @@ __all__ = [
     "describe_entry",
     "error_detail",
     "error_message",
+    "explain_lines",
     "failure_line",
     "history_lines",
     "history_list",
     "local_time",
     "log_lines",
+    "no_activity",
+    "no_config_file",
     "not_held",
+    "not_in_a_vault",
     "page_rel",
     "pass_line",
     "passes_json",
     "plural",
+    "progress_count",
+    "progress_eta",
+    "progress_label",
     "reason_text",
     "refused_here",
     "rel",
     "released",
     "report_json",
     "restored",
+    "service_installed",
+    "service_needs_config",
+    "service_uninstalled",
+    "service_would_write",
+    "signalled",
     "state_folder_advice",
     "stats_dict",
     "status_lines",
@@ -89,5 +123,6 @@ __all__ = [
     "unchanged_pages",
     "unified_diff",
     "use_colour",
+    "waiting_for_lock",
     "warning",
 ]

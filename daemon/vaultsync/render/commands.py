@@ -3,6 +3,7 @@ stop/reload, and the CLI's notes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,3 +116,121 @@ _DAEMON_STATES = {
 def daemon_state(state_of_daemon: str, **fields: object) -> str:
     """Why `stop`/`reload` could not signal the daemon."""
     return _DAEMON_STATES[state_of_daemon].format(**fields)
+
+
+# ------------------------------------------------------------------------------- config
+
+
+def no_config_file(path: Path) -> str:
+    """`config validate` with no file where the config is looked for."""
+    return f"vaultsync: no config file at {path} (run `vaultsync config init` to write one)"
+
+
+def config_valid(path: Path, vaults: int) -> str:
+    return f"{path}: valid ({plural(vaults, 'vault')})"
+
+
+def config_written(path: Path) -> str:
+    return f"wrote {path}; edit `vaults:` to name your graphs and vaults"
+
+
+def _setting_value(value: object) -> str:
+    if isinstance(value, Path):
+        return str(value)
+    return "(none)" if value is None or value == [] or value == {} else repr(value)
+
+
+def explain_lines(path: Path, exists: bool, rows: Iterable[Any]) -> list[str]:
+    """`config explain`: the file (or that the defaults are shown), then each setting row
+    (`key`, `value`, `meaning`, `group`: a section whose keys follow) with what it means."""
+    out = [f"# {path}" if exists else f"# {path} (absent: the defaults)"]
+    for row in rows:
+        if row.group:
+            out.append(f"{row.key}:  {row.meaning}")
+            continue
+        out.append(f"{row.key} = {_setting_value(row.value)}")
+        if row.meaning:
+            out.append(f"    {row.meaning}")
+    return out
+
+
+# ------------------------------------------------------------------------------- service
+
+
+def service_uninstalled(path: Path | None, advice: str) -> str:
+    """`service uninstall`: the file removed and what to do next, or that there was none."""
+    return f"removed {path}; {advice}" if path else "no vaultsync service was installed"
+
+
+def service_needs_config(path: Path) -> str:
+    return f"no config at {path}; run `vaultsync config init` and name your vaults first"
+
+
+def service_would_write(path: Path) -> str:
+    """`service install --print`: where the unit would go (stderr; stdout is the unit)."""
+    return f"# vaultsync service install would write {path}:"
+
+
+def service_installed(path: Path, then: str) -> str:
+    return f"wrote {path}\nstart it with:\n  {then}"
+
+
+# ------------------------------------------------------------------- the daemon's commands
+
+_SIGNALLED = {
+    "stop": "asked the daemon to stop",
+    "reload": "asked the daemon to reload its config",
+}
+
+
+def signalled(action: str, pid: int) -> str:
+    """What `stop` (action "stop") or `reload` ("reload") did."""
+    return f"{_SIGNALLED[action]} (pid {pid})"
+
+
+def daemon_of_another_user(pid: int) -> str:
+    return f"the daemon (pid {pid}) belongs to another user; run this as that user"
+
+
+def no_activity(state: Path) -> str:
+    """`vaultsync log` when the activity log is empty."""
+    return f"no activity recorded yet in {state}"
+
+
+# ------------------------------------------------------------------------------- pages named
+
+
+def ambiguous_page(typed: str, found: list[Path]) -> str:
+    """A page name that matches several pages with history: each of their paths."""
+    listed = "\n".join(f"  {p}" for p in found)
+    return f"{typed!r} names {len(found)} pages with history; give one of their paths:\n{listed}"
+
+
+def not_in_a_vault(path: Path) -> str:
+    return f"{path} is not inside a configured vault, Logseq graph or Obsidian vault"
+
+
+# ------------------------------------------------------------------------------- a pass's progress
+
+
+def waiting_for_lock(vault: str) -> str:
+    """Why a writing pass waits: the vault's lock is held (by the daemon or another resync)."""
+    return (
+        f"vaultsync: {vault}: waiting for another vaultsync pass on this vault "
+        "(the daemon?) to finish…"
+    )
+
+
+def progress_label(phase: str, vault: str) -> str:
+    """The progress line's label: the phase ("scanning", "cleaning") and the vault."""
+    return f"{phase} {vault}"
+
+
+def progress_count(done: int, total: int | None = None) -> str:
+    """Files walked so far (no `total`), or pages cleaned of `total`."""
+    return plural(done, "file") if total is None else f"{done}/{total} pages"
+
+
+def progress_eta(seconds_left: float) -> str:
+    minutes, seconds = divmod(int(seconds_left + 0.5), 60)
+    return f", about {minutes}:{seconds:02d} left"

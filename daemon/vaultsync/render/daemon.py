@@ -88,6 +88,8 @@ def pass_line(why: str, report: PassReport) -> str:
 _DAEMON_LINES = {
     "watching": "watching {count} vault(s); Ctrl-C or SIGTERM stops",
     "stopped": "stopped",
+    "no vaults": "no vaults configured in {path}; add some under `vaults:` and they are picked "
+    "up without a restart",
     "watched": "{vault}: watching {root} ({kind})",
     "unwatched": "{vault}: no longer watched",
     "vault missing": "{vault}: vault unavailable ({root} is missing); will resume when it returns",
