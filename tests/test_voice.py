@@ -1,7 +1,7 @@
 """One voice (issue 14): the passes, the daemon and the commands hand typed results and errors
-with fields to one renderer (`vaultsync/render.py`); no other module makes a sentence a user
-reads. An ast scan fails on a print, a write to stdout/stderr or an info-or-louder log call with
-literal text anywhere else, except the few places listed below with their reason."""
+with fields to one renderer (the package `vaultsync/render/`); no other module makes a sentence
+a user reads. An ast scan fails on a print, a write to stdout/stderr or an info-or-louder log
+call with literal text anywhere else, except the few places listed below with their reason."""
 
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def test_the_scan_sees_each_way_of_speaking(tmp_path: Path) -> None:
 
 P = Path("/v/pages/a.md")
 
-# Each error with fields, and the words it has always had (render.py makes them now).
+# Each error with fields, and the words it has always had (render/errors.py makes them now).
 MESSAGES = [
     (errors.UnsafePathError(P, "outside the vault"), f"{P}: refused to write: outside the vault"),
     (
@@ -296,7 +296,7 @@ def test_the_summary_and_the_log_tell_the_same_results(tmp_path: Path) -> None:
 
 
 def test_the_small_commands_words_are_kept() -> None:
-    """The words `undo`, `release`, `stop`/`reload` and `history` print (moved into render.py
+    """The words `undo`, `release`, `stop`/`reload` and `history` print (moved into render/
     unchanged; pinned here where no command test reads them)."""
     from datetime import UTC, datetime
     from types import SimpleNamespace
@@ -348,3 +348,112 @@ def test_the_authors_listing_reads_as_before() -> None:
         "  likely the same person (map one to the other under authors.aliases):",
         "    'Ann' ~ 'Anne'",
     ]
+
+
+# ------------------------------------------------------------------------- typed reasons
+
+
+def _reason_words():
+    from vaultsync.core.text import NotUtf8
+    from vaultsync.pipeline.report import PageReason
+
+    bad = NotUtf8(3, 7)
+    unsafe = errors.UnsafePathError(P, "a symbolic link out of the vault")
+    return [
+        (PageReason(Reason.ERROR, errors.WriteFailed(P, "disk full"), P), "not written: disk full"),
+        (
+            PageReason(Reason.ERROR, errors.WriteFailed(P, "disk full"), Path("/v/b.md")),
+            f"{P}: not written: disk full",
+        ),
+        (
+            PageReason(Reason.NOT_UTF8, bad, P, utf16=True),
+            "bytes that are not UTF-8 at line 3, column 7: the page is saved as UTF-16; left "
+            "untouched (re-save the page as UTF-8 to have it cleaned)",
+        ),
+        (
+            PageReason(Reason.NOT_WRITABLE, unsafe),
+            "a symbolic link out of the vault; left as it is",
+        ),
+        (
+            PageReason(Reason.KEPT_CHANGING),
+            "kept changing while being cleaned; left as it is, will retry on the next pass",
+        ),
+        (
+            PageReason(Reason.HELD_AFTER_UNDO),
+            "held after `vaultsync undo`: left as it is until it changes again "
+            "(`vaultsync release PAGE` lets it be cleaned)",
+        ),
+        (
+            PageReason(Reason.FOLDER_NOT_READ, why="permission denied"),
+            "folder not read: permission denied",
+        ),
+        (
+            PageReason(Reason.BAD_CANVAS, problem="is not JSON"),
+            "canvas is not JSON; its block references are not read (fix or remove it)",
+        ),
+        (
+            PageReason(Reason.NOT_MERGED, errors.PageUnreadable(P, "damaged"), P),
+            "not merged into another author page: damaged",
+        ),
+        (
+            PageReason(Reason.CHANGED_WHILE_MERGED),
+            "changed while being merged; merged on the next pass",
+        ),
+        (
+            PageReason(
+                Reason.AUTHOR_NAME_UNSAFE, ValueError("empty"), name="A", named_by=["x", "y"]
+            ),
+            "author page for 'A' (named by x, y) not created: empty",
+        ),
+        (
+            PageReason(Reason.DANGLING_LINK, target="/gone", name="Ann"),
+            "a symbolic link to /gone, which does not exist, stands where the author page for "
+            "'Ann' goes; not created. Remove the link (or restore what it points to) and the "
+            "next pass creates the page",
+        ),
+    ]
+
+
+def test_each_typed_reason_has_the_words_it_always_had() -> None:
+    """A skipped or failed page's reason is a kind and fields; render words it, as before."""
+    cases = _reason_words()
+    kinds = {reason.kind for reason, _ in cases}
+    skipped_or_failed = {
+        Reason.ERROR,
+        Reason.NOT_UTF8,
+        Reason.NOT_WRITABLE,
+        Reason.KEPT_CHANGING,
+        Reason.HELD_AFTER_UNDO,
+        Reason.FOLDER_NOT_READ,
+        Reason.BAD_CANVAS,
+        Reason.NOT_MERGED,
+        Reason.CHANGED_WHILE_MERGED,
+        Reason.AUTHOR_NAME_UNSAFE,
+        Reason.DANGLING_LINK,
+    }
+    assert kinds == skipped_or_failed
+    for reason, words in cases:
+        assert reason == words
+
+
+def test_a_pass_records_typed_reasons(tmp_path: Path) -> None:
+    """The pass records the kind and the error; the summary and --json show their words."""
+    from vaultsync.pipeline.passes import run_pass
+    from vaultsync.render import report_json
+    from vaultsync.vault import make_vault
+
+    (tmp_path / ".obsidian").mkdir()
+    page = tmp_path / "Readwise" / "Articles" / "Bad.md"
+    page.parent.mkdir(parents=True)
+    text = "## Highlights\n- caf\xe9 ([Location 1](https://readwise.io/to_kindle?action=open))\n"
+    page.write_bytes(text.encode("latin-1"))
+    report = run_pass(make_vault(tmp_path))
+    [(path, reason)] = report.skipped
+    assert path == page and reason.kind is Reason.NOT_UTF8
+    assert (reason.error.line, reason.error.column) == (2, 6)
+    assert [r.why for r in page_results(report)] == [Reason.NOT_UTF8]
+    assert f"  skipped {page}: {reason}\n" in summary(report)
+    assert report_json(report)["skipped"] == [
+        {"path": "Readwise/Articles/Bad.md", "reason": str(reason)}
+    ]
+    assert str(reason).startswith("bytes that are not UTF-8 at line 2, column 6;")

@@ -46,6 +46,8 @@ from vaultsync.errors import (
     PageVanished,
     state_folder_advice,
 )
+from vaultsync.pipeline.report import PageReason
+from vaultsync.results import Reason
 from vaultsync.writer import (
     VaultGuard,
     create_private_file,
@@ -792,19 +794,13 @@ def undo(
     return restored
 
 
-HELD_REASON = (
-    "held after `vaultsync undo`: left as it is until it changes again "
-    "(`vaultsync release PAGE` lets it be cleaned)"
-)
-
-
 def held_after_undo(path: Path, data: bytes, options: PassOptions, report: PassReport) -> bool:
     """Whether the page is held after undo (it has the bytes the user restored); if so it is
     reported skipped, in every mode alike, so check, dry run and resync agree."""
     history = options.history
     if history is None or not history.is_held(path.resolve(), data):  # type: ignore[attr-defined]
         return False
-    report.skipped.append((path, HELD_REASON))
+    report.skipped.append((path, PageReason(Reason.HELD_AFTER_UNDO)))
     first = options.mode == "write" and history.announce_hold(path.resolve())  # type: ignore[attr-defined]
     report.held[path] = first
     return True

@@ -65,6 +65,7 @@ from vaultsync.render.pages import (
     stats_dict,
     unchanged_pages,
 )
+from vaultsync.render.reasons import error_beside, reason_words
 from vaultsync.render.shapes import JSON_VERSION, passes_json, report_json
 from vaultsync.render.status import describe_entry, local_time, status_lines
 from vaultsync.render.summary import summary
@@ -86,6 +87,7 @@ __all__ = [
     "demo_watching",
     "describe",
     "describe_entry",
+    "error_beside",
     "error_detail",
     "error_message",
     "explain_lines",
@@ -106,6 +108,7 @@ __all__ = [
     "progress_eta",
     "progress_label",
     "reason_text",
+    "reason_words",
     "refused_here",
     "rel",
     "released",
