@@ -145,9 +145,11 @@ def _built_sentences(path: Path) -> list[int]:
 def test_the_command_layer_builds_no_sentence() -> None:
     """Every sentence a command prints or raises comes from the renderer: the command modules
     hand it typed fields. (The parser's help texts and `--version` are the parser's own.)"""
+    modules = sorted((PACKAGE / "cli").glob("*.py"))
+    assert len(modules) > 5, "the command layer is the package vaultsync/cli/"
     built = [
         f"cli/{path.name}:{line}"
-        for path in sorted((PACKAGE / "cli").glob("*.py"))
+        for path in modules
         if path.name != "parser.py"
         for line in _built_sentences(path)
     ]
@@ -322,6 +324,51 @@ def test_the_small_commands_words_are_kept() -> None:
         "  [held after undo]"
     )
     assert last == "see one with: vaultsync history PAGE (a page name or path)"
+
+
+def test_the_command_lines_read_as_before() -> None:
+    """The short lines of `config`, `service`, `stop`/`reload`, `log`, `undo` and a waiting
+    `resync` (moved from cli.py into render/commands.py unchanged)."""
+    from vaultsync import render
+
+    assert render.no_config_file(P) == (
+        f"vaultsync: no config file at {P} (run `vaultsync config init` to write one)"
+    )
+    assert render.config_valid(P, 1) == f"{P}: valid (1 vault)"
+    assert render.config_valid(P, 2) == f"{P}: valid (2 vaults)"
+    assert render.service_uninstalled(None, "") == "no vaultsync service was installed"
+    assert render.service_uninstalled(P, "then run x") == f"removed {P}; then run x"
+    assert render.service_needs_config(P) == (
+        f"no config at {P}; run `vaultsync config init` and name your vaults first"
+    )
+    assert render.service_would_write(P) == f"# vaultsync service install would write {P}:"
+    assert render.service_installed(P, "systemctl --user start x") == (
+        f"wrote {P}\nstart it with:\n  systemctl --user start x"
+    )
+    assert render.signalled("stop", 7) == "asked the daemon to stop (pid 7)"
+    assert render.signalled("reload", 7) == "asked the daemon to reload its config (pid 7)"
+    assert render.daemon_of_another_user(7) == (
+        "the daemon (pid 7) belongs to another user; run this as that user"
+    )
+    assert render.no_activity(P) == f"no activity recorded yet in {P}"
+    assert render.ambiguous_page("a", [P, P]) == (
+        f"'a' names 2 pages with history; give one of their paths:\n  {P}\n  {P}"
+    )
+    assert render.not_in_a_vault(P) == (
+        f"{P} is not inside a configured vault, Logseq graph or Obsidian vault"
+    )
+    assert render.waiting_for_lock("notes") == (
+        "vaultsync: notes: waiting for another vaultsync pass on this vault (the daemon?) to "
+        "finish…"
+    )
+    assert render.daemon_line("no vaults", path=P) == (
+        f"no vaults configured in {P}; add some under `vaults:` and they are picked up without "
+        "a restart"
+    )
+    assert render.progress_label("cleaning", "notes") == "cleaning notes"
+    assert (render.progress_count(1), render.progress_count(0)) == ("1 file", "0 files")
+    assert render.progress_count(3, 10) == "3/10 pages"
+    assert render.progress_eta(61.6) == ", about 1:02 left"
 
 
 def test_the_authors_listing_reads_as_before() -> None:
