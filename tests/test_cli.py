@@ -183,3 +183,31 @@ def test_non_utf8_readwise_page_is_reported_not_a_traceback(graph: Path, command
     no_traceback(result)
     assert page.read_bytes() == before
     assert "not UTF-8" in result.stdout + result.stderr
+
+
+def test_the_config_commands_say_what_they_always_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`config init`, `validate` and `explain` print the lines they always printed (worded in
+    render/commands.py now, from the fields the commands hand it)."""
+    config = tmp_path / "config.yaml"
+    init = vaultsync("config", "init", str(config))
+    assert (init.returncode, init.stdout) == (
+        0,
+        f"wrote {config}; edit `vaults:` to name your graphs and vaults\n",
+    )
+    valid = vaultsync("config", "validate", str(config))
+    assert (valid.returncode, valid.stdout) == (0, f"{config}: valid (0 vaults)\n")
+    explained = vaultsync("config", "explain", str(config)).stdout.splitlines()
+    assert explained[0] == f"# {config}"
+    assert any(line.startswith("rules:  ") for line in explained)  # a section, its meaning
+    assert any(line.startswith("rules.dedupe = ") for line in explained)
+    assert any(line.startswith("    ") for line in explained)  # a key's meaning under it
+    # No file at the default place: the defaults, said so.
+    monkeypatch.delenv("VAULTSYNC_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    absent = tmp_path / "xdg" / "vaultsync" / "config.yaml"
+    assert vaultsync("config", "explain").stdout.splitlines()[:2] == [
+        f"# {absent} (absent: the defaults)",
+        "vaults = (none)",
+    ]

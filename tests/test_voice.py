@@ -1,7 +1,7 @@
 """One voice (issue 14): the passes, the daemon and the commands hand typed results and errors
-with fields to one renderer (`vaultsync/render.py`); no other module makes a sentence a user
-reads. An ast scan fails on a print, a write to stdout/stderr or an info-or-louder log call with
-literal text anywhere else, except the few places listed below with their reason."""
+with fields to one renderer (the package `vaultsync/render/`); no other module makes a sentence
+a user reads. An ast scan fails on a print, a write to stdout/stderr or an info-or-louder log
+call with literal text anywhere else, except the few places listed below with their reason."""
 
 from __future__ import annotations
 
@@ -22,12 +22,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "daemon" / "vaultsync"
 
 # Modules whose job is to speak.
 SPEAKERS = {
-    "render.py",  # the renderer
+    "render",  # the renderer (the package vaultsync/render/)
     "logs.py",  # where the log goes (print_error, the journald/terminal/file handlers)
-    # The command layer: argument parsing and what each command prints. Its pass summary,
-    # status, errors and warnings come from render; the short lines of the small commands
-    # (config validate/init, history, service, authors) are still written beside them.
-    "cli.py",
     # (config.py's error formatter, ConfigProblem/ConfigError in errors.py, builds its lines
     # with f-strings and prints nothing itself, so the scan needs no entry for it.)
 }
@@ -111,14 +107,16 @@ def test_no_sentence_outside_the_renderer() -> None:
     stray = []
     for path in sorted(PACKAGE.rglob("*.py")):
         module = path.relative_to(PACKAGE).as_posix()
-        if module in SPEAKERS:
+        if module in SPEAKERS or module.split("/")[0] in SPEAKERS:
             continue
         stray += [
             f"{module}:{line} in {function}()"
             for function, line in _sentences(path)
             if (module, function) not in ALLOWED
         ]
-    assert not stray, "user-facing text outside render.py (say it there): " + ", ".join(stray)
+    assert not stray, "user-facing text outside vaultsync/render/ (say it there): " + ", ".join(
+        stray
+    )
 
 
 def test_the_allow_list_has_no_stale_entries() -> None:
@@ -129,6 +127,45 @@ def test_the_allow_list_has_no_stale_entries() -> None:
         for function, _ in _sentences(path)
     }
     assert ALLOWED <= spoken, sorted(ALLOWED - spoken)
+
+
+def _built_sentences(path: Path) -> list[int]:
+    """Lines of `path` that build a sentence: an f-string with words, or an error made with
+    literal text (`UsageError("…")`)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.JoinedStr) and _has_words(node):
+            found.append(node.lineno)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id.endswith("Error") and node.args and _has_words(node.args[0]):
+                found.append(node.lineno)
+    return sorted(set(found))
+
+
+def test_the_command_layer_builds_no_sentence() -> None:
+    """Every sentence a command prints or raises comes from the renderer: the command modules
+    hand it typed fields. (The parser's help texts and `--version` are the parser's own.)"""
+    modules = sorted((PACKAGE / "cli").glob("*.py"))
+    assert len(modules) > 5, "the command layer is the package vaultsync/cli/"
+    built = [
+        f"cli/{path.name}:{line}"
+        for path in modules
+        if path.name != "parser.py"
+        for line in _built_sentences(path)
+    ]
+    assert not built, "a sentence built in the command layer (word it in render/): " + ", ".join(
+        built
+    )
+
+
+def test_the_command_scan_sees_a_built_sentence(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(
+        "def a():\n    raise UsageError(f'no {x}')\n"
+        "def b():\n    return f'{n} pages'\n"
+        "def quiet():\n    return f'{a}[{i}].' , UsageError(words(x))\n"
+    )
+    assert _built_sentences(source) == [2, 4]
 
 
 def test_the_scan_sees_each_way_of_speaking(tmp_path: Path) -> None:
@@ -148,7 +185,7 @@ def test_the_scan_sees_each_way_of_speaking(tmp_path: Path) -> None:
 
 P = Path("/v/pages/a.md")
 
-# Each error with fields, and the words it has always had (render.py makes them now).
+# Each error with fields, and the words it has always had (render/errors.py makes them now).
 MESSAGES = [
     (errors.UnsafePathError(P, "outside the vault"), f"{P}: refused to write: outside the vault"),
     (
@@ -261,7 +298,7 @@ def test_the_summary_and_the_log_tell_the_same_results(tmp_path: Path) -> None:
 
 
 def test_the_small_commands_words_are_kept() -> None:
-    """The words `undo`, `release`, `stop`/`reload` and `history` print (moved into render.py
+    """The words `undo`, `release`, `stop`/`reload` and `history` print (moved into render/
     unchanged; pinned here where no command test reads them)."""
     from datetime import UTC, datetime
     from types import SimpleNamespace
@@ -289,6 +326,51 @@ def test_the_small_commands_words_are_kept() -> None:
     assert last == "see one with: vaultsync history PAGE (a page name or path)"
 
 
+def test_the_command_lines_read_as_before() -> None:
+    """The short lines of `config`, `service`, `stop`/`reload`, `log`, `undo` and a waiting
+    `resync` (moved from cli.py into render/commands.py unchanged)."""
+    from vaultsync import render
+
+    assert render.no_config_file(P) == (
+        f"vaultsync: no config file at {P} (run `vaultsync config init` to write one)"
+    )
+    assert render.config_valid(P, 1) == f"{P}: valid (1 vault)"
+    assert render.config_valid(P, 2) == f"{P}: valid (2 vaults)"
+    assert render.service_uninstalled(None, "") == "no vaultsync service was installed"
+    assert render.service_uninstalled(P, "then run x") == f"removed {P}; then run x"
+    assert render.service_needs_config(P) == (
+        f"no config at {P}; run `vaultsync config init` and name your vaults first"
+    )
+    assert render.service_would_write(P) == f"# vaultsync service install would write {P}:"
+    assert render.service_installed(P, "systemctl --user start x") == (
+        f"wrote {P}\nstart it with:\n  systemctl --user start x"
+    )
+    assert render.signalled("stop", 7) == "asked the daemon to stop (pid 7)"
+    assert render.signalled("reload", 7) == "asked the daemon to reload its config (pid 7)"
+    assert render.daemon_of_another_user(7) == (
+        "the daemon (pid 7) belongs to another user; run this as that user"
+    )
+    assert render.no_activity(P) == f"no activity recorded yet in {P}"
+    assert render.ambiguous_page("a", [P, P]) == (
+        f"'a' names 2 pages with history; give one of their paths:\n  {P}\n  {P}"
+    )
+    assert render.not_in_a_vault(P) == (
+        f"{P} is not inside a configured vault, Logseq graph or Obsidian vault"
+    )
+    assert render.waiting_for_lock("notes") == (
+        "vaultsync: notes: waiting for another vaultsync pass on this vault (the daemon?) to "
+        "finish…"
+    )
+    assert render.daemon_line("no vaults", path=P) == (
+        f"no vaults configured in {P}; add some under `vaults:` and they are picked up without "
+        "a restart"
+    )
+    assert render.progress_label("cleaning", "notes") == "cleaning notes"
+    assert (render.progress_count(1), render.progress_count(0)) == ("1 file", "0 files")
+    assert render.progress_count(3, 10) == "3/10 pages"
+    assert render.progress_eta(61.6) == ", about 1:02 left"
+
+
 def test_the_authors_listing_reads_as_before() -> None:
     from vaultsync.render import authors_lines
 
@@ -313,3 +395,112 @@ def test_the_authors_listing_reads_as_before() -> None:
         "  likely the same person (map one to the other under authors.aliases):",
         "    'Ann' ~ 'Anne'",
     ]
+
+
+# ------------------------------------------------------------------------- typed reasons
+
+
+def _reason_words():
+    from vaultsync.core.text import NotUtf8
+    from vaultsync.pipeline.report import PageReason
+
+    bad = NotUtf8(3, 7)
+    unsafe = errors.UnsafePathError(P, "a symbolic link out of the vault")
+    return [
+        (PageReason(Reason.ERROR, errors.WriteFailed(P, "disk full"), P), "not written: disk full"),
+        (
+            PageReason(Reason.ERROR, errors.WriteFailed(P, "disk full"), Path("/v/b.md")),
+            f"{P}: not written: disk full",
+        ),
+        (
+            PageReason(Reason.NOT_UTF8, bad, P, utf16=True),
+            "bytes that are not UTF-8 at line 3, column 7: the page is saved as UTF-16; left "
+            "untouched (re-save the page as UTF-8 to have it cleaned)",
+        ),
+        (
+            PageReason(Reason.NOT_WRITABLE, unsafe),
+            "a symbolic link out of the vault; left as it is",
+        ),
+        (
+            PageReason(Reason.KEPT_CHANGING),
+            "kept changing while being cleaned; left as it is, will retry on the next pass",
+        ),
+        (
+            PageReason(Reason.HELD_AFTER_UNDO),
+            "held after `vaultsync undo`: left as it is until it changes again "
+            "(`vaultsync release PAGE` lets it be cleaned)",
+        ),
+        (
+            PageReason(Reason.FOLDER_NOT_READ, why="permission denied"),
+            "folder not read: permission denied",
+        ),
+        (
+            PageReason(Reason.BAD_CANVAS, problem="is not JSON"),
+            "canvas is not JSON; its block references are not read (fix or remove it)",
+        ),
+        (
+            PageReason(Reason.NOT_MERGED, errors.PageUnreadable(P, "damaged"), P),
+            "not merged into another author page: damaged",
+        ),
+        (
+            PageReason(Reason.CHANGED_WHILE_MERGED),
+            "changed while being merged; merged on the next pass",
+        ),
+        (
+            PageReason(
+                Reason.AUTHOR_NAME_UNSAFE, ValueError("empty"), name="A", named_by=["x", "y"]
+            ),
+            "author page for 'A' (named by x, y) not created: empty",
+        ),
+        (
+            PageReason(Reason.DANGLING_LINK, target="/gone", name="Ann"),
+            "a symbolic link to /gone, which does not exist, stands where the author page for "
+            "'Ann' goes; not created. Remove the link (or restore what it points to) and the "
+            "next pass creates the page",
+        ),
+    ]
+
+
+def test_each_typed_reason_has_the_words_it_always_had() -> None:
+    """A skipped or failed page's reason is a kind and fields; render words it, as before."""
+    cases = _reason_words()
+    kinds = {reason.kind for reason, _ in cases}
+    skipped_or_failed = {
+        Reason.ERROR,
+        Reason.NOT_UTF8,
+        Reason.NOT_WRITABLE,
+        Reason.KEPT_CHANGING,
+        Reason.HELD_AFTER_UNDO,
+        Reason.FOLDER_NOT_READ,
+        Reason.BAD_CANVAS,
+        Reason.NOT_MERGED,
+        Reason.CHANGED_WHILE_MERGED,
+        Reason.AUTHOR_NAME_UNSAFE,
+        Reason.DANGLING_LINK,
+    }
+    assert kinds == skipped_or_failed
+    for reason, words in cases:
+        assert reason == words
+
+
+def test_a_pass_records_typed_reasons(tmp_path: Path) -> None:
+    """The pass records the kind and the error; the summary and --json show their words."""
+    from vaultsync.pipeline.passes import run_pass
+    from vaultsync.render import report_json
+    from vaultsync.vault import make_vault
+
+    (tmp_path / ".obsidian").mkdir()
+    page = tmp_path / "Readwise" / "Articles" / "Bad.md"
+    page.parent.mkdir(parents=True)
+    text = "## Highlights\n- caf\xe9 ([Location 1](https://readwise.io/to_kindle?action=open))\n"
+    page.write_bytes(text.encode("latin-1"))
+    report = run_pass(make_vault(tmp_path))
+    [(path, reason)] = report.skipped
+    assert path == page and reason.kind is Reason.NOT_UTF8
+    assert (reason.error.line, reason.error.column) == (2, 6)
+    assert [r.why for r in page_results(report)] == [Reason.NOT_UTF8]
+    assert f"  skipped {page}: {reason}\n" in summary(report)
+    assert report_json(report)["skipped"] == [
+        {"path": "Readwise/Articles/Bad.md", "reason": str(reason)}
+    ]
+    assert str(reason).startswith("bytes that are not UTF-8 at line 2, column 6;")

@@ -1,10 +1,10 @@
 """What a pass did, page by page, as typed results: the one stream every voice renders.
 
-A pass (`sync.PassReport`) collects lists; `page_results` turns one report into results in the
-order a person reads them (cleaned, author pages, skipped, failed, left alone). `render.py`
-alone turns results into words: the CLI's summary, the daemon's log lines and its activity log
-all come from the same results, so they cannot drift apart. Pure data, no I/O, no words
-beyond the reasons a pass recorded.
+A pass (`pipeline.report.PassReport`) collects lists; `page_results` turns one report into
+results in the order a person reads them (cleaned, author pages, skipped, failed, left alone).
+`render/` alone turns results into words: the CLI's summary, the daemon's log lines and its
+activity log all come from the same results, so they cannot drift apart.
+Pure data, no I/O, no words.
 """
 
 from __future__ import annotations
@@ -34,9 +34,22 @@ class Outcome(Enum):
 
 
 class Reason(Enum):
-    """A typed reason, where the pass knows one beyond its sentence."""
+    """Why a page is listed as it is: the kind of a skipped or failed page's reason
+    (`pipeline.report.PageReason`, with the fields its words need), or of a page left unchanged."""
 
+    # Skipped or failed (PassReport.skipped/failed)
+    ERROR = "error"  # an error a user can cause (`error`; `page`: the page it is listed beside)
+    NOT_UTF8 = "not utf-8"  # bytes that are not UTF-8 (`error`: core.text.NotUtf8; `utf16`)
+    NOT_WRITABLE = "not writable here"  # the guard refused the path (`error`: UnsafePathError)
+    KEPT_CHANGING = "kept changing"  # changed under every write attempt; retried next pass
     HELD_AFTER_UNDO = "held after undo"  # the user restored it with `undo`
+    FOLDER_NOT_READ = "folder not read"  # a folder the walk could not read (`why`)
+    BAD_CANVAS = "bad canvas"  # a canvas whose references cannot be read (`problem`)
+    NOT_MERGED = "not merged"  # an author page not merged into another (`error`, `page`)
+    CHANGED_WHILE_MERGED = "changed while merged"  # an author page changed during its merge
+    AUTHOR_NAME_UNSAFE = "author name unsafe"  # no safe file name (`name`, `named_by`, `error`)
+    DANGLING_LINK = "dangling link"  # a broken symlink where an author page goes (`target`, `name`)
+    # Walked and left unchanged (with -v)
     NOT_READWISE = "not readwise"  # no Readwise link or sync header
     NOTHING_TO_CHANGE = "nothing to change"  # a Readwise page already clean
     AUTHOR_PAGE_UP_TO_DATE = "author page up to date"  # an author page vaultsync keeps
@@ -52,9 +65,9 @@ _UNCHANGED_BECAUSE = {
 
 @dataclass(frozen=True)
 class PageResult:
-    """One page's result. `reason` is the pass's own words (an error's detail, a rule's
-    why); `why` its typed kind when known; `first_time` for a held page: whether this pass
-    is the first to meet the hold."""
+    """One page's result. `reason` is what the pass recorded (a skipped or failed page's
+    `PageReason`, a rule's why); `why` its typed kind when known; `first_time` for a held
+    page: whether this pass is the first to meet the hold."""
 
     outcome: Outcome
     path: Path
@@ -81,10 +94,10 @@ def page_results(report: PassReport, unchanged: bool = False) -> Iterator[PageRe
             yield PageResult(outcome, path)
     for path, reason in report.skipped:
         held = report.held.get(path)
-        why = Reason.HELD_AFTER_UNDO if held is not None else None
+        why = Reason.HELD_AFTER_UNDO if held is not None else getattr(reason, "kind", None)
         yield PageResult(Outcome.SKIPPED, path, reason, why, first_time=held)
     for path, reason in report.failed:
-        yield PageResult(Outcome.FAILED, path, reason)
+        yield PageResult(Outcome.FAILED, path, reason, getattr(reason, "kind", None))
     for path, reason in report.left_alone:
         yield PageResult(Outcome.LEFT_ALONE, path, reason)
     if unchanged:

@@ -12,13 +12,12 @@ can undo any rewrite: `history` and `undo`.
 The names other modules use are re-exported here.
 """
 
-from vaultsync.history.holds import HELD_REASON, held_after_undo
+from vaultsync.history.holds import held_after_undo
 from vaultsync.history.packs import HistoryPack
 from vaultsync.history.restore import Restored, undo
 from vaultsync.history.store import RECOUNT_EVERY, History, PageHistory, Version
 
 __all__ = [
-    "HELD_REASON",
     "RECOUNT_EVERY",
     "History",
     "HistoryPack",

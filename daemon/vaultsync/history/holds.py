@@ -19,16 +19,13 @@ from vaultsync.history.files import (
     sha256,
     write_meta,
 )
+from vaultsync.pipeline.report import PageReason
+from vaultsync.results import Reason
 
 if TYPE_CHECKING:
     from vaultsync.pipeline.report import PassOptions, PassReport
 
 log = logging.getLogger(__name__)
-
-HELD_REASON = (
-    "held after `vaultsync undo`: left as it is until it changes again "
-    "(`vaultsync release PAGE` lets it be cleaned)"
-)
 
 
 def mark_restored(root: Path, path: Path, data: bytes) -> None:
@@ -106,7 +103,7 @@ def held_after_undo(path: Path, data: bytes, options: PassOptions, report: PassR
     history = options.history
     if history is None or not history.is_held(path.resolve(), data):  # type: ignore[attr-defined]
         return False
-    report.skipped.append((path, HELD_REASON))
+    report.skipped.append((path, PageReason(Reason.HELD_AFTER_UNDO)))
     first = options.mode == "write" and history.announce_hold(path.resolve())  # type: ignore[attr-defined]
     report.held[path] = first
     return True

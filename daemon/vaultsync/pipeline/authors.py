@@ -18,11 +18,12 @@ from vaultsync.core import formats
 from vaultsync.core.byline import page_key, sync_key
 from vaultsync.core.identity import Author, AuthorPlan, name_key
 from vaultsync.core.text import NotUtf8, decode
-from vaultsync.errors import ChangedSinceRead, PageVanished, VaultsyncError, page_reason
+from vaultsync.errors import ChangedSinceRead, PageVanished, VaultsyncError
 from vaultsync.history import held_after_undo
 from vaultsync.pipeline.index import VaultIndex
-from vaultsync.pipeline.report import PassOptions, PassReport
+from vaultsync.pipeline.report import PageReason, PassOptions, PassReport, page_error
 from vaultsync.render import unified_diff
+from vaultsync.results import Reason
 from vaultsync.vault import Vault
 from vaultsync.writer import (
     Snapshot,
@@ -189,8 +190,7 @@ def _read_merged(ctx: AuthorSync, merge: list[tuple[str, Path]]) -> _Merged:
             continue
         except (VaultsyncError, NotUtf8) as err:
             # Unreadable: not merged, so never removed (its text would be lost).
-            reason = page_reason(err, old)
-            report.skipped.append((old, f"not merged into another author page: {reason}"))
+            report.skipped.append((old, PageReason(Reason.NOT_MERGED, err, old)))
             continue
         fmt = formats.of(vault.kind)
         mine = fmt.user_text(text, alias)
@@ -237,10 +237,9 @@ def _create(
         folder = vault.pages_dir if fmt.authors_in_pages else options.authors_folder
         path = vault.root / folder / f"{stem}.md"
     except author_pages.UnsafeName as err:
-        named_by = ", ".join(sorted({src.link for src in author.sources})[:3])
-        report.skipped.append(
-            (vault.root, f"author page for {name[:80]!r} (named by {named_by}) not created: {err}")
-        )
+        named_by = sorted({src.link for src in author.sources})[:3]
+        why = PageReason(Reason.AUTHOR_NAME_UNSAFE, err, name=name, named_by=named_by)
+        report.skipped.append((vault.root, why))
         return None
     text = _with_extra(vault.kind, text, merged)
     dangling = _dangling_link(vault, path)
@@ -264,7 +263,7 @@ def _create(
                 done = _created(index, path, key, report)
                 batch.add(None, path, text.encode("utf-8"), done, history=False)
         except VaultsyncError as err:
-            report.failed.append((path, page_reason(err, path)))
+            report.failed.append((path, page_error(err, path)))
             return None
     report.authors_created.append(path)
     if key:
@@ -284,7 +283,7 @@ def _created(
                 return
             except VaultsyncError as read_err:
                 err = read_err
-        report.failed.append((path, page_reason(err, path)))
+        report.failed.append((path, page_error(err, path)))
         if path in report.authors_created:
             report.authors_created.remove(path)
         if key and index.names.get(key) == path:
@@ -313,14 +312,7 @@ def _report_dangling(link: Path, name: str, report: PassReport) -> None:
         target = os.readlink(link)
     except OSError:
         target = "?"
-    report.skipped.append(
-        (
-            link,
-            f"a symbolic link to {target}, which does not exist, stands where the author page "
-            f"for {name[:80]!r} goes; not created. Remove the link (or restore what it points "
-            "to) and the next pass creates the page",
-        )
-    )
+    report.skipped.append((link, PageReason(Reason.DANGLING_LINK, target=target, name=name)))
 
 
 def _update(
@@ -346,10 +338,10 @@ def _update(
         index.managed.pop(path, None)
         return False
     except VaultsyncError as err:
-        report.skipped.append((path, page_reason(err, path)))
+        report.skipped.append((path, page_error(err, path)))
         return False
     except NotUtf8 as err:
-        report.skipped.append((path, str(err)))
+        report.skipped.append((path, page_error(err, path)))
         return False
     new = formats.of(vault.kind).update_author_page(text, sources, aliases)
     if new is None:
@@ -372,7 +364,7 @@ def _update(
             else:
                 batch.add(snap, path, new.encode("utf-8"), _updated(index, path, report))
         except VaultsyncError as err:
-            report.failed.append((path, page_reason(err, path)))
+            report.failed.append((path, page_error(err, path)))
             return False
     report.authors_updated.append(path)
     return True
@@ -391,7 +383,7 @@ def _updated(
                 return
             except VaultsyncError as read_err:
                 err = read_err
-        report.failed.append((path, page_reason(err, path)))
+        report.failed.append((path, page_error(err, path)))
         if path in report.authors_updated:
             report.authors_updated.remove(path)
 
@@ -409,10 +401,10 @@ def _remove(ctx: AuthorSync, snap: Snapshot) -> None:
         try:
             remove_page(ctx.guard, snap, history=options.history)
         except ChangedSinceRead:
-            report.skipped.append((path, "changed while being merged; merged on the next pass"))
+            report.skipped.append((path, PageReason(Reason.CHANGED_WHILE_MERGED)))
             return
         except VaultsyncError as err:
-            report.failed.append((path, page_reason(err, path)))
+            report.failed.append((path, page_error(err, path)))
             return
         index.managed.pop(path, None)
         for name in index.names.of(path):

@@ -14,6 +14,8 @@ from vaultsync.core.normalize import (
 )
 from vaultsync.core.text import NotUtf8
 from vaultsync.pipeline.index import canvas_refs, note_refs, org_names
+from vaultsync.pipeline.report import PageReason
+from vaultsync.results import Reason
 from vaultsync.state import (
     Entry,
     Names,
@@ -109,14 +111,10 @@ def _as_utf16(data: bytes) -> str | None:
     return None
 
 
-def not_utf8_reason(err: NotUtf8, data: bytes) -> str:
-    """The summary's reason for a page that is not UTF-8, saying so when it is UTF-16."""
-    if _as_utf16(data) is None:
-        return str(err)
-    return (
-        f"bytes that are not UTF-8 at line {err.line}, column {err.column}: the page is saved "
-        "as UTF-16; left untouched (re-save the page as UTF-8 to have it cleaned)"
-    )
+def not_utf8(err: NotUtf8, data: bytes) -> PageReason:
+    """Why a page that is not UTF-8 is skipped: its error, and whether it is saved as UTF-16
+    (the words then say so)."""
+    return PageReason(Reason.NOT_UTF8, err, utf16=_as_utf16(data) is not None)
 
 
 def make_entry(vault: Vault, path: Path, snap: Snapshot, old: Entry | None, now: int) -> Entry:

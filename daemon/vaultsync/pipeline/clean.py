@@ -27,14 +27,14 @@ from vaultsync.errors import (
     PageVanished,
     UnsafePathError,
     VaultsyncError,
-    page_reason,
 )
 from vaultsync.history import held_after_undo
 from vaultsync.pipeline import store
-from vaultsync.pipeline.classify import in_readwise_folder, not_utf8_reason
+from vaultsync.pipeline.classify import in_readwise_folder, not_utf8
 from vaultsync.pipeline.index import Source
-from vaultsync.pipeline.report import PassOptions, PassReport
+from vaultsync.pipeline.report import PageReason, PassOptions, PassReport, page_error
 from vaultsync.render import unified_diff
+from vaultsync.results import Reason
 from vaultsync.vault import Vault
 from vaultsync.writer import (
     Snapshot,
@@ -102,13 +102,13 @@ def clean_page(
         guard.check(source.path)
     except UnsafePathError as err:
         # E.g. a link to a page outside the vault: read for the index, never written.
-        report.skipped.append((source.path, f"{err.reason}; left as it is"))
+        report.skipped.append((source.path, PageReason(Reason.NOT_WRITABLE, err)))
         return None
     for attempt in range(WRITE_ATTEMPTS):
         try:
             text = decode(snap.data)
         except NotUtf8 as err:
-            report.skipped.append((source.path, not_utf8_reason(err, snap.data)))
+            report.skipped.append((source.path, not_utf8(err, snap.data)))
             return None
         if attempt == 0 and prepared is not None:
             result = prepared.result(text)
@@ -128,7 +128,7 @@ def clean_page(
             return None  # (a page that would not change is clean, held or not)
         if result.losses:
             err = LossCheckFailed(source.path, result.losses)
-            report.failed.append((source.path, page_reason(err, source.path)))
+            report.failed.append((source.path, page_error(err, source.path)))
             return None
         if options.want_diff:
             report.diffs.append(unified_diff(source.path, vault.root, text, result.text))
@@ -149,17 +149,12 @@ def clean_page(
             except PageVanished:
                 return None
             except VaultsyncError as err:
-                report.skipped.append((source.path, page_reason(err, source.path)))
+                report.skipped.append((source.path, page_error(err, source.path)))
                 return None
         except VaultsyncError as err:
-            report.failed.append((source.path, page_reason(err, source.path)))
+            report.failed.append((source.path, page_error(err, source.path)))
             return None
-    report.skipped.append(
-        (
-            source.path,
-            "kept changing while being cleaned; left as it is, will retry on the next pass",
-        )
-    )
+    report.skipped.append((source.path, PageReason(Reason.KEPT_CHANGING)))
     return None
 
 

@@ -15,7 +15,6 @@ from vaultsync.core.normalize import (
 from vaultsync.errors import (
     ChangedSinceRead,
     VaultsyncError,
-    page_reason,
 )
 from vaultsync.pipeline import clean
 from vaultsync.pipeline.authors import AuthorSync, sync_author_pages
@@ -23,7 +22,7 @@ from vaultsync.pipeline.classify import in_readwise_folder, readwise_bytes
 from vaultsync.pipeline.clean import PhaseA, Prepared, clean_page, link_of, prepare_page
 from vaultsync.pipeline.index import Source, VaultIndex
 from vaultsync.pipeline.plan import PendingPlan
-from vaultsync.pipeline.report import PassOptions, PassReport
+from vaultsync.pipeline.report import PassOptions, PassReport, page_error
 from vaultsync.pipeline.store import Store
 from vaultsync.pipeline.walk import readwise_count, walk_vault
 from vaultsync.state import (
@@ -356,7 +355,7 @@ class VaultSession:
                     else:
                         self._cleaned(source, report, prepared, None, referenced, reported)
                 else:
-                    report.failed.append((source.path, page_reason(err, source.path)))
+                    report.failed.append((source.path, page_error(err, source.path)))
                     self._cleaned(source, report, prepared, None, referenced, reported)
 
             finish[0] = written

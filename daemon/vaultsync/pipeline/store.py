@@ -16,7 +16,6 @@ from vaultsync.core.normalize import (
 from vaultsync.errors import (
     PageVanished,
     VaultsyncError,
-    page_reason,
 )
 from vaultsync.pipeline.classify import file_facts, make_entry
 from vaultsync.pipeline.index import (
@@ -26,7 +25,8 @@ from vaultsync.pipeline.index import (
     canvas_problem,
     note_page,
 )
-from vaultsync.pipeline.report import PassOptions, PassReport
+from vaultsync.pipeline.report import PageReason, PassOptions, PassReport, page_error
+from vaultsync.results import Reason
 from vaultsync.state import (
     Entry,
     Names,
@@ -53,9 +53,7 @@ def report_bad_canvas(path: Path, data: bytes, report: PassReport) -> None:
         return
     problem = canvas_problem(data)
     if problem is not None:
-        report.skipped.append(
-            (path, f"canvas {problem}; its block references are not read (fix or remove it)")
-        )
+        report.skipped.append((path, PageReason(Reason.BAD_CANVAS, problem=problem)))
 
 
 def source_of(
@@ -169,7 +167,7 @@ class Store:
         except VaultsyncError as err:
             self.cache.drop(rel)
             renamed[os.fspath(path)] = ()
-            report.skipped.append((path, page_reason(err, path)))
+            report.skipped.append((path, page_error(err, path)))
             return None
         read = make_entry(self.vault, path, snap, None, self.now)
         self.cache.put(rel, read)
@@ -274,7 +272,7 @@ class Store:
                 self.cache.drop(source.rel)
             return False
         except VaultsyncError as err:
-            report.skipped.append((source.path, page_reason(err, source.path)))
+            report.skipped.append((source.path, page_error(err, source.path)))
             return False
         source.snapshot = snap
         source.entry = make_entry(self.vault, source.path, snap, source.entry, self.now)
@@ -340,7 +338,7 @@ class Store:
             return None
         except VaultsyncError as err:
             if cleanable:
-                report.skipped.append((path, page_reason(err, path)))
+                report.skipped.append((path, page_error(err, path)))
             return None
         entry = None
         if self.cache is not None and rel:

@@ -15,7 +15,8 @@ from vaultsync.ignore import walk_reading
 from vaultsync.pipeline import store
 from vaultsync.pipeline.classify import file_facts, make_entry
 from vaultsync.pipeline.index import Source, Unread, VaultIndex
-from vaultsync.pipeline.report import PassReport
+from vaultsync.pipeline.report import PageReason, PassReport, page_error
+from vaultsync.results import Reason
 from vaultsync.state import KINDS, Entry, StateCache, row_names_text, row_readwise, row_refs
 from vaultsync.vault import Vault
 from vaultsync.writer import remove_temp_file
@@ -84,7 +85,7 @@ def walk_vault(
                     # so nothing to report each pass (a huge export kept in an excluded folder).
                     log.debug("%s: not read for references: %s", path, page_reason(err, path))
                     continue
-                report.skipped.append((path, page_reason(err, path)))
+                report.skipped.append((path, page_error(err, path)))
                 unchanged = False
                 if cache is not None and _keep_readwise_row(cache, rel):
                     report.readwise += 1  # a Readwise page still, though unreadable now
@@ -112,7 +113,7 @@ def walk_vault(
             if source is not None:
                 index.candidates.append(source)
     for folder in skipped_folders:
-        report.skipped.append((folder.path, f"folder not read: {folder.reason}"))
+        report.skipped.append((folder.path, PageReason(Reason.FOLDER_NOT_READ, why=folder.reason)))
     if cache is not None:
         unchanged = cache.keep_only(seen) == 0 and unchanged and not skipped_folders
     index.unchanged = unchanged
