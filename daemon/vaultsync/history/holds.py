@@ -19,6 +19,7 @@ from vaultsync.history.files import (
     sha256,
     write_meta,
 )
+from vaultsync.render_notes import note
 
 if TYPE_CHECKING:
     from vaultsync.pipeline.report import PassOptions, PassReport
@@ -96,7 +97,7 @@ def announce_hold(root: Path, path: Path) -> bool:
     try:
         write_meta(folder, meta)
     except OSError as err:
-        log.debug("cannot record that the hold on %s was announced: %s", path, err)
+        log.debug("%s", note("hold not recorded", path=path, exception=err))
     return True
 
 
