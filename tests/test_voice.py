@@ -323,6 +323,37 @@ NOTES = [
         {"path": _PAGE, "exception": _DENIED},
         _was("cannot record that the hold on %s was announced: %s", _PAGE, _DENIED),
     ),
+    # Ready for state.py and workers.py (their calls still word them, see ALLOWED).
+    (
+        "state cache damaged",
+        {"path": Path("/s/c.db"), "exception": ValueError("bad")},
+        _was("state cache %s is damaged (%s); starting afresh", Path("/s/c.db"), ValueError("bad")),
+    ),
+    (
+        "state cache off",
+        {"path": Path("/s/c.db"), "what": "read it", "exception": _DENIED},
+        _was(
+            "state cache %s: cannot %s (%s); passes read every page until this is fixed",
+            Path("/s/c.db"),
+            "read it",
+            _DENIED,
+        ),
+    ),
+    (
+        "state file not removed",
+        {"path": "/s/c.db-wal", "error": _DENIED},
+        _was("cannot remove %s%s: %s", Path("/s/c.db"), "-wal", "Permission denied"),
+    ),
+    (
+        "workers not a number",
+        {"name": "VAULTSYNC_WORKERS", "value": "x"},
+        _was("%s=%r is not a number of workers; using the cores", "VAULTSYNC_WORKERS", "x"),
+    ),
+    (
+        "workers failed",
+        {"exception": OSError("gone")},
+        _was("the worker processes failed (%s); going on in this process", OSError("gone")),
+    ),
 ]
 
 

@@ -65,6 +65,14 @@ _NOTES = {
     "history index damaged": "ignoring damaged history index {file}: {exception}",
     "history folder kept": "cannot remove empty history folder {folder}: {exception}",
     "hold not recorded": "cannot record that the hold on {path} was announced: {exception}",
+    # -- the state cache (state.py) and the worker pool (workers.py): their words are ready
+    # here; those modules still word them where they log them until they are routed too
+    "state cache damaged": "state cache {path} is damaged ({exception}); starting afresh",
+    "state cache off": "state cache {path}: cannot {what} ({exception}); passes read every "
+    "page until this is fixed",
+    "state file not removed": "cannot remove {path}: {error}",
+    "workers not a number": "{name}={value!r} is not a number of workers; using the cores",
+    "workers failed": "the worker processes failed ({exception}); going on in this process",
 }
 
 
