@@ -1,7 +1,9 @@
 """One voice (issue 14): the passes, the daemon and the commands hand typed results and errors
-with fields to one renderer (the package `vaultsync/render/`); no other module makes a sentence
-a user reads. An ast scan fails on a print, a write to stdout/stderr or an info-or-louder log
-call with literal text anywhere else, except the few places listed below with their reason."""
+with fields to one renderer (the package `vaultsync/render/`, its `notes.py` for the operator
+notes the lower layers log); no other module makes a sentence a user reads. An ast scan fails
+on a print, a write to stdout/stderr or an info-or-louder log call with literal text anywhere
+else (a logger alone or an attribute: `log`, `self._log`, ...), except the few places listed
+below with their reason."""
 
 from __future__ import annotations
 
@@ -16,13 +18,21 @@ import pytest
 from vaultsync import errors
 from vaultsync.locks import DaemonRunning, LockBusy, LockWaitCancelled
 from vaultsync.render import cli_error, error_message, log_lines, summary
+from vaultsync.render import notes as render_notes
+from vaultsync.render.notes import _RAISE_INSTANCES as RAISE_INSTANCES
+from vaultsync.render.notes import _RAISE_WATCHES as RAISE_WATCHES
+from vaultsync.render.notes import note
 from vaultsync.results import Outcome, Reason, page_results
 
 PACKAGE = Path(__file__).resolve().parent.parent / "daemon" / "vaultsync"
 
 # Modules whose job is to speak.
 SPEAKERS = {
-    "render",  # the renderer (the package vaultsync/render/)
+    # The renderer (the package vaultsync/render/), its notes.py included: the operator notes,
+    # the log's diagnostics of the layers below a pass (watcher threads, temp-file clean-up, the
+    # history store's files, the state folder's move), which those layers log at once as
+    # `log.warning("%s", note(...))`.
+    "render",
     "logs.py",  # where the log goes (print_error, the journald/terminal/file handlers)
     # (config.py's error formatter, ConfigProblem/ConfigError in errors.py, builds its lines
     # with f-strings and prints nothing itself, so the scan needs no entry for it.)
@@ -30,27 +40,20 @@ SPEAKERS = {
 
 # (module, function): a sentence that stays where it is, and why.
 ALLOWED = {
-    # Diagnostics of layers below the pass that have no report to carry them to the renderer:
-    # the state cache, the history store, the writer's temp-file clean-up, the worker pool,
-    # watchdog's threads and the one-time move of a shared state folder. They are operator
-    # notes for the log, not results of a pass; giving them a result channel is future work.
+    # Operator notes of the state cache and the worker pool, still worded where they are
+    # logged: they belong in render/notes.py with the others (the modules were being split
+    # when the notes moved).
     ("state.py", "_guarded"),
     ("state.py", "_disable"),
     ("state.py", "_remove_files"),
     ("state.py", "_row"),
-    ("history/files.py", "read_meta"),
-    ("history/files.py", "read_pack"),
-    ("writer/folders.py", "remove_quietly"),
-    ("writer/remove.py", "report"),
-    ("writer/remove.py", "remove_temp_file"),
     ("workers.py", "worker_count"),
     ("workers.py", "map_pages"),
-    ("watcher/observers.py", "show"),  # watchdog's own warnings, routed into our log
-    ("watcher/observers.py", "shutdown"),
-    ("paths.py", "_move_earlier_state"),
 }
 
 _LOUD = {"info", "warning", "error", "exception", "critical"}
+# What a logger is called, alone (`log`, `logging`) or as an attribute (`self._log`).
+_LOGGERS = {"log", "_log", "logger", "_logger", "logging"}
 _PLACEHOLDER = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdrgfi]")
 
 
@@ -76,7 +79,10 @@ def _spoken_text(call: ast.Call) -> ast.AST | None:
     if func.attr == "write" and isinstance(owner, ast.Attribute):
         if owner.attr in {"stdout", "stderr"}:
             return call.args[0] if call.args else None
-    if isinstance(owner, ast.Name) and owner.id in {"log", "logger", "logging"}:
+    name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", None)
+    if isinstance(owner, ast.Call) and getattr(owner.func, "attr", None) == "getLogger":
+        name = "logger"  # logging.getLogger(__name__).warning(...)
+    if name in _LOGGERS:
         if func.attr in _LOUD:
             return call.args[0] if call.args else None
         if func.attr == "log" and len(call.args) > 1:
@@ -176,9 +182,226 @@ def test_the_scan_sees_each_way_of_speaking(tmp_path: Path) -> None:
         "def b():\n    sys.stderr.write(f'bad {x}')\n"
         "def c():\n    log.warning('cannot %s', x)\n"
         "def d():\n    log.log(30, 'said %s', x)\n"
+        "def e():\n    self._log.info('vault %r: back', x)\n"
+        "def f():\n    self.log.exception('error while %s', x)\n"
+        "def g():\n    logger.error('no'); _logger.critical('no'); self.logger.warning('no')\n"
+        "def h():\n    logging.log(30, 'said'); logging.getLogger(__name__).warning('hi')\n"
         "def quiet():\n    log.warning('%s', x); log.debug('detail %s', x); print(x)\n"
+        "    self._log.warning('%s', note('gone', x=x)); self._log.debug('detail')\n"
+        "    self.catalog.info('not a logger'); self.log('a method, not a logger')\n"
     )
-    assert [f for f, _ in _sentences(source)] == ["a", "b", "c", "d"]
+    assert [f for f, _ in _sentences(source)] == [*"abcdef", "g", "g", "g", "h", "h"]
+
+
+# ------------------------------------------------------------------------------- operator notes
+
+_DENIED = OSError(errno.EACCES, "Permission denied", "/v/x")
+_BARE = OSError("no words from the system")  # an OSError without strerror shows its text
+_PAGE = Path("/v/pages/a.md")
+_SLOWER = "watching %s by polling every %g s instead, which is slower. To raise the limit, run: %s"
+_LIMIT = "vault %r: inotify watch limit reached (fs.inotify.max_user_watches is %s): folder %s%s "
+_LIMIT += "got no watch; " + _SLOWER
+
+
+def _was(fmt: str, *args: object) -> str:
+    """The note as the module logged it before, with its own %-format (lazy logging's)."""
+    return fmt % args  # noqa: UP031 - these are the old log formats, kept as they were
+
+
+# Each note with its fields, and the words it has always had (the old %-format and arguments
+# of the call that logged it): byte for byte, so a grep of the log still matches.
+NOTES = [
+    (
+        "event not handled",
+        {"vault": "n", "event": "ev"},
+        _was("vault %r: error while handling %r", "n", "ev"),
+    ),
+    ("watcher not stopped", {}, "error while stopping a watcher"),
+    (
+        "watcher thread lingers",
+        {"seconds": 5.0},
+        _was("a watcher thread did not stop within %g s", 5.0),
+    ),
+    (
+        "watchdog warning",
+        {"message": UserWarning("two"), "category": "RuntimeWarning", "file": "w/a.py", "line": 7},
+        _was("watchdog: %s (%s at %s:%d)", UserWarning("two"), "RuntimeWarning", "w/a.py", 7),
+    ),
+    (
+        "vault folder gone",
+        {"vault": "n", "root": _PAGE},
+        _was("vault %r: folder %s is gone; watching it again once it is back", "n", _PAGE),
+    ),
+    (
+        "watching again",
+        {"vault": "n", "root": _PAGE, "mode": "native"},
+        _was("vault %r: watching %s again (%s)", "n", _PAGE, "native"),
+    ),
+    (
+        "vault folder not found",
+        {"vault": "n", "root": _PAGE},
+        _was("vault %r: cannot watch %s: folder not found; will retry", "n", _PAGE),
+    ),
+    (
+        "folder got no watch",
+        {"vault": "n", "limit": 8192, "folder": "a/b", "others": 0, "root": _PAGE, "seconds": 0.5},
+        _was(_LIMIT, "n", 8192, "a/b", "", _PAGE, 0.5, RAISE_WATCHES),
+    ),
+    (
+        "folders got no watch",
+        {"vault": "n", "limit": None, "folder": "a/b", "others": 2, "root": _PAGE, "seconds": 5},
+        _was(_LIMIT, "n", None, "a/b", " and 2 more", _PAGE, 5, RAISE_WATCHES),
+    ),
+    (
+        "watch limit reached",
+        {"vault": "n", "error": OSError(errno.ENOSPC, "No space"), "root": _PAGE, "seconds": 5},
+        _was(
+            "vault %r: %s (%s); " + _SLOWER,
+            "n",
+            "inotify watch limit reached",
+            "No space",
+            _PAGE,
+            5,
+            RAISE_WATCHES,
+        ),
+    ),
+    (
+        "instance limit reached",
+        {"vault": "n", "error": OSError(errno.EMFILE, "Too many"), "root": _PAGE, "seconds": 5},
+        _was(
+            "vault %r: %s (%s); " + _SLOWER,
+            "n",
+            "too many inotify instances or open files",
+            "Too many",
+            _PAGE,
+            5,
+            RAISE_INSTANCES,
+        ),
+    ),
+    (
+        "file events unavailable",
+        {"vault": "n", "root": _PAGE, "error": _BARE, "seconds": 2.5},
+        _was(
+            "vault %r: file events unavailable for %s (%s); polling every %g s instead",
+            "n",
+            _PAGE,
+            _BARE,
+            2.5,
+        ),
+    ),
+    (
+        "cannot watch",
+        {"vault": "n", "root": _PAGE, "error": _DENIED},
+        _was(
+            "vault %r: cannot watch %s: %s; only the periodic pass will see changes there",
+            "n",
+            _PAGE,
+            "Permission denied",
+        ),
+    ),
+    (
+        "temp file not removed",
+        {"path": _PAGE, "error": _DENIED},
+        _was("could not remove temp file %s: %s", _PAGE, "Permission denied"),
+    ),
+    (
+        "temp files not searched",
+        {"folder": "/v/x", "error": _DENIED},
+        _was("cannot look for leftover temp files in %s: %s", "/v/x", "Permission denied"),
+    ),
+    (
+        "leftover temp file not removed",
+        {"path": "/v/.a.tmp", "error": _DENIED},
+        _was("cannot remove leftover temp file %s: %s", "/v/.a.tmp", "Permission denied"),
+    ),
+    (
+        "attribute not kept",
+        {"name": "user.x", "error": _DENIED},
+        _was("extended attribute %s not kept: %s", "user.x", "Permission denied"),
+    ),
+    (
+        "state entry not moved",
+        {"entry": _PAGE, "folder": Path("/s/p"), "error": _DENIED},
+        _was(
+            "could not move %s into the private state folder %s: %s",
+            _PAGE,
+            Path("/s/p"),
+            "Permission denied",
+        ),
+    ),
+    (
+        "state folder moved",
+        {"folder": Path("/s"), "sub": Path("/s/p"), "names": ["c", "h"]},
+        _was(
+            "the state folder %s may be written by others; vaultsync now keeps its state in "
+            "the private subfolder %s (moved there: %s)",
+            Path("/s"),
+            Path("/s/p"),
+            "c, h",
+        ),
+    ),
+    (
+        "history pack damaged",
+        {"file": Path("/h/p.pack")},
+        _was("ignoring the rest of damaged history pack %s", Path("/h/p.pack")),
+    ),
+    # The error's whole text here ([Errno 13] and its file too), as it always was.
+    (
+        "history index damaged",
+        {"file": Path("/h/meta.json"), "exception": _DENIED},
+        _was("ignoring damaged history index %s: %s", Path("/h/meta.json"), _DENIED),
+    ),
+    (
+        "history folder kept",
+        {"folder": Path("/h/f"), "exception": _DENIED},
+        _was("cannot remove empty history folder %s: %s", Path("/h/f"), _DENIED),
+    ),
+    (
+        "hold not recorded",
+        {"path": _PAGE, "exception": _DENIED},
+        _was("cannot record that the hold on %s was announced: %s", _PAGE, _DENIED),
+    ),
+    # Ready for state.py and workers.py (their calls still word them, see ALLOWED).
+    (
+        "state cache damaged",
+        {"path": Path("/s/c.db"), "exception": ValueError("bad")},
+        _was("state cache %s is damaged (%s); starting afresh", Path("/s/c.db"), ValueError("bad")),
+    ),
+    (
+        "state cache off",
+        {"path": Path("/s/c.db"), "what": "read it", "exception": _DENIED},
+        _was(
+            "state cache %s: cannot %s (%s); passes read every page until this is fixed",
+            Path("/s/c.db"),
+            "read it",
+            _DENIED,
+        ),
+    ),
+    (
+        "state file not removed",
+        {"path": "/s/c.db-wal", "error": _DENIED},
+        _was("cannot remove %s%s: %s", Path("/s/c.db"), "-wal", "Permission denied"),
+    ),
+    (
+        "workers not a number",
+        {"name": "VAULTSYNC_WORKERS", "value": "x"},
+        _was("%s=%r is not a number of workers; using the cores", "VAULTSYNC_WORKERS", "x"),
+    ),
+    (
+        "workers failed",
+        {"exception": OSError("gone")},
+        _was("the worker processes failed (%s); going on in this process", OSError("gone")),
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "fields", "words"), NOTES, ids=[n[0] for n in NOTES])
+def test_an_operator_note_reads_as_it_did(event: str, fields: dict, words: str) -> None:
+    assert note(event, **fields) == words
+
+
+def test_every_operator_note_is_pinned() -> None:
+    assert {event for event, _, _ in NOTES} == set(render_notes._NOTES)
 
 
 # ------------------------------------------------------------------------------- errors' words

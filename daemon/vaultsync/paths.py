@@ -10,6 +10,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 import platformdirs
 
 from vaultsync.errors import VaultsyncError
+from vaultsync.render.notes import note
 from vaultsync.writer import make_private_dirs, move_private_file
 
 APP_NAME = "vaultsync"
@@ -127,19 +128,9 @@ def _move_earlier_state(folder: Path, sub: Path) -> None:
         try:
             move_private_file(entry, sub / entry.name)
         except OSError as err:
-            log.warning(
-                "could not move %s into the private state folder %s: %s",
-                entry,
-                sub,
-                err.strerror or err,
-            )
-    log.warning(
-        "the state folder %s may be written by others; vaultsync now keeps its state in "
-        "the private subfolder %s (moved there: %s)",
-        folder,
-        sub,
-        ", ".join(e.name for e in entries),
-    )
+            log.warning("%s", note("state entry not moved", entry=entry, folder=sub, error=err))
+    names = [e.name for e in entries]
+    log.warning("%s", note("state folder moved", folder=folder, sub=sub, names=names))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from vaultsync.errors import HistoryUnavailable, state_folder_advice
+from vaultsync.render.notes import note
 from vaultsync.writer import (
     is_temp_file,
     make_private_folder,
@@ -181,7 +182,7 @@ def read_pack(file: Path) -> list[tuple[str, Stored, str]]:
                         int(head["size"]),
                     )
                 except (ValueError, KeyError, TypeError):
-                    log.warning("ignoring the rest of damaged history pack %s", file)
+                    log.warning("%s", note("history pack damaged", file=file))
                     break
                 offset = f.tell()
                 if offset + size > end:
@@ -201,7 +202,7 @@ def read_meta(folder: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as err:
-        log.warning("ignoring damaged history index %s: %s", folder / META, err)
+        log.warning("%s", note("history index damaged", file=folder / META, exception=err))
         return {}
     return meta if isinstance(meta, dict) else {}
 
@@ -258,7 +259,7 @@ def drop_if_empty(folder: Path) -> None:
         delete(folder / META)
         delete(folder, folder=True)
     except OSError as err:
-        log.debug("cannot remove empty history folder %s: %s", folder, err)
+        log.debug("%s", note("history folder kept", folder=folder, exception=err))
 
 
 def remove_stale_temps(folder: Path) -> None:

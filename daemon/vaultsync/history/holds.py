@@ -20,6 +20,7 @@ from vaultsync.history.files import (
     write_meta,
 )
 from vaultsync.pipeline.report import PageReason
+from vaultsync.render.notes import note
 from vaultsync.results import Reason
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def announce_hold(root: Path, path: Path) -> bool:
     try:
         write_meta(folder, meta)
     except OSError as err:
-        log.debug("cannot record that the hold on %s was announced: %s", path, err)
+        log.debug("%s", note("hold not recorded", path=path, exception=err))
     return True
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vaultsync.ignore import PathFilter
+from vaultsync.render.notes import note
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent
@@ -85,7 +86,7 @@ class Handler:
             self._dispatch(event)
         except Exception:
             # An exception here would kill the observer thread and silently end the watch.
-            self.log.exception("vault %r: error while handling %r", self.name, event)
+            self.log.exception("%s", note("event not handled", vault=self.name, event=event))
 
     def _dispatch(self, event: FileSystemEvent) -> None:
         kind = event.event_type

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vaultsync.render.notes import note
 from vaultsync.watcher.events import Handler, event_filter
 
 if TYPE_CHECKING:
@@ -63,11 +64,11 @@ def shutdown(observer: BaseObserver, log: logging.Logger | None = None) -> None:
         observer.stop()
     except Exception:  # a half-started observer can fail to stop; its threads are daemons
         if log is not None:
-            log.exception("error while stopping a watcher")
+            log.exception("%s", note("watcher not stopped"))
     if observer.ident is not None:  # join() raises on a thread that never started
         observer.join(JOIN_TIMEOUT)
         if observer.is_alive() and log is not None:
-            log.warning("a watcher thread did not stop within %g s", JOIN_TIMEOUT)
+            log.warning("%s", note("watcher thread lingers", seconds=JOIN_TIMEOUT))
 
 
 def dir_identity(root: Path) -> tuple[int, int] | None:
@@ -107,7 +108,14 @@ def route_watchdog_warnings(log: logging.Logger) -> Callable[[], None]:
             previous(message, category, filename, lineno, file, line)
             return
         where = os.path.relpath(filename, os.path.dirname(package.rstrip(os.sep)))
-        log.warning("watchdog: %s (%s at %s:%d)", message, category.__name__, where, lineno)
+        words = note(
+            "watchdog warning",
+            message=message,
+            category=category.__name__,
+            file=where,
+            line=lineno,
+        )
+        log.warning("%s", words)
 
     warnings.showwarning = show
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vaultsync.ignore import PathFilter
+from vaultsync.render.notes import note
 from vaultsync.watcher.coverage import Coverage, read_limit
 from vaultsync.watcher.events import Handler, Sink
 from vaultsync.watcher.observers import (
@@ -40,14 +41,6 @@ HEALTH_FAILED = "failed"  # the root is there but cannot be watched (see the log
 DEFAULT_POLL_INTERVAL = 5.0  # seconds between polling snapshots; each one stats the whole vault
 
 _LIMIT_ERRNOS = (errno.ENOSPC, errno.EMFILE)
-_RAISE_WATCHES = (
-    "echo fs.inotify.max_user_watches=524288 | sudo tee /etc/sysctl.d/90-vaultsync.conf "
-    "&& sudo sysctl --system"
-)
-_RAISE_INSTANCES = (
-    "echo fs.inotify.max_user_instances=1024 | sudo tee /etc/sysctl.d/91-vaultsync.conf "
-    "&& sudo sysctl --system"
-)
 
 
 @dataclass
@@ -141,9 +134,7 @@ class VaultWatcher:
                 if root_id is None:
                     if watch.observer is not None or "missing" not in watch.warned:
                         self._log.warning(
-                            "vault %r: folder %s is gone; watching it again once it is back",
-                            watch.name,
-                            watch.root,
+                            "%s", note("vault folder gone", vault=watch.name, root=watch.root)
                         )
                         watch.warned.add("missing")
                     self._stop(watch)
@@ -160,7 +151,8 @@ class VaultWatcher:
                 report[watch.name] = HEALTH_RESTARTED if watch.mode else HEALTH_FAILED
                 if watch.mode:
                     self._log.info(
-                        "vault %r: watching %s again (%s)", watch.name, watch.root, watch.mode
+                        "%s",
+                        note("watching again", vault=watch.name, root=watch.root, mode=watch.mode),
                     )
         return report
 
@@ -171,9 +163,7 @@ class VaultWatcher:
         if root_id is None:
             if "missing" not in watch.warned:
                 self._log.warning(
-                    "vault %r: cannot watch %s: folder not found; will retry",
-                    watch.name,
-                    watch.root,
+                    "%s", note("vault folder not found", vault=watch.name, root=watch.root)
                 )
                 watch.warned.add("missing")
             return
@@ -229,19 +219,16 @@ class VaultWatcher:
         if "native" in watch.warned:
             return
         watch.warned.add("native")
-        more = f" and {len(missed) - 1} more" if len(missed) > 1 else ""
-        self._log.warning(
-            "vault %r: inotify watch limit reached (fs.inotify.max_user_watches is %s): folder "
-            "%s%s got no watch; watching %s by polling every %g s instead, which is slower. "
-            "To raise the limit, run: %s",
-            watch.name,
-            read_limit(),
-            missed[0],
-            more,
-            watch.root,
-            self._poll_interval,
-            _RAISE_WATCHES,
+        words = note(
+            "folder got no watch" if len(missed) == 1 else "folders got no watch",
+            vault=watch.name,
+            limit=read_limit(),
+            folder=missed[0],
+            others=len(missed) - 1,
+            root=watch.root,
+            seconds=self._poll_interval,
         )
+        self._log.warning("%s", words)
 
     def _warn_native(self, watch: _Watch, err: OSError) -> None:
         """One warning per vault: native events failed, polling instead (and how to fix a limit)."""
@@ -249,35 +236,19 @@ class VaultWatcher:
             return
         watch.warned.add("native")
         if err.errno not in _LIMIT_ERRNOS:
-            self._log.warning(
-                "vault %r: file events unavailable for %s (%s); polling every %g s instead",
-                watch.name,
-                watch.root,
-                err.strerror or err,
-                self._poll_interval,
-            )
-            return
-        if err.errno == errno.ENOSPC:
-            what, fix = "inotify watch limit reached", _RAISE_WATCHES
+            event = "file events unavailable"
+        elif err.errno == errno.ENOSPC:
+            event = "watch limit reached"
         else:
-            what, fix = "too many inotify instances or open files", _RAISE_INSTANCES
-        self._log.warning(
-            "vault %r: %s (%s); watching %s by polling every %g s instead, which is slower. "
-            "To raise the limit, run: %s",
-            watch.name,
-            what,
-            err.strerror or err,
-            watch.root,
-            self._poll_interval,
-            fix,
+            event = "instance limit reached"
+        words = note(
+            event, vault=watch.name, root=watch.root, error=err, seconds=self._poll_interval
         )
+        self._log.warning("%s", words)
 
     def _fail(self, watch: _Watch, err: OSError) -> None:
         if "failed" not in watch.warned:
             watch.warned.add("failed")
             self._log.warning(
-                "vault %r: cannot watch %s: %s; only the periodic pass will see changes there",
-                watch.name,
-                watch.root,
-                err.strerror or err,
+                "%s", note("cannot watch", vault=watch.name, root=watch.root, error=err)
             )

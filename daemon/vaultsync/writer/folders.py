@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 from vaultsync.errors import UnsafePathError, WriteFailed
+from vaultsync.render.notes import note
 from vaultsync.writer.guard import VaultGuard
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class Folder:
         except FileNotFoundError:
             pass
         except OSError as err:
-            log.warning("could not remove temp file %s: %s", self.path / name, err.strerror)
+            log.warning("%s", note("temp file not removed", path=self.path / name, error=err))
 
     def fsync(self) -> None:
         """Flush the folder's entries (the rename) to disk, where the filesystem can."""

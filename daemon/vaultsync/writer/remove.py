@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vaultsync.errors import WriteFailed
+from vaultsync.render.notes import note
 from vaultsync.writer.folders import open_folder, write_reason
 from vaultsync.writer.guard import VaultGuard
 from vaultsync.writer.read import Snapshot
@@ -55,7 +56,7 @@ def cleanup_temp_files(root: Path) -> list[Path]:
     removed: list[Path] = []
 
     def report(err: OSError) -> None:
-        log.warning("cannot look for leftover temp files in %s: %s", err.filename, err.strerror)
+        log.warning("%s", note("temp files not searched", folder=err.filename, error=err))
 
     for folder, dirs, files in os.walk(root, onerror=report, followlinks=False):
         dirs[:] = [d for d in dirs if d not in SKIPPED_FOLDERS]
@@ -78,7 +79,7 @@ def remove_temp_file(path: str) -> bool:
     except FileNotFoundError:
         return False
     except OSError as err:
-        log.warning("cannot remove leftover temp file %s: %s", path, err.strerror)
+        log.warning("%s", note("leftover temp file not removed", path=path, error=err))
         return False
     return True
 

@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 from vaultsync.errors import ChangedSinceRead, PageAppeared, WriteFailed
+from vaultsync.render.notes import note
 from vaultsync.writer.folders import NOFOLLOW, Folder, write_reason
 from vaultsync.writer.guard import MAX_NAME_BYTES
 from vaultsync.writer.read import Snapshot
@@ -66,7 +67,7 @@ def copy_xattrs(source_fd: int, dest_fd: int) -> None:
         except OSError as err:
             if err.errno not in _XATTR_SKIPPED:
                 raise
-            log.debug("extended attribute %s not kept: %s", name, err.strerror)
+            log.debug("%s", note("attribute not kept", name=name, error=err))
 
 
 def write_temp(
