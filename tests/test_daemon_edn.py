@@ -185,6 +185,33 @@ def test_an_unchanged_config_edn_saved_again_says_nothing(daemon: DaemonProcess,
     assert daemon.count(r"config\.edn") == 0, daemon.log()
 
 
+def test_a_journals_folder_change_is_followed_without_a_pass(daemon: DaemonProcess, graph: Path):
+    write_edn(graph, edn_with(':journals-directory "days"'))
+    daemon.wait_log(CHANGED + r':journals-directory "days" \(was "journals"\); following it now$')
+    settle(daemon, graph / "pages", "journals moved")
+    assert daemon.count(r"full pass") == 0
+
+
+def test_a_deleted_config_edn_leaves_the_settings_as_they_were(
+    daemons: Callable[..., DaemonProcess], graph: Path
+):
+    archive = graph / "archive"
+    archive.mkdir()
+    write_edn(graph, edn_with(':hidden ["archive"]'))
+    d = daemons()
+    (graph / "logseq" / "config.edn").unlink()  # a sync tool replacing it, a checkout
+    name = page_name("Still Hidden")
+    page = drop_by_rename(archive, name, messy_page("Still Hidden"))
+    settle(d, graph / "pages", "file gone")
+    assert page.read_bytes() == messy_page("Still Hidden")
+    assert d.count(r"config\.edn") == 0
+
+    write_edn(graph, edn_with(':hidden ["archive"]'))  # back as it was: nothing to say
+    settle(d, graph / "pages", "file back")
+    assert d.count(r"config\.edn") == 0
+    assert page.read_bytes() == messy_page("Still Hidden")
+
+
 # ------------------------------------------------------------------------------- the pieces
 
 

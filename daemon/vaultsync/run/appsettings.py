@@ -62,6 +62,12 @@ class AppSettings:
         self.broken[vault.name] = settings.broken
         self.said[vault.name] = settings.problems
 
+    def forget(self, name: str) -> None:
+        """The vault is no longer watched: its settings file's warning goes from `status`."""
+        self.broken.pop(name, None)
+        self.said.pop(name, None)
+        self.status.resolved(_status_key(name))
+
     def keep_last_good(self, running: Vault, wanted: Vault) -> Vault:
         """A config reload remade a running vault while its settings file does not read (or
         is gone): the settings last read from it stay, as they do when the file changes."""
@@ -85,7 +91,7 @@ class AppSettings:
             # Deleted (a sync tool or a checkout replacing it, the graph folder gone): the
             # settings stay until a file is back, rather than unhiding what :hidden hid.
             return Followed()
-        name, key = vault.name, f"appsettings\0{vault.name}"
+        name, key = vault.name, _status_key(vault.name)
         fields = {"vault": name, "path": path}
         if settings.broken:
             if self.broken.get(name) != settings.broken:
@@ -117,6 +123,10 @@ class AppSettings:
         event = "app settings followed" if full else "app settings followed, no pass"
         log.info("%s", daemon_line(event, **fields, changes=words))
         return Followed(vault.following(settings), full)
+
+
+def _status_key(name: str) -> str:
+    return f"appsettings\0{name}"
 
 
 def _shown(key: str, value: object) -> str:

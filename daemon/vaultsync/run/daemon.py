@@ -144,6 +144,7 @@ class Daemon:
                 if self.runs[name].lease is not None:
                     self.runs[name].lease.release()  # another machine may clean it now
                 del self.runs[name]
+                self.app_settings.forget(name)
         added: list[VaultRun] = []
         for name, vault in wanted.items():
             if name in self.runs:
