@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vaultsync.core import formats
@@ -16,9 +16,16 @@ from vaultsync.errors import UsageError
 from vaultsync.ignore import DEFAULT_INCLUDE, PathFilter, hidden_patterns, walk_entries
 from vaultsync.paths import control_character_reason, unsafe_vault_reason
 from vaultsync.vault_kind import Detection, detect_kind, kind_contradiction
-from vaultsync.vault_settings import LogseqSettings, logseq_settings
+from vaultsync.vault_settings import (
+    CONFIG_EDN,
+    FOLLOWED,
+    LogseqSettings,
+    logseq_settings,
+    setting_changes,
+)
 
 __all__ = [
+    "CONFIG_EDN",
     "READWISE_FOLDER",
     "SYNC_LOG",
     "Detection",
@@ -31,6 +38,7 @@ __all__ = [
     "logseq_settings",
     "make_vault",
     "select_vaults",
+    "setting_changes",
 ]
 
 log = logging.getLogger("vaultsync")
@@ -65,6 +73,11 @@ class Vault:
     def __post_init__(self) -> None:
         hidden, _ = hidden_patterns(self.hidden)
         object.__setattr__(self, "path_filter", PathFilter(self.include, self.exclude + hidden))
+
+    def following(self, settings: LogseqSettings | Vault) -> Vault:
+        """This vault under another reading of logseq/config.edn (the daemon follows the file
+        while it runs); its filter is made again from the new `:hidden`."""
+        return replace(self, **{name: getattr(settings, name) for _, name in FOLLOWED})
 
     def in_readwise_folder(self, rel: str) -> bool:
         """The page at `rel` (relative, "/" between folders) lies in the Readwise plugin's

@@ -1,6 +1,8 @@
 """The settings of a Logseq graph's `logseq/config.edn` that a pass follows (`logseq_settings`):
 `:pages-directory`, `:journals-directory`, `:file/name-format` and `:hidden`, read as Logseq
-reads them, with Logseq's defaults and a problem to report where the file cannot be followed."""
+reads them, with Logseq's defaults and a problem to report where the file cannot be followed;
+which of them differ between two readings (`setting_changes`, for the daemon, which follows
+the file while it runs)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,17 @@ from pathlib import Path
 from vaultsync.core import edn
 from vaultsync.core.text import NotUtf8, decode
 from vaultsync.ignore import hidden_patterns
+
+#: The file, relative to the graph's folder (the daemon watches it).
+CONFIG_EDN = "logseq/config.edn"
+
+#: The settings followed: (EDN key, attribute of LogseqSettings and of vault.Vault).
+FOLLOWED: tuple[tuple[str, str], ...] = (
+    ("pages-directory", "pages_dir"),
+    ("journals-directory", "journals_dir"),
+    ("file/name-format", "name_format"),
+    ("hidden", "hidden"),
+)
 
 
 @dataclass(frozen=True)
@@ -22,35 +35,50 @@ class LogseqSettings:
     name_format: str = "legacy"  # Logseq's when the key is missing (new graphs write it)
     hidden: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    # Why the file could not be read as a whole (where, what; "" when it could, or is missing):
+    # these settings are then Logseq's defaults, and the daemon keeps its last good ones.
+    broken: str = ""
+    missing: bool = False  # no config.edn (or no graph folder): Logseq's defaults throughout
 
 
 def logseq_settings(root: Path) -> LogseqSettings:
     """Read `:pages-directory`, `:journals-directory`, `:file/name-format` and `:hidden` from
     the graph's logseq/config.edn as Logseq reads them (an EDN map: comments, `#_` discards and
     strings are never settings). A file that cannot be read as a whole gives Logseq's defaults,
-    with the problem (file, line, what) in `problems`."""
-    path = root / "logseq" / "config.edn"
-    defaults = "Logseq's defaults are used for this graph until it is fixed"
+    with the problem (file, line, what) in `problems` and where and what in `broken`."""
+    path = root / CONFIG_EDN
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return LogseqSettings()
+        return LogseqSettings(missing=True)
     except OSError as err:
-        return LogseqSettings(problems=(f"{path}: cannot read it ({err.strerror}); {defaults}",))
+        return _unreadable(path, f"cannot read it ({err.strerror})")
     try:
         config = edn.read(decode(data))
     except NotUtf8 as err:
-        where = f"line {err.line}, column {err.column}"
-        problem = f"{path}: {where}: bytes that are not UTF-8; {defaults}"
-        return LogseqSettings(problems=(problem,))
+        return _unreadable(path, f"line {err.line}, column {err.column}: bytes that are not UTF-8")
     except edn.EdnError as err:
-        return LogseqSettings(problems=(f"{path}: {err}; {defaults}",))
+        return _unreadable(path, str(err))
     if config is None:
         return LogseqSettings()  # only comments: every setting is Logseq's default
     if not isinstance(config, dict):
-        problem = f"{path}: holds no settings map (`{{…}}`) at its top; {defaults}"
-        return LogseqSettings(problems=(problem,))
+        return _unreadable(path, "holds no settings map (`{…}`) at its top")
     return _settings_of(path, config)
+
+
+def setting_changes(old: object, new: object) -> list[tuple[str, object, object]]:
+    """The followed settings that differ between `old` and `new` (a LogseqSettings or a
+    vault.Vault, which carry them under the same names): (EDN key, old value, new value)."""
+    return [
+        (key, getattr(old, name), getattr(new, name))
+        for key, name in FOLLOWED
+        if getattr(old, name) != getattr(new, name)
+    ]
+
+
+def _unreadable(path: Path, why: str) -> LogseqSettings:
+    defaults = "Logseq's defaults are used for this graph until it is fixed"
+    return LogseqSettings(problems=(f"{path}: {why}; {defaults}",), broken=why)
 
 
 def _settings_of(path: Path, config: dict) -> LogseqSettings:

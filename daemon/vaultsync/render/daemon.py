@@ -101,6 +101,16 @@ _DAEMON_LINES = {
     "config error": "config: {error}",
     "config reloaded": "config reloaded from {path}",
     "folder appeared": "a vault folder that was missing is there now; loading the config again",
+    # A Logseq graph's own settings (logseq/config.edn), followed while the daemon runs
+    "app setting": "{key} {new} (was {old})",
+    "app settings followed": "{vault}: {path} changed: {changes}; following it now, with a "
+    "full pass of the graph",
+    "app settings followed, no pass": "{vault}: {path} changed: {changes}; following it now",
+    "app settings broken": "{vault}: {path}: {error}; keeping the settings last read from it "
+    "until it is fixed (in Logseq: Settings > Edit config.edn, or in a text editor)",
+    "app settings broken (status)": "{vault}: {path} cannot be read ({error}); its last good "
+    "settings are kept",
+    "app settings fixed": "{vault}: {path} reads again",
     # Two machines, one vault (lease.py)
     "lease elsewhere": "{vault}: {holder} cleans this vault (its lease runs until {until}); "
     "standing by",

@@ -21,6 +21,7 @@ from vaultsync.locks import DaemonLock, LockWaitCancelled
 from vaultsync.pipeline.report import PassOptions
 from vaultsync.pipeline.session import VaultSession
 from vaultsync.render import daemon_line, error_message
+from vaultsync.run.appsettings import AppSettings
 from vaultsync.run.control import OVERFLOW, RELOAD, STOP, Inbox, OverflowAlarm
 from vaultsync.run.schedule import Schedule
 from vaultsync.run.status import LeftAloneSaid, Status, rel
@@ -66,6 +67,7 @@ class Daemon:
         self.coalescer = self._coalescer()
         self.status = Status(state_dir / "status.json")
         self.activity = ActivityLog(state_dir)
+        self.app_settings = AppSettings(self.status)  # each Logseq graph's config.edn, followed
         self.passes = VaultPasses(
             state_dir,
             self.status,
@@ -133,12 +135,16 @@ class Daemon:
         """Start, stop or restart vaults so the running set matches `vaults`."""
         guard = VaultGuard([v.root for v in vaults])
         wanted = {v.name: v for v in vaults}
+        for name, run in self.runs.items():
+            if name in wanted:  # (a config.edn that does not read keeps its last settings)
+                wanted[name] = self.app_settings.keep_last_good(run.vault, wanted[name])
         for name in list(self.runs):
             if name not in wanted or self.runs[name].vault != wanted[name]:
                 log.info("%s", daemon_line("unwatched", vault=name))
                 if self.runs[name].lease is not None:
                     self.runs[name].lease.release()  # another machine may clean it now
                 del self.runs[name]
+                self.app_settings.forget(name)
         added: list[VaultRun] = []
         for name, vault in wanted.items():
             if name in self.runs:
@@ -152,22 +158,46 @@ class Daemon:
             if self.lease_timing.enabled:
                 lease = VaultLease(name, vault.root, guard, self.machine, self.lease_timing)
             self.runs[name] = VaultRun(vault, session, lease=lease)
+            self.app_settings.started(vault)
             log.info("%s", daemon_line("watched", vault=name, root=vault.root, kind=vault.kind))
             added.append(self.runs[name])
-        assert self.watcher is not None
         # Watch first, then catch up: a page that changes while the start-up pass runs (after
         # the pass read its folder) has an event waiting, instead of going unseen.
-        # Every file a pass reads is watched, not only the pages it cleans: a note outside
-        # the include patterns, or a canvas, may add a block reference (vaultsync.ignore).
+        self._watch()
+        for run in added:
+            self.passes.full_pass(run, "start-up")
+        self._write_status()
+
+    def _watch(self) -> None:
+        """Give the watcher each vault's filter. Every file a pass reads is watched, not only
+        the pages it cleans: a note outside the include patterns, or a canvas, may add a block
+        reference (vaultsync.ignore)."""
+        assert self.watcher is not None
         self.watcher.update(
             {
                 n: (r.vault.root, r.vault.path_filter.reading(), r.vault.poll)
                 for n, r in self.runs.items()
             }
         )
-        for run in added:
-            self.passes.full_pass(run, "start-up")
+
+    def _follow_settings(self, run: VaultRun) -> bool:
+        """Read the vault's own settings again (a Logseq graph's config.edn); when they changed
+        the vault goes on under them (its filter, its pages folder), with a full pass when what
+        a pass cleans changed. True when that pass ran."""
+        followed = self.app_settings.follow(run.vault)
+        new = followed.vault
+        if new is not None and followed.full_pass:
+            # A new session, as a config reload makes: what the old one knew was filtered by
+            # the old settings. The lease stays: the vault is the same.
+            run.vault = new
+            run.session = VaultSession(new, self.settings.options, run.session.guard)
+            self._watch()
+            self.passes.full_pass(run, "settings changed")
+        elif new is not None:
+            # Nothing a pass uses changed (`:journals-directory`): the session stays.
+            run.vault = run.session.vault = run.session.store.vault = new
         self._write_status()
+        return followed.full_pass
 
     def _vault_of(self, path: Path) -> VaultRun | None:
         for run in self.runs.values():
@@ -212,7 +242,7 @@ class Daemon:
                 except queue.Empty:
                     event = None
             for name in schedule.due_rescans():
-                if name in self.runs:
+                if name in self.runs and not self._follow_settings(self.runs[name]):
                     self.passes.full_pass(self.runs[name], "folder event")
                     self._write_status()
             self._process_due()
@@ -226,7 +256,8 @@ class Daemon:
                 self._write_status()
             if schedule.reconcile_due(now):
                 for run in list(self.runs.values()):
-                    self.passes.full_pass(run, "reconcile")
+                    if not self._follow_settings(run):  # (its event may have been lost)
+                        self.passes.full_pass(run, "reconcile")
                 self._write_status()
                 schedule.reconciled()
 
@@ -241,6 +272,10 @@ class Daemon:
         for path, kind in due:
             run = self._vault_of(path)
             if run is None:
+                continue
+            if self.app_settings.is_settings_file(run.vault, path):
+                # Followed before the pages due with it, which are then seen under it.
+                self._follow_settings(run)
                 continue
             entry = work.setdefault(run.vault.name, (run, [], []))
             if kind == "deleted" or not path.exists():
@@ -283,7 +318,8 @@ class Daemon:
         for run in self.runs.values():
             back = run.vault.root.is_dir()
             if back and not run.available:
-                self.passes.full_pass(run, "vault returned")
+                if not self._follow_settings(run):  # (changed while it was away?)
+                    self.passes.full_pass(run, "vault returned")
                 changed = True
             elif not back and run.available:
                 self.passes.full_pass(run, "health")  # logs the vault as unavailable

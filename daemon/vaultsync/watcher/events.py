@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from vaultsync.ignore import PathFilter
 from vaultsync.render.notes import note
+from vaultsync.vault_settings import CONFIG_EDN
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent
@@ -120,7 +121,8 @@ class Handler:
 
     def _emit_file(self, path: str, kind: str) -> None:
         rel = self._relative(path) if path else None
-        if rel is not None and self.filter.matches(rel):
+        # Logseq's settings file too, which no pass reads as a page: the daemon follows it.
+        if rel is not None and (self.filter.matches(rel) or rel == CONFIG_EDN):
             self.sink(self.name, Path(path), kind)
 
     def _emit_dir(self, path: str) -> None:
