@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from vaultsync.errors import UnclosedBracket
+
 _NEVER = re.compile(r"(?!)")
 
 
@@ -86,7 +88,7 @@ def _translate_name(segment: str) -> str:
                 j += 1  # a ']' right after '[' or '[!' is a literal
             end = segment.find("]", j)
             if end == -1:
-                raise ValueError(f"'[' without a closing ']' in {segment!r}")
+                raise UnclosedBracket(segment)
             body = segment[i + 1 + (1 if negate else 0) : end]
             # Escape what regex classes treat specially; '-' keeps its range meaning.
             body = "".join("\\" + ch if ch in "\\[]^&~|" else ch for ch in body)
