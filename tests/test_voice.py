@@ -746,6 +746,22 @@ MESSAGES = [
         "folder, or remove that one",
     ),
     (errors.UnclosedBracket("a[b"), "'[' without a closing ']' in 'a[b'"),
+    (
+        errors.BadPattern(errors.PatternProblem.EMPTY),
+        "empty pattern; remove it or write a glob such as '**/*.md'",
+    ),
+    (
+        errors.BadPattern(errors.PatternProblem.BACKSLASH),
+        "use '/' between folders (patterns are matched against paths like 'pages/a.md')",
+    ),
+    (
+        errors.BadPattern(errors.PatternProblem.LEAVES_VAULT),
+        "'..' is not allowed: patterns are relative to the vault and cannot leave it",
+    ),
+    (
+        errors.BadPattern(errors.PatternProblem.WHOLE_VAULT),
+        "this matches the whole vault; write a glob such as '**/*.md' or 'pages/'",
+    ),
 ]
 
 

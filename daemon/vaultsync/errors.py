@@ -9,6 +9,7 @@ Anything raised that is not a `VaultsyncError` is a bug in vaultsync, and is rep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 from vaultsync.render import error_detail, error_message, error_words
@@ -359,6 +360,22 @@ class DemoFolderTaken(UsageError):
     """`demo --keep FOLDER` would copy its samples over `path`, which already exists."""
 
     path: Path
+
+
+class PatternProblem(Enum):
+    """What makes a glob pattern unusable (besides an unclosed '[')."""
+
+    EMPTY = "empty"
+    BACKSLASH = "backslash"
+    LEAVES_VAULT = "leaves the vault"
+    WHOLE_VAULT = "whole vault"
+
+
+@dataclass(eq=False)
+class BadPattern(VaultsyncError, ValueError):
+    """A glob pattern that cannot be used (config validation lists it beside the pattern)."""
+
+    problem: PatternProblem
 
 
 @dataclass(eq=False)

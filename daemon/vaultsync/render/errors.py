@@ -31,6 +31,16 @@ def _lost(err: Any) -> str:
 _RENAME = "rename that folder or file"
 
 
+_PATTERN_PROBLEMS = {
+    "empty": "empty pattern; remove it or write a glob such as '**/*.md'",
+    "backslash": "use '/' between folders (patterns are matched against paths like 'pages/a.md')",
+    "leaves the vault": (
+        "'..' is not allowed: patterns are relative to the vault and cannot leave it"
+    ),
+    "whole vault": "this matches the whole vault; write a glob such as '**/*.md' or 'pages/'",
+}
+
+
 def _unit_text(err: Any) -> str:
     why = (
         "it is not valid UTF-8"
@@ -150,6 +160,7 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
         "folder, or remove that one"
     ),
     # A glob pattern's problem, as config validation lists it beside the pattern.
+    "BadPattern": lambda e: _PATTERN_PROBLEMS[e.problem.value],
     "UnclosedBracket": lambda e: f"'[' without a closing ']' in {e.segment!r}",
 }
 
