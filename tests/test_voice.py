@@ -8,7 +8,9 @@ below with their reason."""
 from __future__ import annotations
 
 import ast
+import builtins
 import errno
+import functools
 import logging
 import re
 from pathlib import Path
@@ -191,6 +193,208 @@ def test_the_scan_sees_each_way_of_speaking(tmp_path: Path) -> None:
         "    self.catalog.info('not a logger'); self.log('a method, not a logger')\n"
     )
     assert [f for f, _ in _sentences(source)] == [*"abcdef", "g", "g", "g", "h", "h"]
+
+
+# ------------------------------------------------------------------------------- raised words
+
+# Where an error may still be made with a sentence: the renderer, and the config's error
+# formatter (config/: pydantic's messages and the problems it lists with their line and key).
+RAISERS = {"render", "config"}
+
+# (module, function, error): an error made with words outside render/ and config/, and why.
+# A programming contract (an API guarding its own arguments) is worded where it is raised: no
+# user can cause it, and it is reported as a bug. The rest is worded in modules other helpers
+# were splitting while this scan came in: to route after merge (fields in errors.py, words in
+# render/errors.py), then their entry goes.
+_CONTRACT = "programming contract: guards the API's arguments, no user input reaches it"
+_ROUTE = "to route after merge"
+RAISE_ALLOWED = {
+    ("coalescer.py", "__init__", "ValueError"): _CONTRACT + " (the daemon's own timings)",
+    ("coalescer.py", "add", "ValueError"): _CONTRACT + " (event kinds come from the watcher)",
+    ("configcache.py", "__setattr__", "AttributeError"): _CONTRACT + " (a read-only view)",
+    ("history/store.py", "__init__", "ValueError"): _CONTRACT + " (limits checked by config)",
+    # The canvas problems, listed as a skipped canvas's reason (Reason.BAD_CANVAS's `problem`).
+    ("pipeline/index.py", "_canvas_nodes", "ValueError"): _ROUTE,
+    # A damaged state-cache row; caught and logged as the note "state cache damaged".
+    ("state.py", "_decode_row", "ValueError"): _ROUTE,
+    # The writer's reasons (UnsafePathError, PageUnreadable, WriteFailed, its own folders').
+    ("writer/atomic.py", "_write_in", "WriteFailed"): _ROUTE,
+    ("writer/atomic.py", "put_back_late_write", "WriteFailed"): _ROUTE,
+    ("writer/batch.py", "_put", "UnsafePathError"): _ROUTE,
+    ("writer/folders.py", "open_folder", "UnsafePathError"): _ROUTE,
+    ("writer/folders.py", "open_folder", "OSError"): _ROUTE + " (read back as its strerror)",
+    ("writer/folders.py", "_folder_error", "UnsafePathError"): _ROUTE,
+    ("writer/folders.py", "ensure_folder", "UnsafePathError"): _ROUTE,
+    ("writer/guard.py", "_resolve_folder", "UnsafePathError"): _ROUTE,
+    ("writer/guard.py", "check", "UnsafePathError"): _ROUTE,
+    ("writer/guard.py", "check_folder", "UnsafePathError"): _ROUTE,
+    ("writer/private.py", "make_private_dirs", "FileExistsError"): _ROUTE,
+    ("writer/private.py", "ensure_private_dir", "VaultsyncError"): _ROUTE,
+    ("writer/read.py", "_read_error", "PageUnreadable"): _ROUTE,
+    ("writer/read.py", "_read_snapshot", "PageUnreadable"): _ROUTE,
+    # The history store's reasons (HistoryUnavailable's `reason`).
+    ("history/files.py", "pack_files", "HistoryUnavailable"): _ROUTE,
+    ("history/files.py", "read_versions", "HistoryUnavailable"): _ROUTE,
+    ("history/files.py", "read_pack", "HistoryUnavailable"): _ROUTE,
+    ("history/holds.py", "mark_restored", "HistoryUnavailable"): _ROUTE,
+    ("history/holds.py", "release", "HistoryUnavailable"): _ROUTE,
+    ("history/packs.py", "add", "HistoryUnavailable"): _ROUTE,
+    ("history/packs.py", "sync", "HistoryUnavailable"): _ROUTE,
+    ("history/packs.py", "close", "HistoryUnavailable"): _ROUTE,
+    ("history/store.py", "__init__", "HistoryUnavailable"): _ROUTE,
+    ("history/store.py", "save", "HistoryUnavailable"): _ROUTE,
+    ("history/store.py", "load", "HistoryUnavailable"): _ROUTE,
+    # A vault lock's holder and what it locks (LockBusy, LockWaitCancelled).
+    ("locks.py", "vault_lock", "LockBusy"): _ROUTE,
+    ("locks.py", "vault_lock", "LockWaitCancelled"): _ROUTE,
+    ("locks.py", "__init__", "__init__"): _ROUTE + " (LockWaitCancelled's holder)",
+    # Why an author name cannot be a file name (Reason.AUTHOR_NAME_UNSAFE shows it).
+    ("core/authors.py", "check_name", "UnsafeName"): _ROUTE,
+    ("core/authors.py", "logseq_file_stem", "UnsafeName"): _ROUTE,
+    ("core/authors.py", "obsidian_file_stem", "UnsafeName"): _ROUTE,
+}
+# The EDN reader's problems (config.edn, warned about at the line and column): its
+# `self.error("...")` in every reading function of core/edn.py.
+_EDN = [
+    "skip_space",
+    "read_form",
+    "read_items",
+    "make_map",
+    "read_string",
+    "read_regex",
+    "read_dispatch",
+    "read_namespaced_map",
+    "read_char",
+    "read_atom",
+    "read_number",
+]
+RAISE_ALLOWED |= {("core/edn.py", name, "error"): _ROUTE for name in _EDN}
+
+
+def _exception_names() -> set[str]:
+    """The exceptions' names: Python's, and every class of the package derived from one."""
+    names = {
+        name
+        for name, value in vars(builtins).items()
+        if isinstance(value, type) and issubclass(value, BaseException)
+    }
+    bases: dict[str, list[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases[node.name] = [_callee(base) or "" for base in node.bases]
+    grown = True
+    while grown:
+        grown = False
+        for name, its_bases in bases.items():
+            if name not in names and any(base in names for base in its_bases):
+                names.add(name)
+                grown = True
+    return names
+
+
+def _callee(node: ast.AST) -> str | None:
+    """The name called: `f` of `f(...)` and of `x.f(...)`."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _makes_error(call: ast.Call, exceptions: set[str]) -> bool:
+    """An exception built here: a call of an exception's name, or an exception's
+    `super().__init__(...)` (the message handed to Exception)."""
+    name = _callee(call) or ""
+    if name in exceptions or name.endswith("Error"):
+        return True
+    owner = getattr(call.func, "value", None)
+    return name == "__init__" and isinstance(owner, ast.Call) and _callee(owner) == "super"
+
+
+def _worded(call: ast.Call) -> bool:
+    return any(_has_words(arg) for arg in [*call.args, *(k.value for k in call.keywords)])
+
+
+def _raised_sentences(path: Path, exceptions: set[str]) -> list[tuple[str, int, str]]:
+    """(function, line, error) of each error in `path` made with words: anything raised as
+    `raise X(<text with words>)`, and an exception built with such text wherever it is made
+    (`return UsageError(f"...")`)."""
+    found: set[tuple[str, int, str]] = set()
+
+    def visit(node: ast.AST, function: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            name = function
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                name = child.name
+            call = child.exc if isinstance(child, ast.Raise) else child
+            if isinstance(call, ast.Call) and _worded(call):
+                if isinstance(child, ast.Raise) or _makes_error(call, exceptions):
+                    found.add((name, call.lineno, _callee(call) or "?"))
+            visit(child, name)
+
+    visit(ast.parse(path.read_text(encoding="utf-8"), str(path)), "<module>")
+    return sorted(found, key=lambda f: f[1])
+
+
+@functools.cache
+def _raised_everywhere() -> dict[tuple[str, str, str], list[int]]:
+    exceptions = _exception_names()
+    raised: dict[tuple[str, str, str], list[int]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = path.relative_to(PACKAGE).as_posix()
+        if module.split("/")[0] in RAISERS:
+            continue
+        for function, line, error in _raised_sentences(path, exceptions):
+            raised.setdefault((module, function, error), []).append(line)
+    return raised
+
+
+def test_no_error_is_raised_with_a_sentence() -> None:
+    """Exceptions carry fields, not sentences (issue 14): an error's words are made in
+    render/errors.py from its fields, or by the config's error formatter."""
+    stray = [
+        f"{module}:{lines[0]} {error}(...) in {function}()"
+        for (module, function, error), lines in _raised_everywhere().items()
+        if (module, function, error) not in RAISE_ALLOWED
+    ]
+    assert not stray, "an error made with a sentence (give it fields, word it in render/): " + (
+        ", ".join(stray)
+    )
+
+
+def test_the_raise_allow_list_has_no_stale_entries() -> None:
+    """Each allowed error is still made with words there: a routed one leaves the list."""
+    assert set(RAISE_ALLOWED) <= set(_raised_everywhere()), sorted(
+        set(RAISE_ALLOWED) - set(_raised_everywhere())
+    )
+    assert all(RAISE_ALLOWED.values()), "each allowed place says why"
+
+
+def test_the_raise_scan_sees_a_sentence_not_fields(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(
+        "def a():\n    raise UsageError(f'no vault {name}; add one')\n"
+        "def b():\n    raise Refused(path, 'outside the vault')\n"
+        "def c():\n    return UnsafePathError(path, reason=f'{folder} is gone')\n"
+        "def d():\n    err = ValueError('bad kind')\n"
+        "def e():\n    raise self.error('`#_` with nothing after it', start)\n"
+        "class Gone(UsageError):\n    def __init__(self, n):\n"
+        "        super().__init__(f'vault {n} is gone')\n"
+        "def fields():\n    raise UsageError(name, path); raise NoVaultToWorkOn()\n"
+        "    raise ServiceFileExists(path) from None; return LockBusy(what, holder)\n"
+        "    raise UsageError(not_in_a_vault(path)); raise Thing(f'{a}[{i}]')\n"
+        "    label = f'{where}: ' ; x = make('not an error')\n"
+    )
+    found = _raised_sentences(source, {"ValueError"})
+    assert found == [
+        ("a", 2, "UsageError"),
+        ("b", 4, "Refused"),
+        ("c", 6, "UnsafePathError"),
+        ("d", 8, "ValueError"),
+        ("e", 10, "error"),
+        ("__init__", 13, "__init__"),
+    ]
 
 
 # ------------------------------------------------------------------------------- operator notes
@@ -445,6 +649,119 @@ MESSAGES = [
     (LockBusy("vault notes", "pid 7"), "vault notes is busy: pid 7"),
     (LockWaitCancelled("vault notes"), "vault notes is busy: stopped waiting for it"),
     (errors.UsageError("no such vault"), "no such vault"),
+    # Raised with f-string sentences before; their words, byte for byte, now made in render.
+    (
+        errors.UnitTextRefused("/v/a\nb", 10),
+        "cannot write '/v/a\\nb' into the service's unit file: it holds the control "
+        "character U+000A; rename that folder or file",
+    ),
+    (
+        errors.UnitTextRefused("/v/\udcff", None),
+        "cannot write '/v/\\udcff' into the service's unit file: it is not valid UTF-8; "
+        "rename that folder or file",
+    ),
+    (
+        errors.AgentTextRefused("/v/a\tb"),
+        "cannot write '/v/a\\tb' into the launchd agent: it holds a control "
+        "character; rename that folder or file",
+    ),
+    (
+        errors.AgentNotWritten(ValueError("bad")),
+        "cannot write the launchd agent: bad; rename that folder or file",
+    ),
+    (errors.ServiceFileExists(P), f"{P} exists; use --force to overwrite it"),
+    (
+        errors.NoServiceManager("win32"),
+        "no service manager support on win32; see docs/running-in-background.md "
+        "for running `vaultsync run` in the background by hand",
+    ),
+    (errors.NoServiceManager("win32", installing=False), "no service manager support on win32"),
+    (
+        errors.VaultPathControl("vaults[0].path", "/v/a\x00", "holds a NUL"),
+        "vaults[0].path: '/v/a\\x00': the path holds a NUL",
+    ),
+    (
+        errors.VaultFolderMissing("", Path("/v")),
+        "/v: no such folder; check the path or create the folder",
+    ),
+    (
+        errors.VaultNotAFolder("vaults[1].path", P),
+        f"vaults[1].path: {P}: not a folder; a vault is the folder holding your notes",
+    ),
+    (errors.VaultRefused("vaults[0].path", "/ is the root"), "vaults[0].path: / is the root"),
+    (
+        errors.MissingVault("notes", Path("/media/x")),
+        "vault 'notes': its folder /media/x is missing (a drive not plugged in?); "
+        "it is left out until the folder is there",
+    ),
+    (
+        errors.NoVaultToWorkOn(),
+        "no vault to work on: name one with --vault PATH, or add vaults to the config "
+        "(`vaultsync config init` writes a commented example)",
+    ),
+    (
+        errors.UnknownVault("x", ["a", "b"]),
+        "--vault 'x': no configured vault has that name, and there is no folder "
+        "'x' here; configured vaults: 'a', 'b'",
+    ),
+    (
+        errors.UnknownVault("x", []),
+        "--vault 'x': no configured vault has that name, and "
+        "there is no folder 'x' here; configured vaults: none",
+    ),
+    (
+        errors.SharedStateFolder(Path("/s"), Path("/s/p")),
+        "/s: others may write this state folder, and /s/p is not a folder "
+        "of your own (owned by you, writable by you only); vaultsync changes the mode of "
+        "neither. "
+        "Remove it, or set `state_dir` (or $VAULTSYNC_STATE_DIR) to a folder of your own",
+    ),
+    (
+        errors.StateMoveBlocked(Path("/s"), 42, Path("/s/p")),
+        "/s: a vaultsync daemon (pid 42) keeps its state here, a folder others "
+        "may write; stop it, then run again: its state moves to the private /s/p",
+    ),
+    (
+        errors.LogFileUnusable(Path("/l/x.log"), _DENIED),
+        "log file /l/x.log: cannot open it for appending: Permission denied; "
+        "check that its folder exists and is writable",
+    ),
+    (
+        errors.MachineIdUnwritable(Path("/s/id"), _BARE),
+        "/s/id: cannot keep this machine's id there: no words from the system; "
+        "check the state folder's permissions",
+    ),
+    (
+        errors.BadSeconds("VAULTSYNC_LEASE_TTL", "-3"),
+        "$VAULTSYNC_LEASE_TTL is '-3': give a number of seconds, 0 or more",
+    ),
+    (
+        errors.HeartbeatTooLong("HB", 90.0, "TTL", 60.0),
+        "$HB is 90: it must be more than 0 and less than $TTL (60), or the lease expires "
+        "between heartbeats",
+    ),
+    (
+        errors.DemoFolderTaken(P),
+        f"{P} exists (from an earlier demo?); give --keep an empty or new "
+        "folder, or remove that one",
+    ),
+    (errors.UnclosedBracket("a[b"), "'[' without a closing ']' in 'a[b'"),
+    (
+        errors.BadPattern(errors.PatternProblem.EMPTY),
+        "empty pattern; remove it or write a glob such as '**/*.md'",
+    ),
+    (
+        errors.BadPattern(errors.PatternProblem.BACKSLASH),
+        "use '/' between folders (patterns are matched against paths like 'pages/a.md')",
+    ),
+    (
+        errors.BadPattern(errors.PatternProblem.LEAVES_VAULT),
+        "'..' is not allowed: patterns are relative to the vault and cannot leave it",
+    ),
+    (
+        errors.BadPattern(errors.PatternProblem.WHOLE_VAULT),
+        "this matches the whole vault; write a glob such as '**/*.md' or 'pages/'",
+    ),
 ]
 
 

@@ -45,12 +45,9 @@ def run(
         base = Path(keep).expanduser()
         taken = [base / name for name in SAMPLES if (base / name).exists()]
         if taken:
-            from vaultsync.errors import UsageError
+            from vaultsync.errors import DemoFolderTaken
 
-            raise UsageError(
-                f"{taken[0]} exists (from an earlier demo?); give --keep an empty or new "
-                "folder, or remove that one"
-            )
+            raise DemoFolderTaken(taken[0])
         make_folders(base)
     else:
         base = Path(tempfile.mkdtemp(prefix="vaultsync-demo-"))

@@ -1,6 +1,6 @@
 """Errors a user can cause. Each carries named fields, not sentences: their words are made in
-`render.py` (`str(err)` and `PageError.detail()` ask it), and `cli.report_error` is the one place
-an error becomes a CLI message. The config's own formatter (`ConfigProblem.render`,
+`render/errors.py` (`str(err)` and `PageError.detail()` ask it), and `cli.report_error` is the
+one place an error becomes a CLI message. The config's own formatter (`ConfigProblem.render`,
 `ConfigError.__str__`) stays here, beside the problems it lists.
 
 Anything raised that is not a `VaultsyncError` is a bug in vaultsync, and is reported as such.
@@ -9,9 +9,10 @@ Anything raised that is not a `VaultsyncError` is a bug in vaultsync, and is rep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
-from vaultsync.render import error_detail, error_message
+from vaultsync.render import error_detail, error_message, error_words
 from vaultsync.render import state_folder_advice as state_folder_advice  # its old home
 
 
@@ -20,7 +21,11 @@ class VaultsyncError(Exception):
 
     exit_code = 1
 
-    def __str__(self) -> str:  # pragma: no cover - subclasses override
+    def __str__(self) -> str:
+        # Its words from render/errors.py when it has any there (looked up by class).
+        words = error_words(self)
+        if words is not None:
+            return words
         return self.args[0] if self.args else self.__class__.__name__
 
     def reason_for(self, path: Path) -> str:
@@ -83,15 +88,16 @@ class ConfigError(VaultsyncError):
         return "\n".join(lines)
 
 
-@dataclass(eq=False)
 class UsageError(VaultsyncError):
-    """The command line asks for something that cannot be done as asked."""
+    """The command line asks for something that cannot be done as asked. Raised with a
+    message made by the renderer (`UsageError(render.not_in_a_vault(path))`), or as one of the
+    subclasses below, which carry fields."""
 
-    message: str
     exit_code = 2
 
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(eq=False)
@@ -191,3 +197,189 @@ class StateFolderUnusable(VaultsyncError):
 
     def __str__(self) -> str:
         return error_message(self)
+
+
+# ---------------------------------------------------------------- the service unit or agent
+
+
+@dataclass(eq=False)
+class UnitTextRefused(UsageError):
+    """A path that cannot be written into the systemd unit: a control character in it
+    (`control`, its code point) or text that is not UTF-8 (`control` None)."""
+
+    text: str
+    control: int | None
+
+
+@dataclass(eq=False)
+class AgentTextRefused(UsageError):
+    """A path holding a control character, which a launchd agent (an XML plist) cannot hold."""
+
+    text: str
+
+
+@dataclass(eq=False)
+class AgentNotWritten(UsageError):
+    """plistlib could not write the launchd agent; `error` says why."""
+
+    error: Exception
+
+
+@dataclass(eq=False)
+class ServiceFileExists(UsageError):
+    """The unit or agent is already installed and --force was not given."""
+
+    path: Path
+
+
+@dataclass(eq=False)
+class NoServiceManager(UsageError):
+    """No service manager vaultsync can install into on this platform (`installing`: the
+    message points to running it by hand)."""
+
+    platform: str
+    installing: bool = True
+
+
+# ---------------------------------------------------------------- vaults and their folders
+
+
+@dataclass(eq=False)
+class VaultPathControl(UsageError):
+    """A vault path holding a control character; `control` says which (paths.py's words)."""
+
+    where: str  # the config key it came from ("vaults[0].path"), or "" on the command line
+    path: str
+    control: str
+
+
+@dataclass(eq=False)
+class VaultFolderMissing(UsageError):
+    """A vault path naming no folder."""
+
+    where: str
+    root: Path
+
+
+@dataclass(eq=False)
+class VaultNotAFolder(UsageError):
+    """A vault path naming a file."""
+
+    where: str
+    root: Path
+
+
+@dataclass(eq=False)
+class VaultRefused(UsageError):
+    """A folder that cannot be a vault: `reason` is what paths.py (a system or home folder)
+    or vault_kind.py (its kind cannot be told) says about it."""
+
+    where: str
+    reason: str
+
+
+@dataclass(eq=False)
+class MissingVault(UsageError):
+    """A configured vault whose folder is not there (a drive not plugged in)."""
+
+    name: str
+    root: Path
+
+
+@dataclass(eq=False)
+class NoVaultToWorkOn(UsageError):
+    """No vault named with --vault and none configured."""
+
+
+@dataclass(eq=False)
+class UnknownVault(UsageError):
+    """--vault names neither a configured vault nor a folder."""
+
+    wanted: str
+    configured: list[str]
+
+
+# ---------------------------------------------------------------- vaultsync's own files
+
+
+@dataclass(eq=False)
+class SharedStateFolder(VaultsyncError):
+    """The state folder may be written by others and its private subfolder `sub` is not a
+    folder of this user's own."""
+
+    folder: Path
+    sub: Path
+
+
+@dataclass(eq=False)
+class StateMoveBlocked(VaultsyncError):
+    """A daemon (`pid`) keeps its state in a folder others may write: its state cannot be
+    moved into the private `sub` while it runs."""
+
+    folder: Path
+    pid: int
+    sub: Path
+
+
+@dataclass(eq=False)
+class LogFileUnusable(UsageError):
+    """The log file cannot be opened for appending."""
+
+    path: Path
+    error: OSError
+
+
+@dataclass(eq=False)
+class MachineIdUnwritable(VaultsyncError):
+    """This machine's id (the vault lease's) cannot be kept in the state folder."""
+
+    path: Path
+    error: OSError
+
+
+@dataclass(eq=False)
+class BadSeconds(VaultsyncError):
+    """An environment variable that should hold a number of seconds, 0 or more."""
+
+    name: str  # the variable, without its `$`
+    raw: str
+
+
+@dataclass(eq=False)
+class HeartbeatTooLong(VaultsyncError):
+    """The lease's heartbeat is not between 0 and its time to live."""
+
+    name: str
+    heartbeat: float
+    ttl_name: str
+    ttl: float
+
+
+@dataclass(eq=False)
+class DemoFolderTaken(UsageError):
+    """`demo --keep FOLDER` would copy its samples over `path`, which already exists."""
+
+    path: Path
+
+
+class PatternProblem(Enum):
+    """What makes a glob pattern unusable (besides an unclosed '[')."""
+
+    EMPTY = "empty"
+    BACKSLASH = "backslash"
+    LEAVES_VAULT = "leaves the vault"
+    WHOLE_VAULT = "whole vault"
+
+
+@dataclass(eq=False)
+class BadPattern(VaultsyncError, ValueError):
+    """A glob pattern that cannot be used (config validation lists it beside the pattern)."""
+
+    problem: PatternProblem
+
+
+@dataclass(eq=False)
+class UnclosedBracket(VaultsyncError, ValueError):
+    """A glob pattern's segment with a '[' and no ']' after it (config validation says so)."""
+
+    segment: str

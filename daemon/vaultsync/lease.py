@@ -46,7 +46,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vaultsync.errors import ChangedSinceRead, VaultsyncError
+from vaultsync.errors import (
+    BadSeconds,
+    ChangedSinceRead,
+    HeartbeatTooLong,
+    MachineIdUnwritable,
+    VaultsyncError,
+)
 from vaultsync.render import daemon_line
 from vaultsync.writer import (
     VaultGuard,
@@ -143,10 +149,7 @@ class Timing:
         heartbeat = _seconds(env, HEARTBEAT_ENV, ttl / 3)
         settle = _seconds(env, SETTLE_ENV, DEFAULT_SETTLE)
         if ttl > 0 and not 0 < heartbeat < ttl:
-            raise VaultsyncError(
-                f"${HEARTBEAT_ENV} is {heartbeat:g}: it must be more than 0 and less than "
-                f"${TTL_ENV} ({ttl:g}), or the lease expires between heartbeats"
-            )
+            raise HeartbeatTooLong(HEARTBEAT_ENV, heartbeat, TTL_ENV, ttl)
         return cls(ttl, heartbeat, settle)
 
 
@@ -159,7 +162,7 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     except ValueError:
         value = -1.0
     if not value >= 0 or value == float("inf"):
-        raise VaultsyncError(f"${name} is {raw!r}: give a number of seconds, 0 or more")
+        raise BadSeconds(name, raw)
     return value
 
 
@@ -242,10 +245,7 @@ def machine_id(state_dir: Path, *, create: bool = True) -> str | None:
         make_private_dirs(path.parent)
         write_private_file(path, f"{value}\n".encode())
     except OSError as err:
-        raise VaultsyncError(
-            f"{path}: cannot keep this machine's id there: {err.strerror or err}; "
-            "check the state folder's permissions"
-        ) from None
+        raise MachineIdUnwritable(path, err) from None
     return value
 
 

@@ -170,7 +170,7 @@ def _goes_nowhere_kept(stream: TextIO) -> bool:
 def _file_handler(path: Path, *, rotating: bool, formatter: logging.Formatter) -> logging.Handler:
     """The state folder's own log rotates itself; a file the user names is reopened when
     logrotate (or the user) moves it away."""
-    from vaultsync.errors import UsageError
+    from vaultsync.errors import LogFileUnusable
     from vaultsync.writer import make_folders
 
     try:
@@ -182,10 +182,7 @@ def _file_handler(path: Path, *, rotating: bool, formatter: logging.Formatter) -
         else:
             handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
     except OSError as err:
-        raise UsageError(
-            f"log file {path}: cannot open it for appending: {err.strerror or err}; "
-            "check that its folder exists and is writable"
-        ) from None
+        raise LogFileUnusable(path, err) from None
     handler.setFormatter(formatter)
     return handler
 

@@ -9,7 +9,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 import platformdirs
 
-from vaultsync.errors import VaultsyncError
+from vaultsync.errors import SharedStateFolder, StateMoveBlocked
 from vaultsync.render.notes import note
 from vaultsync.writer import make_private_dirs, move_private_file
 
@@ -86,12 +86,7 @@ def state_folder(configured: Path) -> Path:
     except OSError:
         return sub
     if not _is_own(sub_info):
-        raise VaultsyncError(
-            f"{configured}: others may write this state folder, and {sub} is not a folder "
-            "of your own (owned by you, writable by you only); vaultsync changes the mode of "
-            "neither. "
-            "Remove it, or set `state_dir` (or $VAULTSYNC_STATE_DIR) to a folder of your own"
-        )
+        raise SharedStateFolder(configured, sub)
     return sub
 
 
@@ -119,10 +114,7 @@ def _move_earlier_state(folder: Path, sub: Path) -> None:
 
     pid = running_pid(folder)
     if pid is not None:
-        raise VaultsyncError(
-            f"{folder}: a vaultsync daemon (pid {pid}) keeps its state here, a folder others "
-            f"may write; stop it, then run again: its state moves to the private {sub}"
-        )
+        raise StateMoveBlocked(folder, pid, sub)
     make_private_dirs(sub)
     for entry in entries:
         try:

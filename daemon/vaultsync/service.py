@@ -8,7 +8,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from vaultsync.errors import UsageError
+from vaultsync.errors import (
+    AgentNotWritten,
+    AgentTextRefused,
+    NoServiceManager,
+    ServiceFileExists,
+    UnitTextRefused,
+)
 from vaultsync.paths import STATE_DIR_ENV
 from vaultsync.writer import (
     ensure_private_dir,
@@ -40,17 +46,11 @@ def _unit_word(text: str, exec_line: bool = False) -> str:
     another, injecting a directive) or text that is not Unicode is refused, not written."""
     bad = next((c for c in text if ord(c) < 0x20 or ord(c) == 0x7F), None)
     if bad is not None:
-        raise UsageError(
-            f"cannot write {text!r} into the service's unit file: it holds the control "
-            f"character U+{ord(bad):04X}; rename that folder or file"
-        )
+        raise UnitTextRefused(text, ord(bad))
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise UsageError(
-            f"cannot write {text!r} into the service's unit file: it is not valid UTF-8; "
-            "rename that folder or file"
-        ) from None
+        raise UnitTextRefused(text, None) from None
     text = text.replace("%", "%%")
     if exec_line:
         text = text.replace("$", "$$")
@@ -130,16 +130,11 @@ def launchd_plist(config: Path, state_dir: Path, log_file: Path) -> str:
     }
     for value in [*agent["ProgramArguments"], str(state_dir), str(log_file)]:  # type: ignore[misc]
         if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-            raise UsageError(
-                f"cannot write {value!r} into the launchd agent: it holds a control "
-                "character; rename that folder or file"
-            )
+            raise AgentTextRefused(value)
     try:
         return plistlib.dumps(agent, sort_keys=False).decode("utf-8")
     except (ValueError, UnicodeEncodeError) as err:
-        raise UsageError(
-            f"cannot write the launchd agent: {err}; rename that folder or file"
-        ) from None
+        raise AgentNotWritten(err) from None
 
 
 def _unit_path() -> Path:
@@ -161,7 +156,7 @@ def install(
     """Write the unit or agent; returns its path and what to run next."""
     path, text, then = service_file(config, vault_roots, state_dir, platform)
     if path.exists() and not force:
-        raise UsageError(f"{path} exists; use --force to overwrite it")
+        raise ServiceFileExists(path)
     # systemd refuses to start a unit whose ReadWritePaths= names a missing folder, and
     # launchd cannot open a log file in one.
     ensure_private_dir(state_dir)
@@ -190,10 +185,7 @@ def service_file(
         path, text = _agent_path(), launchd_plist(config, state_dir, state_dir / "vaultsync.log")
         then = f"launchctl load -w {shlex.quote(str(path))}\n  logs: {state_dir / 'vaultsync.log'}"
     else:
-        raise UsageError(
-            f"no service manager support on {platform}; see docs/running-in-background.md "
-            "for running `vaultsync run` in the background by hand"
-        )
+        raise NoServiceManager(platform)
     return path, text, then
 
 
@@ -206,7 +198,7 @@ def uninstall(platform: str = sys.platform) -> tuple[Path | None, str]:
         path = _agent_path()
         first = f"launchctl unload -w {shlex.quote(str(path))}"
     else:
-        raise UsageError(f"no service manager support on {platform}")
+        raise NoServiceManager(platform, installing=False)
     if not path.exists():
         return None, ""
     remove_private_file(path)

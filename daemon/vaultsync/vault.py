@@ -12,7 +12,15 @@ from pathlib import Path
 
 from vaultsync.core import formats
 from vaultsync.core.model import Kind
-from vaultsync.errors import UsageError
+from vaultsync.errors import (
+    MissingVault,
+    NoVaultToWorkOn,
+    UnknownVault,
+    VaultFolderMissing,
+    VaultNotAFolder,
+    VaultPathControl,
+    VaultRefused,
+)
 from vaultsync.ignore import DEFAULT_INCLUDE, PathFilter, hidden_patterns, walk_entries
 from vaultsync.paths import control_character_reason, unsafe_vault_reason
 from vaultsync.vault_kind import Detection, detect_kind, kind_contradiction
@@ -108,18 +116,17 @@ def make_vault(
 ) -> Vault:
     """Resolve a vault folder; UsageError when it is missing or its kind cannot be told."""
     root = Path(os.path.expanduser(str(path)))
-    label = f"{where}: " if where else ""
     control = control_character_reason(str(path))
     if control:
-        raise UsageError(f"{label}{str(path)!r}: the path {control}")
+        raise VaultPathControl(where, str(path), control)
     if not root.exists():
-        raise UsageError(f"{label}{root}: no such folder; check the path or create the folder")
+        raise VaultFolderMissing(where, root)
     if not root.is_dir():
-        raise UsageError(f"{label}{root}: not a folder; a vault is the folder holding your notes")
+        raise VaultNotAFolder(where, root)
     root = root.resolve()
     unsafe = unsafe_vault_reason(root)  # `/`, the home folder, a system folder
     if unsafe:
-        raise UsageError(f"{label}{unsafe}")
+        raise VaultRefused(where, unsafe)
     resolved: Kind | None = None if kind == "auto" else kind  # type: ignore[assignment]
     if resolved is not None:
         contradiction = kind_contradiction(root, resolved, name or root.name)
@@ -128,7 +135,7 @@ def make_vault(
     if resolved is None:
         detection = detect_kind(root)
         if detection.kind is None:
-            raise UsageError(f"{label}{detection.problem}")
+            raise VaultRefused(where, detection.problem)
         resolved = detection.kind
     logseq: dict[str, object] = {}
     if resolved == "logseq":
@@ -176,17 +183,6 @@ def filter_warning(vault: Vault) -> str | None:
     )
 
 
-class MissingVault(UsageError):
-    """A configured vault whose folder is not there (a drive not plugged in)."""
-
-    def __init__(self, name: str, root: Path) -> None:
-        self.name, self.root = name, root
-        super().__init__(
-            f"vault {name!r}: its folder {root} is missing (a drive not plugged in?); "
-            "it is left out until the folder is there"
-        )
-
-
 def select_vaults(
     config_vaults: list,
     wanted: list[str],
@@ -203,10 +199,7 @@ def select_vaults(
     configured names."""
     if not wanted:
         if not config_vaults:
-            raise UsageError(
-                "no vault to work on: name one with --vault PATH, or add vaults to the config "
-                "(`vaultsync config init` writes a commented example)"
-            )
+            raise NoVaultToWorkOn()
         out = []
         for i, v in enumerate(config_vaults):
             gone = _missing(v)
@@ -226,11 +219,7 @@ def select_vaults(
                 raise gone
             out.append(_from_config(*match, kind, warn))
         elif not os.path.isdir(os.path.expanduser(w)) and "/" not in w and os.sep not in w:
-            names = ", ".join(repr(_name(v)) for v in config_vaults) or "none"
-            raise UsageError(
-                f"--vault {w!r}: no configured vault has that name, and there is no folder "
-                f"{w!r} here; configured vaults: {names}"
-            )
+            raise UnknownVault(w, [_name(v) for v in config_vaults])
         else:
             out.append(make_vault(Path(w), kind=kind or "auto", warn=warn))
     return out

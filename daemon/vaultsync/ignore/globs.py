@@ -14,25 +14,30 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from vaultsync.errors import BadPattern, PatternProblem, UnclosedBracket
+
 _NEVER = re.compile(r"(?!)")
 
 
 def pattern_problem(pattern: str) -> str | None:
-    """Say what is wrong with a glob pattern, or None when it can be used."""
-    if not pattern.strip():
-        return "empty pattern; remove it or write a glob such as '**/*.md'"
-    if "\\" in pattern:
-        return "use '/' between folders (patterns are matched against paths like 'pages/a.md')"
-    if ".." in pattern.split("/"):
-        return "'..' is not allowed: patterns are relative to the vault and cannot leave it"
+    """Say what is wrong with a glob pattern, or None when it can be used (in the renderer's
+    words: the problem is a `BadPattern` or an `UnclosedBracket`)."""
     body, _ = _normalize_pattern(pattern)
-    if not body:
-        return "this matches the whole vault; write a glob such as '**/*.md' or 'pages/'"
-    try:
-        _glob_to_regex(body)
-    except ValueError as err:
-        return str(err)
-    return None
+    if not pattern.strip():
+        problem = BadPattern(PatternProblem.EMPTY)
+    elif "\\" in pattern:
+        problem = BadPattern(PatternProblem.BACKSLASH)
+    elif ".." in pattern.split("/"):
+        problem = BadPattern(PatternProblem.LEAVES_VAULT)
+    elif not body:
+        problem = BadPattern(PatternProblem.WHOLE_VAULT)
+    else:
+        try:
+            _glob_to_regex(body)
+        except UnclosedBracket as err:
+            return str(err)
+        return None
+    return str(problem)
 
 
 def hidden_patterns(entries: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -86,7 +91,7 @@ def _translate_name(segment: str) -> str:
                 j += 1  # a ']' right after '[' or '[!' is a literal
             end = segment.find("]", j)
             if end == -1:
-                raise ValueError(f"'[' without a closing ']' in {segment!r}")
+                raise UnclosedBracket(segment)
             body = segment[i + 1 + (1 if negate else 0) : end]
             # Escape what regex classes treat specially; '-' keeps its range meaning.
             body = "".join("\\" + ch if ch in "\\[]^&~|" else ch for ch in body)

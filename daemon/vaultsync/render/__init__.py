@@ -52,6 +52,7 @@ from vaultsync.render.errors import (
     cli_error,
     error_detail,
     error_message,
+    error_words,
     state_folder_advice,
     warning,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "error_beside",
     "error_detail",
     "error_message",
+    "error_words",
     "explain_lines",
     "failure_line",
     "history_lines",

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    pass
+from typing import Any
 
 _ELSEWHERE = "or set state_dir in the config (or $VAULTSYNC_STATE_DIR) to a folder elsewhere"
 
@@ -29,6 +26,37 @@ def _lost(err: Any) -> str:
     shown = "; ".join(m[:80] for m in err.missing[:3])
     more = f" (+{len(err.missing) - 3} more)" if len(err.missing) > 3 else ""
     return f"not written, the result would lose: {shown}{more}. Please report this."
+
+
+_RENAME = "rename that folder or file"
+
+
+_PATTERN_PROBLEMS = {
+    "empty": "empty pattern; remove it or write a glob such as '**/*.md'",
+    "backslash": "use '/' between folders (patterns are matched against paths like 'pages/a.md')",
+    "leaves the vault": (
+        "'..' is not allowed: patterns are relative to the vault and cannot leave it"
+    ),
+    "whole vault": "this matches the whole vault; write a glob such as '**/*.md' or 'pages/'",
+}
+
+
+def _unit_text(err: Any) -> str:
+    why = (
+        "it is not valid UTF-8"
+        if err.control is None
+        else f"it holds the control character U+{err.control:04X}"
+    )
+    return f"cannot write {err.text!r} into the service's unit file: {why}; {_RENAME}"
+
+
+def _where(err: Any) -> str:
+    return f"{err.where}: " if err.where else ""
+
+
+def _why(error: BaseException) -> str:
+    """An OSError as its strerror (its text when it has none)."""
+    return str(getattr(error, "strerror", None) or error)
 
 
 # A page error's detail: what is said beside the page (its path is said by the list).
@@ -63,6 +91,77 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
         "`vaultsync status` shows what it watches"
     ),
     "LockBusy": lambda e: f"{e.what} is busy: {e.holder}",
+    # A usage error raised with a message the renderer made already (render/commands.py).
+    "UsageError": lambda e: e.message,
+    # The service unit or agent.
+    "UnitTextRefused": _unit_text,
+    "AgentTextRefused": lambda e: (
+        f"cannot write {e.text!r} into the launchd agent: it holds a control character; {_RENAME}"
+    ),
+    "AgentNotWritten": lambda e: f"cannot write the launchd agent: {e.error}; {_RENAME}",
+    "ServiceFileExists": lambda e: f"{e.path} exists; use --force to overwrite it",
+    "NoServiceManager": lambda e: (
+        f"no service manager support on {e.platform}"
+        + (
+            "; see docs/running-in-background.md for running `vaultsync run` in the "
+            "background by hand"
+            if e.installing
+            else ""
+        )
+    ),
+    # Vaults and their folders (`where`: the config key the path came from, if any).
+    "VaultPathControl": lambda e: f"{_where(e)}{e.path!r}: the path {e.control}",
+    "VaultFolderMissing": lambda e: (
+        f"{_where(e)}{e.root}: no such folder; check the path or create the folder"
+    ),
+    "VaultNotAFolder": lambda e: (
+        f"{_where(e)}{e.root}: not a folder; a vault is the folder holding your notes"
+    ),
+    "VaultRefused": lambda e: f"{_where(e)}{e.reason}",
+    "MissingVault": lambda e: (
+        f"vault {e.name!r}: its folder {e.root} is missing (a drive not plugged in?); "
+        "it is left out until the folder is there"
+    ),
+    "NoVaultToWorkOn": lambda e: (
+        "no vault to work on: name one with --vault PATH, or add vaults to the config "
+        "(`vaultsync config init` writes a commented example)"
+    ),
+    "UnknownVault": lambda e: (
+        f"--vault {e.wanted!r}: no configured vault has that name, and there is no folder "
+        f"{e.wanted!r} here; configured vaults: "
+        + (", ".join(repr(name) for name in e.configured) or "none")
+    ),
+    # vaultsync's own files: the state folder, the log file, the lease's machine id.
+    "SharedStateFolder": lambda e: (
+        f"{e.folder}: others may write this state folder, and {e.sub} is not a folder "
+        "of your own (owned by you, writable by you only); vaultsync changes the mode of "
+        "neither. "
+        "Remove it, or set `state_dir` (or $VAULTSYNC_STATE_DIR) to a folder of your own"
+    ),
+    "StateMoveBlocked": lambda e: (
+        f"{e.folder}: a vaultsync daemon (pid {e.pid}) keeps its state here, a folder others "
+        f"may write; stop it, then run again: its state moves to the private {e.sub}"
+    ),
+    "LogFileUnusable": lambda e: (
+        f"log file {e.path}: cannot open it for appending: {_why(e.error)}; "
+        "check that its folder exists and is writable"
+    ),
+    "MachineIdUnwritable": lambda e: (
+        f"{e.path}: cannot keep this machine's id there: {_why(e.error)}; "
+        "check the state folder's permissions"
+    ),
+    "BadSeconds": lambda e: f"${e.name} is {e.raw!r}: give a number of seconds, 0 or more",
+    "HeartbeatTooLong": lambda e: (
+        f"${e.name} is {e.heartbeat:g}: it must be more than 0 and less than "
+        f"${e.ttl_name} ({e.ttl:g}), or the lease expires between heartbeats"
+    ),
+    "DemoFolderTaken": lambda e: (
+        f"{e.path} exists (from an earlier demo?); give --keep an empty or new "
+        "folder, or remove that one"
+    ),
+    # A glob pattern's problem, as config validation lists it beside the pattern.
+    "BadPattern": lambda e: _PATTERN_PROBLEMS[e.problem.value],
+    "UnclosedBracket": lambda e: f"'[' without a closing ']' in {e.segment!r}",
 }
 
 
@@ -88,17 +187,25 @@ def error_detail(err: BaseException) -> str:
     return words[1](err)
 
 
+def error_words(err: BaseException) -> str | None:
+    """The words of an error with words here (`VaultsyncError.__str__` asks), else None."""
+    words = _words(err)
+    if words is None:
+        return None
+    kind, say = words
+    if kind == "message":
+        return say(err)
+    path = getattr(err, "path", None)
+    return f"{'page' if path is None else path}: {say(err)}"
+
+
 def error_message(err: BaseException) -> str:
     """Any error in words, as the CLI and the daemon's log show it (without a prefix): a
     vaultsync error from its fields (ConfigError through the config's own formatter), anything
     else as what it is, a bug."""
-    words = _words(err)
+    words = error_words(err)
     if words is not None:
-        kind, say = words
-        if kind == "message":
-            return say(err)
-        path = getattr(err, "path", None)
-        return f"{'page' if path is None else path}: {say(err)}"
+        return words
     if _is_vaultsync_error(err):
         return str(err)  # its own words: a usage error's text, the config formatter's
     if isinstance(err, KeyboardInterrupt):
