@@ -18,7 +18,7 @@ page, and says CLEAN only when every answer is a sure no:
   Logseq's `collapsed::`), or, in Obsidian, the page's `# Title` run written twice, all mean not
   sure;
 - mojibake repair: every line of every highlight is ASCII, or holds no character any of the
-  single-byte encodings ftfy undoes can produce (`_MOJIBAKE`, made from the same code pages),
+  single-byte encodings ftfy undoes can produce (`MOJIBAKE`, made from the same code pages),
   or is left as it is by `repaired`, the very function the rule calls;
 - the author rule: the link maker the rule gets hands the author value back (or nothing);
 - the page is one the normalizer treats as Readwise's, and serializing its parse gives its text.
@@ -75,7 +75,7 @@ def _mojibake_chars() -> frozenset[str]:
     return frozenset(chars)
 
 
-_MOJIBAKE = _mojibake_chars()
+MOJIBAKE = _mojibake_chars()
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ def _surely_readable(item: Item) -> bool:
 
 @lru_cache(maxsize=4096)
 def _may_be_mojibake(text: str) -> bool:
-    return any(c in _MOJIBAKE for c in text if not c.isascii())
+    return any(c in MOJIBAKE for c in text if not c.isascii())
 
 
 def _default_link(kind: str) -> Callable[[str], str | None]:
