@@ -224,6 +224,35 @@ def _empty_new_section(text: str, kind: str) -> str:
     return (data + fresh_section(kind, data, [])).decode("utf-8")
 
 
+def _second_first_sync(text: str, kind: str) -> str | None:
+    """The first section's own heading again at the end, with a new highlight under it (a
+    page synced again from scratch): not a "New highlights" section, folded all the same."""
+    page = parse(text, kind)  # type: ignore[arg-type]
+    first = next((s for s in page.sections if s.items), None)
+    if first is None or first.is_new:
+        return None
+    head = first.head[0].rstrip("\r\n")
+    unit = first.items[0].lines[0]
+    indent = unit[: len(unit) - len(unit.lstrip(" \t"))]
+    lead = "" if text.endswith("\n") else "\n"
+    return f"{text}{lead}{head}\n{indent}- {fresh_highlight('m317')}\n"
+
+
+def _title_twice(text: str, kind: str) -> str | None:
+    """Obsidian: the page's title and metadata written again at its end, with an empty
+    highlights heading (a sync that wrote the page twice): the fold removes the copy."""
+    page = parse(text, kind)  # type: ignore[arg-type]
+    at = next((i for i, s in enumerate(page.segments) if isinstance(s, Section)), None)
+    if kind != "obsidian" or not at:
+        return None
+    run, section = page.segments[at - 1], page.segments[at]
+    assert isinstance(run, list) and isinstance(section, Section)
+    if not any(line.startswith("# ") for line in run):
+        return None
+    lead = "" if text.endswith("\n") else "\n"
+    return text + lead + "\n" + "".join(run) + "".join(section.head)
+
+
 def _mojibake(text: str, kind: str) -> str | None:
     page = parse(text, kind)  # type: ignore[arg-type]
     found = _first_highlight(page)
@@ -250,14 +279,19 @@ MUTATIONS: dict[str, tuple[str, Callable[[str, str], str | None]]] = {
     "a highlight repeated": ("dedupe", _repeat),
     "two positions swapped": ("order", _swap),
     "a new sync section": ("fold_sections", _new_section),
+    "a second first sync section": ("fold_sections", _second_first_sync),
     "an empty new sync section": ("fold_sections", _empty_new_section),
     "mojibake in a highlight": ("repair_encoding", _mojibake),
     "the author unlinked": ("link_author", _unlinked_author),
 }
 
 
-@pytest.mark.parametrize("app", ["logseq", "obsidian"])
-@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+CASES = [(app, m) for app in ("logseq", "obsidian") for m in sorted(MUTATIONS)]
+MUTATIONS["the title written twice"] = ("fold_sections", _title_twice)
+CASES.append(("obsidian", "the title written twice"))
+
+
+@pytest.mark.parametrize(("app", "mutation"), CASES)
 def test_a_defect_one_rule_repairs_is_never_clean(app: str, mutation: str) -> None:
     rule, mutate = MUTATIONS[mutation]
     only = Rules(**{name: name == rule for name in RULE_NAMES})
