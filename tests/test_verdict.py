@@ -25,10 +25,11 @@ from hypo_profiles import scaled
 from pagegen import logseq_page_with_truth, obsidian_page_with_truth, tweets_from_page_with_truth
 from strategies import logseq_pages, obsidian_pages
 from vaultsync.core.byline import author_maker, page_facts
+from vaultsync.core.highlights import repaired
 from vaultsync.core.model import Page, Section
 from vaultsync.core.normalize import PageContext, Rules, Stats, normalize_page, parse
 from vaultsync.core.rules import author_value
-from vaultsync.core.verdict import MOJIBAKE, verdict
+from vaultsync.core.verdict import MOJIBAKE, may_be_mojibake, verdict
 
 TESTS = Path(__file__).parent
 PATH = Path("Source page.md")
@@ -331,19 +332,60 @@ def test_an_empty_new_section_with_logseqs_fold_state_is_not_clean() -> None:
 safe_chars = st.characters(
     blacklist_categories=("Cs",), blacklist_characters=sorted(MOJIBAKE)
 ).filter(lambda c: not c.isascii())
+ascii_text = st.text(st.characters(max_codepoint=0x7F), max_size=4)
+code_page_chars = st.sampled_from(sorted(MOJIBAKE))
+plain_ascii = st.characters(max_codepoint=0x7F).filter(lambda c: c not in " -?\x1a")
 
 
 @scaled(300)
+@given(st.lists(st.one_of(ascii_text, safe_chars), max_size=30))
+def test_text_without_any_code_page_character_is_left_alone_by_the_repair(
+    parts: list[str],
+) -> None:
+    text = "".join(parts)
+    assert not may_be_mojibake(text)
+    assert repaired(text) == text
+
+
+@scaled(500)
 @given(
     st.lists(
-        st.one_of(st.text(st.characters(max_codepoint=0x7F), max_size=4), safe_chars), max_size=30
-    )
+        st.one_of(
+            ascii_text,
+            safe_chars,
+            st.tuples(code_page_chars, plain_ascii).map("".join),
+        ),
+        max_size=30,
+    ),
+    st.one_of(st.just(""), code_page_chars),
 )
-def test_text_without_any_mojibake_character_is_left_alone_by_the_repair(parts: list[str]) -> None:
-    from vaultsync.core.highlights import repaired
-
-    text = "".join(parts)
+def test_code_page_characters_each_before_plain_ascii_are_left_alone_by_the_repair(
+    parts: list[str], end: str
+) -> None:
+    # "café", "It’s", "naïve": accented letters and quotes, each followed by an ordinary ASCII
+    # character (or ending the text), can hold no mojibake: the verdict does not ask ftfy.
+    text = "".join(parts) + end
+    if may_be_mojibake(text):  # (a C1 control or U+FFFD drawn)
+        assert any(c in text for c in "\ufffd") or any(0x80 <= ord(c) < 0xA0 for c in text)
+        return
     assert repaired(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "voilÃ le travail",  # 0xA0 turned into a space
+        "cafÃ©",
+        "itâ€™s",
+        "Ã?",
+        "â€”-",
+        "a\x85b",  # a C1 control
+        "lost \ufffd byte",
+        "ÐŸÑ€Ð¸Ð²ÐµÑ‚",  # Cyrillic read as cp1252
+    ],
+)
+def test_what_looks_like_mojibake_is_asked_of_ftfy(text: str) -> None:
+    assert may_be_mojibake(text)
 
 
 def test_the_mojibake_characters_cover_each_code_page_ftfy_undoes() -> None:

@@ -17,9 +17,9 @@ page, and says CLEAN only when every answer is a sure no:
   later sync heading with highlights, an empty "New highlights added" heading (with or without
   Logseq's `collapsed::`), or, in Obsidian, the page's `# Title` run written twice, all mean not
   sure;
-- mojibake repair: every line of every highlight is ASCII, or holds no character any of the
-  single-byte encodings ftfy undoes can produce (`MOJIBAKE`, made from the same code pages),
-  or is left as it is by `repaired`, the very function the rule calls;
+- mojibake repair: every line of every highlight is ASCII, or holds no sequence mojibake is made
+  of (`may_be_mojibake`: a character one of the code pages ftfy undoes gives to a byte, followed
+  by another such byte's), or is left as it is by `repaired`, the very function the rule calls;
 - the author rule: the link maker the rule gets hands the author value back (or nothing);
 - the page is one the normalizer treats as Readwise's, and serializing its parse gives its text.
 
@@ -212,16 +212,43 @@ def _surely_readable(item: Item) -> bool:
     """No line of the item is one repair_encoding would change."""
     for line in item.lines:
         text = body(line)
-        if text.isascii() or not _may_be_mojibake(text):
+        if text.isascii() or not may_be_mojibake(text):
             continue
-        if repaired(text) != text:
+        if repaired(text) != text:  # (the very call the rule makes: exact, and memoized)
             return False
     return True
 
 
+# Never alone in ordinary text: C1 controls and the replacement character (ftfy re-decodes them
+# on their own, wherever they stand).
+_ALWAYS = frozenset(chr(c) for c in range(0x80, 0xA0)) | {"\ufffd"}
+# What may follow a byte of a UTF-8 sequence in mojibake: a continuation byte's character (not
+# ASCII), or one of these, which ftfy reads as a byte altered on the way (0xA0 turned into a
+# space, a lost byte written as "?" or 0x1A) or a continuation byte shown as "-".
+_SEAM = frozenset(" -?\x1a")
+
+
 @lru_cache(maxsize=4096)
-def _may_be_mojibake(text: str) -> bool:
-    return any(c in MOJIBAKE for c in text if not c.isascii())
+def may_be_mojibake(text: str) -> bool:
+    """Whether ftfy's encoding repair might change `text`; False only when it surely cannot.
+
+    Mojibake is UTF-8 read in a single-byte code page: each byte of a multi-byte character
+    becomes one character of `MOJIBAKE`, so a repair needs such a character followed by another
+    non-ASCII one, or by one of `_SEAM`. A text whose `MOJIBAKE` characters each stand before
+    an ordinary ASCII character (or at the end: "café", "It’s", "naïve") holds no sequence a
+    UTF-8 decoding could take: every try of the repair fails to decode and leaves it as it is.
+    Curly quotes and dashes before a space, accented words in a row, are asked of ftfy."""
+    last = len(text) - 1
+    for i, c in enumerate(text):
+        if c.isascii() or c not in MOJIBAKE:
+            continue
+        if c in _ALWAYS:
+            return True
+        if i < last:
+            after = text[i + 1]
+            if not after.isascii() or after in _SEAM:
+                return True
+    return False
 
 
 def _default_link(kind: str) -> Callable[[str], str | None]:
