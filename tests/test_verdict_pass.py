@@ -1,9 +1,11 @@
 """A pass with the fast "already clean" verdict writes the same bytes and reports the same as
 one without it (VAULTSYNC_VERDICT=0): a cold resync of a generated vault, a cold `check` of the
-vault once clean (what a pre-commit hook runs), and the same through the `vaultsync` command."""
+vault once clean (what a pre-commit hook runs), the same through the `vaultsync` command, and
+phase A of one page under any rule switches."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import shutil
@@ -12,12 +14,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from genvault import build_vault, files
+from hypo_profiles import scaled
+from pagegen import logseq_page_with_truth, obsidian_page_with_truth
+from vaultsync.core.normalize import Rules, normalize_page
 from vaultsync.pipeline import clean
 from vaultsync.pipeline.passes import run_pass
 from vaultsync.pipeline.report import PassOptions
-from vaultsync.vault import make_vault
+from vaultsync.vault import Vault, make_vault
 
 
 def _pass(root: Path, state: Path, mode: str = "write", cache: bool = True):
@@ -108,3 +115,27 @@ def test_the_check_command_says_the_same_with_and_without_the_verdict(tmp_path: 
     again = [_check(vault, v) for v in ("0", "1")]
     assert again[0].returncode == again[1].returncode == 0, again[0].stdout + again[0].stderr
     assert again[0].stdout == again[1].stdout and again[0].stderr == again[1].stderr
+
+
+@scaled(150)
+@given(
+    app=st.sampled_from(["logseq", "obsidian"]),
+    seed=st.integers(0, 2**32 - 1),
+    switches=st.builds(Rules, *(st.booleans() for _ in range(6))),
+    split=st.booleans(),
+    normalized=st.booleans(),
+    folder=st.sampled_from(["Readwise/Authors", "Readwise"]),
+)
+def test_phase_a_gives_the_same_result_with_and_without_the_verdict(
+    app: str, seed: int, switches: Rules, split: bool, normalized: bool, folder: str
+) -> None:
+    rng = random.Random(seed)
+    make = logseq_page_with_truth if app == "logseq" else obsidian_page_with_truth
+    text = make(rng, repeats=rng.random() < 0.3, shuffle=rng.random() < 0.3).text
+    if normalized:
+        text = normalize_page(text, app, switches).text  # type: ignore[arg-type]
+    vault = Vault(name="v", root=Path("/nowhere"), kind=app)  # type: ignore[arg-type]
+    slow = clean.PhaseA(vault, switches, split, frozenset(), frozenset(), folder, fast=False)
+    fast = dataclasses.replace(slow, fast=True)
+    job = (Path("/nowhere/Readwise/Books/A page.md"), text.encode("utf-8"))
+    assert clean.prepare_page(fast, job) == clean.prepare_page(slow, job)

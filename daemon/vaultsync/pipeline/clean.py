@@ -212,7 +212,7 @@ def prepare_page(shared: PhaseA, job: tuple[Path, bytes]) -> Prepared | None:
         page = parse(text, vault.kind)
         found = verdict(page, text, shared.rules, context)
         if found.clean:
-            return _prepared_clean(shared, path, page, maker, found.given, found.units)
+            return _prepared_clean(shared, path, page, found.given, found.units)
     result = normalize_page(text, vault.kind, shared.rules, context, parsed=page)
     facts: PageAuthor | None
     if result.losses:  # never written: its facts are the page's as it is
@@ -242,12 +242,13 @@ def _prepared_clean(
     shared: PhaseA,
     path: Path,
     page: Page,
-    maker: Callable[[str], str | None],
     given: str | None,
     units: Units | None,
 ) -> Prepared:
     """Phase A of a page the verdict found clean: what normalize_page would have given (no
-    change, no stats, nothing left alone), the facts read from the page as it is."""
+    change, no stats, nothing left alone), the facts read from the page as it is. Its link is
+    None: the verdict found that the link maker hands the author value back (or nothing), and
+    the value is the one it was handed (the rule on) or the page's own (off)."""
     return Prepared(
         is_readwise=True,
         text=None,
@@ -255,8 +256,8 @@ def _prepared_clean(
         losses=[],
         given=given,
         left_alone=[],
-        link=link_of(maker, given) if given is not None else None,
-        author_value=author_value(page),
+        link=None,
+        author_value=given if shared.rules.link_author else author_value(page),
         facts=page_facts(shared.vault.kind, path, page, shared.split, shared.whole, units),
     )
 
