@@ -211,8 +211,10 @@ def _distinct_positions(locations: list[Location | None]) -> int | None:
 def _surely_readable(item: Item) -> bool:
     """No line of the item is one repair_encoding would change."""
     for line in item.lines:
+        if line.isascii():  # (most lines: no need to cut its ending off first)
+            continue
         text = body(line)
-        if text.isascii() or not may_be_mojibake(text):
+        if not may_be_mojibake(text):
             continue
         if repaired(text) != text:  # (the very call the rule makes: exact, and memoized)
             return False
