@@ -108,7 +108,9 @@ def test_a_dangling_authors_folder_is_named_once_for_all_its_authors(tmp_path: P
 
 
 def test_a_page_the_no_loss_check_refuses_counts_as_readwise_and_failed(tmp_path: Path) -> None:
-    text = logseq_page("B", "[[Xavier]]", category="books", highlights=3)
+    # A page that needs work (its author is plain text, to be linked): a page already clean
+    # never reaches the rules (the fast clean verdict), so a broken rule could not touch it.
+    text = logseq_page("B", "Xavier", category="books", highlights=3)
     root = graph(tmp_path / "g", {PAGE: text, "note.md": "- a note\n"})
     broken = [
         "import vaultsync.core.rules as rules",

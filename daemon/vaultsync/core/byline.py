@@ -8,11 +8,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from vaultsync.core import authors as author_pages
 from vaultsync.core import formats, syntax
-from vaultsync.core.highlights import highlight_key, is_highlight, location
+from vaultsync.core.highlights import Location, highlight_key, is_highlight, location
 from vaultsync.core.identity import (
     Author,
     AuthorPlan,
@@ -23,7 +24,7 @@ from vaultsync.core.identity import (
     page_handle,
     split_names,
 )
-from vaultsync.core.model import Page
+from vaultsync.core.model import Item, Page
 
 _DATE_LINE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?Date::", re.IGNORECASE)
 
@@ -64,15 +65,43 @@ def _one_link_of_several(value: str) -> str | None:
     return shown if len(split_names(shown)) > 1 else None
 
 
+@dataclass(frozen=True)
+class Units:
+    """What a page's author facts are made of: its highlights in page order, the location of
+    each (None: none) and how many distinct identity keys they have (repeats count once).
+    `units_of` reads them; the clean verdict (core/verdict.py) keeps them from its own walk."""
+
+    highlights: list[Item]
+    locations: list[Location | None]
+    distinct: int
+
+
+def units_of(page: Page) -> Units:
+    highlights = [i for s in page.sections for i in s.items if is_highlight(i, page.kind)]
+    return Units(
+        highlights,
+        [location(i, page.kind) for i in highlights],
+        len({highlight_key(i, page.kind) for i in highlights}),
+    )
+
+
 def page_facts(
-    kind: str, path: Path, page: Page, split: bool, whole: frozenset[str] = frozenset()
+    kind: str,
+    path: Path,
+    page: Page,
+    split: bool,
+    whole: frozenset[str] = frozenset(),
+    units: Units | None = None,
 ) -> PageAuthor | None:
-    """What a parsed Readwise page says about its author (None when it names none)."""
+    """What a parsed Readwise page says about its author (None when it names none). `units`:
+    the page's `units_of`, when the caller has them."""
     names = author_names(page.meta.get("author", ""), split, whole)
     if not names:
         return None
-    highlights = [i for s in page.sections for i in s.items if is_highlight(i, page.kind)]
-    locs = [loc for loc in (location(i, page.kind) for i in highlights) if loc]
+    if units is None:
+        units = units_of(page)
+    highlights = units.highlights
+    locs = [loc for loc in units.locations if loc]
     tweet_urls = [loc.url for loc in locs if loc.status_id is not None]
     # The source URL names the author even when the highlights link Reader, not the tweets.
     handle = page_handle(page.meta.get("url", ""), tweet_urls)
@@ -92,7 +121,7 @@ def page_facts(
         handle=handle,
         link=page_link(kind, path, page.meta),
         category=page.meta.get("category", "").lstrip("#").strip(),
-        highlights=len({highlight_key(i, page.kind) for i in highlights}),  # repeats once
+        highlights=units.distinct,  # repeats once
         newest=newest_date(heads, [loc.status_id for loc in locs if loc.status_id]),
     )
 

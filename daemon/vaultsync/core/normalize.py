@@ -188,11 +188,13 @@ def normalize_page(
     kind: Kind = "logseq",
     rules_on: Rules | None = None,
     context: PageContext | None = None,
+    parsed: Page | None = None,
 ) -> Normalized:
-    """Apply the rules to one page's text. Pure: no I/O. Not a Readwise page → returned as is."""
+    """Apply the rules to one page's text. Pure: no I/O. Not a Readwise page → returned as is.
+    `parsed`: `parse(text, kind)` when the caller has it (the clean verdict's); it is changed."""
     switches = rules_on or Rules()
     ctx = context or PageContext()
-    page = parse(text, kind)
+    page = parse(text, kind) if parsed is None else parsed
     if not is_readwise_page(page, text, ctx.in_readwise_folder):
         reason = listless_template(page, text)
         if reason is None:

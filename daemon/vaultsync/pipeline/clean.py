@@ -4,13 +4,14 @@ vaultsync.workers)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaultsync.core.byline import author_maker, page_facts
+from vaultsync.core.byline import Units, author_maker, page_facts
 from vaultsync.core.identity import PageAuthor
-from vaultsync.core.model import LeftAlone
+from vaultsync.core.model import LeftAlone, Page
 from vaultsync.core.normalize import (
     Normalized,
     PageContext,
@@ -21,6 +22,7 @@ from vaultsync.core.normalize import (
 )
 from vaultsync.core.rules import author_value
 from vaultsync.core.text import NotUtf8, decode
+from vaultsync.core.verdict import verdict
 from vaultsync.errors import (
     ChangedSinceRead,
     LossCheckFailed,
@@ -158,6 +160,15 @@ def clean_page(
     return None
 
 
+# VAULTSYNC_VERDICT=0 turns the fast "already clean" verdict off (every page normalized in
+# full), for comparing the two: the output is the same either way (tests/test_verdict_pass.py).
+VERDICT_ENV = "VAULTSYNC_VERDICT"
+
+
+def verdict_on() -> bool:
+    return os.environ.get(VERDICT_ENV, "").strip() != "0"
+
+
 @dataclass(frozen=True)
 class PhaseA:
     """What phase A of every page of a pass shares (sent once to each worker process)."""
@@ -168,6 +179,7 @@ class PhaseA:
     whole: frozenset[str]  # names the config maps to an author: never split
     referenced: frozenset[str]  # block ids other notes link to
     authors_folder: str  # (PassOptions.authors_folder: not a Readwise folder)
+    fast: bool = field(default_factory=verdict_on)  # ask the clean verdict first
 
 
 def prepare_page(shared: PhaseA, job: tuple[Path, bytes]) -> Prepared | None:
@@ -187,7 +199,16 @@ def prepare_page(shared: PhaseA, job: tuple[Path, bytes]) -> Prepared | None:
         author_link=maker,
         in_readwise_folder=in_readwise_folder(vault, path, shared.authors_folder),
     )
-    result = normalize_page(text, vault.kind, shared.rules, context)
+    page = None
+    if shared.fast:
+        # A page already clean (most of them) needs no rules, copy or no-loss check: the
+        # verdict says so only when normalize_page would hand it back unchanged, and keeps
+        # what its author facts are made of.
+        page = parse(text, vault.kind)
+        found = verdict(page, text, shared.rules, context)
+        if found.clean:
+            return _prepared_clean(shared, path, page, found.given, found.units)
+    result = normalize_page(text, vault.kind, shared.rules, context, parsed=page)
     facts: PageAuthor | None
     if result.losses:  # never written: its facts are the page's as it is
         page = parse(text, vault.kind)
@@ -209,6 +230,30 @@ def prepare_page(shared: PhaseA, job: tuple[Path, bytes]) -> Prepared | None:
         link=link_of(maker, given) if given is not None else None,
         author_value=value,
         facts=facts,
+    )
+
+
+def _prepared_clean(
+    shared: PhaseA,
+    path: Path,
+    page: Page,
+    given: str | None,
+    units: Units | None,
+) -> Prepared:
+    """Phase A of a page the verdict found clean: what normalize_page would have given (no
+    change, no stats, nothing left alone), the facts read from the page as it is. Its link is
+    None: the verdict found that the link maker hands the author value back (or nothing), and
+    the value is the one it was handed (the rule on) or the page's own (off)."""
+    return Prepared(
+        is_readwise=True,
+        text=None,
+        stats=Stats(),
+        losses=[],
+        given=given,
+        left_alone=[],
+        link=None,
+        author_value=given if shared.rules.link_author else author_value(page),
+        facts=page_facts(shared.vault.kind, path, page, shared.split, shared.whole, units),
     )
 
 
