@@ -49,8 +49,6 @@ ALLOWED = {
     ("state.py", "_disable"),
     ("state.py", "_remove_files"),
     ("state.py", "_row"),
-    ("workers.py", "worker_count"),
-    ("workers.py", "map_pages"),
 }
 
 _LOUD = {"info", "warning", "error", "exception", "critical"}

@@ -21,6 +21,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from vaultsync.render.notes import note
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -43,7 +45,7 @@ def worker_count() -> int:
         try:
             return max(1, int(raw))
         except ValueError:
-            log.warning("%s=%r is not a number of workers; using the cores", ENV, raw)
+            log.warning("%s", note("workers not a number", name=ENV, value=raw))
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -110,7 +112,7 @@ def map_pages(
             for result in pool.map(_call, ((func, item) for item in items), chunksize=chunk):
                 results.append(result)
     except (BrokenProcessPool, OSError) as err:
-        log.warning("the worker processes failed (%s); going on in this process", err)
+        log.warning("%s", note("workers failed", exception=err))
         results += [func(shared, item) for item in items[len(results) :]]
     finally:
         _shared = None
