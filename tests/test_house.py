@@ -166,7 +166,7 @@ WRITES_ALLOWED = {
     # SQLite writes its own database file and journal: its transactions are the atomicity a
     # temp file and a rename give a plain file. The file is created private first by
     # writer.touch_private_file, the folder by writer.make_private_dirs.
-    ("vaultsync.state", "sqlite3.connect"): "the state cache's database",
+    ("vaultsync.state.cache", "sqlite3.connect"): "the state cache's database",
     # logging's handlers open, append to and rotate the daemon's log themselves; re-doing
     # that through the writer would copy the standard library. Its folder is made by
     # writer.make_folders; the file is vaultsync's own log, in no vault.

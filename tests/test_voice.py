@@ -38,10 +38,10 @@ ALLOWED = {
     # the state cache, the history store, the writer's temp-file clean-up, the worker pool,
     # watchdog's threads and the one-time move of a shared state folder. They are operator
     # notes for the log, not results of a pass; giving them a result channel is future work.
-    ("state.py", "_guarded"),
-    ("state.py", "_disable"),
-    ("state.py", "_remove_files"),
-    ("state.py", "_row"),
+    ("state/cache.py", "_guarded"),
+    ("state/cache.py", "_disable"),
+    ("state/cache.py", "remove_cache_files"),
+    ("state/cache.py", "_row"),
     ("history.py", "_read_meta"),
     ("history.py", "_read_pack"),
     ("writer.py", "remove_quietly"),

@@ -1,4 +1,4 @@
-"""A per-vault cache of what each page held when it was last read or written.
+"""`StateCache`: a per-vault cache of what each page held when it was last read or written.
 
 It lives outside the vault (`<state_dir>/cache/<hash of the vault root>.sqlite`) and lets a pass
 skip reading a page whose size, mtime and inode are unchanged: the page's names, kind, block
@@ -19,16 +19,16 @@ knows the author plan and pages come out as that pass left them, and skips both.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vaultsync.core.identity import PageAuthor
+from vaultsync.state import rows
+from vaultsync.state.keys import cache_path, code_fingerprint
+from vaultsync.state.reader import Reader
+from vaultsync.state.rows import INSERT, RACY_NS, SCHEMA, Entry, encode_row
 from vaultsync.writer import make_private_dirs, touch_private_file
 
 if TYPE_CHECKING:
@@ -36,243 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
-RACY_NS = 2_000_000_000  # 2 s: covers FAT's 2 s mtime granularity, and coarse clocks elsewhere
-KINDS = ("other", "managed", "candidate")
-
-# Sources whose code decides what a row says (names, kind, whether a page is clean): a change to
-# any of them invalidates every row.
-_FINGERPRINT_FILES = ("pipeline", "state.py", "core")
-_SEP, _ALIAS, _JSON = "\x1f", "\x1e", "\x1d"
-_SPECIAL = frozenset("\x00\x1d\x1e\x1f")
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS pages ("
-    " rel TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
-    " ino INTEGER NOT NULL, checked_ns INTEGER NOT NULL, digest BLOB NOT NULL,"
-    " kind TEXT NOT NULL, names TEXT NOT NULL, refs TEXT NOT NULL, extra TEXT"
-    ") WITHOUT ROWID",
-)
-_COLUMNS = "rel, size, mtime_ns, ino, checked_ns, digest, kind, names, refs, extra"
-_INSERT = f"INSERT OR REPLACE INTO pages ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
 # Rows of ordinary pages a full pass's walk renews (none cached, or the code changed) are
 # written in batches of this many as the walk goes, not held to the pass's end (15 MB for
 # 40,000 notes, at the peak of the pass). A later pass never needs them before the flush.
 SPILL = 4096
-
-Names = tuple[tuple[str, bool], ...]  # (name, is an alias)
-
-
-@dataclass(slots=True)
-class Entry:
-    """What one page held when last read (or written by us), and what a pass learned from it."""
-
-    size: int
-    mtime_ns: int
-    ino: int
-    checked_ns: int  # wall clock (ns) no later than the moment the bytes were read or written
-    digest: bytes  # sha256 of those bytes
-    kind: str  # "other", "managed" (an author page we manage) or "candidate" (may be Readwise)
-    names: Names = ()
-    refs: tuple[str, ...] = ()  # Obsidian block ids this page links to ([[Note#^id]])
-    ids: tuple[str, ...] = ()  # block ids a candidate may hold (a superset is fine)
-    clean: str | None = None  # a candidate: the context key under which these bytes are clean
-    readwise: bool = False  # a clean candidate: whether it is a Readwise page at all
-    author_value: str | None = None  # a clean Readwise page: its author value, as the rule sees it
-    author: PageAuthor | None = None  # a clean Readwise page: what it says of its author
-    # An author page we manage: the key of the sources and aliases these bytes were found up
-    # to date with (vaultsync.core.byline.sync_key), so an unchanged page need not be read again.
-    synced: str | None = None
-
-    def matches(self, st: os.stat_result) -> bool:
-        """True when `st` describes the file this entry was recorded from."""
-        return (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.ino)
-
-    def trusted(self, st: os.stat_result, now_ns: int) -> bool:
-        """True when the page certainly still holds the recorded bytes (stat and racy rules)."""
-        return (
-            self.matches(st)
-            and self.mtime_ns + RACY_NS <= self.checked_ns
-            and self.mtime_ns + RACY_NS <= now_ns
-        )
-
-    def restat(self, size: int, mtime_ns: int, ino: int, checked_ns: int) -> None:
-        """The same bytes, seen again under a new stat (touched, or our own write read back)."""
-        self.size, self.mtime_ns, self.ino, self.checked_ns = size, mtime_ns, ino, checked_ns
-
-
-def digest(data: bytes) -> bytes:
-    """The hash rows record of a page's bytes."""
-    return hashlib.sha256(data).digest()
-
-
-def cache_path(state_dir: Path, root: Path) -> Path:
-    """Where the cache of the vault at `root` lives."""
-    raw = os.fsencode(os.path.realpath(root))
-    return Path(state_dir) / "cache" / f"{hashlib.sha256(raw).hexdigest()[:32]}.sqlite"
-
-
-_fingerprint: str | None = None
-
-
-def code_fingerprint() -> str:
-    """A hash of the code that decides what a row says; another version invalidates every row."""
-    global _fingerprint
-    if _fingerprint is None:
-        from vaultsync import __version__
-
-        h = hashlib.sha256(f"{CACHE_VERSION}:{__version__}".encode())
-        here = Path(__file__).parent
-        files: list[Path] = []
-        for name in _FINGERPRINT_FILES:
-            path = here / name
-            files += sorted(path.glob("*.py")) if path.is_dir() else [path]
-        for path in files:
-            try:
-                h.update(path.name.encode() + b"\0" + path.read_bytes())
-            except OSError:
-                h.update(path.name.encode() + b"\0?")
-        _fingerprint = h.hexdigest()[:32]
-    return _fingerprint
-
-
-def base_key(*parts: object) -> str:
-    """A pass's context key: the code's fingerprint and the options that shape a clean page."""
-    text = "\0".join([code_fingerprint(), *map(repr, parts)])
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def clean_key(base: str, referenced: set[str] | frozenset[str], ids: tuple[str, ...]) -> str:
-    """The context a candidate is cleaned under: the pass's `base` key (code, kind, rules) and
-    which of the page's own block ids other notes reference (dedupe keeps those)."""
-    kept = sorted(i for i in ids if i in referenced)
-    if not kept:
-        return base
-    return hashlib.sha256((base + "\0" + " ".join(kept)).encode()).hexdigest()[:32]
-
-
-# ----------------------------------------------------------------------------- row encoding
-
-
-def _encode_names(names: Names) -> str:
-    if names and not any(_SPECIAL.intersection(n) for n, _a in names):
-        return _SEP.join(_ALIAS + n if alias else n for n, alias in names)
-    return _JSON + json.dumps([[n, a] for n, a in names])
-
-
-def _decode_names(text: str) -> Names:
-    if _SEP not in text and not text.startswith((_ALIAS, _JSON)):
-        return ((text, False),)  # most pages: one name, its own
-    if text.startswith(_JSON):
-        return tuple((str(n), bool(a)) for n, a in json.loads(text[1:]))
-    return tuple((n[1:], True) if n.startswith(_ALIAS) else (n, False) for n in text.split(_SEP))
-
-
-def row_names(row: tuple) -> Names | None:
-    """The names a loaded row records (None when it cannot be read): without decoding the rest
-    of the row, for the many pages whose names are all a pass needs."""
-    try:
-        return _decode_names(row[7])
-    except (ValueError, TypeError, AttributeError, IndexError):
-        return None
-
-
-def row_names_text(row: tuple) -> Names | str | None:
-    """Like row_names(), but left encoded (a str: see names_of()) when decoding it later cannot
-    fail, as for most rows: a pass that never asks for the names never decodes them."""
-    text = row[7]
-    if isinstance(text, str) and not text.startswith(_JSON):
-        return text
-    return row_names(row)
-
-
-def names_of(names: Names | str) -> Names:
-    """Names as row_names_text() gave them, decoded."""
-    return _decode_names(names) if isinstance(names, str) else names
-
-
-def row_refs(row: tuple) -> tuple[str, ...]:
-    """The block ids a loaded row's page links to."""
-    refs = row[8]
-    return tuple(refs.split()) if refs else ()
-
-
-def row_readwise(row: tuple) -> bool:
-    """Whether a loaded candidate row records a clean Readwise page, without decoding it: its
-    extra column is compact JSON (_encode_extra) whose key "r" holds the flag, and a string
-    value holding the same characters is written with its quotes escaped, so cannot match."""
-    extra = row[9]
-    return isinstance(extra, str) and '"r":true' in extra
-
-
-def _encode_extra(entry: Entry) -> str | None:
-    if entry.kind == "managed":
-        return json.dumps({"s": entry.synced}) if entry.synced else None
-    if entry.kind != "candidate":
-        return None
-    extra: dict[str, Any] = {}
-    if entry.ids:
-        extra["i"] = list(entry.ids)
-    if entry.clean is None and entry.readwise:
-        extra["r"] = True  # not clean (it failed), but Readwise's: counted so while unreadable
-    if entry.clean is not None:
-        extra["c"] = entry.clean
-        extra["r"] = entry.readwise
-        extra["v"] = entry.author_value
-        a = entry.author
-        if a is not None:
-            extra["a"] = [list(a.names), a.handle, a.link, a.category, a.highlights, a.newest]
-    return json.dumps(extra, separators=(",", ":")) if extra else None
-
-
-def _decode_row(row: tuple) -> Entry:
-    _rel, size, mtime_ns, ino, checked_ns, dig, kind, names, refs, extra = row
-    if kind not in KINDS or not isinstance(dig, bytes):
-        raise ValueError(f"unknown kind {kind!r}")
-    entry = Entry(
-        size,
-        mtime_ns,
-        ino,
-        checked_ns,
-        dig,
-        kind,
-        _decode_names(names),
-        tuple(refs.split()) if refs else (),
-    )
-    if extra and kind == "managed":
-        synced = json.loads(extra).get("s")
-        entry.synced = synced if isinstance(synced, str) else None
-    elif extra:
-        data = json.loads(extra)
-        entry.ids = tuple(data.get("i", ()))
-        entry.clean = data.get("c")
-        entry.readwise = bool(data.get("r", False))
-        entry.author_value = data.get("v")
-        a = data.get("a")
-        if a is not None:
-            names_, handle, link, category, highlights, newest = a
-            entry.author = PageAuthor(
-                tuple(names_), handle, link, category, int(highlights), int(newest)
-            )
-    return entry
-
-
-def _encode_row(rel: str, e: Entry) -> tuple:
-    return (
-        rel,
-        e.size,
-        e.mtime_ns,
-        e.ino,
-        e.checked_ns,
-        e.digest,
-        e.kind,
-        _encode_names(e.names),
-        " ".join(e.refs),
-        _encode_extra(e),
-    )
-
-
-# ----------------------------------------------------------------------------- the store
 
 
 class StateCache:
@@ -288,9 +55,9 @@ class StateCache:
         # A full pass reads the rows as its walk asks for them, not all at once: 53,000 rows
         # held as Python tuples were 33 MB, most of a daemon's peak, which it then keeps as
         # its size. The walk asks for a folder's pages in name order, which is the order of
-        # the table's key: one cursor per folder, merged with the walk (_Reader).
+        # the table's key: one cursor per folder, merged with the walk (Reader).
         self._loaded = False
-        self._reader: _Reader | None = None
+        self._reader: Reader | None = None
         # The page fresh_row() last looked up, and its row: take() of it needs no second look.
         self._asked: str | None = None
         self._held: tuple | None = None
@@ -323,7 +90,7 @@ class StateCache:
             # Only with a write-ahead log may a spill write while the walk's reader is open.
             self._wal = bool(mode) and str(mode[0]).lower() == "wal"
             conn.execute("PRAGMA synchronous=NORMAL")
-            for statement in _SCHEMA:
+            for statement in SCHEMA:
                 conn.execute(statement)
             stamp = f"{code_fingerprint()}:{self.root}"
             if self.facts:
@@ -354,7 +121,7 @@ class StateCache:
             except sqlite3.DatabaseError as err:
                 if attempt == 1 and not isinstance(err, sqlite3.OperationalError):
                     log.warning("state cache %s is damaged (%s); starting afresh", self.path, err)
-                    self._remove_files()
+                    remove_cache_files(self.path)
                     continue
                 self._disable(what, err)
             except (sqlite3.Error, OSError, ValueError) as err:
@@ -373,15 +140,6 @@ class StateCache:
         self._spillable = 0
         self._close_reader()
         self._loaded, self._dirty, self._deleted = False, {}, set()
-
-    def _remove_files(self) -> None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            try:
-                os.unlink(f"{self.path}{suffix}")
-            except FileNotFoundError:
-                pass
-            except OSError as err:
-                log.warning("cannot remove %s%s: %s", self.path, suffix, err.strerror)
 
     def load(self) -> None:
         """Start a full pass: the meta rows now, the pages' rows as the walk asks for them."""
@@ -408,7 +166,7 @@ class StateCache:
 
         try:
             if self._reader is None:
-                self._reader = _Reader(self._connect())
+                self._reader = Reader(self._connect())
             return self._reader.row(rel)
         except UnicodeEncodeError:
             return None  # a file name SQLite cannot hold has no row
@@ -416,7 +174,9 @@ class StateCache:
             if not isinstance(err, sqlite3.OperationalError):
                 log.warning("state cache %s is damaged (%s); starting afresh", self.path, err)
                 self._close_reader()
-                self._remove_files()  # the next pass starts afresh; this one reads the pages
+                remove_cache_files(
+                    self.path
+                )  # the next pass starts afresh; this one reads the pages
             self._disable("read it", err)
         except (sqlite3.Error, OSError, ValueError) as err:
             self._disable("read it", err)
@@ -437,7 +197,7 @@ class StateCache:
         if self._reader is not None:
             row = self._row(rel)
         elif self._loaded:
-            row = self._guarded("read it", lambda conn: _Reader(conn).row(rel))
+            row = self._guarded("read it", lambda conn: Reader(conn).row(rel))
         else:
             row = None
         return None if row is None else self.decode(row)
@@ -446,7 +206,7 @@ class StateCache:
     def decode(row: tuple) -> Entry | None:
         """The entry a loaded row records; None when it cannot be read."""
         try:
-            return _decode_row(row)
+            return rows.decode_row(row)
         except (ValueError, TypeError, KeyError, AttributeError, json.JSONDecodeError):
             return None
 
@@ -503,12 +263,12 @@ class StateCache:
         mark goes, as in flush(); the pass's flush puts it back if it settles."""
         self._spillable = 0
         spilled = [(rel, e) for rel, e in self._dirty.items() if e.kind == "other"]
-        rows = [_encode_row(rel, e) for rel, e in spilled]
+        rows = [encode_row(rel, e) for rel, e in spilled]
 
         def write(conn: sqlite3.Connection) -> bool:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(_INSERT, rows)
+                conn.executemany(INSERT, rows)
                 conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -585,14 +345,14 @@ class StateCache:
         self._loaded, self._asked, self._held = False, None, None
         if not self.enabled or not (self._dirty or self._deleted or meta):
             return
-        rows = [_encode_row(rel, e) for rel, e in self._dirty.items()]
+        rows = [encode_row(rel, e) for rel, e in self._dirty.items()]
         deleted = [(rel,) for rel in self._deleted]
 
         def write(conn: sqlite3.Connection) -> bool:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany("DELETE FROM pages WHERE rel = ?", deleted)
-                conn.executemany(_INSERT, rows)
+                conn.executemany(INSERT, rows)
                 # Rows changed without a full pass vouching for them: no longer settled.
                 if settle is None:
                     conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
@@ -614,51 +374,6 @@ class StateCache:
         self.settled, self.canonical = settle, canonical
 
 
-class _Reader:
-    """The rows of a full pass, read from one open connection as its walk asks for them.
-
-    The walk asks for the pages of one folder in name order, the order of the table's key
-    (code points: SQLite compares UTF-8 bytes): a cursor over the folder's key range (rows of
-    its subfolders are passed over), advanced as the walk goes. A page asked for out of that
-    order is looked up by its key, so the answer never depends on the order, only the cost."""
-
-    _RANGE = f"SELECT {_COLUMNS} FROM pages WHERE rel >= ? AND rel < ? ORDER BY rel"
-    _ALL = f"SELECT {_COLUMNS} FROM pages ORDER BY rel"
-    _ONE = f"SELECT {_COLUMNS} FROM pages WHERE rel = ?"
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        conn.execute("BEGIN")  # one snapshot of the rows for the whole walk (WAL: no lock held)
-        self._folder: str | None = None
-        self._cursor: Any = None
-        self._next: tuple | None = None  # the cursor's next row
-        self._last = ""  # the last page asked for in this folder
-
-    def close(self) -> None:
-        self._cursor = self._next = None
-        self.conn.close()
-
-    def row(self, rel: str) -> tuple | None:
-        folder = rel[: rel.rfind("/") + 1]  # with its "/"; "" at the root
-        if folder != self._folder:
-            self._folder, self._last = folder, rel
-            if folder:  # "/" + 1 == "0": the range of keys starting with the folder's path
-                self._cursor = self.conn.execute(self._RANGE, (folder, folder[:-1] + "0"))
-            else:
-                self._cursor = self.conn.execute(self._ALL)
-            self._next = next(self._cursor, None)
-        elif rel <= self._last:
-            return self.conn.execute(self._ONE, (rel,)).fetchone()
-        else:
-            self._last = rel
-        found = None
-        while self._next is not None and self._next[0] <= rel:
-            if self._next[0] == rel:
-                found = self._next
-            self._next = next(self._cursor, None)
-        return found
-
-
 def open_cache(state_dir: Path | None, root: Path, facts: str = "") -> StateCache | None:
     """The cache of the vault at `root`, or None when there is no state folder to keep it in.
     `facts`: the settings its rows' facts depend on (see StateCache)."""
@@ -667,6 +382,13 @@ def open_cache(state_dir: Path | None, root: Path, facts: str = "") -> StateCach
     return StateCache(cache_path(state_dir, root), root, facts)
 
 
-def now_ns() -> int:
-    """The wall clock rows compare mtimes with."""
-    return time.time_ns()
+def remove_cache_files(path: Path) -> None:
+    """Remove a damaged cache database and its journal files (the next pass starts afresh).
+    The state cache's only file removal: SQLite's files are not written through the writer."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            os.unlink(f"{path}{suffix}")
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            log.warning("cannot remove %s%s: %s", path, suffix, err.strerror)
