@@ -41,7 +41,7 @@ ALLOWED = {
     ("state/cache.py", "_guarded"),
     ("state/cache.py", "_disable"),
     ("state/cache.py", "remove_cache_files"),
-    ("state/cache.py", "_row"),
+    ("state/cache.py", "_failed"),
     ("history.py", "_read_meta"),
     ("history.py", "_read_pack"),
     ("writer.py", "remove_quietly"),

@@ -159,28 +159,33 @@ class StateCache:
         self._loaded = self.enabled
 
     def _row(self, rel: str) -> tuple | None:
-        """The loaded row of a page (None: none, or the cache turned off)."""
+        """The loaded row of a page (None: none, or the cache turned off). Asked once per page
+        of a walk: sqlite3 is imported only when something goes wrong (see _failed)."""
         if not self._loaded:
             return None
-        import sqlite3
-
         try:
             if self._reader is None:
                 self._reader = Reader(self._connect())
             return self._reader.row(rel)
         except UnicodeEncodeError:
             return None  # a file name SQLite cannot hold has no row
-        except sqlite3.DatabaseError as err:
-            if not isinstance(err, sqlite3.OperationalError):
-                log.warning("state cache %s is damaged (%s); starting afresh", self.path, err)
-                self._close_reader()
-                remove_cache_files(
-                    self.path
-                )  # the next pass starts afresh; this one reads the pages
-            self._disable("read it", err)
-        except (sqlite3.Error, OSError, ValueError) as err:
-            self._disable("read it", err)
+        except Exception as err:
+            self._failed(err)
         return None
+
+    def _failed(self, err: Exception) -> None:
+        """A walk's read of a row failed: a damaged file is removed (the next pass starts
+        afresh; this one reads the pages), and the cache turned off. Anything but SQLite's,
+        the file system's or a value error is a bug: raised again."""
+        import sqlite3
+
+        if isinstance(err, sqlite3.DatabaseError) and not isinstance(err, sqlite3.OperationalError):
+            log.warning("state cache %s is damaged (%s); starting afresh", self.path, err)
+            self._close_reader()
+            remove_cache_files(self.path)
+        elif not isinstance(err, (sqlite3.Error, OSError, ValueError)):
+            raise err
+        self._disable("read it", err)
 
     def _close_reader(self) -> None:
         reader, self._reader = self._reader, None
@@ -223,14 +228,14 @@ class StateCache:
         self._asked, self._held = rel, row  # for take(), when the page is read after all
         if row is None:
             return None
-        _rel, size, mtime_ns, ino, checked_ns = row[:5]
-        if mtime_ns + RACY_NS > checked_ns or mtime_ns + RACY_NS > now_ns:
+        mtime_ns = row[2]
+        if mtime_ns + RACY_NS > row[4] or mtime_ns + RACY_NS > now_ns:
             return None
         try:
             st = dir_entry.stat()
         except OSError:
             return None  # reading it says what is wrong
-        if st.st_mtime_ns != mtime_ns or st.st_size != size or st.st_ino != ino:
+        if st.st_mtime_ns != mtime_ns or st.st_size != row[1] or st.st_ino != row[3]:
             return None
         self._asked = self._held = None
         return row
