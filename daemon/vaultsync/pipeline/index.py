@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -140,10 +140,27 @@ class VaultIndex:
     # The keys names_with_pages() made from pending names (each its own value): entering the
     # names then uses those strings, not equal new ones (the plan and name_key's memo hold them).
     _made_keys: dict[str, str] = field(default_factory=dict, repr=False)
+    # A settled walk looks up no page's row: it leaves here what fills `pending` and
+    # `referenced_ids` from the rows, run the first time either is needed (see fill()).
+    _unfilled: Callable[[], None] | None = field(default=None, repr=False)
+
+    def defer(self, fill: Callable[[], None]) -> None:
+        """Leave the names and references of phase 1 to `fill`, run when first needed."""
+        self._unfilled = fill
+
+    def fill(self) -> None:
+        """Fill `pending` and `referenced_ids` now if a settled walk left them (see defer):
+        whatever reads either field directly (the store, before the rows are decoded) first
+        calls this; `names`, `alias_names` and names_with_pages() do it themselves."""
+        fill, self._unfilled = self._unfilled, None
+        if fill is not None:
+            fill()
 
     @property
     def names(self) -> NameTable:
         """Page/note name keyed by fold() (NFC, casefolded) → file."""
+        if self._unfilled is not None:
+            self.fill()
         if self.pending:
             self.enter_pending()
         return self._names
@@ -151,12 +168,15 @@ class VaultIndex:
     @property
     def alias_names(self) -> set[str]:
         """The keys of `names` that are aliases."""
+        if self._unfilled is not None:
+            self.fill()
         if self.pending:
             self.enter_pending()
         return self._alias_names
 
     def enter_pending(self) -> None:
         """Enter the names phase 1 found (see `pending`)."""
+        self.fill()
         pending, self.pending = self.pending, []
         made, self._made_keys = self._made_keys, {}
         for i, (path, names) in enumerate(pending):
@@ -165,6 +185,7 @@ class VaultIndex:
 
     def names_with_pages(self) -> list[str]:
         """Every page's own name (casefolded), aliases left out."""
+        self.fill()
         if self.pending:
             # What entering them would leave: a page's own name wins over any alias.
             own = self._made_keys

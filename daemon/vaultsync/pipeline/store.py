@@ -118,6 +118,7 @@ class Store:
         read), in walk order. A row that cannot be decoded: its page is read now, as phase 1
         would have read it, and False is returned (the vault is not as the rows say)."""
         index, cache = self.index, self.cache
+        index.fill()  # (the names and references a settled walk left in the rows)
         ok, renamed = True, {}
         for file, rel, row in index.unread_managed:
             entry = StateCache.decode(row)

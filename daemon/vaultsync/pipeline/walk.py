@@ -1,12 +1,14 @@
 """Phase 1 of a full pass: the walk. Every note, canvas and org page tells the index its names
 and references; a page the state cache knows unchanged is not read (its row says what it
-holds); candidates and managed pages are listed for the session."""
+holds); candidates and managed pages are listed for the session. A vault found exactly as the
+last settled pass left it (its stat snapshot) looks up no page's row at all."""
 
 from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,7 +18,17 @@ from vaultsync.pipeline import store
 from vaultsync.pipeline.classify import file_facts, make_entry
 from vaultsync.pipeline.index import Source, Unread, VaultIndex
 from vaultsync.pipeline.report import PassReport
-from vaultsync.state import KINDS, Entry, StateCache, row_names_text, row_readwise, row_refs
+from vaultsync.state import (
+    KINDS,
+    Entry,
+    Names,
+    StateCache,
+    row_names_text,
+    row_readwise,
+    row_refs,
+    stat_key,
+    stored_names,
+)
 from vaultsync.vault import Vault
 from vaultsync.writer import remove_temp_file
 
@@ -44,8 +56,16 @@ def walk_vault(
     kinds = report.kinds if listing else None
     # Every note, canvas and org page is read for references and names; only candidates
     # (inside the include patterns) are counted, cleaned, or managed as author pages.
+    walk: Iterable[tuple[os.DirEntry[str], str, bool]]
     walk = walk_reading(vault.root, vault.path_filter, skipped_folders, temp_file)
     with _gc_paused():
+        if cache is not None and cache.snapshot and not listing:
+            # The last pass settled: first only the stat of every page, against its snapshot.
+            walked, keys = _stat_walk(walk, progress)
+            if not skipped_folders and keys is not None and cache.same_as_settled(keys, now):
+                if _enter_settled(vault, index, walked, cache, report):
+                    return index
+            walk, progress = walked, None  # not as it was: each page as below (no new walk)
         for dir_entry, rel, cleanable in walk:
             if progress:
                 progress()
@@ -117,6 +137,94 @@ def walk_vault(
         unchanged = cache.keep_only(seen) == 0 and unchanged and not skipped_folders
     index.unchanged = unchanged
     return index
+
+
+def _stat_walk(
+    walk: Iterable[tuple[os.DirEntry[str], str, bool]], progress: Callable[[], None] | None
+) -> tuple[list[tuple[os.DirEntry[str], str, bool]], list[str] | None]:
+    """The pages of a walk and each one's stat_key (None when one cannot be stat'ed). Each
+    entry keeps its stat, so a page looked at again after all is not stat'ed twice."""
+    walked, keys = [], []
+    for item in walk:
+        if progress:
+            progress()
+        walked.append(item)
+        if keys is not None:
+            try:
+                st = item[0].stat()
+            except OSError:
+                keys = None  # (the walk as below says what is wrong with it)
+                continue
+            keys.append(stat_key(item[1], st.st_size, st.st_mtime_ns, st.st_ino))
+    return walked, keys
+
+
+def _enter_settled(
+    vault: Vault,
+    index: VaultIndex,
+    walked: list[tuple[os.DirEntry[str], str, bool]],
+    cache: StateCache,
+    report: PassReport,
+) -> bool:
+    """A walk that found every page as the settled rows record it: the candidates and managed
+    pages listed from their rows (undecoded, as a walk leaves them), the names and references
+    left to the index to fill if asked (VaultIndex.defer). False (nothing entered) when the
+    rows cannot be read as they were loaded: the walk then looks at each page."""
+    rows = cache.settled_rows()
+    if rows is None:
+        return False
+    candidates, managed, scanned = [], [], 0
+    for dir_entry, rel, cleanable in walked:
+        if not cleanable:
+            continue
+        scanned += 1
+        row = rows.get(rel)
+        if row is None:
+            continue  # an ordinary page
+        if not isinstance(row[5], bytes):
+            return False  # (a row a walk would not trust: it reads the page)
+        if row[6] == "candidate":
+            candidates.append((dir_entry.path, rel, row))
+        elif row[6] == "managed":
+            managed.append((dir_entry.path, rel, row))
+    report.scanned += scanned
+    index.candidates, index.unread_managed = candidates, managed  # type: ignore[assignment]
+    index.defer(lambda: _fill_names(vault, index, walked, cache))
+    cache.end_walk()
+    index.unchanged = True
+    return True
+
+
+def _fill_names(
+    vault: Vault,
+    index: VaultIndex,
+    walked: list[tuple[os.DirEntry[str], str, bool]],
+    cache: StateCache,
+) -> None:
+    """The names and references of a settled walk's pages, in walk order, from their rows; a
+    page whose row cannot give them (gone, unreadable) is read for them, as a walk would."""
+    rows = cache.names_and_refs()
+    pending, referenced = index.pending, index.referenced_ids
+    for i, (dir_entry, rel, _cleanable) in enumerate(walked):
+        walked[i] = None  # type: ignore[call-overload]  # let go of each entry once entered
+        names_text, refs = rows.pop(rel, (None, ""))
+        names = stored_names(names_text) if names_text is not None else None
+        if names is None:
+            names, refs_read = _facts_read(vault, Path(dir_entry.path))
+            referenced.update(refs_read)
+        elif refs:
+            referenced.update(refs.split())
+        pending.append((dir_entry.path, names))
+
+
+def _facts_read(vault: Vault, path: Path) -> tuple[Names, tuple[str, ...]]:
+    """A page's names and references, from its bytes (none when it cannot be read)."""
+    try:
+        snap = store.read_page(path)
+    except VaultsyncError:
+        return (), ()
+    _kind, names, refs = file_facts(vault, path, snap.data)
+    return names, refs
 
 
 @contextmanager

@@ -5,6 +5,7 @@ walk; and the settled mark that lets a pass over an unchanged vault skip the aut
     keys.py    where a vault's cache lives, the code fingerprint, the context keys of a row
     rows.py    one row: `Entry`, its SQLite encoding, the cheap readers of a loaded row
     reader.py  the rows of a full pass's walk, read as the walk asks for them
+    snapshot.py  the settled vault's stat snapshot: a walk that matches it looks up no row
     cache.py   `StateCache`: load, freshness, put/drop, the settled mark, flush; `open_cache`
 
 The names other modules use are re-exported here (`from vaultsync.state import StateCache`).
@@ -20,6 +21,7 @@ from vaultsync.state.keys import (
     code_fingerprint,
     digest,
     now_ns,
+    stat_key,
 )
 from vaultsync.state.rows import (
     KINDS,
@@ -31,6 +33,7 @@ from vaultsync.state.rows import (
     row_names_text,
     row_readwise,
     row_refs,
+    stored_names,
 )
 
 __all__ = [
@@ -53,4 +56,6 @@ __all__ = [
     "row_names_text",
     "row_readwise",
     "row_refs",
+    "stat_key",
+    "stored_names",
 ]

@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vaultsync.state import rows
+from vaultsync.state import rows, snapshot
 from vaultsync.state.keys import cache_path, code_fingerprint
 from vaultsync.state.reader import Reader
 from vaultsync.state.rows import INSERT, RACY_NS, SCHEMA, Entry, encode_row
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 # written in batches of this many as the walk goes, not held to the pass's end (15 MB for
 # 40,000 notes, at the peak of the pass). A later pass never needs them before the flush.
 SPILL = 4096
+# Rows written without a full pass vouching for them: the mark, its map and its snapshot go.
+_UNMARK = "DELETE FROM meta WHERE key IN ('settled', 'canonical', 'snapshot')"
 
 
 class StateCache:
@@ -75,6 +77,9 @@ class StateCache:
         # the mark: a settled pass answers "which note is canonical" without planning.
         self.canonical: str | None = None
         self._settle_canonical: str | None = None
+        # The settled rows' stat snapshot (see snapshot.py), as loaded: None when there is
+        # none, "" when the rows could not vouch for one (a young mtime).
+        self.snapshot: str | None = None
         self.enabled = True
 
     # The connection is opened per load/flush: the daemon keeps no file open between passes,
@@ -99,7 +104,7 @@ class StateCache:
             if row is None or row[0] != stamp:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.execute("DELETE FROM pages")
-                conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
+                conn.execute(_UNMARK)
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (stamp,))
                 conn.execute("COMMIT")
         except BaseException:
@@ -151,11 +156,12 @@ class StateCache:
         if not self.enabled:
             return
 
-        def read(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
+        def read(conn: sqlite3.Connection) -> tuple[str | None, str | None, str | None]:
             meta = dict(conn.execute("SELECT key, value FROM meta"))
-            return meta.get("settled"), meta.get("canonical")
+            return meta.get("settled"), meta.get("canonical"), meta.get("snapshot")
 
-        self.settled, self.canonical = self._guarded("read it", read) or (None, None)
+        got = self._guarded("read it", read) or (None, None, None)
+        self.settled, self.canonical, self.snapshot = got
         self._loaded = self.enabled
 
     def _row(self, rel: str) -> tuple | None:
@@ -274,7 +280,7 @@ class StateCache:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany(INSERT, rows)
-                conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
+                conn.execute(_UNMARK)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -319,12 +325,10 @@ class StateCache:
                     self._disable("read it", err)
             else:
                 gone = self._guarded("read it", unseen) or []
-        self._close_reader()
-        self._loaded, self._asked, self._held = False, None, None
         gone += [r for r in self._taken - seen if r not in gone]
+        self.end_walk()
         for rel in gone:
             self.drop(rel)
-        self._taken, self._rowless = set(), 0
         return len(gone)
 
     def settle(self, key: str, canonical: dict[str, str] | None = None) -> None:
@@ -348,10 +352,15 @@ class StateCache:
         meta = (settle, canonical) != (self.settled, self.canonical) or self._unmarked
         self._close_reader()
         self._loaded, self._asked, self._held = False, None, None
-        if not self.enabled or not (self._dirty or self._deleted or meta):
+        rows_changed = bool(self._dirty or self._deleted)
+        # A settled vault's stat snapshot, made (once) whenever its rows are written or it has
+        # none yet: what the next pass's walk compares with (same_as_settled).
+        snap = settle is not None and (rows_changed or meta or self.snapshot is None)
+        if not self.enabled or not (rows_changed or meta or snap):
             return
         rows = [encode_row(rel, e) for rel, e in self._dirty.items()]
         deleted = [(rel,) for rel in self._deleted]
+        made: list[str | None] = [None]
 
         def write(conn: sqlite3.Connection) -> bool:
             conn.execute("BEGIN IMMEDIATE")
@@ -360,7 +369,7 @@ class StateCache:
                 conn.executemany(INSERT, rows)
                 # Rows changed without a full pass vouching for them: no longer settled.
                 if settle is None:
-                    conn.execute("DELETE FROM meta WHERE key IN ('settled', 'canonical')")
+                    conn.execute(_UNMARK)
                 else:
                     conn.execute("INSERT OR REPLACE INTO meta VALUES ('settled', ?)", (settle,))
                 if settle is not None and canonical is None:
@@ -368,15 +377,43 @@ class StateCache:
                 elif canonical is not None:
                     keep = "INSERT OR REPLACE INTO meta VALUES ('canonical', ?)"
                     conn.execute(keep, (canonical,))
+                if snap:
+                    made[0] = snapshot.snapshot_of(conn)
+                    keep = "INSERT OR REPLACE INTO meta VALUES ('snapshot', ?)"
+                    conn.execute(keep, (made[0],))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
             return True
 
-        self._guarded("write it", write)
+        written = self._guarded("write it", write)
         self._dirty, self._deleted, self._unmarked, self._spillable = {}, set(), False, 0
         self.settled, self.canonical = settle, canonical
+        self.snapshot = made[0] if written and snap else self.snapshot if settle else None
+
+    # ------------------------------------------------------------------ the settled snapshot
+
+    def same_as_settled(self, keys: list[str], now_ns: int) -> bool:
+        """Whether a walk found the vault as the settled rows record it (see snapshot.py):
+        then no page's row need be looked up. `keys`: each page's stat_key (sorted here)."""
+        return self._loaded and snapshot.matches(self.snapshot, keys, now_ns)
+
+    def settled_rows(self) -> dict[str, tuple] | None:
+        """After same_as_settled(): the managed and candidate pages' rows (undecoded); None if
+        the mark or the snapshot changed since load() (another process), or the cache failed."""
+        expected = (self.settled, self.snapshot)
+        return self._guarded("read it", lambda conn: snapshot.settled_rows(conn, expected))
+
+    def names_and_refs(self) -> dict[str, tuple[str, str]]:
+        """Every row's names (encoded) and references, by page (see snapshot.names_and_refs)."""
+        return self._guarded("read it", snapshot.names_and_refs) or {}
+
+    def end_walk(self) -> None:
+        """A walk is over: its reader closed, rows no longer handed out (see keep_only)."""
+        self._close_reader()
+        self._loaded, self._asked, self._held = False, None, None
+        self._taken, self._rowless = set(), 0
 
 
 def open_cache(state_dir: Path | None, root: Path, facts: str = "") -> StateCache | None:

@@ -66,6 +66,19 @@ def clean_key(base: str, referenced: set[str] | frozenset[str], ids: tuple[str, 
     return hashlib.sha256((base + "\0" + " ".join(kept)).encode()).hexdigest()[:32]
 
 
+def stat_key(rel: str, size: int, mtime_ns: int, ino: int) -> str:
+    """One page in a stat snapshot: its path and the stat a row is trusted by."""
+    return f"{rel}\0{size}\0{mtime_ns}\0{ino}"
+
+
+def stat_digest(keys: list[str]) -> str:
+    """The hash of a stat snapshot: every page's stat_key, in any order (sorted here as SQLite
+    orders the rows' keys: by code point, a path before the longer paths it begins)."""
+    keys.sort()
+    text = "\0\0".join(keys).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(text).hexdigest()[:32]
+
+
 def now_ns() -> int:
     """The wall clock rows compare mtimes with."""
     return time.time_ns()

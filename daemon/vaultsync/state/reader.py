@@ -14,10 +14,11 @@ class Reader:
     """The rows of a full pass, read from one open connection as its walk asks for them.
 
     The walk asks for the pages of one folder in name order, the order of the table's key
-    (code points: SQLite compares UTF-8 bytes): a cursor over the folder's key range, fetched a chunk at a time into a dict as the walk goes,
-    so a page costs a dict look-up, not a Python step per row (a tenth of a settled pass), and
-    at most one chunk of rows is held. A page asked for out of that order is looked up by its
-    key, so the answer never depends on the order, only the cost."""
+    (code points: SQLite compares UTF-8 bytes): a cursor over the folder's key range, fetched
+    a chunk at a time into a dict as the walk goes (at most one chunk of rows is held; the
+    root's cursor holds its own rows only, not every row of the vault). A page asked for out
+    of that order is looked up by its key, so the answer never depends on the order, only
+    the cost."""
 
     CHUNK = 1024  # rows fetched at once (about 0.6 MB of Python objects)
     # A folder's key range (its subfolders' rows are fetched too, and passed over: filtering

@@ -96,10 +96,17 @@ def row_names(row: tuple) -> Names | None:
 def row_names_text(row: tuple) -> Names | str | None:
     """Like row_names(), but left encoded (a str: see names_of()) when decoding it later cannot
     fail, as for most rows: a pass that never asks for the names never decodes them."""
-    text = row[7]
+    return stored_names(row[7])
+
+
+def stored_names(text: object) -> Names | str | None:
+    """A row's names column as row_names_text() gives it (None when it cannot be read)."""
     if isinstance(text, str) and not text.startswith(_JSON):
         return text
-    return row_names(row)
+    try:
+        return _decode_names(text)  # type: ignore[arg-type]
+    except (ValueError, TypeError, AttributeError, IndexError):
+        return None
 
 
 def names_of(names: Names | str) -> Names:
