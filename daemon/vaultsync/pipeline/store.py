@@ -18,7 +18,7 @@ from vaultsync.errors import (
     VaultsyncError,
     page_reason,
 )
-from vaultsync.pipeline.classify import file_facts, make_entry
+from vaultsync.pipeline.classify import file_facts, make_entry, name_parts
 from vaultsync.pipeline.index import (
     Source,
     Unread,
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 def report_bad_canvas(path: Path, data: bytes, report: PassReport) -> None:
     """A canvas whose references cannot be read is named (once, when read), never fatal."""
-    if path.suffix.lower() != ".canvas":
+    if name_parts(path.name)[1].lower() != ".canvas":
         return
     problem = canvas_problem(data)
     if problem is not None:
