@@ -65,7 +65,7 @@ def walk_vault(
             if not skipped_folders and keys is not None and cache.same_as_settled(keys, now):
                 if _enter_settled(vault, index, walked, cache, report):
                     return index
-            walk, progress = walked, None  # not as it was: each page as below (no new walk)
+            walk, progress = _consume(walked), None  # not as it was: each page as below
         for dir_entry, rel, cleanable in walk:
             if progress:
                 progress()
@@ -157,6 +157,14 @@ def _stat_walk(
                 continue
             keys.append(stat_key(item[1], st.st_size, st.st_mtime_ns, st.st_ino))
     return walked, keys
+
+
+def _consume(walked: list[tuple[os.DirEntry[str], str, bool]]) -> Iterator[tuple]:
+    """The pages of a stat walk, in walk order, each let go of once handed out (the walk below
+    keeps what it learns of a page, not its directory entry)."""
+    walked.reverse()
+    while walked:
+        yield walked.pop()
 
 
 def _enter_settled(
