@@ -92,9 +92,12 @@ _CANDIDATE_LITERALS = _leading_literals(links.PREFILTER_PATTERN)
 def may_be_candidate(data: bytes) -> bool:
     """CANDIDATE.search(data), answered without the regex for a page holding none of the
     literals its alternatives begin with (most of a vault's notes)."""
-    literals = _CANDIDATE_LITERALS
-    if literals is not None and not any(literal in data for literal in literals):
-        return False
+    if _CANDIDATE_LITERALS is not None:
+        for literal in _CANDIDATE_LITERALS:
+            if literal in data:
+                break
+        else:
+            return False
     return CANDIDATE.search(data) is not None
 
 

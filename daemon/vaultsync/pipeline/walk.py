@@ -123,7 +123,8 @@ def walk_vault(
             # A page's Path is not kept in the names: the index holds files as strings (NameTable).
             pending.append((dir_entry.path, names))
             referenced.update(refs)
-            store.report_bad_canvas(path, snap.data, report)
+            if rel[-7:].lower() == ".canvas":  # (a canvas is named when read)
+                store.report_bad_canvas(path, snap.data, report)
             if not cleanable:
                 continue
             if kinds is not None:
