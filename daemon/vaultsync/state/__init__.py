@@ -6,6 +6,7 @@ walk; and the settled mark that lets a pass over an unchanged vault skip the aut
     rows.py    one row: `Entry`, its SQLite encoding, the cheap readers of a loaded row
     reader.py  the rows of a full pass's walk, read as the walk asks for them
     snapshot.py  the settled vault's stat snapshot: a walk that matches it looks up no row
+    writes.py  the cache's write transactions (a flush, a spill) and the meta rows with them
     cache.py   `StateCache`: load, freshness, put/drop, the settled mark, flush; `open_cache`
 
 The names other modules use are re-exported here (`from vaultsync.state import StateCache`).

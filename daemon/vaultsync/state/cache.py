@@ -22,13 +22,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vaultsync.state import rows, snapshot
+from vaultsync.state import rows, snapshot, writes
 from vaultsync.state.keys import cache_path, code_fingerprint
 from vaultsync.state.reader import Reader
-from vaultsync.state.rows import INSERT, RACY_NS, SCHEMA, Entry, encode_row
+from vaultsync.state.rows import RACY_NS, SCHEMA, Entry, encode_row
 from vaultsync.writer import make_private_dirs, touch_private_file
 
 if TYPE_CHECKING:
@@ -40,8 +41,6 @@ log = logging.getLogger(__name__)
 # written in batches of this many as the walk goes, not held to the pass's end (15 MB for
 # 40,000 notes, at the peak of the pass). A later pass never needs them before the flush.
 SPILL = 4096
-# Rows written without a full pass vouching for them: the mark, its map and its snapshot go.
-_UNMARK = "DELETE FROM meta WHERE key IN ('settled', 'canonical', 'snapshot')"
 
 
 class StateCache:
@@ -104,7 +103,7 @@ class StateCache:
             if row is None or row[0] != stamp:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.execute("DELETE FROM pages")
-                conn.execute(_UNMARK)
+                conn.execute(writes.UNMARK)
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (stamp,))
                 conn.execute("COMMIT")
         except BaseException:
@@ -276,17 +275,7 @@ class StateCache:
         spilled = [(rel, e) for rel, e in self._dirty.items() if e.kind == "other"]
         rows = [encode_row(rel, e) for rel, e in spilled]
 
-        def write(conn: sqlite3.Connection) -> bool:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(INSERT, rows)
-                conn.execute(_UNMARK)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return True
-
+        write = partial(writes.write_spill, rows=rows)
         if self._guarded("write it", write):
             self._unmarked = True
             for rel, entry in spilled:
@@ -360,37 +349,18 @@ class StateCache:
             return
         rows = [encode_row(rel, e) for rel, e in self._dirty.items()]
         deleted = [(rel,) for rel in self._deleted]
-        made: list[str | None] = [None]
-
-        def write(conn: sqlite3.Connection) -> bool:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany("DELETE FROM pages WHERE rel = ?", deleted)
-                conn.executemany(INSERT, rows)
-                # Rows changed without a full pass vouching for them: no longer settled.
-                if settle is None:
-                    conn.execute(_UNMARK)
-                else:
-                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('settled', ?)", (settle,))
-                if settle is not None and canonical is None:
-                    conn.execute("DELETE FROM meta WHERE key = 'canonical'")
-                elif canonical is not None:
-                    keep = "INSERT OR REPLACE INTO meta VALUES ('canonical', ?)"
-                    conn.execute(keep, (canonical,))
-                if snap:
-                    made[0] = snapshot.snapshot_of(conn)
-                    keep = "INSERT OR REPLACE INTO meta VALUES ('snapshot', ?)"
-                    conn.execute(keep, (made[0],))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return True
-
-        written = self._guarded("write it", write)
+        write = partial(
+            writes.write_flush,
+            rows=rows,
+            deleted=deleted,
+            settle=settle,
+            canonical=canonical,
+            snap=snap,
+        )
+        written, made = self._guarded("write it", write) or (False, None)
         self._dirty, self._deleted, self._unmarked, self._spillable = {}, set(), False, 0
         self.settled, self.canonical = settle, canonical
-        self.snapshot = made[0] if written and snap else self.snapshot if settle else None
+        self.snapshot = made if written and snap else self.snapshot if settle else None
 
     # ------------------------------------------------------------------ the settled snapshot
 
