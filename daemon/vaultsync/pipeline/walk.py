@@ -140,40 +140,62 @@ def walk_vault(
     return index
 
 
+# A page of a stat walk: (its path, its stat_key, whether it is a candidate page). Its
+# directory entry is not kept (with its cached stat result, 0.5 kB a page: 25 MB more at the
+# peak of a daemon's start-up pass over 50,000 files).
+Seen = tuple[str, str, bool]
+
+
 def _stat_walk(
     walk: Iterable[tuple[os.DirEntry[str], str, bool]], progress: Callable[[], None] | None
-) -> tuple[list[tuple[os.DirEntry[str], str, bool]], list[str] | None]:
-    """The pages of a walk and each one's stat_key (None when one cannot be stat'ed). Each
-    entry keeps its stat, so a page looked at again after all is not stat'ed twice."""
-    walked, keys = [], []
-    for item in walk:
+) -> tuple[list[Seen], list[str] | None]:
+    """The pages of a walk, in walk order, and their stat_keys (None when a page could not be
+    stat'ed: its key is then its path alone, and the walk below says what is wrong)."""
+    walked: list[Seen] = []
+    keys: list[str] | None = []
+    for dir_entry, rel, cleanable in walk:
         if progress:
             progress()
-        walked.append(item)
+        try:
+            st = dir_entry.stat()
+        except OSError:
+            walked.append((dir_entry.path, rel + "\0", cleanable))
+            keys = None
+            continue
+        key = stat_key(rel, st.st_size, st.st_mtime_ns, st.st_ino)
+        walked.append((dir_entry.path, key, cleanable))
         if keys is not None:
-            try:
-                st = item[0].stat()
-            except OSError:
-                keys = None  # (the walk as below says what is wrong with it)
-                continue
-            keys.append(stat_key(item[1], st.st_size, st.st_mtime_ns, st.st_ino))
+            keys.append(key)
     return walked, keys
 
 
-def _consume(walked: list[tuple[os.DirEntry[str], str, bool]]) -> Iterator[tuple]:
-    """The pages of a stat walk, in walk order, each let go of once handed out (the walk below
-    keeps what it learns of a page, not its directory entry)."""
+class _Stat:
+    """The stat fields a stat walk kept of a page, as fresh_row() reads a directory entry's."""
+
+    __slots__ = ("path", "_key", "st_size", "st_mtime_ns", "st_ino")
+
+    def __init__(self, path: str, key: str) -> None:
+        self.path, self._key = path, key
+
+    def stat(self) -> _Stat:
+        fields = self._key.split("\0")
+        if len(fields) != 4:
+            raise OSError(f"{self.path}: could not be stat'ed")
+        self.st_size, self.st_mtime_ns, self.st_ino = map(int, fields[1:])
+        return self
+
+
+def _consume(walked: list[Seen]) -> Iterator[tuple]:
+    """The pages of a stat walk as the walk below takes them (with the stat they had then),
+    in walk order, each let go of once handed out."""
     walked.reverse()
     while walked:
-        yield walked.pop()
+        path, key, cleanable = walked.pop()
+        yield _Stat(path, key), key[: key.index("\0")], cleanable
 
 
 def _enter_settled(
-    vault: Vault,
-    index: VaultIndex,
-    walked: list[tuple[os.DirEntry[str], str, bool]],
-    cache: StateCache,
-    report: PassReport,
+    vault: Vault, index: VaultIndex, walked: list[Seen], cache: StateCache, report: PassReport
 ) -> bool:
     """A walk that found every page as the settled rows record it: the candidates and managed
     pages listed from their rows (undecoded, as a walk leaves them), the names and references
@@ -183,19 +205,20 @@ def _enter_settled(
     if rows is None:
         return False
     candidates, managed, scanned = [], [], 0
-    for dir_entry, rel, cleanable in walked:
+    for path, key, cleanable in walked:
         if not cleanable:
             continue
         scanned += 1
+        rel = key[: key.index("\0")]
         row = rows.get(rel)
         if row is None:
             continue  # an ordinary page
         if not isinstance(row[5], bytes):
             return False  # (a row a walk would not trust: it reads the page)
         if row[6] == "candidate":
-            candidates.append((dir_entry.path, rel, row))
+            candidates.append((path, rel, row))
         elif row[6] == "managed":
-            managed.append((dir_entry.path, rel, row))
+            managed.append((path, rel, row))
     report.scanned += scanned
     index.candidates, index.unread_managed = candidates, managed  # type: ignore[assignment]
     index.defer(lambda: _fill_names(vault, index, walked, cache))
@@ -204,26 +227,21 @@ def _enter_settled(
     return True
 
 
-def _fill_names(
-    vault: Vault,
-    index: VaultIndex,
-    walked: list[tuple[os.DirEntry[str], str, bool]],
-    cache: StateCache,
-) -> None:
+def _fill_names(vault: Vault, index: VaultIndex, walked: list[Seen], cache: StateCache) -> None:
     """The names and references of a settled walk's pages, in walk order, from their rows; a
     page whose row cannot give them (gone, unreadable) is read for them, as a walk would."""
     rows = cache.names_and_refs()
     pending, referenced = index.pending, index.referenced_ids
-    for i, (dir_entry, rel, _cleanable) in enumerate(walked):
-        walked[i] = None  # type: ignore[call-overload]  # let go of each entry once entered
-        names_text, refs = rows.pop(rel, (None, ""))
+    for i, (path, key, _cleanable) in enumerate(walked):
+        walked[i] = None  # type: ignore[call-overload]  # let go of each page once entered
+        names_text, refs = rows.pop(key[: key.index("\0")], (None, ""))
         names = stored_names(names_text) if names_text is not None else None
         if names is None:
-            names, refs_read = _facts_read(vault, Path(dir_entry.path))
+            names, refs_read = _facts_read(vault, Path(path))
             referenced.update(refs_read)
         elif refs:
             referenced.update(refs.split())
-        pending.append((dir_entry.path, names))
+        pending.append((path, names))
 
 
 def _facts_read(vault: Vault, path: Path) -> tuple[Names, tuple[str, ...]]:
