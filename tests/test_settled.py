@@ -19,7 +19,7 @@ import vaultsync.pipeline.index as index
 import vaultsync.pipeline.passes as passes
 import vaultsync.pipeline.session as session_module
 import vaultsync.pipeline.store as store
-import vaultsync.state as state_module
+import vaultsync.state.rows as state_module
 from test_state import Clock, Counter, build, cache_file, files, put, run, summary
 from vaultsync.core import authors as author_pages
 from vaultsync.core.identity import AuthorPlan, plan_authors
@@ -108,13 +108,13 @@ def test_a_settled_one_off_pass_decodes_no_row_and_reports_what_any_pass_reports
     for _ in range(3):
         run(b, None)
     decoded: list[tuple] = []
-    real_decode = state_module._decode_row
+    real_decode = state_module.decode_row
 
     def counting_decode(row):
         decoded.append(row)
         return real_decode(row)
 
-    monkeypatch.setattr(state_module, "_decode_row", counting_decode)
+    monkeypatch.setattr(state_module, "decode_row", counting_decode)
     clock.later()
     session = VaultSession(make_vault(a), PassOptions(state_dir=state_dir))
     session.one_off = True

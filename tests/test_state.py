@@ -1,4 +1,4 @@
-"""The state cache (daemon.state): a pass over unchanged pages reads none of them, and the cache
+"""The state cache (vaultsync.state): a pass over unchanged pages reads none of them, and the cache
 never changes what a pass does — deleting it, damaging it or turning it off gives the same files
 and the same report, only slower."""
 
@@ -21,6 +21,9 @@ import vaultsync.pipeline.index as index
 import vaultsync.pipeline.session as session_module
 import vaultsync.pipeline.store as store
 import vaultsync.state as state
+import vaultsync.state.cache as state_cache
+import vaultsync.state.keys as state_keys
+import vaultsync.state.rows as state_rows
 from pagegen import logseq_page_with_truth, obsidian_page_with_truth, ordinary_note, random_author
 from vaultsync.core.identity import PageAuthor
 from vaultsync.core.normalize import Rules
@@ -441,7 +444,7 @@ def test_a_cache_written_by_other_code_is_not_trusted(
     for _ in range(2):
         clock.later()
         run(root, state_dir)
-    monkeypatch.setattr(state, "_fingerprint", "another version of vaultsync")
+    monkeypatch.setattr(state_keys, "_fingerprint", "another version of vaultsync")
     counter.reset()
     clock.later()
     run(root, state_dir)
@@ -516,8 +519,8 @@ def test_entries_round_trip(names, refs, clean, value, author) -> None:
         value if clean is not None else None,
         author if clean is not None else None,
     )
-    row = state._encode_row("pages/a.md", entry)
-    assert state._decode_row(row) == entry
+    row = state_rows.encode_row("pages/a.md", entry)
+    assert state_rows.decode_row(row) == entry
     # What a settled pass reads of a row without decoding it (whatever its strings hold).
     assert state.row_readwise(row) is entry.readwise
     assert state.names_of(state.row_names_text(row)) == entry.names
@@ -679,7 +682,7 @@ def test_rows_spilled_during_the_walk_give_the_same_results(
 ) -> None:
     """A walk that renews many ordinary pages' rows writes them as it goes (state.SPILL): the
     passes after it see what they would have seen, and a settled vault is still known settled."""
-    monkeypatch.setattr(state, "SPILL", 2)
+    monkeypatch.setattr(state_cache, "SPILL", 2)
     spills = []
     spill = StateCache._spill
 

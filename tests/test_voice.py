@@ -41,15 +41,7 @@ SPEAKERS = {
 }
 
 # (module, function): a sentence that stays where it is, and why.
-ALLOWED = {
-    # Operator notes of the state cache and the worker pool, still worded where they are
-    # logged: they belong in render/notes.py with the others (the modules were being split
-    # when the notes moved).
-    ("state.py", "_guarded"),
-    ("state.py", "_disable"),
-    ("state.py", "_remove_files"),
-    ("state.py", "_row"),
-}
+ALLOWED: set[tuple[str, str]] = set()
 
 _LOUD = {"info", "warning", "error", "exception", "critical"}
 # What a logger is called, alone (`log`, `logging`) or as an attribute (`self._log`).
@@ -211,10 +203,6 @@ RAISE_ALLOWED = {
     ("coalescer.py", "add", "ValueError"): _CONTRACT + " (event kinds come from the watcher)",
     ("configcache.py", "__setattr__", "AttributeError"): _CONTRACT + " (a read-only view)",
     ("history/store.py", "__init__", "ValueError"): _CONTRACT + " (limits checked by config)",
-    # The canvas problems, listed as a skipped canvas's reason (Reason.BAD_CANVAS's `problem`).
-    ("pipeline/index.py", "_canvas_nodes", "ValueError"): _ROUTE,
-    # A damaged state-cache row; caught and logged as the note "state cache damaged".
-    ("state.py", "_decode_row", "ValueError"): _ROUTE,
     # The writer's reasons (UnsafePathError, PageUnreadable, WriteFailed, its own folders').
     ("writer/atomic.py", "_write_in", "WriteFailed"): _ROUTE,
     ("writer/atomic.py", "put_back_late_write", "WriteFailed"): _ROUTE,

@@ -383,3 +383,29 @@ class UnclosedBracket(VaultsyncError, ValueError):
     """A glob pattern's segment with a '[' and no ']' after it (config validation says so)."""
 
     segment: str
+
+
+@dataclass(eq=False)
+class DamagedRow(VaultsyncError, ValueError):
+    """A state cache row that does not decode (the cache is dropped and the pages read)."""
+
+    kind: object
+
+
+class CanvasProblem(Enum):
+    """Why an Obsidian canvas's references cannot be read."""
+
+    NOT_UTF8 = "not utf-8"
+    BAD_JSON = "bad json"
+    TOO_DEEP = "too deep"
+    NOT_A_CANVAS = "not a canvas"
+
+
+@dataclass(eq=False)
+class BadCanvas(VaultsyncError, ValueError):
+    """A canvas file whose JSON cannot be read (listed as a skipped canvas's reason)."""
+
+    problem: CanvasProblem
+    byte: int | None = None  # NOT_UTF8: the offset of the first bad byte
+    msg: str | None = None  # BAD_JSON: the JSON parser's complaint
+    line: int | None = None  # BAD_JSON: where

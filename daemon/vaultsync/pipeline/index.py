@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -14,6 +14,7 @@ from urllib.parse import unquote
 from vaultsync.core import authors as author_pages
 from vaultsync.core import syntax
 from vaultsync.core.identity import fold
+from vaultsync.errors import BadCanvas, CanvasProblem
 from vaultsync.state import (
     Entry,
     Names,
@@ -140,10 +141,27 @@ class VaultIndex:
     # The keys names_with_pages() made from pending names (each its own value): entering the
     # names then uses those strings, not equal new ones (the plan and name_key's memo hold them).
     _made_keys: dict[str, str] = field(default_factory=dict, repr=False)
+    # A settled walk looks up no page's row: it leaves here what fills `pending` and
+    # `referenced_ids` from the rows, run the first time either is needed (see fill()).
+    _unfilled: Callable[[], None] | None = field(default=None, repr=False)
+
+    def defer(self, fill: Callable[[], None]) -> None:
+        """Leave the names and references of phase 1 to `fill`, run when first needed."""
+        self._unfilled = fill
+
+    def fill(self) -> None:
+        """Fill `pending` and `referenced_ids` now if a settled walk left them (see defer):
+        whatever reads either field directly (the store, before the rows are decoded) first
+        calls this; `names`, `alias_names` and names_with_pages() do it themselves."""
+        fill, self._unfilled = self._unfilled, None
+        if fill is not None:
+            fill()
 
     @property
     def names(self) -> NameTable:
         """Page/note name keyed by fold() (NFC, casefolded) → file."""
+        if self._unfilled is not None:
+            self.fill()
         if self.pending:
             self.enter_pending()
         return self._names
@@ -151,12 +169,15 @@ class VaultIndex:
     @property
     def alias_names(self) -> set[str]:
         """The keys of `names` that are aliases."""
+        if self._unfilled is not None:
+            self.fill()
         if self.pending:
             self.enter_pending()
         return self._alias_names
 
     def enter_pending(self) -> None:
         """Enter the names phase 1 found (see `pending`)."""
+        self.fill()
         pending, self.pending = self.pending, []
         made, self._made_keys = self._made_keys, {}
         for i, (path, names) in enumerate(pending):
@@ -165,6 +186,7 @@ class VaultIndex:
 
     def names_with_pages(self) -> list[str]:
         """Every page's own name (casefolded), aliases left out."""
+        self.fill()
         if self.pending:
             # What entering them would leave: a page's own name wins over any alias.
             own = self._made_keys
@@ -203,7 +225,7 @@ def canvas_refs(data: bytes) -> tuple[str, ...]:
     that is not canvas JSON gives none (canvas_problem says why)."""
     try:
         nodes = _canvas_nodes(data)
-    except ValueError:
+    except BadCanvas:
         return ()
     found = []
     for node in nodes:
@@ -217,8 +239,8 @@ def canvas_problem(data: bytes) -> str | None:
     """Why these bytes are not a canvas whose references can be read (None: they are)."""
     try:
         _canvas_nodes(data)
-    except ValueError as err:
-        return str(err)
+    except BadCanvas as err:
+        return str(err)  # its words, from render/errors.py
     return None
 
 
@@ -228,13 +250,13 @@ def _canvas_nodes(data: bytes) -> list:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
-        raise ValueError(f"not UTF-8 (byte {err.start})") from None
+        raise BadCanvas(CanvasProblem.NOT_UTF8, byte=err.start) from None
     except json.JSONDecodeError as err:
-        raise ValueError(f"not valid JSON: {err.msg} at line {err.lineno}") from None
+        raise BadCanvas(CanvasProblem.BAD_JSON, msg=err.msg, line=err.lineno) from None
     except RecursionError:
-        raise ValueError("not valid JSON: nested too deeply") from None
+        raise BadCanvas(CanvasProblem.TOO_DEEP) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes", []), list):
-        raise ValueError('not a canvas: expected an object with a "nodes" list')
+        raise BadCanvas(CanvasProblem.NOT_A_CANVAS)
     return doc.get("nodes", [])
 
 

@@ -17,7 +17,7 @@ from vaultsync.errors import (
     PageVanished,
     VaultsyncError,
 )
-from vaultsync.pipeline.classify import file_facts, make_entry
+from vaultsync.pipeline.classify import file_facts, make_entry, name_parts
 from vaultsync.pipeline.index import (
     Source,
     Unread,
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 def report_bad_canvas(path: Path, data: bytes, report: PassReport) -> None:
     """A canvas whose references cannot be read is named (once, when read), never fatal."""
-    if path.suffix.lower() != ".canvas":
+    if name_parts(path.name)[1].lower() != ".canvas":
         return
     problem = canvas_problem(data)
     if problem is not None:
@@ -116,6 +116,7 @@ class Store:
         read), in walk order. A row that cannot be decoded: its page is read now, as phase 1
         would have read it, and False is returned (the vault is not as the rows say)."""
         index, cache = self.index, self.cache
+        index.fill()  # (the names and references a settled walk left in the rows)
         ok, renamed = True, {}
         for file, rel, row in index.unread_managed:
             entry = StateCache.decode(row)

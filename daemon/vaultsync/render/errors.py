@@ -31,6 +31,13 @@ def _lost(err: Any) -> str:
 _RENAME = "rename that folder or file"
 
 
+_CANVAS_PROBLEMS: dict[str, Callable[[Any], str]] = {
+    "not utf-8": lambda e: f"not UTF-8 (byte {e.byte})",
+    "bad json": lambda e: f"not valid JSON: {e.msg} at line {e.line}",
+    "too deep": lambda e: "not valid JSON: nested too deeply",
+    "not a canvas": lambda e: 'not a canvas: expected an object with a "nodes" list',
+}
+
 _PATTERN_PROBLEMS = {
     "empty": "empty pattern; remove it or write a glob such as '**/*.md'",
     "backslash": "use '/' between folders (patterns are matched against paths like 'pages/a.md')",
@@ -162,6 +169,10 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
     # A glob pattern's problem, as config validation lists it beside the pattern.
     "BadPattern": lambda e: _PATTERN_PROBLEMS[e.problem.value],
     "UnclosedBracket": lambda e: f"'[' without a closing ']' in {e.segment!r}",
+    # Why a canvas's references cannot be read (beside the skipped canvas).
+    "BadCanvas": lambda e: _CANVAS_PROBLEMS[e.problem.value](e),
+    # A state cache row that does not decode (logged in the note "state cache damaged").
+    "DamagedRow": lambda e: f"unknown kind {e.kind!r}",
 }
 
 
