@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from vaultsync.problems import Unreadable as Unreadable
+from vaultsync.problems import Unsafe as Unsafe
+from vaultsync.problems import WriteProblem as WriteProblem
 from vaultsync.render import error_detail, error_message, error_words
 from vaultsync.render import state_folder_advice as state_folder_advice  # its old home
 
@@ -102,10 +105,15 @@ class UsageError(VaultsyncError):
 
 @dataclass(eq=False)
 class UnsafePathError(PageError):
-    """A write was asked for a path outside every configured vault, or through a link leaving it."""
+    """A write was asked for a path outside every configured vault, or through a link leaving
+    it: `why` and the fields it names (`folder`, `real`, the OSError `error`, `limit`)."""
 
     path: Path
-    reason: str
+    why: Unsafe
+    folder: Path | None = None
+    real: Path | None = None
+    error: OSError | None = None
+    limit: int = 0
 
 
 @dataclass(eq=False)
@@ -125,17 +133,21 @@ class LossCheckFailed(PageError):
 
 @dataclass(eq=False)
 class PageUnreadable(PageError):
-    """A page could not be read: it is skipped, the reason says what to check."""
+    """A page could not be read: it is skipped; `why` (and `error`, `size`, `limit`) say what
+    to check."""
 
     path: Path
-    reason: str
+    why: Unreadable
+    error: OSError | None = None
+    size: int = 0
+    limit: int = 0
 
 
 @dataclass(eq=False)
 class PageVanished(PageUnreadable):
     """The page was deleted or moved before it could be read; callers may ignore this quietly."""
 
-    reason: str = "cannot read: it was deleted or moved away"
+    why: Unreadable = Unreadable.VANISHED
 
 
 @dataclass(eq=False)
@@ -145,10 +157,14 @@ class PageAppeared(ChangedSinceRead):
 
 @dataclass(eq=False)
 class WriteFailed(PageError):
-    """A page could not be written; the page on disk is unchanged."""
+    """A page could not be written; the page on disk is unchanged. `why` and its fields say
+    why (`folder`, `error`, `kept`)."""
 
     path: Path
-    reason: str
+    why: WriteProblem
+    folder: Path | None = None
+    error: BaseException | None = None
+    kept: bool = False
 
 
 class HistoryError(VaultsyncError):
@@ -319,6 +335,21 @@ class StateMoveBlocked(VaultsyncError):
     folder: Path
     pid: int
     sub: Path
+
+
+@dataclass(eq=False)
+class PrivateFolderIsFile(VaultsyncError):
+    """A file stands where vaultsync needs one of its own (private) folders."""
+
+    path: Path
+
+
+@dataclass(eq=False)
+class PrivateFolderUnusable(VaultsyncError):
+    """One of vaultsync's own folders cannot be made or used; `error` says why."""
+
+    path: Path
+    error: OSError
 
 
 @dataclass(eq=False)

@@ -50,10 +50,12 @@ from vaultsync.render.daemon import (
 from vaultsync.render.diff import colour_diff, unified_diff, use_colour
 from vaultsync.render.errors import (
     cli_error,
+    describe_size,
     error_detail,
     error_message,
     error_words,
     state_folder_advice,
+    strerror_words,
     warning,
 )
 from vaultsync.render.pages import (
@@ -78,6 +80,7 @@ __all__ = [
     "ambiguous_page",
     "authors_lines",
     "cli_error",
+    "describe_size",
     "colour_diff",
     "config_valid",
     "config_written",
@@ -122,6 +125,7 @@ __all__ = [
     "service_would_write",
     "signalled",
     "state_folder_advice",
+    "strerror_words",
     "stats_dict",
     "status_lines",
     "summary",

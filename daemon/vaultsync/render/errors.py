@@ -59,16 +59,140 @@ def _why(error: BaseException) -> str:
     return str(getattr(error, "strerror", None) or error)
 
 
+# ---------------------------------------------------------------- the writer's reasons
+
+
+def _look(e: Any) -> str:
+    return f"cannot look into {e.folder}: permission denied; check its permissions"
+
+
+_CONTROL = "the file name contains a control character (such as a line break or tab)"
+
+# Why a path may not be written (UnsafePathError's `why`, by name), from its fields.
+_UNSAFE: dict[str, Callable[[Any], str]] = {
+    "OUTSIDE": lambda e: "it is outside every configured vault",
+    "NO_VAULT": lambda e: "no vault is configured",
+    "NUL": lambda e: "the path contains a NUL character",
+    "EMPTY_NAME": lambda e: "the file name is empty",
+    "NOT_A_NAME": lambda e: f"'{e.path.name}' is not a file name",
+    "NAME_NUL": lambda e: "the file name contains a NUL character",
+    "NAME_CONTROL": lambda e: _CONTROL,
+    "NAME_TOO_LONG": lambda e: (
+        f"the file name is longer than {e.limit} bytes, the limit of most filesystems"
+    ),
+    "NO_FOLDER": lambda e: f"its folder {e.folder} does not exist",
+    "PART_IS_FILE": lambda e: f"part of {e.folder} is a file, not a folder",
+    "NO_LOOK": _look,
+    "LINK_LOOP": lambda e: f"{e.folder} contains a symbolic link loop",
+    "NOT_LOOKED_INTO": lambda e: f"cannot look into {e.folder}: {_why(e.error)}",
+    "NOT_A_FOLDER": lambda e: f"{e.folder} is not a folder",
+    "LINK_OUT": lambda e: (
+        f"{e.folder} leads to {e.real} (through a symbolic link), outside every vault"
+    ),
+    "NOT_INSPECTED": lambda e: f"cannot inspect it: {_why(e.error)}",
+    "IS_LINK": lambda e: "it is a symbolic link; vaultsync does not write through links",
+    "FOLDER_MOVED": lambda e: f"{e.folder} was moved or replaced just now; not written",
+    "FOLDER_REPLACED": lambda e: (
+        f"{e.folder} is no longer a folder (it was replaced by a symbolic link or a file "
+        "just now); nothing was written"
+    ),
+    "FOLDER_GONE": lambda e: f"{e.folder} was moved or removed just now; nothing written",
+    "IN_THE_WAY": lambda e: f"{e.folder} exists and is not a folder",
+}
+
+
+def unsafe_reason(err: Any) -> str:
+    """Why the guard refused a path (an UnsafePathError), without "refused to write: "."""
+    return _UNSAFE[err.why.name](err)
+
+
+def describe_size(n: int) -> str:
+    """A size in bytes as a person reads it: 512 bytes, 3.0 KiB, 1.5 MiB."""
+    if n >= 2**20:
+        return f"{n / 2**20:.1f} MiB"
+    if n >= 2**10:
+        return f"{n / 2**10:.1f} KiB"
+    return f"{n} bytes"
+
+
+def _too_large(e: Any) -> str:
+    size, limit = describe_size(e.size), describe_size(e.limit)
+    if size == limit:  # rounded to the same: the exact numbers tell them apart
+        size, limit = f"{e.size} bytes", f"{e.limit} bytes"
+    return f"it is {size}, larger than the {limit} limit for a page; vaultsync leaves it alone"
+
+
+# Why a page could not be read (PageUnreadable's `why`, by name), after "cannot read: ".
+_UNREADABLE: dict[str, Callable[[Any], str]] = {
+    "VANISHED": lambda e: "it was deleted or moved away",
+    "DENIED": lambda e: "permission denied; check the file's permissions",
+    "LINK_LOOP": lambda e: "it is a symbolic link that loops back on itself; fix or remove it",
+    "NAME_TOO_LONG": lambda e: "the file name is too long",
+    "FAILED": lambda e: _why(e.error),
+    "FOLDER": lambda e: "it is a folder, not a page",
+    "NOT_REGULAR": lambda e: "it is not a regular file",
+    "TOO_LARGE": _too_large,
+    "GREW": lambda e: f"it is larger than {describe_size(e.limit)}",
+}
+
+
+def _not_written(e: Any) -> str:
+    err = e.error
+    if isinstance(err, PermissionError) or getattr(err, "errno", None) == errno.EROFS:
+        return (
+            f"cannot write into {e.folder}: read-only or permission denied; "
+            "vaultsync needs write access to the vault"
+        )
+    if getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        return f"cannot write into {e.folder}: the disk is full (or over quota); free some space"
+    return f"cannot write into {e.folder}: {_why(err)}"
+
+
+def _late_write(e: Any) -> str:
+    kept = (
+        "the version with the first write is in the history (`vaultsync history`)"
+        if e.kept
+        else "the first write could not be put back"
+    )
+    return f"another program wrote to it while it was replaced, and again just after; {kept}"
+
+
+# Why a page was not written (WriteFailed's `why`, by name), after "not written: ".
+_WRITE_PROBLEMS: dict[str, Callable[[Any], str]] = {
+    "NOT_WRITTEN": _not_written,
+    "NOT_FLUSHED": lambda e: (
+        f"written, but {e.folder} could not be flushed to disk: {_why(e.error)}"
+    ),
+    "LATE_WRITE": _late_write,
+    "TEMP_NOT_FLUSHED": lambda e: (
+        f"cannot be flushed to disk: {_why(e.error)}; nothing was replaced"
+    ),
+    "NO_HISTORY_COPY": lambda e: str(e.error),
+}
+
+# The words an OSError the writer makes carries as its strerror (read back as `_why` does).
+_STRERRORS = {
+    "not a folder": "exists and is not a folder",
+    "not a plain name": "not a plain folder name",
+}
+
+
+def strerror_words(event: str) -> str:
+    """The strerror of an OSError the writer raises itself (`FileExistsError(errno.EEXIST,
+    strerror_words("not a folder"), path)`), shown where such an error's strerror is."""
+    return _STRERRORS[event]
+
+
 # A page error's detail: what is said beside the page (its path is said by the list).
 _DETAILS: dict[str, Callable[[Any], str]] = {
-    "UnsafePathError": lambda e: f"refused to write: {e.reason}",
+    "UnsafePathError": lambda e: f"refused to write: {unsafe_reason(e)}",
     "PageAppeared": lambda e: (
         "a file appeared here before vaultsync could create it; left it as it is"
     ),
     "ChangedSinceRead": lambda e: "changed on disk while being cleaned; left as it is, will retry",
     "LossCheckFailed": _lost,
-    "PageUnreadable": lambda e: e.reason,
-    "WriteFailed": lambda e: f"not written: {e.reason}",
+    "PageUnreadable": lambda e: f"cannot read: {_UNREADABLE[e.why.name](e)}",
+    "WriteFailed": lambda e: f"not written: {_WRITE_PROBLEMS[e.why.name](e)}",
     "NoSuchVersion": lambda e: (
         f"there is no version {e.number}; the history holds versions 1 (newest) to {e.available}"
     ),
@@ -145,6 +269,13 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
     "LogFileUnusable": lambda e: (
         f"log file {e.path}: cannot open it for appending: {_why(e.error)}; "
         "check that its folder exists and is writable"
+    ),
+    "PrivateFolderIsFile": lambda e: (
+        f"{e.path}: is a file, but vaultsync needs a folder there; move the file away"
+    ),
+    "PrivateFolderUnusable": lambda e: (
+        f"{e.path}: cannot create or use this folder: {_why(e.error)}; "
+        "check its permissions or choose another place"
     ),
     "MachineIdUnwritable": lambda e: (
         f"{e.path}: cannot keep this machine's id there: {_why(e.error)}; "

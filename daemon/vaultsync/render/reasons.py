@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vaultsync.render.errors import unsafe_reason
 from vaultsync.results import Reason
 
 
@@ -47,7 +48,7 @@ def _dangling_link(err: Any, page: Path | None, fields: dict[str, Any]) -> str:
 _WORDS: dict[Reason, Callable[[Any, Path | None, dict[str, Any]], str]] = {
     Reason.ERROR: lambda err, page, f: error_beside(err, page),
     Reason.NOT_UTF8: _not_utf8,
-    Reason.NOT_WRITABLE: lambda err, page, f: f"{err.reason}; left as it is",
+    Reason.NOT_WRITABLE: lambda err, page, f: f"{unsafe_reason(err)}; left as it is",
     Reason.KEPT_CHANGING: lambda err, page, f: (
         "kept changing while being cleaned; left as it is, will retry on the next pass"
     ),

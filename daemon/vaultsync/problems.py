@@ -1,0 +1,57 @@
+"""The kinds of problem an error carries (errors.py's fields): each an Enum whose members
+render/errors.py words by name. Apart from errors.py so that module stays one screenful of
+classes; errors.py re-exports them."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Unsafe(Enum):
+    """Why a path may not be written (UnsafePathError's `why`), worded in render/errors.py."""
+
+    OUTSIDE = "outside every vault"
+    NO_VAULT = "no vault configured"
+    NUL = "NUL in the path"
+    EMPTY_NAME = "empty name"
+    NOT_A_NAME = "'.' or '..'"  # the path's last part, `path.name`
+    NAME_NUL = "NUL in the name"
+    NAME_CONTROL = "control character in the name"
+    NAME_TOO_LONG = "name too long"  # `limit`: the most bytes a name may have
+    NO_FOLDER = "folder missing"  # `folder`
+    PART_IS_FILE = "part of the folder is a file"  # `folder`
+    NO_LOOK = "folder not readable"  # `folder`: permission denied
+    LINK_LOOP = "symbolic link loop"  # `folder`
+    NOT_LOOKED_INTO = "folder not looked into"  # `folder`, `error`
+    NOT_A_FOLDER = "not a folder"  # `folder`
+    LINK_OUT = "link out of the vault"  # `folder` leads to `real`
+    NOT_INSPECTED = "not inspected"  # `error`
+    IS_LINK = "a symbolic link"
+    FOLDER_MOVED = "folder moved"  # `folder`: moved or replaced before the rename
+    FOLDER_REPLACED = "folder replaced"  # `folder`: now a link or a file
+    FOLDER_GONE = "folder gone"  # `folder`: moved or removed
+    IN_THE_WAY = "a file in the way"  # `folder`: a file where a folder is to be made
+
+
+class Unreadable(Enum):
+    """Why a page could not be read (PageUnreadable's `why`), worded in render/errors.py."""
+
+    VANISHED = "deleted or moved away"
+    DENIED = "permission denied"
+    LINK_LOOP = "symbolic link loop"
+    NAME_TOO_LONG = "name too long"
+    FAILED = "the system refused"  # `error`
+    FOLDER = "a folder"
+    NOT_REGULAR = "not a regular file"
+    TOO_LARGE = "too large"  # `size` bytes, over `limit`
+    GREW = "grew too large"  # while read: over `limit` bytes
+
+
+class WriteProblem(Enum):
+    """Why a page was not written (WriteFailed's `why`), worded in render/errors.py."""
+
+    NOT_WRITTEN = "cannot write into the folder"  # `folder`, the OSError `error`
+    NOT_FLUSHED = "written, folder not flushed"  # `folder`, `error`
+    LATE_WRITE = "another write came just after"  # `kept`: its bytes are in the history
+    TEMP_NOT_FLUSHED = "temp files not flushed"  # `error`: nothing was replaced
+    NO_HISTORY_COPY = "history copies not saved"  # `error`: the history store's error
