@@ -217,18 +217,6 @@ RAISE_ALLOWED = {
     ("pipeline/index.py", "_canvas_nodes", "ValueError"): _ROUTE,
     # A damaged state-cache row; caught and logged as the note "state cache damaged".
     ("state.py", "_decode_row", "ValueError"): _ROUTE,
-    # The history store's reasons (HistoryUnavailable's `reason`).
-    ("history/files.py", "pack_files", "HistoryUnavailable"): _ROUTE,
-    ("history/files.py", "read_versions", "HistoryUnavailable"): _ROUTE,
-    ("history/files.py", "read_pack", "HistoryUnavailable"): _ROUTE,
-    ("history/holds.py", "mark_restored", "HistoryUnavailable"): _ROUTE,
-    ("history/holds.py", "release", "HistoryUnavailable"): _ROUTE,
-    ("history/packs.py", "add", "HistoryUnavailable"): _ROUTE,
-    ("history/packs.py", "sync", "HistoryUnavailable"): _ROUTE,
-    ("history/packs.py", "close", "HistoryUnavailable"): _ROUTE,
-    ("history/store.py", "__init__", "HistoryUnavailable"): _ROUTE,
-    ("history/store.py", "save", "HistoryUnavailable"): _ROUTE,
-    ("history/store.py", "load", "HistoryUnavailable"): _ROUTE,
     # A vault lock's holder and what it locks (LockBusy, LockWaitCancelled).
     ("locks.py", "vault_lock", "LockBusy"): _ROUTE,
     ("locks.py", "vault_lock", "LockWaitCancelled"): _ROUTE,
@@ -634,7 +622,20 @@ MESSAGES = [
         f"no history for {P}; vaultsync keeps a copy before each rewrite, none was made for "
         "this page",
     ),
-    (errors.HistoryUnavailable(Path("/s/h"), "damaged"), "history store /s/h: damaged"),
+    (
+        errors.HistoryUnavailable(Path("/s/h"), errors.HistoryProblem.DAMAGED),
+        "history store /s/h: this saved copy is damaged (its checksum does not match)",
+    ),
+    (
+        errors.HistoryUnavailable(Path("/s/h"), errors.HistoryProblem.NOT_RELEASED, P, _DENIED),
+        f"history store /s/h: cannot release {P}: permission denied: give this user write "
+        "access to it, or set state_dir in the config (or $VAULTSYNC_STATE_DIR) to a folder "
+        "elsewhere",
+    ),
+    (
+        errors.HistoryUnavailable(Path("/s/h"), errors.HistoryProblem.NOT_READ, error=_BARE),
+        "history store /s/h: cannot read it: no words from the system",
+    ),
     (
         errors.StateFolderUnusable(Path("/s"), "the lock", errno.EROFS, "Read-only"),
         "state folder /s: cannot write the lock: it is on a read-only file system: make it "

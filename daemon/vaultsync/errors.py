@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from vaultsync.problems import HistoryProblem as HistoryProblem
 from vaultsync.problems import Unreadable as Unreadable
 from vaultsync.problems import Unsafe as Unsafe
 from vaultsync.problems import WriteProblem as WriteProblem
@@ -192,10 +193,13 @@ class NoSuchVersion(HistoryError, PageError):
 
 @dataclass(eq=False)
 class HistoryUnavailable(HistoryError):
-    """The history folder cannot be read or written (permissions, full disk, damaged files)."""
+    """The history folder cannot be read or written (permissions, full disk, damaged files):
+    `why`, the `page` it was about (if any) and the OSError `error` (if any)."""
 
     path: Path
-    reason: str
+    why: HistoryProblem
+    page: Path | None = None
+    error: OSError | None = None
 
     def __str__(self) -> str:
         return error_message(self)

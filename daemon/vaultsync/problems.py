@@ -55,3 +55,18 @@ class WriteProblem(Enum):
     LATE_WRITE = "another write came just after"  # `kept`: its bytes are in the history
     TEMP_NOT_FLUSHED = "temp files not flushed"  # `error`: nothing was replaced
     NO_HISTORY_COPY = "history copies not saved"  # `error`: the history store's error
+
+
+class HistoryProblem(Enum):
+    """What the history store could not do (HistoryUnavailable's `why`), worded in
+    render/errors.py; most carry the OSError `error`, some the `page` concerned."""
+
+    NOT_READ = "cannot read"
+    NOT_CREATED = "cannot create"
+    COPY_NOT_SAVED = "copy not saved"  # `page`
+    COPIES_NOT_SAVED = "copies not saved"
+    NOT_PRUNED = "not pruned"
+    RESTORE_NOT_RECORDED = "restore not recorded"  # `page`
+    NOT_RELEASED = "not released"  # `page`
+    PRUNED = "removed meanwhile"  # no `error`
+    DAMAGED = "checksum mismatch"  # no `error`

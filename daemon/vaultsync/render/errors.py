@@ -59,6 +59,35 @@ def _why(error: BaseException) -> str:
     return str(getattr(error, "strerror", None) or error)
 
 
+# ---------------------------------------------------------------- the history store's reasons
+
+
+def _history_os(err: OSError) -> str:
+    """What went wrong with the state folder, said so a user knows what to do."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) or isinstance(err, PermissionError):
+        return state_folder_advice(err.errno, err.strerror)
+    return err.strerror or str(err)
+
+
+# What the history store could not do (HistoryUnavailable's `why`, by name); `error` follows.
+_HISTORY: dict[str, Callable[[Any], str]] = {
+    "NOT_READ": lambda e: "cannot read it",
+    "NOT_CREATED": lambda e: "cannot create it",
+    "COPY_NOT_SAVED": lambda e: f"cannot save a copy of {e.page} before rewriting it",
+    "COPIES_NOT_SAVED": lambda e: "cannot save the copies of the pages about to be rewritten",
+    "NOT_PRUNED": lambda e: "cannot prune the saved copies",
+    "RESTORE_NOT_RECORDED": lambda e: f"cannot record the restore of {e.page}",
+    "NOT_RELEASED": lambda e: f"cannot release {e.page}",
+    "PRUNED": lambda e: "this version was removed meanwhile (pruned); list them again",
+    "DAMAGED": lambda e: "this saved copy is damaged (its checksum does not match)",
+}
+
+
+def _history(e: Any) -> str:
+    what = _HISTORY[e.why.name](e)
+    return what if e.error is None else f"{what}: {_history_os(e.error)}"
+
+
 # ---------------------------------------------------------------- the writer's reasons
 
 
@@ -204,7 +233,7 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
         f"no history for {e.path}; vaultsync keeps a copy before each rewrite, "
         "none was made for this page"
     ),
-    "HistoryUnavailable": lambda e: f"history store {e.path}: {e.reason}",
+    "HistoryUnavailable": lambda e: f"history store {e.path}: {_history(e)}",
     "StateFolderUnusable": lambda e: (
         f"state folder {e.folder}: cannot write {e.what}: "
         f"{state_folder_advice(e.errno, e.strerror)}"
