@@ -217,10 +217,6 @@ RAISE_ALLOWED = {
     ("pipeline/index.py", "_canvas_nodes", "ValueError"): _ROUTE,
     # A damaged state-cache row; caught and logged as the note "state cache damaged".
     ("state.py", "_decode_row", "ValueError"): _ROUTE,
-    # A vault lock's holder and what it locks (LockBusy, LockWaitCancelled).
-    ("locks.py", "vault_lock", "LockBusy"): _ROUTE,
-    ("locks.py", "vault_lock", "LockWaitCancelled"): _ROUTE,
-    ("locks.py", "__init__", "__init__"): _ROUTE + " (LockWaitCancelled's holder)",
     # Why an author name cannot be a file name (Reason.AUTHOR_NAME_UNSAFE shows it).
     ("core/authors.py", "check_name", "UnsafeName"): _ROUTE,
     ("core/authors.py", "logseq_file_stem", "UnsafeName"): _ROUTE,
@@ -641,8 +637,8 @@ MESSAGES = [
         "state folder /s: cannot write the lock: it is on a read-only file system: make it "
         "writable, or set state_dir in the config (or $VAULTSYNC_STATE_DIR) to a folder elsewhere",
     ),
-    (LockBusy("vault notes", "pid 7"), "vault notes is busy: pid 7"),
-    (LockWaitCancelled("vault notes"), "vault notes is busy: stopped waiting for it"),
+    (LockBusy(Path("/v")), "vault /v is busy: another vaultsync pass holds it"),
+    (LockWaitCancelled(Path("/v")), "vault /v is busy: stopped waiting for it"),
     # The writer's reasons, from their fields: the words they had as sentences.
     (
         errors.UnsafePathError(Path("/v/.."), errors.Unsafe.NOT_A_NAME),

@@ -243,7 +243,8 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
         "watches every configured vault, so stop that one first if you want to restart it. "
         "`vaultsync status` shows what it watches"
     ),
-    "LockBusy": lambda e: f"{e.what} is busy: {e.holder}",
+    "LockWaitCancelled": lambda e: f"vault {e.root} is busy: stopped waiting for it",
+    "LockBusy": lambda e: f"vault {e.root} is busy: another vaultsync pass holds it",
     # A usage error raised with a message the renderer made already (render/commands.py).
     "UsageError": lambda e: e.message,
     # The service unit or agent.
