@@ -217,27 +217,7 @@ RAISE_ALLOWED = {
     ("pipeline/index.py", "_canvas_nodes", "ValueError"): _ROUTE,
     # A damaged state-cache row; caught and logged as the note "state cache damaged".
     ("state.py", "_decode_row", "ValueError"): _ROUTE,
-    # Why an author name cannot be a file name (Reason.AUTHOR_NAME_UNSAFE shows it).
-    ("core/authors.py", "check_name", "UnsafeName"): _ROUTE,
-    ("core/authors.py", "logseq_file_stem", "UnsafeName"): _ROUTE,
-    ("core/authors.py", "obsidian_file_stem", "UnsafeName"): _ROUTE,
 }
-# The EDN reader's problems (config.edn, warned about at the line and column): its
-# `self.error("...")` in every reading function of core/edn.py.
-_EDN = [
-    "skip_space",
-    "read_form",
-    "read_items",
-    "make_map",
-    "read_string",
-    "read_regex",
-    "read_dispatch",
-    "read_namespaced_map",
-    "read_char",
-    "read_atom",
-    "read_number",
-]
-RAISE_ALLOWED |= {("core/edn.py", name, "error"): _ROUTE for name in _EDN}
 
 
 def _exception_names() -> set[str]:
@@ -832,6 +812,34 @@ def test_a_page_error_beside_its_page_leaves_the_path_out() -> None:
     err = errors.WriteFailed(P, *_FULL)
     assert errors.page_reason(err, P) == f"not written: {_FULL_WORDS}"
     assert errors.page_reason(err, Path("/v/other.md")) == f"{P}: not written: {_FULL_WORDS}"
+
+
+def test_the_core_errors_carry_fields_and_render_words_them() -> None:
+    """The core imports no renderer: its errors carry a kind and fields (the EDN reader's its
+    line and column too), and render/errors.py makes the words they had as sentences."""
+    from vaultsync.core.authors import UnsafeName, logseq_file_stem
+    from vaultsync.core.edn import EdnError, EdnProblem, read
+
+    with pytest.raises(EdnError) as caught:
+        read("{:a [1\n 2}")
+    assert (caught.value.problem, caught.value.line, caught.value.column) == (
+        EdnProblem.WRONG_CLOSER,
+        2,
+        3,
+    )
+    assert error_message(caught.value) == (
+        "line 2, column 3: `}` where `]` was expected, to close the `[` opened at line 1, column 5"
+    )
+    with pytest.raises(EdnError) as caught:
+        read("[1 2")
+    assert error_message(caught.value) == (
+        "line 1, column 5: the `[` opened at line 1, column 1 is never closed (a `]` is missing)"
+    )
+    with pytest.raises(UnsafeName) as unsafe:
+        logseq_file_stem("x" * 300)
+    assert error_message(unsafe.value) == (
+        "the author name is too long for a file name (300 characters)"
+    )
 
 
 def test_the_daemon_running_message_says_what_to_do() -> None:

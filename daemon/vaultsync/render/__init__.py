@@ -7,10 +7,12 @@ sentences from creeping back elsewhere).
 One module per job: `pages` (one page's result: counts, rules, why it is listed), `reasons`
 (why a page was skipped or failed), `summary` (the end-of-pass summary), `daemon` (the daemon's
 log, activity and news), `status` (`status` and `log`), `shapes` (the `--json` shapes), `diff`,
-`errors` (every error's words) and `commands` (what the other commands print).
+`errors` (every error's words), `causes` (why the writer or the history store failed) and
+`commands` (what the other commands print).
 This module re-exports what callers use.
 """
 
+from vaultsync.render.causes import describe_size, state_folder_advice, strerror_words
 from vaultsync.render.commands import (
     ambiguous_page,
     authors_lines,
@@ -50,12 +52,9 @@ from vaultsync.render.daemon import (
 from vaultsync.render.diff import colour_diff, unified_diff, use_colour
 from vaultsync.render.errors import (
     cli_error,
-    describe_size,
     error_detail,
     error_message,
     error_words,
-    state_folder_advice,
-    strerror_words,
     warning,
 )
 from vaultsync.render.pages import (

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 from vaultsync.errors import Unsafe, UnsafePathError, WriteFailed, WriteProblem
-from vaultsync.render.errors import strerror_words
+from vaultsync.render.causes import strerror_words
 from vaultsync.render.notes import note
 from vaultsync.writer.guard import VaultGuard
 

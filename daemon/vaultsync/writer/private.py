@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 from vaultsync.errors import PrivateFolderIsFile, PrivateFolderUnusable
-from vaultsync.render.errors import strerror_words
+from vaultsync.render.causes import strerror_words
 from vaultsync.writer.folders import CLOEXEC, NOFOLLOW, Folder, fsync_folder
 from vaultsync.writer.stage import write_temp
 
