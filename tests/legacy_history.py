@@ -13,7 +13,6 @@ never leave an index that disagrees with the versions on disk.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import logging
@@ -28,12 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from vaultsync.errors import (
-    HistoryUnavailable,
-    NoHistory,
-    NoSuchVersion,
-    state_folder_advice,
-)
+from vaultsync.errors import HistoryProblem, HistoryUnavailable, NoHistory, NoSuchVersion
 from vaultsync.writer import is_temp_file, write_private_file
 
 log = logging.getLogger(__name__)
@@ -71,12 +65,6 @@ def _from_ns(ns: int) -> datetime:
     return datetime.fromtimestamp(ns // 10**9, UTC) + timedelta(microseconds=ns % 10**9 // 1000)
 
 
-def _problem(err: OSError) -> str:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) or isinstance(err, PermissionError):
-        return state_folder_advice(err.errno, err.strerror)
-    return err.strerror or str(err)
-
-
 class History:
     """Saves a copy of each page before vaultsync rewrites it, and gives old copies back."""
 
@@ -103,7 +91,7 @@ class History:
         try:
             self._make_private_folder(self.root)
         except OSError as err:
-            raise HistoryUnavailable(self.root, f"cannot create it: {_problem(err)}") from None
+            raise HistoryUnavailable(self.root, HistoryProblem.NOT_CREATED, error=err) from None
 
     # ----------------------------------------------------------------------- public API
 
@@ -116,7 +104,7 @@ class History:
                 self._save(Path(path), data)
             except OSError as err:
                 raise HistoryUnavailable(
-                    self.root, f"cannot save a copy of {path} before rewriting it: {_problem(err)}"
+                    self.root, HistoryProblem.COPY_NOT_SAVED, Path(path), err
                 ) from None
 
     def versions(self, path: Path) -> list[Version]:
@@ -139,15 +127,11 @@ class History:
         try:
             data = version.file.read_bytes()
         except FileNotFoundError:
-            raise HistoryUnavailable(
-                version.file, "this version was removed meanwhile (pruned); list them again"
-            ) from None
+            raise HistoryUnavailable(version.file, HistoryProblem.PRUNED) from None
         except OSError as err:
-            raise HistoryUnavailable(version.file, f"cannot read it: {_problem(err)}") from None
+            raise HistoryUnavailable(version.file, HistoryProblem.NOT_READ, error=err) from None
         if _sha256(data) != version.sha256:
-            raise HistoryUnavailable(
-                version.file, "this saved copy is damaged (its checksum does not match)"
-            )
+            raise HistoryUnavailable(version.file, HistoryProblem.DAMAGED)
         return data
 
     def pages(self) -> list[Path]:
@@ -171,7 +155,7 @@ class History:
                 self._write_meta(folder, meta)
             except OSError as err:
                 raise HistoryUnavailable(
-                    self.root, f"cannot record the restore of {path}: {_problem(err)}"
+                    self.root, HistoryProblem.RESTORE_NOT_RECORDED, Path(path), err
                 ) from None
 
     def restored_hash(self, path: Path) -> str | None:
@@ -240,7 +224,7 @@ class History:
         except (FileNotFoundError, NotADirectoryError):
             return []
         except OSError as err:
-            raise HistoryUnavailable(folder, f"cannot read it: {_problem(err)}") from None
+            raise HistoryUnavailable(folder, HistoryProblem.NOT_READ, error=err) from None
         stored: list[_Stored] = []
         for entry in entries:
             match = _VERSION_NAME.match(entry.name)

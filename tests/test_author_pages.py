@@ -812,12 +812,12 @@ def test_a_merge_retried_after_a_failed_removal_adds_the_text_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import vaultsync.pipeline.authors as authors_module
-    from vaultsync.errors import WriteFailed
+    from vaultsync.errors import WriteFailed, WriteProblem
 
     vault, old, new = two_authors_graph(tmp_path)
 
     def refuse(guard: object, snapshot: object, **kwargs: object) -> None:
-        raise WriteFailed(old, "permission denied")
+        raise WriteFailed(old, WriteProblem.NOT_WRITTEN, old.parent, PermissionError(13, "denied"))
 
     with monkeypatch.context() as m:
         m.setattr(authors_module, "remove_page", refuse)
@@ -867,7 +867,7 @@ def test_the_old_page_stays_when_the_canonical_page_cannot_be_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import vaultsync.pipeline.authors as authors_module
-    from vaultsync.errors import WriteFailed
+    from vaultsync.errors import WriteFailed, WriteProblem
 
     vault, old, new = two_authors_graph(tmp_path)
     before = old.read_bytes()
@@ -875,7 +875,7 @@ def test_the_old_page_stays_when_the_canonical_page_cannot_be_written(
 
     def refuse_new(guard: object, snap: object, path: Path, data: bytes, **kw: object) -> bool:
         if path == new:
-            raise WriteFailed(new, "disk full")
+            raise WriteFailed(new, WriteProblem.NOT_WRITTEN, new.parent, OSError(28, "full"))
         return real(guard, snap, path, data, **kw)  # type: ignore[arg-type]
 
     with monkeypatch.context() as m:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from vaultsync.core import authors
 from vaultsync.core.authors import Source, UnsafeName
+from vaultsync.render import error_message
 
 # ---- file names ---------------------------------------------------------------------------------
 
@@ -68,7 +69,7 @@ def test_unsafe_names_are_refused_with_a_reason(name: str) -> None:
     for stem in (authors.logseq_file_stem, authors.obsidian_file_stem):
         with pytest.raises(UnsafeName) as err:
             stem(name)
-        assert str(err.value).startswith("the author name")
+        assert error_message(err.value).startswith("the author name")
     assert authors.obsidian_link(name) is None
 
 

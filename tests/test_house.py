@@ -130,13 +130,13 @@ def test_no_private_name_is_imported_across_modules() -> None:
 
 PAGE = Path("/vault/pages/a page.md")
 PAGE_ERRORS = [
-    errors.UnsafePathError(PAGE, "outside every vault"),
+    errors.UnsafePathError(PAGE, errors.Unsafe.OUTSIDE),
     errors.ChangedSinceRead(PAGE),
     errors.PageAppeared(PAGE),
     errors.LossCheckFailed(PAGE, ["a highlight"]),
-    errors.PageUnreadable(PAGE, "not UTF-8 at line 1, column 2"),
+    errors.PageUnreadable(PAGE, errors.Unreadable.DENIED),
     errors.PageVanished(PAGE),
-    errors.WriteFailed(PAGE, "the disk is full"),
+    errors.WriteFailed(PAGE, errors.WriteProblem.NOT_WRITTEN, PAGE.parent, OSError(28, "full")),
     errors.NoSuchVersion(PAGE, 3, 2),
 ]
 

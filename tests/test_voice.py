@@ -193,68 +193,14 @@ RAISERS = {"render", "config"}
 
 # (module, function, error): an error made with words outside render/ and config/, and why.
 # A programming contract (an API guarding its own arguments) is worded where it is raised: no
-# user can cause it, and it is reported as a bug. The rest is worded in modules other helpers
-# were splitting while this scan came in: to route after merge (fields in errors.py, words in
-# render/errors.py), then their entry goes.
+# user can cause it, and it is reported as a bug.
 _CONTRACT = "programming contract: guards the API's arguments, no user input reaches it"
-_ROUTE = "to route after merge"
 RAISE_ALLOWED = {
     ("coalescer.py", "__init__", "ValueError"): _CONTRACT + " (the daemon's own timings)",
     ("coalescer.py", "add", "ValueError"): _CONTRACT + " (event kinds come from the watcher)",
     ("configcache.py", "__setattr__", "AttributeError"): _CONTRACT + " (a read-only view)",
     ("history/store.py", "__init__", "ValueError"): _CONTRACT + " (limits checked by config)",
-    # The writer's reasons (UnsafePathError, PageUnreadable, WriteFailed, its own folders').
-    ("writer/atomic.py", "_write_in", "WriteFailed"): _ROUTE,
-    ("writer/atomic.py", "put_back_late_write", "WriteFailed"): _ROUTE,
-    ("writer/batch.py", "_put", "UnsafePathError"): _ROUTE,
-    ("writer/folders.py", "open_folder", "UnsafePathError"): _ROUTE,
-    ("writer/folders.py", "open_folder", "OSError"): _ROUTE + " (read back as its strerror)",
-    ("writer/folders.py", "_folder_error", "UnsafePathError"): _ROUTE,
-    ("writer/folders.py", "ensure_folder", "UnsafePathError"): _ROUTE,
-    ("writer/guard.py", "_resolve_folder", "UnsafePathError"): _ROUTE,
-    ("writer/guard.py", "check", "UnsafePathError"): _ROUTE,
-    ("writer/guard.py", "check_folder", "UnsafePathError"): _ROUTE,
-    ("writer/private.py", "make_private_dirs", "FileExistsError"): _ROUTE,
-    ("writer/private.py", "ensure_private_dir", "VaultsyncError"): _ROUTE,
-    ("writer/read.py", "_read_error", "PageUnreadable"): _ROUTE,
-    ("writer/read.py", "_read_snapshot", "PageUnreadable"): _ROUTE,
-    # The history store's reasons (HistoryUnavailable's `reason`).
-    ("history/files.py", "pack_files", "HistoryUnavailable"): _ROUTE,
-    ("history/files.py", "read_versions", "HistoryUnavailable"): _ROUTE,
-    ("history/files.py", "read_pack", "HistoryUnavailable"): _ROUTE,
-    ("history/holds.py", "mark_restored", "HistoryUnavailable"): _ROUTE,
-    ("history/holds.py", "release", "HistoryUnavailable"): _ROUTE,
-    ("history/packs.py", "add", "HistoryUnavailable"): _ROUTE,
-    ("history/packs.py", "sync", "HistoryUnavailable"): _ROUTE,
-    ("history/packs.py", "close", "HistoryUnavailable"): _ROUTE,
-    ("history/store.py", "__init__", "HistoryUnavailable"): _ROUTE,
-    ("history/store.py", "save", "HistoryUnavailable"): _ROUTE,
-    ("history/store.py", "load", "HistoryUnavailable"): _ROUTE,
-    # A vault lock's holder and what it locks (LockBusy, LockWaitCancelled).
-    ("locks.py", "vault_lock", "LockBusy"): _ROUTE,
-    ("locks.py", "vault_lock", "LockWaitCancelled"): _ROUTE,
-    ("locks.py", "__init__", "__init__"): _ROUTE + " (LockWaitCancelled's holder)",
-    # Why an author name cannot be a file name (Reason.AUTHOR_NAME_UNSAFE shows it).
-    ("core/authors.py", "check_name", "UnsafeName"): _ROUTE,
-    ("core/authors.py", "logseq_file_stem", "UnsafeName"): _ROUTE,
-    ("core/authors.py", "obsidian_file_stem", "UnsafeName"): _ROUTE,
 }
-# The EDN reader's problems (config.edn, warned about at the line and column): its
-# `self.error("...")` in every reading function of core/edn.py.
-_EDN = [
-    "skip_space",
-    "read_form",
-    "read_items",
-    "make_map",
-    "read_string",
-    "read_regex",
-    "read_dispatch",
-    "read_namespaced_map",
-    "read_char",
-    "read_atom",
-    "read_number",
-]
-RAISE_ALLOWED |= {("core/edn.py", name, "error"): _ROUTE for name in _EDN}
 
 
 def _exception_names() -> set[str]:
@@ -597,10 +543,16 @@ def test_every_operator_note_is_pinned() -> None:
 # ------------------------------------------------------------------------------- errors' words
 
 P = Path("/v/pages/a.md")
+# A write that failed on a full disk, and its words.
+_FULL = (errors.WriteProblem.NOT_WRITTEN, P.parent, OSError(errno.ENOSPC, "No space left"))
+_FULL_WORDS = "cannot write into /v/pages: the disk is full (or over quota); free some space"
 
 # Each error with fields, and the words it has always had (render/errors.py makes them now).
 MESSAGES = [
-    (errors.UnsafePathError(P, "outside the vault"), f"{P}: refused to write: outside the vault"),
+    (
+        errors.UnsafePathError(P, errors.Unsafe.OUTSIDE),
+        f"{P}: refused to write: it is outside every configured vault",
+    ),
     (
         errors.ChangedSinceRead(P),
         f"{P}: changed on disk while being cleaned; left as it is, will retry",
@@ -614,9 +566,12 @@ MESSAGES = [
         f"page: not written, the result would lose: {'x' * 80}; b; c (+1 more). "
         "Please report this.",
     ),
-    (errors.PageUnreadable(P, "not UTF-8 at line 2"), f"{P}: not UTF-8 at line 2"),
+    (
+        errors.PageUnreadable(P, errors.Unreadable.NOT_REGULAR),
+        f"{P}: cannot read: it is not a regular file",
+    ),
     (errors.PageVanished(P), f"{P}: cannot read: it was deleted or moved away"),
-    (errors.WriteFailed(P, "disk full"), f"{P}: not written: disk full"),
+    (errors.WriteFailed(P, *_FULL), f"{P}: not written: {_FULL_WORDS}"),
     (
         errors.NoSuchVersion(P, 9, 3),
         f"{P}: there is no version 9; the history holds versions 1 (newest) to 3",
@@ -626,14 +581,92 @@ MESSAGES = [
         f"no history for {P}; vaultsync keeps a copy before each rewrite, none was made for "
         "this page",
     ),
-    (errors.HistoryUnavailable(Path("/s/h"), "damaged"), "history store /s/h: damaged"),
+    (
+        errors.HistoryUnavailable(Path("/s/h"), errors.HistoryProblem.DAMAGED),
+        "history store /s/h: this saved copy is damaged (its checksum does not match)",
+    ),
+    (
+        errors.HistoryUnavailable(Path("/s/h"), errors.HistoryProblem.NOT_RELEASED, P, _DENIED),
+        f"history store /s/h: cannot release {P}: permission denied: give this user write "
+        "access to it, or set state_dir in the config (or $VAULTSYNC_STATE_DIR) to a folder "
+        "elsewhere",
+    ),
+    (
+        errors.HistoryUnavailable(Path("/s/h"), errors.HistoryProblem.NOT_READ, error=_BARE),
+        "history store /s/h: cannot read it: no words from the system",
+    ),
     (
         errors.StateFolderUnusable(Path("/s"), "the lock", errno.EROFS, "Read-only"),
         "state folder /s: cannot write the lock: it is on a read-only file system: make it "
         "writable, or set state_dir in the config (or $VAULTSYNC_STATE_DIR) to a folder elsewhere",
     ),
-    (LockBusy("vault notes", "pid 7"), "vault notes is busy: pid 7"),
-    (LockWaitCancelled("vault notes"), "vault notes is busy: stopped waiting for it"),
+    (LockBusy(Path("/v")), "vault /v is busy: another vaultsync pass holds it"),
+    (LockWaitCancelled(Path("/v")), "vault /v is busy: stopped waiting for it"),
+    # The writer's reasons, from their fields: the words they had as sentences.
+    (
+        errors.UnsafePathError(Path("/v/.."), errors.Unsafe.NOT_A_NAME),
+        "/v/..: refused to write: '..' is not a file name",
+    ),
+    (
+        errors.UnsafePathError(P, errors.Unsafe.NAME_TOO_LONG, limit=255),
+        f"{P}: refused to write: the file name is longer than 255 bytes, the limit of most "
+        "filesystems",
+    ),
+    (
+        errors.UnsafePathError(P, errors.Unsafe.NOT_LOOKED_INTO, P.parent, error=_BARE),
+        f"{P}: refused to write: cannot look into /v/pages: no words from the system",
+    ),
+    (
+        errors.PageUnreadable(P, errors.Unreadable.TOO_LARGE, size=2**20 + 1, limit=2**20),
+        f"{P}: cannot read: it is 1048577 bytes, larger than the 1048576 bytes limit for a "
+        "page; vaultsync leaves it alone",
+    ),
+    (
+        errors.PageUnreadable(P, errors.Unreadable.TOO_LARGE, size=3 * 2**20, limit=2**20),
+        f"{P}: cannot read: it is 3.0 MiB, larger than the 1.0 MiB limit for a page; "
+        "vaultsync leaves it alone",
+    ),
+    (
+        errors.PageUnreadable(P, errors.Unreadable.GREW, limit=2048),
+        f"{P}: cannot read: it is larger than 2.0 KiB",
+    ),
+    (
+        errors.PageUnreadable(P, errors.Unreadable.FAILED, _DENIED),
+        f"{P}: cannot read: Permission denied",
+    ),
+    (
+        errors.WriteFailed(P, errors.WriteProblem.NOT_WRITTEN, P.parent, _DENIED),
+        f"{P}: not written: cannot write into /v/pages: read-only or permission denied; "
+        "vaultsync needs write access to the vault",
+    ),
+    (
+        errors.WriteFailed(P, errors.WriteProblem.NOT_FLUSHED, P.parent, OSError(5, "I/O")),
+        f"{P}: not written: written, but /v/pages could not be flushed to disk: I/O",
+    ),
+    (
+        errors.WriteFailed(P, errors.WriteProblem.LATE_WRITE, kept=True),
+        f"{P}: not written: another program wrote to it while it was replaced, and again just "
+        "after; the version with the first write is in the history (`vaultsync history`)",
+    ),
+    (
+        errors.WriteFailed(P, errors.WriteProblem.LATE_WRITE),
+        f"{P}: not written: another program wrote to it while it was replaced, and again just "
+        "after; the first write could not be put back",
+    ),
+    (
+        errors.WriteFailed(P, errors.WriteProblem.TEMP_NOT_FLUSHED, error=_BARE),
+        f"{P}: not written: cannot be flushed to disk: no words from the system; nothing was "
+        "replaced",
+    ),
+    (
+        errors.PrivateFolderIsFile(Path("/s")),
+        "/s: is a file, but vaultsync needs a folder there; move the file away",
+    ),
+    (
+        errors.PrivateFolderUnusable(Path("/s"), _DENIED),
+        "/s: cannot create or use this folder: Permission denied; check its permissions or "
+        "choose another place",
+    ),
     (errors.UsageError("no such vault"), "no such vault"),
     # Raised with f-string sentences before; their words, byte for byte, now made in render.
     (
@@ -759,9 +792,37 @@ def test_an_error_has_the_same_words_everywhere(err: errors.VaultsyncError, word
 
 
 def test_a_page_error_beside_its_page_leaves_the_path_out() -> None:
-    err = errors.WriteFailed(P, "disk full")
-    assert errors.page_reason(err, P) == "not written: disk full"
-    assert errors.page_reason(err, Path("/v/other.md")) == f"{P}: not written: disk full"
+    err = errors.WriteFailed(P, *_FULL)
+    assert errors.page_reason(err, P) == f"not written: {_FULL_WORDS}"
+    assert errors.page_reason(err, Path("/v/other.md")) == f"{P}: not written: {_FULL_WORDS}"
+
+
+def test_the_core_errors_carry_fields_and_render_words_them() -> None:
+    """The core imports no renderer: its errors carry a kind and fields (the EDN reader's its
+    line and column too), and render/errors.py makes the words they had as sentences."""
+    from vaultsync.core.authors import UnsafeName, logseq_file_stem
+    from vaultsync.core.edn import EdnError, EdnProblem, read
+
+    with pytest.raises(EdnError) as caught:
+        read("{:a [1\n 2}")
+    assert (caught.value.problem, caught.value.line, caught.value.column) == (
+        EdnProblem.WRONG_CLOSER,
+        2,
+        3,
+    )
+    assert error_message(caught.value) == (
+        "line 2, column 3: `}` where `]` was expected, to close the `[` opened at line 1, column 5"
+    )
+    with pytest.raises(EdnError) as caught:
+        read("[1 2")
+    assert error_message(caught.value) == (
+        "line 1, column 5: the `[` opened at line 1, column 1 is never closed (a `]` is missing)"
+    )
+    with pytest.raises(UnsafeName) as unsafe:
+        logseq_file_stem("x" * 300)
+    assert error_message(unsafe.value) == (
+        "the author name is too long for a file name (300 characters)"
+    )
 
 
 def test_the_daemon_running_message_says_what_to_do() -> None:
@@ -931,12 +992,12 @@ def _reason_words():
     from vaultsync.pipeline.report import PageReason
 
     bad = NotUtf8(3, 7)
-    unsafe = errors.UnsafePathError(P, "a symbolic link out of the vault")
+    unsafe = errors.UnsafePathError(P, errors.Unsafe.LINK_OUT, Path("/v/l"), real=Path("/x"))
     return [
-        (PageReason(Reason.ERROR, errors.WriteFailed(P, "disk full"), P), "not written: disk full"),
+        (PageReason(Reason.ERROR, errors.WriteFailed(P, *_FULL), P), f"not written: {_FULL_WORDS}"),
         (
-            PageReason(Reason.ERROR, errors.WriteFailed(P, "disk full"), Path("/v/b.md")),
-            f"{P}: not written: disk full",
+            PageReason(Reason.ERROR, errors.WriteFailed(P, *_FULL), Path("/v/b.md")),
+            f"{P}: not written: {_FULL_WORDS}",
         ),
         (
             PageReason(Reason.NOT_UTF8, bad, P, utf16=True),
@@ -945,7 +1006,7 @@ def _reason_words():
         ),
         (
             PageReason(Reason.NOT_WRITABLE, unsafe),
-            "a symbolic link out of the vault; left as it is",
+            "/v/l leads to /x (through a symbolic link), outside every vault; left as it is",
         ),
         (
             PageReason(Reason.KEPT_CHANGING),
@@ -965,8 +1026,9 @@ def _reason_words():
             "canvas is not JSON; its block references are not read (fix or remove it)",
         ),
         (
-            PageReason(Reason.NOT_MERGED, errors.PageUnreadable(P, "damaged"), P),
-            "not merged into another author page: damaged",
+            PageReason(Reason.NOT_MERGED, errors.PageUnreadable(P, errors.Unreadable.DENIED), P),
+            "not merged into another author page: cannot read: permission denied; check the "
+            "file's permissions",
         ),
         (
             PageReason(Reason.CHANGED_WHILE_MERGED),

@@ -342,7 +342,7 @@ def test_remove_page_refuses_outside_the_vault(guard: VaultGuard, outside: Path)
 def refused(guard: VaultGuard, path: Path) -> str:
     with pytest.raises(UnsafePathError) as info:
         guard.check(path)
-    return info.value.reason
+    return info.value.detail().removeprefix("refused to write: ")
 
 
 def test_guard_accepts_pages_in_the_vault(vault: Path, guard: VaultGuard) -> None:
@@ -658,7 +658,7 @@ def test_read_page_permission_denied(vault: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(os, "open", fail_with(denied, lambda *a: True, os.open))
     with pytest.raises(PageUnreadable) as info:
         read_page(page)
-    assert info.value.reason == "cannot read: permission denied; check the file's permissions"
+    assert info.value.detail() == "cannot read: permission denied; check the file's permissions"
 
 
 def test_read_page_symlink_loop(vault: Path) -> None:

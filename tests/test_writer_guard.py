@@ -37,7 +37,7 @@ def outside(tmp_path: Path) -> Path:
 def refused(guard: VaultGuard, path: Path) -> str:
     with pytest.raises(UnsafePathError) as info:
         guard.check(path)
-    return info.value.reason
+    return info.value.detail().removeprefix("refused to write: ")
 
 
 def test_a_proven_folder_swapped_for_a_link_out_is_refused_at_the_next_write(

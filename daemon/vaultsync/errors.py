@@ -9,9 +9,15 @@ Anything raised that is not a `VaultsyncError` is a bug in vaultsync, and is rep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
+from vaultsync.problems import CanvasProblem as CanvasProblem
+from vaultsync.problems import ConfigProblem as ConfigProblem
+from vaultsync.problems import HistoryProblem as HistoryProblem
+from vaultsync.problems import PatternProblem as PatternProblem
+from vaultsync.problems import Unreadable as Unreadable
+from vaultsync.problems import Unsafe as Unsafe
+from vaultsync.problems import WriteProblem as WriteProblem
 from vaultsync.render import error_detail, error_message, error_words
 from vaultsync.render import state_folder_advice as state_folder_advice  # its old home
 
@@ -54,23 +60,6 @@ def page_reason(err: Exception, path: Path) -> str:
     return err.reason_for(path) if isinstance(err, VaultsyncError) else str(err)
 
 
-@dataclass
-class ConfigProblem:
-    """One problem in a config file: where it is and what to do."""
-
-    message: str
-    key: str | None = None  # a key path such as "vaults[0].path"
-    line: int | None = None  # 1-based line in the YAML file, when known
-
-    def render(self) -> str:
-        where = []
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.key:
-            where.append(f"'{self.key}'")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
-
-
 @dataclass(eq=False)
 class ConfigError(VaultsyncError):
     """The config file cannot be used. Lists every problem found, not just the first."""
@@ -102,10 +91,15 @@ class UsageError(VaultsyncError):
 
 @dataclass(eq=False)
 class UnsafePathError(PageError):
-    """A write was asked for a path outside every configured vault, or through a link leaving it."""
+    """A write was asked for a path outside every configured vault, or through a link leaving
+    it: `why` and the fields it names (`folder`, `real`, the OSError `error`, `limit`)."""
 
     path: Path
-    reason: str
+    why: Unsafe
+    folder: Path | None = None
+    real: Path | None = None
+    error: OSError | None = None
+    limit: int = 0
 
 
 @dataclass(eq=False)
@@ -125,17 +119,21 @@ class LossCheckFailed(PageError):
 
 @dataclass(eq=False)
 class PageUnreadable(PageError):
-    """A page could not be read: it is skipped, the reason says what to check."""
+    """A page could not be read: it is skipped; `why` (and `error`, `size`, `limit`) say what
+    to check."""
 
     path: Path
-    reason: str
+    why: Unreadable
+    error: OSError | None = None
+    size: int = 0
+    limit: int = 0
 
 
 @dataclass(eq=False)
 class PageVanished(PageUnreadable):
     """The page was deleted or moved before it could be read; callers may ignore this quietly."""
 
-    reason: str = "cannot read: it was deleted or moved away"
+    why: Unreadable = Unreadable.VANISHED
 
 
 @dataclass(eq=False)
@@ -145,10 +143,14 @@ class PageAppeared(ChangedSinceRead):
 
 @dataclass(eq=False)
 class WriteFailed(PageError):
-    """A page could not be written; the page on disk is unchanged."""
+    """A page could not be written; the page on disk is unchanged. `why` and its fields say
+    why (`folder`, `error`, `kept`)."""
 
     path: Path
-    reason: str
+    why: WriteProblem
+    folder: Path | None = None
+    error: BaseException | None = None
+    kept: bool = False
 
 
 class HistoryError(VaultsyncError):
@@ -176,10 +178,13 @@ class NoSuchVersion(HistoryError, PageError):
 
 @dataclass(eq=False)
 class HistoryUnavailable(HistoryError):
-    """The history folder cannot be read or written (permissions, full disk, damaged files)."""
+    """The history folder cannot be read or written (permissions, full disk, damaged files):
+    `why`, the `page` it was about (if any) and the OSError `error` (if any)."""
 
     path: Path
-    reason: str
+    why: HistoryProblem
+    page: Path | None = None
+    error: OSError | None = None
 
     def __str__(self) -> str:
         return error_message(self)
@@ -322,6 +327,21 @@ class StateMoveBlocked(VaultsyncError):
 
 
 @dataclass(eq=False)
+class PrivateFolderIsFile(VaultsyncError):
+    """A file stands where vaultsync needs one of its own (private) folders."""
+
+    path: Path
+
+
+@dataclass(eq=False)
+class PrivateFolderUnusable(VaultsyncError):
+    """One of vaultsync's own folders cannot be made or used; `error` says why."""
+
+    path: Path
+    error: OSError
+
+
+@dataclass(eq=False)
 class LogFileUnusable(UsageError):
     """The log file cannot be opened for appending."""
 
@@ -362,15 +382,6 @@ class DemoFolderTaken(UsageError):
     path: Path
 
 
-class PatternProblem(Enum):
-    """What makes a glob pattern unusable (besides an unclosed '[')."""
-
-    EMPTY = "empty"
-    BACKSLASH = "backslash"
-    LEAVES_VAULT = "leaves the vault"
-    WHOLE_VAULT = "whole vault"
-
-
 @dataclass(eq=False)
 class BadPattern(VaultsyncError, ValueError):
     """A glob pattern that cannot be used (config validation lists it beside the pattern)."""
@@ -390,15 +401,6 @@ class DamagedRow(VaultsyncError, ValueError):
     """A state cache row that does not decode (the cache is dropped and the pages read)."""
 
     kind: object
-
-
-class CanvasProblem(Enum):
-    """Why an Obsidian canvas's references cannot be read."""
-
-    NOT_UTF8 = "not utf-8"
-    BAD_JSON = "bad json"
-    TOO_DEEP = "too deep"
-    NOT_A_CANVAS = "not a canvas"
 
 
 @dataclass(eq=False)

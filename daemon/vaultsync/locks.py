@@ -25,30 +25,27 @@ from vaultsync.writer import ensure_private_dir, open_private_file, rewrite_priv
 
 
 class LockBusy(VaultsyncError):
-    """Another vaultsync process holds the lock."""
+    """Another vaultsync process holds the lock of the vault at `root`."""
 
     exit_code = 1
 
-    def __init__(self, what: str, holder: str) -> None:
-        super().__init__(what, holder)
-        self.what, self.holder = what, holder
+    def __init__(self, root: Path | None) -> None:
+        super().__init__(root)
+        self.root = root
 
     def __str__(self) -> str:
-        return error_message(self)  # its words, and DaemonRunning's, are in render.py
+        return error_message(self)  # its words, and its subclasses', are in render/errors.py
 
 
 class LockWaitCancelled(LockBusy):
-    """The wait for a lock was given up because the waiter is stopping."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(what, "stopped waiting for it")
+    """The wait for a vault's lock was given up because the waiter is stopping."""
 
 
 class DaemonRunning(LockBusy):
-    """A daemon already runs on this state folder."""
+    """A daemon (`pid`, as its pid file holds it) already runs on this state folder."""
 
     def __init__(self, pid: str, state_dir: Path) -> None:
-        super().__init__("the daemon", f"pid {pid}")
+        super().__init__(None)
         self.pid, self.state_dir = pid, state_dir
 
 
@@ -82,9 +79,9 @@ def vault_lock(
                     on_wait()
                     on_wait = None
                 if cancelled is not None and cancelled():
-                    raise LockWaitCancelled(f"vault {root}") from None
+                    raise LockWaitCancelled(root) from None
                 if time.monotonic() >= deadline:
-                    raise LockBusy(f"vault {root}", "another vaultsync pass holds it") from None
+                    raise LockBusy(root) from None
                 time.sleep(0.05)
             except OSError as err:  # such as ENOLCK: a file system without locks
                 raise _unusable(path, what, err) from None

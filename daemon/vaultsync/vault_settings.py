@@ -12,6 +12,7 @@ from pathlib import Path
 from vaultsync.core import edn
 from vaultsync.core.text import NotUtf8, decode
 from vaultsync.ignore import hidden_patterns
+from vaultsync.render import error_message
 
 #: The file, relative to the graph's folder (the daemon watches it).
 CONFIG_EDN = "logseq/config.edn"
@@ -58,7 +59,7 @@ def logseq_settings(root: Path) -> LogseqSettings:
     except NotUtf8 as err:
         return _unreadable(path, f"line {err.line}, column {err.column}: bytes that are not UTF-8")
     except edn.EdnError as err:
-        return _unreadable(path, str(err))
+        return _unreadable(path, error_message(err))  # its words and where: render's
     if config is None:
         return LogseqSettings()  # only comments: every setting is Logseq's default
     if not isinstance(config, dict):

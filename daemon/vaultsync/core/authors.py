@@ -1,4 +1,4 @@
-"""Author pages: safe file names from untrusted names, and the managed backlinks region.
+"""Author pages: the managed backlinks region (their file names: core/author_names.py).
 
 Pure: the sync layer decides which pages exist and writes; this module only computes names and
 texts. Nothing outside the managed region of an author page is ever changed.
@@ -8,92 +8,25 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vaultsync.core import syntax
+from vaultsync.core.author_names import MAX_NAME_BYTES as MAX_NAME_BYTES
+from vaultsync.core.author_names import NameProblem as NameProblem
+from vaultsync.core.author_names import UnsafeName as UnsafeName
+from vaultsync.core.author_names import check_name as check_name
+from vaultsync.core.author_names import logseq_file_stem as logseq_file_stem
+from vaultsync.core.author_names import logseq_page_name as logseq_page_name
+from vaultsync.core.author_names import obsidian_file_stem as obsidian_file_stem
+from vaultsync.core.author_names import obsidian_link as obsidian_link
 from vaultsync.core.highlights import BULLET
 from vaultsync.core.identity import fold
 from vaultsync.core.text import BOM, body, dominant_newline, split_lines
 
-MAX_NAME_BYTES = 240  # file name bytes before ".md", below every common file system's 255
-_WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(\..*)?$", re.IGNORECASE)
-_LOGSEQ_ENCODED = {c: f"%{ord(c):02X}" for c in ':*?"<>|#\\'}
-_OBSIDIAN_FORBIDDEN = re.compile(r'[*"\\/<>:|?#^\[\]]')
-
 LOGSEQ_MARKER = "vaultsync:: author-index"
 OBSIDIAN_BEGIN = "<!-- vaultsync:author-index:begin (kept up to date by vaultsync) -->"
 OBSIDIAN_END = "<!-- vaultsync:author-index:end -->"
-
-
-class UnsafeName(ValueError):
-    """An author name that cannot become a file name inside the vault."""
-
-
-def check_name(name: str) -> str:
-    """The name, trimmed, or UnsafeName with a reason a user understands."""
-    name = name.strip()
-    if not name:
-        raise UnsafeName("the author name is empty")
-    if any(unicodedata.category(c) == "Cc" for c in name):
-        raise UnsafeName("the author name holds control characters (a NUL or a line break)")
-    if set(name) <= {".", " "}:
-        raise UnsafeName("the author name is only dots")
-    return name
-
-
-def logseq_file_stem(name: str) -> str:
-    """Logseq's :triple-lowbar file name for a page name (without ".md").
-
-    `/` becomes `___`, `: * ? " < > | # \\` are percent-encoded, a leading dot is encoded, a
-    literal `___` run is encoded, and Windows-reserved names get `___` appended."""
-    name = check_name(name)
-    stem = name.replace("___", "%5F%5F%5F")
-    stem = "".join(_LOGSEQ_ENCODED.get(c, c) for c in stem)
-    stem = stem.replace("/", "___")
-    if stem.startswith("."):
-        stem = "%2E" + stem[1:]
-    if _WINDOWS_RESERVED.match(stem):
-        stem += "___"
-    if len(stem.encode("utf-8")) > MAX_NAME_BYTES:
-        raise UnsafeName(f"the author name is too long for a file name ({len(name)} characters)")
-    return stem
-
-
-def logseq_page_name(stem: str) -> str:
-    """The page name a :triple-lowbar file name stands for (the inverse of logseq_file_stem)."""
-    if stem.endswith("___") and _WINDOWS_RESERVED.match(stem[:-3]):
-        stem = stem[:-3]
-    name = stem.replace("___", "/").replace("%5F%5F%5F", "___")
-    for char, code in _LOGSEQ_ENCODED.items():
-        name = name.replace(code, char)
-    if name.startswith("%2E"):
-        name = "." + name[3:]
-    return name
-
-
-def obsidian_file_stem(name: str) -> str:
-    """A note name safe on Windows, macOS and Linux and inside [[links]]."""
-    name = check_name(name)
-    stem = _OBSIDIAN_FORBIDDEN.sub(" ", name)
-    stem = re.sub(r"\s+", " ", stem).strip(" .")
-    if not stem:
-        raise UnsafeName("the author name has no characters a file name can hold")
-    if _WINDOWS_RESERVED.match(stem):
-        stem += "_"
-    if len(stem.encode("utf-8")) > MAX_NAME_BYTES:
-        raise UnsafeName(f"the author name is too long for a file name ({len(name)} characters)")
-    return stem
-
-
-def obsidian_link(name: str) -> str | None:
-    """`[[Name]]`, or `[[Safe name|Name]]` when the name is not a safe note name; None if unsafe."""
-    try:
-        stem = obsidian_file_stem(name)
-    except UnsafeName:
-        return None
-    return f"[[{stem}]]" if stem == name.strip() else f"[[{stem}|{name.strip()}]]"
 
 
 def link_target(value: str) -> str | None:

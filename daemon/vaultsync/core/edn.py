@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from enum import Enum
 from fractions import Fraction
 from typing import Any
 
@@ -81,17 +82,49 @@ class EdnMap(dict):  # type: ignore[type-arg]
         self.where: dict[Any, tuple[int, int]] = {}
 
 
+class EdnProblem(Enum):
+    """What makes the text unreadable EDN (EdnError's `problem`). The core words nothing: the
+    words are render/errors.py's, made from the problem and the error's fields."""
+
+    DISCARD_NOTHING = "`#_` with nothing after it"
+    UNEXPECTED_CLOSER = "a closer with nothing open"  # `text`: the closer
+    TOO_DEEP = "nested too deeply"
+    NEVER_CLOSED = "never closed"  # `opener`, `closer`, `opened`
+    WRONG_CLOSER = "the wrong closer"  # `text`: the closer met; `opener`, `closer`, `opened`
+    ODD_MAP = "a key without a value"
+    DUPLICATE_KEY = "a key twice in a map"  # `text`: the key as EDN
+    STRING_NOT_CLOSED = "a string never closed"
+    UNKNOWN_ESCAPE = "an unknown escape"  # `text`: the character after the backslash
+    REGEX_NOT_CLOSED = "a regex never closed"
+    DUPLICATE_ITEM = "an item twice in a set"  # `text`: the item as EDN
+    UNKNOWN_SYMBOLIC = "an unknown ##value"  # `text`: its name
+    TAG_WITHOUT_VALUE = "a tag with no value"  # `text`: the tag
+    BAD_DISPATCH = "an unknown # form"  # `text`: the character after `#`
+    BAD_NAMESPACED_MAP = "a #: without a namespace and a map"
+    BACKSLASH_AT_END = "a backslash at the end"
+    UNKNOWN_CHARACTER = "an unknown character literal"  # `text`: its name
+    NOT_A_KEYWORD = "not a keyword"  # `text`: the token
+    DIVIDES_BY_ZERO = "a ratio over zero"  # `text`: the token
+    NOT_A_NUMBER = "not a number"  # `text`: the token
+
+
 class EdnError(ValueError):
-    """The text is not readable EDN: what is wrong and where (1-based line and column)."""
+    """The text is not readable EDN: what is wrong (`problem`, and the text, brackets and the
+    opening bracket's (line, column) it names) and where (1-based `line` and `column`)."""
 
-    def __init__(self, message: str, line: int, column: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
-
-    def __str__(self) -> str:
-        return f"line {self.line}, column {self.column}: {self.message}"
+    def __init__(
+        self,
+        problem: EdnProblem,
+        line: int,
+        column: int,
+        text: str = "",
+        opener: str = "",
+        closer: str = "",
+        opened: tuple[int, int] = (0, 0),
+    ) -> None:
+        super().__init__(problem, line, column)
+        self.problem, self.line, self.column = problem, line, column
+        self.text, self.opener, self.closer, self.opened = text, opener, closer, opened
 
 
 def read(text: str) -> Any:
@@ -113,9 +146,9 @@ class _Reader:
         line = bisect.bisect_right(self.line_starts, offset)
         return line, offset - self.line_starts[line - 1] + 1
 
-    def error(self, message: str, offset: int | None = None) -> EdnError:
+    def error(self, problem: EdnProblem, offset: int | None = None, **fields: Any) -> EdnError:
         line, column = self.where(self.pos if offset is None else offset)
-        return EdnError(message, line, column)
+        return EdnError(problem, line, column, **fields)
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -138,7 +171,7 @@ class _Reader:
                 start = self.pos
                 self.pos += 2
                 if not self.skip_space() or text[self.pos] in ")]}":
-                    raise self.error("`#_` with nothing after it to discard", start)
+                    raise self.error(EdnProblem.DISCARD_NOTHING, start)
                 self.read_form()  # read and dropped: a discarded form is not a setting
             else:
                 return True
@@ -153,7 +186,7 @@ class _Reader:
             items = self.read_items(_CLOSERS[c], start)
             return self.make_map(items, start) if c == "{" else tuple(v for v, _ in items)
         if c in ")]}":
-            raise self.error(f"unexpected `{c}`: nothing open here to close")
+            raise self.error(EdnProblem.UNEXPECTED_CLOSER, text=c)
         if c == '"':
             return self.read_string()
         if c == "#":
@@ -166,15 +199,13 @@ class _Reader:
         """The forms up to `closer`, each with its offset."""
         self.depth += 1
         if self.depth > _MAX_DEPTH:
-            raise self.error("nested too deeply", start)
+            raise self.error(EdnProblem.TOO_DEEP, start)
         items: list[tuple[Any, int]] = []
         opener = self.text[start]
         while True:
             if not self.skip_space():
-                line, column = self.where(start)
                 raise self.error(
-                    f"the `{opener}` opened at line {line}, column {column} is never closed "
-                    f"(a `{closer}` is missing)"
+                    EdnProblem.NEVER_CLOSED, opener=opener, closer=closer, opened=self.where(start)
                 )
             c = self.text[self.pos]
             if c == closer:
@@ -182,22 +213,24 @@ class _Reader:
                 self.depth -= 1
                 return items
             if c in ")]}":
-                line, column = self.where(start)
                 raise self.error(
-                    f"`{c}` where `{closer}` was expected, to close the `{opener}` opened at "
-                    f"line {line}, column {column}"
+                    EdnProblem.WRONG_CLOSER,
+                    text=c,
+                    opener=opener,
+                    closer=closer,
+                    opened=self.where(start),
                 )
             offset = self.pos
             items.append((self.read_form(), offset))
 
     def make_map(self, items: list[tuple[Any, int]], start: int) -> EdnMap:
         if len(items) % 2:
-            raise self.error("a map needs a value for every key (odd number of forms)", start)
+            raise self.error(EdnProblem.ODD_MAP, start)
         out = EdnMap()
         for (key, offset), (value, _) in zip(items[::2], items[1::2], strict=True):
             key = _hashable(key)
             if key in out:
-                raise self.error(f"duplicate key {_show(key)} in a map", offset)
+                raise self.error(EdnProblem.DUPLICATE_KEY, offset, text=_show(key))
             out[key] = value
             out.where[key] = self.where(offset)
         return out
@@ -209,9 +242,7 @@ class _Reader:
         while True:
             end = _next_quote_or_backslash(text, i)
             if end == -1:
-                raise self.error(
-                    'a string starts here and is never closed (a `"` is missing)', start
-                )
+                raise self.error(EdnProblem.STRING_NOT_CLOSED, start)
             out.append(text[i:end])
             if text[end] == '"':
                 self.pos = end + 1
@@ -224,7 +255,7 @@ class _Reader:
                 out.append(chr(int(text[end + 2 : end + 6], 16)))
                 i = end + 6
             else:
-                raise self.error(f"unknown escape `\\{escape}` in a string", end)
+                raise self.error(EdnProblem.UNKNOWN_ESCAPE, end, text=escape)
 
     def read_regex(self) -> Tagged:
         """`#"…"`: not EDN (Clojure code only) but harmless to read; the text is kept as is."""
@@ -238,7 +269,7 @@ class _Reader:
                 return Tagged("regex", text[start + 2 : i])
             else:
                 i += 1
-        raise self.error('a regex `#"` is never closed', start)
+        raise self.error(EdnProblem.REGEX_NOT_CLOSED, start)
 
     def read_dispatch(self) -> Any:
         text, start = self.text, self.pos
@@ -250,14 +281,14 @@ class _Reader:
             for value, offset in items:
                 value = _hashable(value)
                 if value in out:
-                    raise self.error(f"duplicate item {_show(value)} in a set", offset)
+                    raise self.error(EdnProblem.DUPLICATE_ITEM, offset, text=_show(value))
                 out.add(value)
             return frozenset(out)
         if nxt == "#":
             self.pos += 2
             name = self.read_token()
             if name not in _SYMBOLIC:
-                raise self.error(f"unknown symbolic value `##{name}`", start)
+                raise self.error(EdnProblem.UNKNOWN_SYMBOLIC, start, text=name)
             return _SYMBOLIC[name]
         if nxt == '"':
             return self.read_regex()
@@ -267,16 +298,16 @@ class _Reader:
             self.pos += 1
             tag = self.read_token()
             if not self.skip_space():
-                raise self.error(f"the tag `#{tag}` has no value after it", start)
+                raise self.error(EdnProblem.TAG_WITHOUT_VALUE, start, text=tag)
             return Tagged(tag, self.read_form())
-        raise self.error(f"`#{nxt}` is not something EDN can hold", start)
+        raise self.error(EdnProblem.BAD_DISPATCH, start, text=nxt)
 
     def read_namespaced_map(self, start: int) -> EdnMap:
         """`#:ns{:a 1}` means `{:ns/a 1}` (`:_/a` stays `:a`)."""
         self.pos += 2
         ns = self.read_token()
         if not ns or self.text[self.pos : self.pos + 1] != "{":
-            raise self.error("`#:` must be followed by a namespace and a map", start)
+            raise self.error(EdnProblem.BAD_NAMESPACED_MAP, start)
         inner = self.read_form()
         out = EdnMap()
         for written, value in inner.items():
@@ -293,7 +324,7 @@ class _Reader:
         start = self.pos
         self.pos += 2  # the backslash and the character after it, whatever it is
         if self.pos > len(self.text):
-            raise self.error("a `\\` at the end of the text", start)
+            raise self.error(EdnProblem.BACKSLASH_AT_END, start)
         name = self.text[start + 1] + self.read_token()
         if len(name) == 1:
             return name
@@ -301,7 +332,7 @@ class _Reader:
             return _NAMED_CHARS[name]
         if re.fullmatch(r"u[0-9a-fA-F]{4}", name):
             return chr(int(name[1:], 16))
-        raise self.error(f"unknown character literal `\\{name}`", start)
+        raise self.error(EdnProblem.UNKNOWN_CHARACTER, start, text=name)
 
     def read_token(self) -> str:
         text, start, n = self.text, self.pos, len(self.text)
@@ -315,7 +346,7 @@ class _Reader:
         start = self.pos - len(token)
         if token.startswith(":"):
             if len(token) == 1 or token.startswith("::") or token.endswith("/"):
-                raise self.error(f"`{token}` is not a keyword", start)
+                raise self.error(EdnProblem.NOT_A_KEYWORD, start, text=token)
             return Keyword(token[1:])
         if token[:1].isdigit() or (token[:1] in "+-" and token[1:2].isdigit()):
             return self.read_number(token, start)
@@ -331,11 +362,11 @@ class _Reader:
         if _RATIO.fullmatch(token):
             numerator, denominator = token.split("/")
             if int(denominator) == 0:
-                raise self.error(f"`{token}` divides by zero", start)
+                raise self.error(EdnProblem.DIVIDES_BY_ZERO, start, text=token)
             return Fraction(int(numerator), int(denominator))
         if _FLOAT.fullmatch(token):
             return float(token.rstrip("M"))
-        raise self.error(f"`{token}` is not a number", start)
+        raise self.error(EdnProblem.NOT_A_NUMBER, start, text=token)
 
 
 def _next_quote_or_backslash(text: str, start: int) -> int:

@@ -22,7 +22,6 @@ limits and what it remembers between calls.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import logging
@@ -35,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from vaultsync.errors import HistoryUnavailable, state_folder_advice
+from vaultsync.errors import HistoryProblem, HistoryUnavailable
 from vaultsync.render.notes import note
 from vaultsync.writer import (
     is_temp_file,
@@ -73,13 +72,6 @@ def sha256(data: bytes) -> str:
 
 def from_ns(ns: int) -> datetime:
     return datetime.fromtimestamp(ns // 10**9, UTC) + timedelta(microseconds=ns % 10**9 // 1000)
-
-
-def problem(err: OSError) -> str:
-    """What went wrong with the state folder, said so a user knows what to do."""
-    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) or isinstance(err, PermissionError):
-        return state_folder_advice(err.errno, err.strerror)
-    return err.strerror or str(err)
 
 
 # --------------------------------------------------------------------------- where things are
@@ -125,7 +117,7 @@ def pack_files(root: Path) -> list[Path]:
     except (FileNotFoundError, NotADirectoryError):
         return []
     except OSError as err:
-        raise HistoryUnavailable(root / PACKS, f"cannot read it: {problem(err)}") from None
+        raise HistoryUnavailable(root / PACKS, HistoryProblem.NOT_READ, error=err) from None
     return sorted(Path(e.path) for e in entries if PACK_NAME.match(e.name))
 
 
@@ -139,7 +131,7 @@ def read_versions(folder: Path) -> list[Stored]:
     except (FileNotFoundError, NotADirectoryError):
         return []
     except OSError as err:
-        raise HistoryUnavailable(folder, f"cannot read it: {problem(err)}") from None
+        raise HistoryUnavailable(folder, HistoryProblem.NOT_READ, error=err) from None
     stored: list[Stored] = []
     for entry in entries:
         match = VERSION_NAME.match(entry.name)
@@ -192,7 +184,7 @@ def read_pack(file: Path) -> list[tuple[str, Stored, str]]:
     except FileNotFoundError:
         return []
     except OSError as err:
-        raise HistoryUnavailable(file, f"cannot read it: {problem(err)}") from None
+        raise HistoryUnavailable(file, HistoryProblem.NOT_READ, error=err) from None
     return found
 
 

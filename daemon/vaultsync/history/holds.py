@@ -8,13 +8,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vaultsync.errors import HistoryUnavailable
+from vaultsync.errors import HistoryProblem, HistoryUnavailable
 from vaultsync.history.files import (
     absolute,
     drop_if_empty,
     page_folder,
     page_folder_for_writing,
-    problem,
     read_meta,
     sha256,
     write_meta,
@@ -40,7 +39,7 @@ def mark_restored(root: Path, path: Path, data: bytes) -> None:
         write_meta(folder, meta)
     except OSError as err:
         raise HistoryUnavailable(
-            root, f"cannot record the restore of {path}: {problem(err)}"
+            root, HistoryProblem.RESTORE_NOT_RECORDED, Path(path), err
         ) from None
 
 
@@ -75,7 +74,7 @@ def release(root: Path, path: Path) -> bool:
     try:
         write_meta(folder, meta)
     except OSError as err:
-        raise HistoryUnavailable(root, f"cannot release {path}: {problem(err)}") from None
+        raise HistoryUnavailable(root, HistoryProblem.NOT_RELEASED, Path(path), err) from None
     drop_if_empty(folder)
     return True
 

@@ -9,14 +9,13 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vaultsync.errors import HistoryUnavailable
+from vaultsync.errors import HistoryProblem, HistoryUnavailable
 from vaultsync.history.files import (
     PACKS,
     Stored,
     absolute,
     folder_keys,
     page_folder,
-    problem,
     read_versions,
     sha256,
 )
@@ -51,7 +50,7 @@ class HistoryPack:
                 self._add(Path(path), data)
         except OSError as err:
             raise HistoryUnavailable(
-                h.root, f"cannot save a copy of {path} before rewriting it: {problem(err)}"
+                h.root, HistoryProblem.COPY_NOT_SAVED, Path(path), err
             ) from None
 
     def _add(self, path: Path, data: bytes) -> None:
@@ -127,7 +126,8 @@ class HistoryPack:
         except OSError as err:
             raise HistoryUnavailable(
                 h.root,
-                f"cannot save the copies of the pages about to be rewritten: {problem(err)}",
+                HistoryProblem.COPIES_NOT_SAVED,
+                error=err,
             ) from None
         self._dirty = False
 
@@ -145,6 +145,4 @@ class HistoryPack:
             with h.locked():
                 h.prune_after_pack(self._keys, keep=self._file)
         except OSError as err:
-            raise HistoryUnavailable(
-                h.root, f"cannot prune the saved copies: {problem(err)}"
-            ) from None
+            raise HistoryUnavailable(h.root, HistoryProblem.NOT_PRUNED, error=err) from None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from vaultsync.errors import HistoryUnavailable, NoHistory, NoSuchVersion
+from vaultsync.errors import HistoryProblem, HistoryUnavailable, NoHistory, NoSuchVersion
 from vaultsync.history import holds, prune
 from vaultsync.history.files import (
     Stored,
@@ -23,7 +23,6 @@ from vaultsync.history.files import (
     page_folder,
     page_folder_for_writing,
     page_folders,
-    problem,
     read_meta,
     read_pack,
     read_stored,
@@ -93,7 +92,7 @@ class History:
         try:
             make_private_folder(self.root)
         except OSError as err:
-            raise HistoryUnavailable(self.root, f"cannot create it: {problem(err)}") from None
+            raise HistoryUnavailable(self.root, HistoryProblem.NOT_CREATED, error=err) from None
 
     # ----------------------------------------------------------------------- versions
 
@@ -106,7 +105,7 @@ class History:
                 self._save(Path(path), data)
             except OSError as err:
                 raise HistoryUnavailable(
-                    self.root, f"cannot save a copy of {path} before rewriting it: {problem(err)}"
+                    self.root, HistoryProblem.COPY_NOT_SAVED, Path(path), err
                 ) from None
 
     def versions(self, path: Path) -> list[Version]:
@@ -129,15 +128,11 @@ class History:
         try:
             data = read_stored(version)
         except FileNotFoundError:
-            raise HistoryUnavailable(
-                version.file, "this version was removed meanwhile (pruned); list them again"
-            ) from None
+            raise HistoryUnavailable(version.file, HistoryProblem.PRUNED) from None
         except OSError as err:
-            raise HistoryUnavailable(version.file, f"cannot read it: {problem(err)}") from None
+            raise HistoryUnavailable(version.file, HistoryProblem.NOT_READ, error=err) from None
         if sha256(data) != version.sha256:
-            raise HistoryUnavailable(
-                version.file, "this saved copy is damaged (its checksum does not match)"
-            )
+            raise HistoryUnavailable(version.file, HistoryProblem.DAMAGED)
         return data
 
     def pack(self) -> HistoryPack:

@@ -7,10 +7,12 @@ sentences from creeping back elsewhere).
 One module per job: `pages` (one page's result: counts, rules, why it is listed), `reasons`
 (why a page was skipped or failed), `summary` (the end-of-pass summary), `daemon` (the daemon's
 log, activity and news), `status` (`status` and `log`), `shapes` (the `--json` shapes), `diff`,
-`errors` (every error's words) and `commands` (what the other commands print).
+`errors` (every error's words), `causes` (why the writer or the history store failed) and
+`commands` (what the other commands print).
 This module re-exports what callers use.
 """
 
+from vaultsync.render.causes import describe_size, state_folder_advice, strerror_words
 from vaultsync.render.commands import (
     ambiguous_page,
     authors_lines,
@@ -53,7 +55,6 @@ from vaultsync.render.errors import (
     error_detail,
     error_message,
     error_words,
-    state_folder_advice,
     warning,
 )
 from vaultsync.render.pages import (
@@ -78,6 +79,7 @@ __all__ = [
     "ambiguous_page",
     "authors_lines",
     "cli_error",
+    "describe_size",
     "colour_diff",
     "config_valid",
     "config_written",
@@ -122,6 +124,7 @@ __all__ = [
     "service_would_write",
     "signalled",
     "state_folder_advice",
+    "strerror_words",
     "stats_dict",
     "status_lines",
     "summary",

@@ -4,22 +4,17 @@ the error's MRO, so this module never imports the errors back (no import cycle).
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Callable
 from typing import Any
 
-_ELSEWHERE = "or set state_dir in the config (or $VAULTSYNC_STATE_DIR) to a folder elsewhere"
-
-
-def state_folder_advice(code: int | None, strerror: str = "") -> str:
-    """What went wrong writing in vaultsync's own state folder, and what the user can do."""
-    if code in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full (or over quota): free some space there, {_ELSEWHERE}"
-    if code == errno.EROFS:
-        return f"it is on a read-only file system: make it writable, {_ELSEWHERE}"
-    if code in (errno.EACCES, errno.EPERM):
-        return f"permission denied: give this user write access to it, {_ELSEWHERE}"
-    return f"{strerror or 'the system refused'}: check that folder, {_ELSEWHERE}"
+from vaultsync.render.causes import (
+    history_reason,
+    os_words,
+    state_folder_advice,
+    unreadable_reason,
+    unsafe_reason,
+    write_reason,
+)
 
 
 def _lost(err: Any) -> str:
@@ -61,21 +56,67 @@ def _where(err: Any) -> str:
     return f"{err.where}: " if err.where else ""
 
 
-def _why(error: BaseException) -> str:
-    """An OSError as its strerror (its text when it has none)."""
-    return str(getattr(error, "strerror", None) or error)
+# ---------------------------------------------------------------- the core's errors
+
+# Why an author name cannot be a file name (core/author_names.py's UnsafeName, by `problem`).
+_NAME_PROBLEMS: dict[str, Callable[[Any], str]] = {
+    "EMPTY": lambda e: "the author name is empty",
+    "CONTROL": lambda e: "the author name holds control characters (a NUL or a line break)",
+    "ONLY_DOTS": lambda e: "the author name is only dots",
+    "TOO_LONG": lambda e: f"the author name is too long for a file name ({e.length} characters)",
+    "NOTHING_LEFT": lambda e: "the author name has no characters a file name can hold",
+}
+
+
+def _opened(e: Any) -> str:
+    return f"line {e.opened[0]}, column {e.opened[1]}"
+
+
+# What makes a text unreadable EDN (core/edn.py's EdnError, by `problem`).
+_EDN_PROBLEMS: dict[str, Callable[[Any], str]] = {
+    "DISCARD_NOTHING": lambda e: "`#_` with nothing after it to discard",
+    "UNEXPECTED_CLOSER": lambda e: f"unexpected `{e.text}`: nothing open here to close",
+    "TOO_DEEP": lambda e: "nested too deeply",
+    "NEVER_CLOSED": lambda e: (
+        f"the `{e.opener}` opened at {_opened(e)} is never closed (a `{e.closer}` is missing)"
+    ),
+    "WRONG_CLOSER": lambda e: (
+        f"`{e.text}` where `{e.closer}` was expected, to close the `{e.opener}` opened at "
+        f"{_opened(e)}"
+    ),
+    "ODD_MAP": lambda e: "a map needs a value for every key (odd number of forms)",
+    "DUPLICATE_KEY": lambda e: f"duplicate key {e.text} in a map",
+    "STRING_NOT_CLOSED": lambda e: 'a string starts here and is never closed (a `"` is missing)',
+    "UNKNOWN_ESCAPE": lambda e: f"unknown escape `\\{e.text}` in a string",
+    "REGEX_NOT_CLOSED": lambda e: 'a regex `#"` is never closed',
+    "DUPLICATE_ITEM": lambda e: f"duplicate item {e.text} in a set",
+    "UNKNOWN_SYMBOLIC": lambda e: f"unknown symbolic value `##{e.text}`",
+    "TAG_WITHOUT_VALUE": lambda e: f"the tag `#{e.text}` has no value after it",
+    "BAD_DISPATCH": lambda e: f"`#{e.text}` is not something EDN can hold",
+    "BAD_NAMESPACED_MAP": lambda e: "`#:` must be followed by a namespace and a map",
+    "BACKSLASH_AT_END": lambda e: "a `\\` at the end of the text",
+    "UNKNOWN_CHARACTER": lambda e: f"unknown character literal `\\{e.text}`",
+    "NOT_A_KEYWORD": lambda e: f"`{e.text}` is not a keyword",
+    "DIVIDES_BY_ZERO": lambda e: f"`{e.text}` divides by zero",
+    "NOT_A_NUMBER": lambda e: f"`{e.text}` is not a number",
+}
+
+
+def edn_problem(err: Any) -> str:
+    """What is wrong in the EDN text (an EdnError), without where."""
+    return _EDN_PROBLEMS[err.problem.name](err)
 
 
 # A page error's detail: what is said beside the page (its path is said by the list).
 _DETAILS: dict[str, Callable[[Any], str]] = {
-    "UnsafePathError": lambda e: f"refused to write: {e.reason}",
+    "UnsafePathError": lambda e: f"refused to write: {unsafe_reason(e)}",
     "PageAppeared": lambda e: (
         "a file appeared here before vaultsync could create it; left it as it is"
     ),
     "ChangedSinceRead": lambda e: "changed on disk while being cleaned; left as it is, will retry",
     "LossCheckFailed": _lost,
-    "PageUnreadable": lambda e: e.reason,
-    "WriteFailed": lambda e: f"not written: {e.reason}",
+    "PageUnreadable": lambda e: f"cannot read: {unreadable_reason(e)}",
+    "WriteFailed": lambda e: f"not written: {write_reason(e)}",
     "NoSuchVersion": lambda e: (
         f"there is no version {e.number}; the history holds versions 1 (newest) to {e.available}"
     ),
@@ -87,7 +128,7 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
         f"no history for {e.path}; vaultsync keeps a copy before each rewrite, "
         "none was made for this page"
     ),
-    "HistoryUnavailable": lambda e: f"history store {e.path}: {e.reason}",
+    "HistoryUnavailable": lambda e: f"history store {e.path}: {history_reason(e)}",
     "StateFolderUnusable": lambda e: (
         f"state folder {e.folder}: cannot write {e.what}: "
         f"{state_folder_advice(e.errno, e.strerror)}"
@@ -97,7 +138,8 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
         "watches every configured vault, so stop that one first if you want to restart it. "
         "`vaultsync status` shows what it watches"
     ),
-    "LockBusy": lambda e: f"{e.what} is busy: {e.holder}",
+    "LockWaitCancelled": lambda e: f"vault {e.root} is busy: stopped waiting for it",
+    "LockBusy": lambda e: f"vault {e.root} is busy: another vaultsync pass holds it",
     # A usage error raised with a message the renderer made already (render/commands.py).
     "UsageError": lambda e: e.message,
     # The service unit or agent.
@@ -150,11 +192,18 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
         f"may write; stop it, then run again: its state moves to the private {e.sub}"
     ),
     "LogFileUnusable": lambda e: (
-        f"log file {e.path}: cannot open it for appending: {_why(e.error)}; "
+        f"log file {e.path}: cannot open it for appending: {os_words(e.error)}; "
         "check that its folder exists and is writable"
     ),
+    "PrivateFolderIsFile": lambda e: (
+        f"{e.path}: is a file, but vaultsync needs a folder there; move the file away"
+    ),
+    "PrivateFolderUnusable": lambda e: (
+        f"{e.path}: cannot create or use this folder: {os_words(e.error)}; "
+        "check its permissions or choose another place"
+    ),
     "MachineIdUnwritable": lambda e: (
-        f"{e.path}: cannot keep this machine's id there: {_why(e.error)}; "
+        f"{e.path}: cannot keep this machine's id there: {os_words(e.error)}; "
         "check the state folder's permissions"
     ),
     "BadSeconds": lambda e: f"${e.name} is {e.raw!r}: give a number of seconds, 0 or more",
@@ -166,6 +215,9 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
         f"{e.path} exists (from an earlier demo?); give --keep an empty or new "
         "folder, or remove that one"
     ),
+    # The core's errors (the core words nothing itself).
+    "UnsafeName": lambda e: _NAME_PROBLEMS[e.problem.name](e),
+    "EdnError": lambda e: f"line {e.line}, column {e.column}: {edn_problem(e)}",
     # A glob pattern's problem, as config validation lists it beside the pattern.
     "BadPattern": lambda e: _PATTERN_PROBLEMS[e.problem.value],
     "UnclosedBracket": lambda e: f"'[' without a closing ']' in {e.segment!r}",

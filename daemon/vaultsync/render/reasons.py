@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vaultsync.render.causes import unsafe_reason
+from vaultsync.render.errors import error_words
 from vaultsync.results import Reason
 
 
@@ -17,7 +19,8 @@ def error_beside(err: BaseException | None, page: Path | None) -> str:
     reason_for = getattr(err, "reason_for", None)  # a VaultsyncError's (errors.py)
     if reason_for is not None and page is not None:
         return reason_for(page)
-    return str(err)
+    words = None if err is None else error_words(err)  # the core's errors: words made here
+    return str(err) if words is None else words
 
 
 def _not_utf8(err: Any, page: Path | None, fields: dict[str, Any]) -> str:
@@ -32,7 +35,8 @@ def _not_utf8(err: Any, page: Path | None, fields: dict[str, Any]) -> str:
 def _author_name_unsafe(err: Any, page: Path | None, fields: dict[str, Any]) -> str:
     name = str(fields["name"])
     named_by = ", ".join(fields.get("named_by") or ())
-    return f"author page for {name[:80]!r} (named by {named_by}) not created: {err}"
+    why = error_beside(err, None)
+    return f"author page for {name[:80]!r} (named by {named_by}) not created: {why}"
 
 
 def _dangling_link(err: Any, page: Path | None, fields: dict[str, Any]) -> str:
@@ -47,7 +51,7 @@ def _dangling_link(err: Any, page: Path | None, fields: dict[str, Any]) -> str:
 _WORDS: dict[Reason, Callable[[Any, Path | None, dict[str, Any]], str]] = {
     Reason.ERROR: lambda err, page, f: error_beside(err, page),
     Reason.NOT_UTF8: _not_utf8,
-    Reason.NOT_WRITABLE: lambda err, page, f: f"{err.reason}; left as it is",
+    Reason.NOT_WRITABLE: lambda err, page, f: f"{unsafe_reason(err)}; left as it is",
     Reason.KEPT_CHANGING: lambda err, page, f: (
         "kept changing while being cleaned; left as it is, will retry on the next pass"
     ),

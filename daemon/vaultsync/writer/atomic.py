@@ -13,8 +13,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vaultsync.errors import ChangedSinceRead, PageAppeared, VaultsyncError, WriteFailed
-from vaultsync.writer.folders import Folder, open_folder, write_reason
+from vaultsync.errors import (
+    ChangedSinceRead,
+    PageAppeared,
+    VaultsyncError,
+    WriteFailed,
+    WriteProblem,
+)
+from vaultsync.writer.folders import Folder, open_folder, write_failed
 from vaultsync.writer.guard import VaultGuard
 from vaultsync.writer.read import Snapshot, read_page
 from vaultsync.writer.stage import close_fd, stage_temp, verify_unchanged
@@ -75,7 +81,7 @@ def _write_in(
         placed = True
     except OSError as err:
         close_fd(old_fd)
-        raise WriteFailed(target, write_reason(folder.path, err)) from None
+        raise write_failed(target, folder.path, err) from None
     except BaseException:
         close_fd(old_fd)
         raise
@@ -90,9 +96,7 @@ def _write_in(
     try:
         folder.fsync()
     except OSError as err:
-        raise WriteFailed(
-            target, f"written, but {folder.path} could not be flushed to disk: {err.strerror}"
-        ) from None
+        raise WriteFailed(target, WriteProblem.NOT_FLUSHED, folder.path, err) from None
 
 
 def _read_all_at(fd: int) -> bytes:
@@ -119,11 +123,11 @@ def put_back_late_write(
     late = _read_all_at(old_fd)
     if late in (snapshot.data, new_data):  # nothing written there that the page lacks
         return
-    kept = "the first write could not be put back"
+    kept = False  # the first write's bytes are in the history
     if history is not None and history.keep_versions > 0:  # (0: read for holds, keeps none)
         try:  # kept there even if the page changes again before it goes back
             history.save(real, late)
-            kept = "the version with the first write is in the history (`vaultsync history`)"
+            kept = True
         except VaultsyncError as err:
             log.warning("%s", err)
     put_back = False
@@ -135,9 +139,7 @@ def put_back_late_write(
         log.warning("%s", err)
     if put_back:
         raise ChangedSinceRead(target)  # the caller starts over from the bytes put back
-    raise WriteFailed(
-        target, f"another program wrote to it while it was replaced, and again just after; {kept}"
-    )
+    raise WriteFailed(target, WriteProblem.LATE_WRITE, kept=kept)
 
 
 def link_new(folder: Folder, temp: str, name: str, target: Path) -> None:

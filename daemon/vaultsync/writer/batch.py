@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vaultsync.errors import UnsafePathError, VaultsyncError, WriteFailed
+from vaultsync.errors import Unsafe, UnsafePathError, VaultsyncError, WriteFailed, WriteProblem
 from vaultsync.writer.atomic import link_new, put_back_late_write, write_atomic
 from vaultsync.writer.barrier import per_file_fsync, sync_temp_files
-from vaultsync.writer.folders import Folder, open_folder, write_reason
+from vaultsync.writer.folders import Folder, open_folder, write_failed
 from vaultsync.writer.guard import VaultGuard
 from vaultsync.writer.read import Snapshot
 from vaultsync.writer.stage import close_fd, open_unchanged, stage_temp, verify_unchanged
@@ -192,15 +192,17 @@ class WriteBatch:
                     outcomes.append(self._put(item, fresh))
                 else:
                     item.folder.remove_quietly(item.temp)
-                    outcomes.append(WriteFailed(item.target, failure))
+                    why, err = failure
+                    outcomes.append(WriteFailed(item.target, why, error=err))
             for path, folder in fresh.items():  # one fsync per folder: the renames are durable
                 try:
                     folder.fsync()
                 except OSError as err:
-                    reason = f"written, but {path} could not be flushed to disk: {err.strerror}"
                     for i, item in enumerate(pending):
                         if item.real.parent == path and outcomes[i] is None:
-                            outcomes[i] = WriteFailed(item.target, reason)
+                            outcomes[i] = WriteFailed(
+                                item.target, WriteProblem.NOT_FLUSHED, path, err
+                            )
         except BaseException:
             for item in pending[len(outcomes) :]:
                 item.folder.remove_quietly(item.temp)
@@ -211,20 +213,22 @@ class WriteBatch:
         for item, outcome in zip(pending, outcomes, strict=True):
             item.done(outcome)
 
-    def _barrier(self, pending: list[_Pending], folders: dict[Path, Folder]) -> str | None:
-        """Make the temp files (and the history pack) durable; a reason when it failed."""
+    def _barrier(
+        self, pending: list[_Pending], folders: dict[Path, Folder]
+    ) -> tuple[WriteProblem, BaseException] | None:
+        """Make the temp files (and the history pack) durable; why not, when it failed."""
         if self._pack is not None:
             try:
                 self._pack.sync()  # every copy is on disk before its page is replaced
             except VaultsyncError as err:
-                return str(err)
+                return WriteProblem.NO_HISTORY_COPY, err
         if not pending or not self._unsynced:
             return None
         self._unsynced = False
         try:
             sync_temp_files([(item.folder, item.temp) for item in pending], list(folders.values()))
         except OSError as err:
-            return f"cannot be flushed to disk: {err.strerror or err}; nothing was replaced"
+            return WriteProblem.TEMP_NOT_FLUSHED, err
         return None
 
     def _put(self, item: _Pending, fresh: dict[Path, Folder]) -> VaultsyncError | None:
@@ -239,16 +243,14 @@ class WriteBatch:
                 folder = open_folder(self.guard, real, item.target)
                 fresh[item.real.parent] = folder
             if not _same_folder(folder, item.folder):
-                raise UnsafePathError(
-                    item.target, f"{item.real.parent} was moved or replaced just now; not written"
-                )
+                raise UnsafePathError(item.target, Unsafe.FOLDER_MOVED, item.real.parent)
             self._rename(folder, item)
             placed = True
             return None
         except VaultsyncError as err:
             return err
         except OSError as err:
-            return WriteFailed(item.target, write_reason(item.folder.path, err))
+            return write_failed(item.target, item.folder.path, err)
         finally:
             if not placed:  # refused or failed: no temp file is left behind
                 item.folder.remove_quietly(item.temp)

@@ -17,7 +17,8 @@ import logging
 import os
 from pathlib import Path
 
-from vaultsync.errors import UnsafePathError, WriteFailed
+from vaultsync.errors import Unsafe, UnsafePathError, WriteFailed, WriteProblem
+from vaultsync.render.causes import strerror_words
 from vaultsync.render.notes import note
 from vaultsync.writer.guard import VaultGuard
 
@@ -142,7 +143,7 @@ def open_folder(guard: VaultGuard, real_folder: Path, target: Path | None = None
         return Folder(real_folder, None)
     root = guard.root_of(real_folder)
     if root is None:
-        raise UnsafePathError(target, "it is outside every configured vault")
+        raise UnsafePathError(target, Unsafe.OUTSIDE)
     current = root
     try:
         fd = _open_dir(str(root), None)
@@ -151,7 +152,7 @@ def open_folder(guard: VaultGuard, real_folder: Path, target: Path | None = None
     try:
         for part in real_folder.relative_to(root).parts:
             if part in (".", ".."):  # a real path has none; never climb, whatever the caller
-                raise OSError(errno.ENOTDIR, "not a plain folder name", part)
+                raise OSError(errno.ENOTDIR, strerror_words("not a plain name"), part)
             current = current / part
             inner = _open_dir(part, fd)
             os.close(fd)
@@ -164,29 +165,17 @@ def open_folder(guard: VaultGuard, real_folder: Path, target: Path | None = None
 
 def _folder_error(target: Path, folder: Path, err: OSError) -> UnsafePathError:
     if err.errno in (errno.ELOOP, errno.ENOTDIR):
-        return UnsafePathError(
-            target,
-            f"{folder} is no longer a folder (it was replaced by a symbolic link or a file "
-            "just now); nothing was written",
-        )
+        return UnsafePathError(target, Unsafe.FOLDER_REPLACED, folder)
     if isinstance(err, FileNotFoundError):
-        return UnsafePathError(target, f"{folder} was moved or removed just now; nothing written")
+        return UnsafePathError(target, Unsafe.FOLDER_GONE, folder)
     if isinstance(err, PermissionError):
-        return UnsafePathError(
-            target, f"cannot look into {folder}: permission denied; check its permissions"
-        )
-    return UnsafePathError(target, f"cannot look into {folder}: {err.strerror or err}")
+        return UnsafePathError(target, Unsafe.NO_LOOK, folder)
+    return UnsafePathError(target, Unsafe.NOT_LOOKED_INTO, folder, error=err)
 
 
-def write_reason(folder: Path, err: OSError) -> str:
-    if isinstance(err, PermissionError) or err.errno == errno.EROFS:
-        return (
-            f"cannot write into {folder}: read-only or permission denied; "
-            "vaultsync needs write access to the vault"
-        )
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"cannot write into {folder}: the disk is full (or over quota); free some space"
-    return f"cannot write into {folder}: {err.strerror or err}"
+def write_failed(target: Path, folder: Path, err: OSError) -> WriteFailed:
+    """`target` was not written: writing into `folder` failed with `err`."""
+    return WriteFailed(target, WriteProblem.NOT_WRITTEN, folder, err)
 
 
 def fsync_folder(folder: Path) -> None:
@@ -216,7 +205,7 @@ def ensure_folder(guard: VaultGuard, folder: Path) -> Path:
     current = folder
     while not os.path.isdir(current):
         if os.path.lexists(current) and not os.path.islink(current):
-            raise UnsafePathError(folder, f"{current} exists and is not a folder")
+            raise UnsafePathError(folder, Unsafe.IN_THE_WAY, current)
         missing.append(current)
         if current.parent == current:
             break
@@ -229,5 +218,5 @@ def ensure_folder(guard: VaultGuard, folder: Path) -> Path:
             except FileExistsError:
                 pass  # made meanwhile by someone else; check_folder below verifies it
             except OSError as err:
-                raise WriteFailed(folder, write_reason(real.parent, err)) from None
+                raise write_failed(folder, real.parent, err) from None
     return guard.check_folder(folder)

@@ -10,27 +10,27 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from vaultsync.errors import UnsafePathError
+from vaultsync.errors import Unsafe, UnsafePathError
 
 MAX_NAME_BYTES = 255
 
 
-def _name_problem(name: str) -> str | None:
+def _name_problem(name: str) -> Unsafe | None:
     """Why a single file or folder name may not be written, or None when it is fine."""
     if name == "":
-        return "the file name is empty"
+        return Unsafe.EMPTY_NAME
     if name in (".", ".."):
-        return f"'{name}' is not a file name"
+        return Unsafe.NOT_A_NAME
     # isprintable() is False for every control character (NUL included): only such names, a
     # small minority, need the character-by-character look.
     if not name.isprintable():
         if "\x00" in name:
-            return "the file name contains a NUL character"
+            return Unsafe.NAME_NUL
         if any(unicodedata.category(ch) == "Cc" for ch in name):
-            return "the file name contains a control character (such as a line break or tab)"
+            return Unsafe.NAME_CONTROL
     size = len(name) if name.isascii() else len(os.fsencode(name))
     if size > MAX_NAME_BYTES:
-        return f"the file name is longer than {MAX_NAME_BYTES} bytes, the limit of most filesystems"
+        return Unsafe.NAME_TOO_LONG
     return None
 
 
@@ -98,27 +98,23 @@ class VaultGuard:
         try:
             real = folder.resolve(strict=True)
         except FileNotFoundError:
-            raise UnsafePathError(path, f"its folder {folder} does not exist") from None
+            raise UnsafePathError(path, Unsafe.NO_FOLDER, folder) from None
         except NotADirectoryError:
-            raise UnsafePathError(path, f"part of {folder} is a file, not a folder") from None
+            raise UnsafePathError(path, Unsafe.PART_IS_FILE, folder) from None
         except PermissionError:
-            raise UnsafePathError(
-                path, f"cannot look into {folder}: permission denied; check its permissions"
-            ) from None
+            raise UnsafePathError(path, Unsafe.NO_LOOK, folder) from None
         except RuntimeError:  # Python < 3.13 reports symlink loops this way
-            raise UnsafePathError(path, f"{folder} contains a symbolic link loop") from None
+            raise UnsafePathError(path, Unsafe.LINK_LOOP, folder) from None
         except OSError as err:
             if err.errno == errno.ELOOP:
-                raise UnsafePathError(path, f"{folder} contains a symbolic link loop") from None
-            raise UnsafePathError(path, f"cannot look into {folder}: {err.strerror}") from None
+                raise UnsafePathError(path, Unsafe.LINK_LOOP, folder) from None
+            raise UnsafePathError(path, Unsafe.NOT_LOOKED_INTO, folder, error=err) from None
         if not real.is_dir():
-            raise UnsafePathError(path, f"{folder} is not a folder")
+            raise UnsafePathError(path, Unsafe.NOT_A_FOLDER, folder)
         if not self._inside(real):
             if str(real) == os.path.normpath(folder.absolute()):
-                reason = "it is outside every configured vault"
-            else:
-                reason = f"{folder} leads to {real} (through a symbolic link), outside every vault"
-            raise UnsafePathError(path, reason)
+                raise UnsafePathError(path, Unsafe.OUTSIDE)
+            raise UnsafePathError(path, Unsafe.LINK_OUT, folder, real=real)
         return real
 
     def check(self, path: Path) -> Path:
@@ -127,13 +123,13 @@ class VaultGuard:
             path = Path(path)
         text = str(path)
         if "\x00" in text:
-            raise UnsafePathError(path, "the path contains a NUL character")
+            raise UnsafePathError(path, Unsafe.NUL)
         name = path.name  # "" for "/" and for "" (which Path spells ".")
         problem = _name_problem(name)
         if problem:
-            raise UnsafePathError(path, problem)
+            raise UnsafePathError(path, problem, limit=MAX_NAME_BYTES)
         if not self.roots:
-            raise UnsafePathError(path, "no vault is configured")
+            raise UnsafePathError(path, Unsafe.NO_VAULT)
         if self._proven_folder(os.path.dirname(text)):
             real = path  # its folder is its own real path, so the path is too
         else:
@@ -143,11 +139,9 @@ class VaultGuard:
         except FileNotFoundError:
             return real
         except OSError as err:
-            raise UnsafePathError(path, f"cannot inspect it: {err.strerror}") from None
+            raise UnsafePathError(path, Unsafe.NOT_INSPECTED, error=err) from None
         if stat.S_ISLNK(st.st_mode):
-            raise UnsafePathError(
-                path, "it is a symbolic link; vaultsync does not write through links"
-            )
+            raise UnsafePathError(path, Unsafe.IS_LINK)
         return real
 
     def check_folder(self, folder: Path) -> Path:
@@ -155,7 +149,7 @@ class VaultGuard:
         if not isinstance(folder, Path):
             folder = Path(folder)
         if not self.roots:
-            raise UnsafePathError(folder, "no vault is configured")
+            raise UnsafePathError(folder, Unsafe.NO_VAULT)
         if self._proven_folder(str(folder)):
             return folder
         return self._resolve_folder(folder, folder)

@@ -10,7 +10,8 @@ import shutil
 import stat
 from pathlib import Path
 
-from vaultsync.errors import VaultsyncError
+from vaultsync.errors import PrivateFolderIsFile, PrivateFolderUnusable
+from vaultsync.render.causes import strerror_words
 from vaultsync.writer.folders import CLOEXEC, NOFOLLOW, Folder, fsync_folder
 from vaultsync.writer.stage import write_temp
 
@@ -36,7 +37,7 @@ def make_private_dirs(path: Path) -> None:
         if stat.S_IMODE(os.stat(folder).st_mode) != 0o700:
             os.chmod(folder, 0o700)
     if not Path(path).is_dir():
-        raise FileExistsError(errno.EEXIST, "exists and is not a folder", str(path))
+        raise FileExistsError(errno.EEXIST, strerror_words("not a folder"), str(path))
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -47,15 +48,9 @@ def ensure_private_dir(path: Path) -> Path:
     try:
         make_private_dirs(path)
     except FileExistsError:
-        raise VaultsyncError(
-            f"{path}: is a file, but vaultsync needs a folder there; move the file away"
-        ) from None
+        raise PrivateFolderIsFile(path) from None
     except OSError as err:
-        reason = err.strerror or str(err)
-        raise VaultsyncError(
-            f"{path}: cannot create or use this folder: {reason}; "
-            "check its permissions or choose another place"
-        ) from None
+        raise PrivateFolderUnusable(path, err) from None
     return path
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vaultsync.errors import ChangedSinceRead, PageUnreadable, PageVanished
+from vaultsync.errors import ChangedSinceRead, PageUnreadable, PageVanished, Unreadable
 from vaultsync.writer.folders import NOFOLLOW, open_folder
 from vaultsync.writer.guard import VaultGuard
 
@@ -38,26 +38,16 @@ class Snapshot:
         return same and self.dev in (-1, st.st_dev)
 
 
-def _describe_size(n: int) -> str:
-    if n >= 2**20:
-        return f"{n / 2**20:.1f} MiB"
-    if n >= 2**10:
-        return f"{n / 2**10:.1f} KiB"
-    return f"{n} bytes"
-
-
 def _read_error(path: Path, err: OSError) -> PageUnreadable:
     if isinstance(err, FileNotFoundError | NotADirectoryError):
         return PageVanished(path)
     if isinstance(err, PermissionError):
-        return PageUnreadable(path, "cannot read: permission denied; check the file's permissions")
+        return PageUnreadable(path, Unreadable.DENIED)
     if err.errno == errno.ELOOP:
-        return PageUnreadable(
-            path, "cannot read: it is a symbolic link that loops back on itself; fix or remove it"
-        )
+        return PageUnreadable(path, Unreadable.LINK_LOOP)
     if err.errno == errno.ENAMETOOLONG:
-        return PageUnreadable(path, "cannot read: the file name is too long")
-    return PageUnreadable(path, f"cannot read: {err.strerror or err}")
+        return PageUnreadable(path, Unreadable.NAME_TOO_LONG)
+    return PageUnreadable(path, Unreadable.FAILED, err)
 
 
 def _read_all(fd: int, limit: int, expected: int = -1) -> bytes:
@@ -134,17 +124,12 @@ def _read_snapshot(
         try:
             before = os.fstat(fd)
             if stat.S_ISDIR(before.st_mode):
-                raise PageUnreadable(path, "cannot read: it is a folder, not a page")
+                raise PageUnreadable(path, Unreadable.FOLDER)
             if not stat.S_ISREG(before.st_mode):
-                raise PageUnreadable(path, "cannot read: it is not a regular file")
+                raise PageUnreadable(path, Unreadable.NOT_REGULAR)
             if before.st_size > max_bytes:
-                size, limit = _describe_size(before.st_size), _describe_size(max_bytes)
-                if size == limit:
-                    size, limit = f"{before.st_size} bytes", f"{max_bytes} bytes"
                 raise PageUnreadable(
-                    path,
-                    f"cannot read: it is {size}, larger than the {limit} limit for a page; "
-                    "vaultsync leaves it alone",
+                    path, Unreadable.TOO_LARGE, size=before.st_size, limit=max_bytes
                 )
             data = _read_all(fd, max_bytes, before.st_size)
         except OSError as err:
@@ -168,7 +153,5 @@ def _read_snapshot(
                 path, data, after.st_mtime_ns, after.st_size, after.st_ino, after.st_dev
             )
         if unchanged and len(data) > max_bytes:
-            raise PageUnreadable(
-                path, f"cannot read: it is larger than {_describe_size(max_bytes)}"
-            )
+            raise PageUnreadable(path, Unreadable.GREW, limit=max_bytes)
     raise ChangedSinceRead(path)

@@ -11,9 +11,8 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vaultsync.errors import WriteFailed
 from vaultsync.render.notes import note
-from vaultsync.writer.folders import open_folder, write_reason
+from vaultsync.writer.folders import open_folder, write_failed
 from vaultsync.writer.guard import VaultGuard
 from vaultsync.writer.read import Snapshot
 from vaultsync.writer.stage import is_temp_file, verify_unchanged
@@ -40,7 +39,7 @@ def remove_page(guard: VaultGuard, snapshot: Snapshot, *, history: History | Non
         except FileNotFoundError:
             return
         except OSError as err:
-            raise WriteFailed(target, write_reason(real.parent, err)) from None
+            raise write_failed(target, real.parent, err) from None
         try:
             folder.fsync()
         except OSError:

@@ -12,9 +12,9 @@ import secrets
 import stat
 from pathlib import Path
 
-from vaultsync.errors import ChangedSinceRead, PageAppeared, WriteFailed
+from vaultsync.errors import ChangedSinceRead, PageAppeared
 from vaultsync.render.notes import note
-from vaultsync.writer.folders import NOFOLLOW, Folder, write_reason
+from vaultsync.writer.folders import NOFOLLOW, Folder, write_failed
 from vaultsync.writer.guard import MAX_NAME_BYTES
 from vaultsync.writer.read import Snapshot
 
@@ -188,7 +188,7 @@ def stage_temp(
         )
     except OSError as err:
         close_fd(old_fd)
-        raise WriteFailed(target, write_reason(folder.path, err)) from None
+        raise write_failed(target, folder.path, err) from None
     except BaseException:
         close_fd(old_fd)
         raise
