@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from vaultsync import errors
+from vaultsync import errors, paths
 from vaultsync.locks import DaemonRunning, LockBusy, LockWaitCancelled
 from vaultsync.render import cli_error, error_message, log_lines, summary
 from vaultsync.render import notes as render_notes
@@ -663,8 +663,9 @@ MESSAGES = [
     ),
     (errors.NoServiceManager("win32", installing=False), "no service manager support on win32"),
     (
-        errors.VaultPathControl("vaults[0].path", "/v/a\x00", "holds a NUL"),
-        "vaults[0].path: '/v/a\\x00': the path holds a NUL",
+        errors.VaultPathControl("vaults[0].path", "/v/a\x00", paths.ControlCharacter(0)),
+        "vaults[0].path: '/v/a\\x00': the path holds the control character U+0000; rename "
+        "the folder, or fix the path",
     ),
     (
         errors.VaultFolderMissing("", Path("/v")),
@@ -674,7 +675,11 @@ MESSAGES = [
         errors.VaultNotAFolder("vaults[1].path", P),
         f"vaults[1].path: {P}: not a folder; a vault is the folder holding your notes",
     ),
-    (errors.VaultRefused("vaults[0].path", "/ is the root"), "vaults[0].path: / is the root"),
+    (
+        errors.VaultRefused("vaults[0].path", paths.UnsafeVault(paths.Unsafe.ROOT, Path("/"))),
+        "vaults[0].path: / is the root of a file system, not a notes folder; give the folder "
+        "that holds your notes (the graph's or vault's own folder)",
+    ),
     (
         errors.MissingVault("notes", Path("/media/x")),
         "vault 'notes': its folder /media/x is missing (a drive not plugged in?); "

@@ -72,8 +72,26 @@ from vaultsync.render.reasons import error_beside, reason_words
 from vaultsync.render.shapes import JSON_VERSION, passes_json, report_json
 from vaultsync.render.status import describe_entry, local_time, status_lines
 from vaultsync.render.summary import summary
+from vaultsync.render.vaults import (
+    control_character,
+    filter_problem,
+    kind_contradiction,
+    setting_problem,
+    settings_broken,
+    undetected_kind,
+    unsafe_vault,
+    vault_refused,
+)
 
 __all__ = [
+    "control_character",
+    "filter_problem",
+    "kind_contradiction",
+    "setting_problem",
+    "settings_broken",
+    "undetected_kind",
+    "unsafe_vault",
+    "vault_refused",
     "AUTHOR_VERB",
     "JSON_VERSION",
     "activity_entries",

@@ -167,11 +167,12 @@ class VaultPasses:
         the vault's last pass are set together (never a new time beside an old summary)."""
         record_report(self.activity, report)
         if why == "start-up" and report.scanned == 0:
-            from vaultsync.vault import filter_warning
+            from vaultsync.render import filter_problem as filter_words
+            from vaultsync.vault import filter_problem
 
-            problem = filter_warning(run.vault)  # include/exclude let no page through
+            problem = filter_problem(run.vault)  # include/exclude let no page through
             if problem:
-                log.warning("%s", problem)
+                log.warning("%s", filter_words(problem))
         self.status.resolved(f"pass\0{run.vault.name}")
         run.last_pass = now()
         run.last_summary = pass_line(why, report)
