@@ -1222,3 +1222,8 @@ def test_the_vault_and_path_problems_read_as_before(tmp_path: Path) -> None:
         f"{edn}: holds no settings map (`{{…}}`) at its top; Logseq's defaults are used for this "
         "graph until it is fixed"
     ]
+    # A vault's summary in `status` when it had no pass (run/vaults.py, run/status.py).
+    assert render.vault_state("not cleaning here", who="laptop (pid 7)") == (
+        "not cleaning here: laptop (pid 7)"
+    )
+    assert render.vault_state("folder missing") == "folder missing; watched for"

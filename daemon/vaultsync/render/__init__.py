@@ -81,6 +81,7 @@ from vaultsync.render.vaults import (
     undetected_kind,
     unsafe_vault,
     vault_refused,
+    vault_state,
 )
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "undetected_kind",
     "unsafe_vault",
     "vault_refused",
+    "vault_state",
     "AUTHOR_VERB",
     "JSON_VERSION",
     "activity_entries",

@@ -158,3 +158,18 @@ def setting_problem(problem: Any) -> str:
     """A problem with a graph's config.edn (a `vault_settings.SettingProblem`): the file, where,
     what, and what is used instead."""
     return _SETTING_PROBLEMS[problem.kind.value](problem)
+
+
+# ------------------------------------------------------------------------------- a vault in status
+
+# A vault's "last pass" summary in `status` when no pass ran: another machine's daemon cleans
+# it ({who}: the lease's holder), or its folder is missing and the daemon waits for it.
+_VAULT_STATES = {
+    "not cleaning here": "not cleaning here: {who}",
+    "folder missing": "folder missing; watched for",
+}
+
+
+def vault_state(state: str, **fields: object) -> str:
+    """A watched vault's summary in `status` when it had no pass to sum up."""
+    return _VAULT_STATES[state].format(**fields)
