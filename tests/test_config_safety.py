@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
 
-from vaultsync import paths, service, writer
+from vaultsync import paths, render, service, writer
 from vaultsync.config import load_config, parse_config
 from vaultsync.errors import ConfigError, UsageError, VaultsyncError
 
@@ -136,11 +136,11 @@ def test_a_link_to_the_root_is_refused(tmp_path: Path) -> None:
     ],
 )
 def test_system_folders_on_posix(folder: str, home: str, refused: str | None) -> None:
-    reason = paths.unsafe_vault_reason(PurePosixPath(folder), PurePosixPath(home), windows=False)
+    reason = paths.unsafe_vault(PurePosixPath(folder), PurePosixPath(home), windows=False)
     if refused is None:
         assert reason is None
     else:
-        assert reason is not None and refused in reason
+        assert reason is not None and refused in render.unsafe_vault(reason)
 
 
 @pytest.mark.parametrize(
@@ -161,11 +161,11 @@ def test_system_folders_on_posix(folder: str, home: str, refused: str | None) ->
 )
 def test_system_folders_on_windows(folder: str, refused: str | None) -> None:
     home = PureWindowsPath("C:\\Users\\me")
-    reason = paths.unsafe_vault_reason(PureWindowsPath(folder), home, windows=True)
+    reason = paths.unsafe_vault(PureWindowsPath(folder), home, windows=True)
     if refused is None:
         assert reason is None
     else:
-        assert reason is not None and refused in reason
+        assert reason is not None and refused in render.unsafe_vault(reason)
 
 
 def test_control_characters_in_a_vault_path_are_refused(tmp_path: Path) -> None:

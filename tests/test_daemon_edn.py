@@ -216,6 +216,7 @@ def test_a_deleted_config_edn_leaves_the_settings_as_they_were(
 
 
 def test_a_reading_says_why_the_file_does_not_read_and_whether_it_is_there(tmp_path: Path):
+    from vaultsync.render import setting_problem, settings_broken
     from vaultsync.vault import logseq_settings
 
     assert logseq_settings(tmp_path).missing
@@ -223,14 +224,16 @@ def test_a_reading_says_why_the_file_does_not_read_and_whether_it_is_there(tmp_p
     write_edn(tmp_path, '{:hidden ["a"]\n')
     settings = logseq_settings(tmp_path)
     assert not settings.missing and settings.hidden == ()
-    assert settings.broken.startswith("line 2, column 1: ")
-    assert settings.problems == (
-        f"{tmp_path / 'logseq' / 'config.edn'}: {settings.broken}; "
+    assert settings.broken is not None
+    why = settings_broken(settings.broken)
+    assert why.startswith("line 2, column 1: ")
+    assert [setting_problem(p) for p in settings.problems] == [
+        f"{tmp_path / 'logseq' / 'config.edn'}: {why}; "
         "Logseq's defaults are used for this graph until it is fixed",
-    )
+    ]
     write_edn(tmp_path, '{:hidden ["a"] :pages-directory 5}')
     settings = logseq_settings(tmp_path)
-    assert settings.broken == "" and settings.hidden == ("a",)  # one bad value: not broken
+    assert settings.broken is None and settings.hidden == ("a",)  # one bad value: not broken
 
 
 def test_setting_changes_name_each_followed_key_and_a_vault_follows_them(tmp_path: Path):

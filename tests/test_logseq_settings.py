@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from vaultsync.render import setting_problem
 from vaultsync.vault import logseq_settings, make_vault
 
 FIXTURES = Path(__file__).parent / "fixtures_edn"
@@ -198,14 +199,14 @@ def test_pages_directory_values(tmp_path: Path, text: str, pages: str, warned: b
     assert settings.pages_dir == pages
     assert bool(settings.problems) == warned
     if warned:
-        assert "line 1, column 2: `:pages-directory`" in settings.problems[0]
+        assert "line 1, column 2: `:pages-directory`" in setting_problem(settings.problems[0])
 
 
 def test_hidden_entries_that_would_hide_everything_are_not_followed(tmp_path: Path) -> None:
     (tmp_path / "logseq").mkdir()
     (tmp_path / "logseq" / "config.edn").write_text('{:hidden ["/" "/../x" "/ok"]}')
     settings = logseq_settings(tmp_path)
-    assert len(settings.problems) == 1 and '"/", "/../x"' in settings.problems[0]
+    assert len(settings.problems) == 1 and '"/", "/../x"' in setting_problem(settings.problems[0])
     vault = make_vault(tmp_path)
     assert vault.path_filter.matches("pages/a.md") and not vault.path_filter.matches("ok/a.md")
 

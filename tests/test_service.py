@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vaultsync import service
+from vaultsync import render, service
 from vaultsync.cli import main
 from vaultsync.errors import UsageError
 
@@ -139,9 +139,13 @@ def test_uninstall_removes_the_unit(home: Path, config: Path, state: Path, capsy
 def test_launchd_agent_is_valid_and_kept_alive(home: Path, vaults: list[Path], tmp_path: Path):
     config = tmp_path / "a & b" / "config.yaml"
     state = tmp_path / "state <x>"
-    path, then = service.install(config, vaults, state, platform="darwin")
+    written = service.install(config, vaults, state, platform="darwin")
+    path = written.path
     assert path == home / "Library" / "LaunchAgents" / "io.github.vaultsync.plist"
-    assert "launchctl load" in then
+    assert written.log_file == state / "vaultsync.log"
+    assert render.service_start(written) == (
+        f"launchctl load -w {shlex.quote(str(path))}\n  logs: {state / 'vaultsync.log'}"
+    )
 
     agent = plistlib.loads(path.read_bytes())
     assert agent["Label"] == "io.github.vaultsync"
@@ -153,9 +157,12 @@ def test_launchd_agent_is_valid_and_kept_alive(home: Path, vaults: list[Path], t
 
     with pytest.raises(UsageError, match="--force"):
         service.install(config, vaults, state, platform="darwin")
-    removed, advice = service.uninstall(platform="darwin")
-    assert removed == path and not path.exists()
-    assert "launchctl unload" in advice
+    removed = service.uninstall(platform="darwin")
+    assert removed is not None and removed.path == path and not path.exists()
+    assert render.service_stop_first(removed) == (
+        f"stop it first if it runs: launchctl unload -w {shlex.quote(str(path))}"
+    )
+    assert service.uninstall(platform="darwin") is None
 
 
 @pytest.mark.parametrize("platform", ["win32", "freebsd14", "cygwin"])
@@ -194,3 +201,23 @@ def test_systemd_reads_the_unit_without_complaint(tmp_path: Path, vaults: list[P
     complaints = [line for line in done.stderr.splitlines() if str(unit) in line]
     assert complaints == []
     assert done.returncode == 0, done.stderr
+
+
+def test_install_and_uninstall_say_what_to_run(home: Path, config: Path, state: Path, capsys):
+    """The lines after install and uninstall on Linux, word for word (worded by render from
+    the typed `ServiceFile` that service.py returns)."""
+    assert main(["service", "install", "--config", str(config)]) == 0
+    unit = unit_path(home)
+    assert capsys.readouterr().out == (
+        f"wrote {unit}\nstart it with:\n"
+        "  systemctl --user daemon-reload && systemctl --user enable --now vaultsync\n"
+        "  logs:   journalctl --user -u vaultsync -f\n"
+        "  reload: systemctl --user reload vaultsync (after editing the config; it also "
+        "reloads on its own)\n"
+        "  after adding a vault in another folder, run `vaultsync service install --force` "
+        "again: the unit may write only the vaults it names\n"
+    )
+    assert main(["service", "uninstall"]) == 0
+    assert capsys.readouterr().out == (
+        f"removed {unit}; stop it first if it runs: systemctl --user disable --now vaultsync\n"
+    )

@@ -13,11 +13,11 @@ import errno
 import functools
 import logging
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
-from vaultsync import errors
+from vaultsync import errors, paths
 from vaultsync.locks import DaemonRunning, LockBusy, LockWaitCancelled
 from vaultsync.render import cli_error, error_message, log_lines, summary
 from vaultsync.render import notes as render_notes
@@ -696,8 +696,9 @@ MESSAGES = [
     ),
     (errors.NoServiceManager("win32", installing=False), "no service manager support on win32"),
     (
-        errors.VaultPathControl("vaults[0].path", "/v/a\x00", "holds a NUL"),
-        "vaults[0].path: '/v/a\\x00': the path holds a NUL",
+        errors.VaultPathControl("vaults[0].path", "/v/a\x00", paths.ControlCharacter(0)),
+        "vaults[0].path: '/v/a\\x00': the path holds the control character U+0000; rename "
+        "the folder, or fix the path",
     ),
     (
         errors.VaultFolderMissing("", Path("/v")),
@@ -707,7 +708,11 @@ MESSAGES = [
         errors.VaultNotAFolder("vaults[1].path", P),
         f"vaults[1].path: {P}: not a folder; a vault is the folder holding your notes",
     ),
-    (errors.VaultRefused("vaults[0].path", "/ is the root"), "vaults[0].path: / is the root"),
+    (
+        errors.VaultRefused("vaults[0].path", paths.UnsafeVault(paths.Unsafe.ROOT, Path("/"))),
+        "vaults[0].path: / is the root of a file system, not a notes folder; give the folder "
+        "that holds your notes (the graph's or vault's own folder)",
+    ),
     (
         errors.MissingVault("notes", Path("/media/x")),
         "vault 'notes': its folder /media/x is missing (a drive not plugged in?); "
@@ -1092,3 +1097,192 @@ def test_a_pass_records_typed_reasons(tmp_path: Path) -> None:
         {"path": "Readwise/Articles/Bad.md", "reason": str(reason)}
     ]
     assert str(reason).startswith("bytes that are not UTF-8 at line 2, column 6;")
+
+
+# ------------------------------------------------------------------------------- returned words
+
+# A sentence can also leave a module as a function's return value, which a caller then prints
+# or puts in a warning or an error (service.py's "what to run next", paths.py's and
+# vault_kind.py's reasons, vault.py's filter warning, vault_settings.py's problems: now typed
+# values, worded in render/). Scanned: `return` of a literal or f-string holding a phrase (two
+# words or more: a single word such as "other" is a value, not a message) outside the
+# renderer, the config's error formatter, the parser's help and logs.py.
+RETURNERS = {"render", "config", "cli/parser.py", "logs.py"}
+_PHRASE = re.compile(r"[A-Za-z]+[ ,;:]+[A-Za-z]")
+
+_NOT_SHOWN = "not shown to a user: why the clean verdict was unsure (tests and profiling read it)"
+_ROUTE_RETURN = "to route after merge: a module other helpers were editing while this scan came in"
+# (module, function): a function that returns a phrase, and why it may.
+RETURN_ALLOWED: dict[tuple[str, str], str] = {
+    ("service.py", "systemd_unit"): "the unit file's text (its comments), not a message",
+    ("core/verdict.py", "_foldable"): _NOT_SHOWN,
+    ("core/verdict.py", "_scan"): _NOT_SHOWN,
+    # The core is pure and has no renderer below it: its left-alone reasons and the page's
+    # decoding error travel up as words.
+    ("core/model.py", "__str__"): _ROUTE_RETURN + " (LeftAlone: the core's rules' words)",
+    ("core/normalize.py", "listless_template"): _ROUTE_RETURN + " (a LeftAlone reason)",
+    ("core/text.py", "__str__"): _ROUTE_RETURN + " (NotUtf8: a page's skip reason)",
+    ("lease.py", "resync_refusal"): _ROUTE_RETURN + " (refused_here's `why`)",
+    ("lease.py", "describe"): _ROUTE_RETURN + " (status's who-cleans line)",
+}
+
+
+def _literal_text(node: ast.AST) -> str:
+    """The literal text of a string, f-string or concatenation ("\\0" where a value goes)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return _PLACEHOLDER.sub("", node.value)
+    if isinstance(node, ast.JoinedStr):
+        return "\0".join(v.value if isinstance(v, ast.Constant) else "" for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _literal_text(node.left) + "\0" + _literal_text(node.right)
+    return ""
+
+
+def _returned(node: ast.AST) -> list[ast.AST]:
+    """What a `return` may hand back: each element of a tuple, each arm of `a if c else b`."""
+    if isinstance(node, ast.Tuple):
+        return [part for element in node.elts for part in _returned(element)]
+    if isinstance(node, ast.IfExp):
+        return _returned(node.body) + _returned(node.orelse)
+    return [node]
+
+
+def _returned_phrases(path: Path) -> list[tuple[str, int]]:
+    """(function, line) of each `return` in `path` that hands back a phrase of literal text."""
+    found: set[tuple[str, int]] = set()
+
+    def visit(node: ast.AST, function: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            name = function
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                name = child.name
+            if isinstance(child, ast.Return) and child.value is not None:
+                if any(_PHRASE.search(_literal_text(v)) for v in _returned(child.value)):
+                    found.add((name, child.lineno))
+            visit(child, name)
+
+    visit(ast.parse(path.read_text(encoding="utf-8"), str(path)), "<module>")
+    return sorted(found, key=lambda f: f[1])
+
+
+@functools.cache
+def _returned_everywhere() -> dict[tuple[str, str], list[int]]:
+    returned: dict[tuple[str, str], list[int]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = path.relative_to(PACKAGE).as_posix()
+        if module in RETURNERS or module.split("/")[0] in RETURNERS:
+            continue
+        for function, line in _returned_phrases(path):
+            returned.setdefault((module, function), []).append(line)
+    return returned
+
+
+def test_no_function_returns_a_sentence_outside_the_renderer() -> None:
+    """A module below the renderer returns typed values (an enum kind and fields, a small
+    dataclass); render/ words them."""
+    stray = [
+        f"{module}:{lines[0]} in {function}()"
+        for (module, function), lines in _returned_everywhere().items()
+        if (module, function) not in RETURN_ALLOWED
+    ]
+    assert not stray, "a sentence returned (return typed values, word them in render/): " + (
+        ", ".join(stray)
+    )
+
+
+def test_the_return_allow_list_has_no_stale_entries() -> None:
+    assert set(RETURN_ALLOWED) <= set(_returned_everywhere()), sorted(
+        set(RETURN_ALLOWED) - set(_returned_everywhere())
+    )
+    assert all(RETURN_ALLOWED.values()), "each allowed place says why"
+
+
+def test_the_return_scan_sees_a_phrase_not_a_value(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(
+        "def a():\n    return f'stop it first if it runs: {first}'\n"
+        "def b():\n    return path, 'logs are in ' + str(log)\n"
+        "def c(x):\n    return None if x else 'cannot tell what it is'\n"
+        "def d():\n    return ('holds the control character U+%04X; rename it' % x)\n"
+        "class E:\n    def __str__(self):\n        return f'{self.rule} left alone'\n"
+        "def values():\n    return 'other', names, refs\n"
+        "    return f'page\\0{vault}\\0{rel}'; return f':{value}'; return f'[[{stem}|{n}]]'\n"
+        "    return words(problem); return ServiceFile(Manager.SYSTEMD, path); return ''\n"
+        "    return f'{count} pages'\n"
+    )
+    assert _returned_phrases(source) == [("a", 2), ("b", 4), ("c", 6), ("d", 8), ("__str__", 11)]
+
+
+def test_the_vault_and_path_problems_read_as_before(tmp_path: Path) -> None:
+    """The words of the typed values paths.py, vault_kind.py, vault.py and vault_settings.py
+    return (render/vaults.py), as they read when those modules made them."""
+    from vaultsync import render, vault_settings
+    from vaultsync.vault import FilterProblem
+    from vaultsync.vault_kind import Detection, KindContradiction
+
+    fix = "give the folder that holds your notes (the graph's or vault's own folder)"
+    refused = {
+        "/": f"/ is the root of a file system, not a notes folder; {fix}",
+        "/home/me": f"/home/me is your home folder, not a notes folder; {fix}",
+        "/home": f"/home holds your home folder; {fix}",
+        "/usr/x": f"/usr/x is a system folder (/usr), not a notes folder; {fix}",
+        "/home/me/a\nb": "the path holds the control character U+000A (a line break); rename "
+        "the folder, or fix the path",
+    }
+    for folder, words in refused.items():
+        found = paths.unsafe_vault(PurePosixPath(folder), PurePosixPath("/home/me"), False)
+        assert found is not None and render.unsafe_vault(found) == words
+    assert paths.unsafe_vault(PurePosixPath("/home/me/n"), PurePosixPath("/home/me"), False) is None
+    control = paths.control_character("a\x7f")
+    assert control is not None and render.control_character(control) == (
+        "holds the control character U+007F; rename the folder, or fix the path"
+    )
+    kind_fix = (
+        "pass --kind logseq|obsidian, or set 'kind: logseq' or 'kind: obsidian' for this vault "
+        "in the config"
+    )
+    assert render.undetected_kind(Detection(None, False, False, P)) == (
+        f"cannot tell what {P} is: it has neither logseq/config.edn nor .obsidian/; {kind_fix}"
+    )
+    assert render.vault_refused(Detection(None, True, True, P, (3, 1))) == (
+        f"cannot tell what {P} is: it has both logseq/config.edn and .obsidian/ (opened in both "
+        f"apps?) and 3 Readwise page(s) in Logseq's shape and 1 in Obsidian's; {kind_fix}"
+    )
+    assert render.kind_contradiction(KindContradiction("n", "obsidian", P, "logseq")) == (
+        f"vault 'n' is given kind obsidian, but {P} has logseq/config.edn: it is a Logseq graph, "
+        "and its Readwise pages are not found as obsidian pages; set 'kind: logseq' (or 'kind: "
+        "auto') for it, or pass --kind logseq"
+    )
+    assert render.filter_problem(FilterProblem("v", P, False, ("a/*.md",))) == (
+        f"v: include ['a/*.md'] matches none of the .md files in {P}, so no page is cleaned; "
+        "patterns are relative to the vault's folder (e.g. 'Readwise/**/*.md'), or leave "
+        "include out for every page"
+    )
+    assert render.filter_problem(FilterProblem("v", P, True, ("**",))) == (
+        "v: exclude ['**'] leaves out every page include matches, so no page is cleaned; "
+        "exclude only the folders to skip (e.g. 'Archive/**')"
+    )
+    (tmp_path / "logseq").mkdir()
+    edn = tmp_path / "logseq" / "config.edn"
+    edn.write_text('{:pages-directory 5 :journals-directory "../x" :hidden ["/" "/ok"]}')
+    said = [render.setting_problem(p) for p in vault_settings.logseq_settings(tmp_path).problems]
+    assert said == [
+        f'{edn}: line 1, column 2: `:pages-directory` should be a folder name such as "pages"; '
+        "using Logseq's default for it",
+        f"{edn}: line 1, column 21: `:journals-directory` '../x' is not a folder inside the "
+        "graph; using journals/",
+        f'{edn}: `:hidden` entries not followed (they would hide the whole graph or leave it): "/"',
+    ]
+    edn.write_bytes(b"[1]")
+    settings = vault_settings.logseq_settings(tmp_path)
+    assert settings.broken is not None
+    assert render.settings_broken(settings.broken) == "holds no settings map (`{…}`) at its top"
+    assert [render.setting_problem(p) for p in settings.problems] == [
+        f"{edn}: holds no settings map (`{{…}}`) at its top; Logseq's defaults are used for this "
+        "graph until it is fixed"
+    ]
+    # A vault's summary in `status` when it had no pass (run/vaults.py, run/status.py).
+    assert render.vault_state("not cleaning here", who="laptop (pid 7)") == (
+        "not cleaning here: laptop (pid 7)"
+    )
+    assert render.vault_state("folder missing") == "folder missing; watched for"

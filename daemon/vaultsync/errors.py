@@ -251,11 +251,12 @@ class NoServiceManager(UsageError):
 
 @dataclass(eq=False)
 class VaultPathControl(UsageError):
-    """A vault path holding a control character; `control` says which (paths.py's words)."""
+    """A vault path holding a control character; `control` says which (a
+    `paths.ControlCharacter`)."""
 
     where: str  # the config key it came from ("vaults[0].path"), or "" on the command line
     path: str
-    control: str
+    control: object
 
 
 @dataclass(eq=False)
@@ -276,11 +277,11 @@ class VaultNotAFolder(UsageError):
 
 @dataclass(eq=False)
 class VaultRefused(UsageError):
-    """A folder that cannot be a vault: `reason` is what paths.py (a system or home folder)
-    or vault_kind.py (its kind cannot be told) says about it."""
+    """A folder that cannot be a vault: `reason` is a `paths.UnsafeVault` (a system or home
+    folder) or a `vault_kind.Detection` (its kind cannot be told)."""
 
     where: str
-    reason: str
+    reason: object
 
 
 @dataclass(eq=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 import platformdirs
@@ -147,22 +149,46 @@ _SYSTEM_TREES_WINDOWS = ("Windows", "Program Files", "Program Files (x86)", "Pro
 _SYSTEM_FOLDERS_WINDOWS = ("Users",)
 
 
-def control_character_reason(text: str) -> str | None:
-    """Why a path with control characters is refused (they break logs, unit files and
-    terminals, and no one names a notes folder so), or None."""
+@dataclass(frozen=True)
+class ControlCharacter:
+    """A control character found in a path (they break logs, unit files and terminals, and no
+    one names a notes folder so): its code point. Worded by `render.control_character`."""
+
+    code: int
+
+
+class Unsafe(Enum):
+    """Why a folder cannot be a vault."""
+
+    CONTROL = "control"  # its path holds a control character
+    ROOT = "root"  # the root of a file system
+    HOME = "home"  # the home folder
+    HOLDS_HOME = "holds home"  # a folder holding the home folder
+    SYSTEM = "system"  # a system folder, or a folder in one
+
+
+@dataclass(frozen=True)
+class UnsafeVault:
+    """A folder refused as a vault: why (`kind`), the folder, and the system folder it is or
+    lies in (SYSTEM) or the control character (CONTROL). Worded by `render.unsafe_vault`."""
+
+    kind: Unsafe
+    folder: PurePath
+    system: str = ""
+    control: ControlCharacter | None = None
+
+
+def control_character(text: str) -> ControlCharacter | None:
+    """The first control character in `text` (a path), or None."""
     for char in text:
         if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0:
-            return (
-                f"holds the control character U+{ord(char):04X}"
-                f"{' (a line break)' if char in chr(10) + chr(13) else ''}; "
-                "rename the folder, or fix the path"
-            )
+            return ControlCharacter(ord(char))
     return None
 
 
-def unsafe_vault_reason(
+def unsafe_vault(
     folder: PurePath, home: PurePath | None = None, windows: bool | None = None
-) -> str | None:
+) -> UnsafeVault | None:
     """Why `folder` (absolute, resolved) cannot be a vault, or None.
 
     A vault at a file system's root, the home folder or a folder holding it, or a system
@@ -170,22 +196,21 @@ def unsafe_vault_reason(
     windows = os.name == "nt" if windows is None else windows
     if home is None:
         home = Path(os.path.realpath(Path.home())) if _home_known() else None
-    control = control_character_reason(str(folder))
+    control = control_character(str(folder))
     if control:
-        return f"the path {control}"
-    fix = "give the folder that holds your notes (the graph's or vault's own folder)"
+        return UnsafeVault(Unsafe.CONTROL, folder, control=control)
     pure: PurePath = PureWindowsPath(folder) if windows else PurePosixPath(folder)
     if pure.parent == pure:
-        return f"{folder} is the root of a file system, not a notes folder; {fix}"
+        return UnsafeVault(Unsafe.ROOT, folder)
     if home is not None:
         home_pure = PureWindowsPath(home) if windows else PurePosixPath(home)
         if pure == home_pure:
-            return f"{folder} is your home folder, not a notes folder; {fix}"
+            return UnsafeVault(Unsafe.HOME, folder)
         if home_pure.is_relative_to(pure):
-            return f"{folder} holds your home folder; {fix}"
+            return UnsafeVault(Unsafe.HOLDS_HOME, folder)
     system = _system_folder(pure, windows)
     if system is not None:
-        return f"{folder} is a system folder ({system}), not a notes folder; {fix}"
+        return UnsafeVault(Unsafe.SYSTEM, folder, system=system)
     return None
 
 

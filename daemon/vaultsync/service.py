@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import plistlib
-import shlex
 import sys
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from vaultsync.errors import (
@@ -25,6 +26,24 @@ from vaultsync.writer import (
 
 UNIT_NAME = "vaultsync.service"
 AGENT_LABEL = "io.github.vaultsync"
+
+
+class Manager(Enum):
+    """The service manager a unit or agent is written for."""
+
+    SYSTEMD = "systemd"
+    LAUNCHD = "launchd"
+
+
+@dataclass(frozen=True)
+class ServiceFile:
+    """A unit or agent: its manager, where it goes (or went) and, for launchd, the log file it
+    names (systemd logs to the journal). What to run next is worded by `render.service_start`
+    and `render.service_stop_first`."""
+
+    manager: Manager
+    path: Path
+    log_file: Path | None = None
 
 
 def _command(config: Path) -> list[str]:
@@ -152,9 +171,10 @@ def install(
     state_dir: Path,
     force: bool = False,
     platform: str = sys.platform,
-) -> tuple[Path, str]:
-    """Write the unit or agent; returns its path and what to run next."""
-    path, text, then = service_file(config, vault_roots, state_dir, platform)
+) -> ServiceFile:
+    """Write the unit or agent; returns what was written (its path, manager and log file)."""
+    service, text = service_file(config, vault_roots, state_dir, platform)
+    path = service.path
     if path.exists() and not force:
         raise ServiceFileExists(path)
     # systemd refuses to start a unit whose ReadWritePaths= names a missing folder, and
@@ -163,43 +183,33 @@ def install(
     make_folders(path.parent)
     # Atomically, created as write_text would (0o666 less the umask): it holds no secret.
     write_private_file(path, text.encode("utf-8"), mode=0o666)
-    return path, then
+    return service
 
 
 def service_file(
     config: Path, vault_roots: list[Path], state_dir: Path, platform: str = sys.platform
-) -> tuple[Path, str, str]:
-    """The unit or agent `install` would write: its path, its text and what to run next.
-    Nothing is written (`service install --print` shows it)."""
+) -> tuple[ServiceFile, str]:
+    """The unit or agent `install` would write, and its text. Nothing is written
+    (`service install --print` shows it)."""
     if platform.startswith("linux"):
-        path, text = _unit_path(), systemd_unit(config, vault_roots, state_dir)
-        then = (
-            "systemctl --user daemon-reload && systemctl --user enable --now vaultsync\n"
-            "  logs:   journalctl --user -u vaultsync -f\n"
-            "  reload: systemctl --user reload vaultsync (after editing the config; "
-            "it also reloads on its own)\n"
-            "  after adding a vault in another folder, run `vaultsync service install --force` "
-            "again: the unit may write only the vaults it names"
-        )
-    elif platform == "darwin":
-        path, text = _agent_path(), launchd_plist(config, state_dir, state_dir / "vaultsync.log")
-        then = f"launchctl load -w {shlex.quote(str(path))}\n  logs: {state_dir / 'vaultsync.log'}"
-    else:
-        raise NoServiceManager(platform)
-    return path, text, then
+        unit = ServiceFile(Manager.SYSTEMD, _unit_path())
+        return unit, systemd_unit(config, vault_roots, state_dir)
+    if platform == "darwin":
+        log_file = state_dir / "vaultsync.log"
+        agent = ServiceFile(Manager.LAUNCHD, _agent_path(), log_file)
+        return agent, launchd_plist(config, state_dir, log_file)
+    raise NoServiceManager(platform)
 
 
-def uninstall(platform: str = sys.platform) -> tuple[Path | None, str]:
-    """Remove the unit or agent; returns the removed path (None if there was none) and advice."""
+def uninstall(platform: str = sys.platform) -> ServiceFile | None:
+    """Remove the unit or agent; returns what was removed (None if there was none)."""
     if platform.startswith("linux"):
-        path = _unit_path()
-        first = "systemctl --user disable --now vaultsync"
+        service = ServiceFile(Manager.SYSTEMD, _unit_path())
     elif platform == "darwin":
-        path = _agent_path()
-        first = f"launchctl unload -w {shlex.quote(str(path))}"
+        service = ServiceFile(Manager.LAUNCHD, _agent_path())
     else:
         raise NoServiceManager(platform, installing=False)
-    if not path.exists():
-        return None, ""
-    remove_private_file(path)
-    return path, f"stop it first if it runs: {first}"
+    if not service.path.exists():
+        return None
+    remove_private_file(service.path)
+    return service

@@ -22,7 +22,9 @@ from vaultsync.errors import (
     VaultRefused,
 )
 from vaultsync.ignore import DEFAULT_INCLUDE, PathFilter, hidden_patterns, walk_entries
-from vaultsync.paths import control_character_reason, unsafe_vault_reason
+from vaultsync.paths import control_character, unsafe_vault
+from vaultsync.render import kind_contradiction as contradiction_words
+from vaultsync.render import setting_problem
 from vaultsync.vault_kind import Detection, detect_kind, kind_contradiction
 from vaultsync.vault_settings import (
     CONFIG_EDN,
@@ -41,7 +43,8 @@ __all__ = [
     "MissingVault",
     "Vault",
     "detect_kind",
-    "filter_warning",
+    "FilterProblem",
+    "filter_problem",
     "kind_contradiction",
     "logseq_settings",
     "make_vault",
@@ -116,7 +119,7 @@ def make_vault(
 ) -> Vault:
     """Resolve a vault folder; UsageError when it is missing or its kind cannot be told."""
     root = Path(os.path.expanduser(str(path)))
-    control = control_character_reason(str(path))
+    control = control_character(str(path))
     if control:
         raise VaultPathControl(where, str(path), control)
     if not root.exists():
@@ -124,18 +127,18 @@ def make_vault(
     if not root.is_dir():
         raise VaultNotAFolder(where, root)
     root = root.resolve()
-    unsafe = unsafe_vault_reason(root)  # `/`, the home folder, a system folder
+    unsafe = unsafe_vault(root)  # `/`, the home folder, a system folder
     if unsafe:
         raise VaultRefused(where, unsafe)
     resolved: Kind | None = None if kind == "auto" else kind  # type: ignore[assignment]
     if resolved is not None:
         contradiction = kind_contradiction(root, resolved, name or root.name)
         if contradiction:
-            (warn or log.warning)(contradiction)
+            (warn or log.warning)(contradiction_words(contradiction))
     if resolved is None:
         detection = detect_kind(root)
         if detection.kind is None:
-            raise VaultRefused(where, detection.problem)
+            raise VaultRefused(where, detection)
         resolved = detection.kind
     logseq: dict[str, object] = {}
     if resolved == "logseq":
@@ -143,7 +146,7 @@ def make_vault(
         for problem in settings.problems:
             # A warning, not an error: Logseq itself falls back to its defaults when it cannot
             # read the file, and the pages are cleaned the same whatever the settings say.
-            log.warning("%s", problem)
+            log.warning("%s", setting_problem(problem))
         logseq = {
             "name_format": settings.name_format,
             "pages_dir": settings.pages_dir,
@@ -162,25 +165,28 @@ def make_vault(
     )
 
 
-def filter_warning(vault: Vault) -> str | None:
+@dataclass(frozen=True)
+class FilterProblem:
+    """Why a pass found no page to clean in a vault that holds Markdown files: its `include`
+    patterns match none of them (`excluded` False), or its `exclude` patterns leave out every
+    page include matches (`excluded` True). Worded by `render.filter_problem`."""
+
+    vault: str
+    root: Path
+    excluded: bool
+    patterns: tuple[str, ...]
+
+
+def filter_problem(vault: Vault) -> FilterProblem | None:
     """When a pass found no page to clean (no candidate) in a folder that holds Markdown
-    files: the include or exclude patterns are why; say which, and the fix."""
+    files: the include or exclude patterns are why; which ones."""
     every = PathFilter(DEFAULT_INCLUDE, hidden_patterns(vault.hidden)[0])
     if next(iter(walk_entries(vault.root, every)), None) is None:
         return None  # no Markdown file at all: an empty vault, nothing to say
     included = PathFilter(vault.include, hidden_patterns(vault.hidden)[0])
     if next(iter(walk_entries(vault.root, included)), None) is None:
-        patterns = ", ".join(repr(p) for p in vault.include)
-        return (
-            f"{vault.name}: include [{patterns}] matches none of the .md files in "
-            f"{vault.root}, so no page is cleaned; patterns are relative to the vault's "
-            "folder (e.g. 'Readwise/**/*.md'), or leave include out for every page"
-        )
-    patterns = ", ".join(repr(p) for p in vault.exclude)
-    return (
-        f"{vault.name}: exclude [{patterns}] leaves out every page include matches, so no "
-        "page is cleaned; exclude only the folders to skip (e.g. 'Archive/**')"
-    )
+        return FilterProblem(vault.name, vault.root, False, vault.include)
+    return FilterProblem(vault.name, vault.root, True, vault.exclude)
 
 
 def select_vaults(

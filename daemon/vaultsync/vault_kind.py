@@ -1,13 +1,13 @@
 """What kind of vault a folder is: `detect_kind`, the one place it is told (`logseq/config.edn`
 means Logseq, `.obsidian/` Obsidian; a folder with both is judged by its Readwise pages), and
-`kind_contradiction`, the warning when the kind given for a folder is not the one it shows."""
+`kind_contradiction`, when the kind given for a folder is not the one it shows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from vaultsync.core import formats, links
+from vaultsync.core import links
 from vaultsync.core.model import Kind
 from vaultsync.ignore import DEFAULT_INCLUDE, PathFilter, hidden_patterns, walk_entries
 from vaultsync.vault_settings import logseq_settings
@@ -23,13 +23,15 @@ _DETECT_RATIO = 10
 
 @dataclass(frozen=True)
 class Detection:
-    """What a folder is: `kind` (None when it cannot be told) and, when None, `problem`: one
-    line naming what was found and the fix."""
+    """What a folder is: `kind` (None when it cannot be told), which app's marker it has, and
+    when both are there, how many Readwise pages in each app's shape were found (`shapes`:
+    Logseq's, Obsidian's). `render.undetected_kind` words why the kind cannot be told."""
 
     kind: Kind | None
     has_logseq: bool  # logseq/config.edn
     has_obsidian: bool  # .obsidian/
-    problem: str = ""
+    folder: Path | None = None
+    shapes: tuple[int, int] = (0, 0)
 
     @property
     def is_vault(self) -> bool:
@@ -37,43 +39,34 @@ class Detection:
         return self.has_logseq or self.has_obsidian
 
 
+@dataclass(frozen=True)
+class KindContradiction:
+    """The kind given for a vault (`given`) is not the one its folder shows (`detected`):
+    its Readwise pages would not be found. Worded by `render.kind_contradiction`."""
+
+    name: str
+    given: str
+    root: Path
+    detected: Kind
+
+
 def detect_kind(folder: Path) -> Detection:
     """`logseq/config.edn` means Logseq, `.obsidian/` means Obsidian. A folder with both (opened
     in both apps) is judged by the Readwise pages it holds: Logseq's shape in its pages
-    folder, or Obsidian's `## Highlights` notes; when that is unclear, `problem` says so."""
+    folder, or Obsidian's `## Highlights` notes; when that is unclear, its kind is None."""
     is_logseq = (folder / "logseq" / "config.edn").is_file()
     is_obsidian = (folder / ".obsidian").is_dir()
     if is_logseq != is_obsidian:
-        return Detection("logseq" if is_logseq else "obsidian", is_logseq, is_obsidian)
-    fix = (
-        "pass --kind logseq|obsidian, or set 'kind: logseq' or 'kind: obsidian' for this vault "
-        "in the config"
-    )
+        return Detection("logseq" if is_logseq else "obsidian", is_logseq, is_obsidian, folder)
     if not is_logseq:
-        return Detection(
-            None,
-            False,
-            False,
-            f"cannot tell what {folder} is: it has neither logseq/config.edn nor .obsidian/; "
-            + fix,
-        )
+        return Detection(None, False, False, folder)
     logseq, obsidian = _readwise_shapes(folder)
+    shapes = (logseq, obsidian)
     if logseq > 0 and logseq >= _DETECT_RATIO * obsidian:
-        return Detection("logseq", True, True)
+        return Detection("logseq", True, True, folder, shapes)
     if obsidian > 0 and obsidian >= _DETECT_RATIO * logseq:
-        return Detection("obsidian", True, True)
-    found = (
-        f"{logseq} Readwise page(s) in Logseq's shape and {obsidian} in Obsidian's"
-        if logseq or obsidian
-        else "no Readwise page to judge by"
-    )
-    return Detection(
-        None,
-        True,
-        True,
-        f"cannot tell what {folder} is: it has both logseq/config.edn and .obsidian/ (opened "
-        f"in both apps?) and {found}; " + fix,
-    )
+        return Detection("obsidian", True, True, folder, shapes)
+    return Detection(None, True, True, folder, shapes)
 
 
 def _readwise_shapes(folder: Path) -> tuple[int, int]:
@@ -104,21 +97,15 @@ def _readwise_shapes(folder: Path) -> tuple[int, int]:
     return logseq, obsidian
 
 
-def kind_contradiction(root: Path, kind: str, name: str) -> str | None:
-    """A warning when the kind given for a folder contradicts what the folder says it is (a
-    Logseq graph given `kind: obsidian`): its pages would be read in the wrong shape, none of
-    them found to be a Readwise page, and nothing said. None when they agree or it cannot be
-    told (a folder with both apps' markers, or neither)."""
+def kind_contradiction(root: Path, kind: str, name: str) -> KindContradiction | None:
+    """When the kind given for a folder contradicts what the folder says it is (a Logseq graph
+    given `kind: obsidian`): its pages would be read in the wrong shape, none of them found to
+    be a Readwise page, and nothing said. None when they agree or it cannot be told (a folder
+    with both apps' markers, or neither)."""
     detected = detect_kind(root) if (root / ".obsidian").is_dir() != _has_logseq(root) else None
     if detected is None or detected.kind is None or detected.kind == kind:
         return None
-    fmt = formats.of(detected.kind)
-    marker, app = fmt.marker, fmt.named
-    return (
-        f"vault {name!r} is given kind {kind}, but {root} has {marker}: it is {app}, and "
-        f"its Readwise pages are not found as {kind} pages; set 'kind: {detected.kind}' "
-        f"(or 'kind: auto') for it, or pass --kind {detected.kind}"
-    )
+    return KindContradiction(name, kind, root, detected.kind)
 
 
 def _has_logseq(root: Path) -> bool:

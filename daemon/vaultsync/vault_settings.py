@@ -7,12 +7,13 @@ the file while it runs)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from vaultsync.core import edn
 from vaultsync.core.text import NotUtf8, decode
 from vaultsync.ignore import hidden_patterns
-from vaultsync.render import error_message
+from vaultsync.render.errors import edn_problem
 
 #: The file, relative to the graph's folder (the daemon watches it).
 CONFIG_EDN = "logseq/config.edn"
@@ -26,6 +27,50 @@ FOLLOWED: tuple[tuple[str, str], ...] = (
 )
 
 
+class Unreadable(Enum):
+    """Why config.edn could not be read as a whole."""
+
+    OS_ERROR = "os error"  # `detail`: the strerror
+    NOT_UTF8 = "not utf-8"  # at `line`, `column`
+    EDN = "edn"  # not EDN at `line`, `column`; `detail`: what the EDN reader says
+    NOT_A_MAP = "not a map"  # no settings map at its top
+
+
+@dataclass(frozen=True)
+class Broken:
+    """Why the file could not be read (worded by `render.settings_broken`)."""
+
+    kind: Unreadable
+    line: int = 0
+    column: int = 0
+    detail: str = ""
+
+
+class Trouble(Enum):
+    """A problem with config.edn that made a setting fall back to a default."""
+
+    BROKEN = "broken"  # the whole file (`broken`): Logseq's defaults throughout
+    WRONG_TYPE = "wrong type"  # `key`'s value is of a wrong type
+    NOT_INSIDE = "not inside"  # `key`'s folder (`given`) is not inside the graph
+    HIDDEN_UNUSABLE = "hidden unusable"  # `:hidden` `entries` that would hide the whole graph
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """One problem with the file at `path` (worded by `render.setting_problem`): its kind, the
+    key and where it is (line, column), the value given, the default used instead."""
+
+    kind: Trouble
+    path: Path
+    key: str = ""
+    line: int = 0
+    column: int = 0
+    given: object = None
+    default: str = ""
+    entries: tuple[str, ...] = ()
+    broken: Broken | None = None
+
+
 @dataclass(frozen=True)
 class LogseqSettings:
     """The settings of logseq/config.edn we follow, Logseq's defaults where a key is missing.
@@ -35,10 +80,10 @@ class LogseqSettings:
     journals_dir: str = "journals"
     name_format: str = "legacy"  # Logseq's when the key is missing (new graphs write it)
     hidden: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()
-    # Why the file could not be read as a whole (where, what; "" when it could, or is missing):
-    # these settings are then Logseq's defaults, and the daemon keeps its last good ones.
-    broken: str = ""
+    problems: tuple[SettingProblem, ...] = ()
+    # Why the file could not be read as a whole (None when it could, or is missing): these
+    # settings are then Logseq's defaults, and the daemon keeps its last good ones.
+    broken: Broken | None = None
     missing: bool = False  # no config.edn (or no graph folder): Logseq's defaults throughout
 
 
@@ -53,17 +98,18 @@ def logseq_settings(root: Path) -> LogseqSettings:
     except FileNotFoundError:
         return LogseqSettings(missing=True)
     except OSError as err:
-        return _unreadable(path, f"cannot read it ({err.strerror})")
+        return _unreadable(path, Broken(Unreadable.OS_ERROR, detail=str(err.strerror)))
     try:
         config = edn.read(decode(data))
     except NotUtf8 as err:
-        return _unreadable(path, f"line {err.line}, column {err.column}: bytes that are not UTF-8")
+        return _unreadable(path, Broken(Unreadable.NOT_UTF8, err.line, err.column))
     except edn.EdnError as err:
-        return _unreadable(path, error_message(err))  # its words and where: render's
+        # What is wrong, in render's words; where, as fields.
+        return _unreadable(path, Broken(Unreadable.EDN, err.line, err.column, edn_problem(err)))
     if config is None:
         return LogseqSettings()  # only comments: every setting is Logseq's default
     if not isinstance(config, dict):
-        return _unreadable(path, "holds no settings map (`{…}`) at its top")
+        return _unreadable(path, Broken(Unreadable.NOT_A_MAP))
     return _settings_of(path, config)
 
 
@@ -77,16 +123,17 @@ def setting_changes(old: object, new: object) -> list[tuple[str, object, object]
     ]
 
 
-def _unreadable(path: Path, why: str) -> LogseqSettings:
-    defaults = "Logseq's defaults are used for this graph until it is fixed"
-    return LogseqSettings(problems=(f"{path}: {why}; {defaults}",), broken=why)
+def _unreadable(path: Path, why: Broken) -> LogseqSettings:
+    problem = SettingProblem(Trouble.BROKEN, path, broken=why)
+    return LogseqSettings(problems=(problem,), broken=why)
 
 
 def _settings_of(path: Path, config: dict) -> LogseqSettings:
-    problems: list[str] = []
+    problems: list[SettingProblem] = []
     where = getattr(config, "where", {})
 
-    def value(key: str, kind: type, default: object, what: str) -> object:
+    # (`shown`: the default named in the problem's words, for a folder setting.)
+    def value(key: str, kind: type, default: object, shown: str = "") -> object:
         keyword = edn.Keyword(key)
         if keyword not in config:
             return default
@@ -94,34 +141,28 @@ def _settings_of(path: Path, config: dict) -> LogseqSettings:
         if isinstance(found, kind):
             return found
         line, column = where.get(keyword, (0, 0))
-        problems.append(
-            f"{path}: line {line}, column {column}: `:{key}` should be {what}; "
-            f"using Logseq's default for it"
-        )
+        problems.append(SettingProblem(Trouble.WRONG_TYPE, path, key, line, column, default=shown))
         return default
 
     def folder(key: str, default: str) -> str:
-        given = value(key, str, default, f'a folder name such as "{default}"')
+        given = value(key, str, default, default)
         inside = _folder(given)
         if not inside:
             line, column = where.get(edn.Keyword(key), (0, 0))
             problems.append(
-                f"{path}: line {line}, column {column}: `:{key}` {given!r} is not a folder "
-                f"inside the graph; using {default}/"
+                SettingProblem(Trouble.NOT_INSIDE, path, key, line, column, given, default)
             )
         return inside or default
 
     pages = folder("pages-directory", "pages")
     journals = folder("journals-directory", "journals")
-    fmt = value("file/name-format", edn.Keyword, None, "`:triple-lowbar` or `:legacy`")
-    hidden = value("hidden", tuple, (), 'a vector of paths such as ["/archived"]')
+    fmt = value("file/name-format", edn.Keyword, None)
+    hidden = value("hidden", tuple, ())
     entries = tuple(e for e in hidden if isinstance(e, str))  # type: ignore[union-attr]
     _, unusable = hidden_patterns(entries)
     if unusable:
-        names = ", ".join(f'"{e}"' for e in unusable)
         problems.append(
-            f"{path}: `:hidden` entries not followed (they would hide the whole "
-            f"graph or leave it): {names}"
+            SettingProblem(Trouble.HIDDEN_UNUSABLE, path, "hidden", entries=tuple(unusable))
         )
     return LogseqSettings(
         pages_dir=pages,

@@ -48,14 +48,15 @@ def warn(message: str) -> None:
 
 def warn_unmatched(reports: list[PassReport]) -> None:
     """A vault whose include/exclude let no page through passes "successfully" with nothing
-    done; say why (vault.filter_warning)."""
-    from vaultsync.vault import filter_warning
+    done; say why (vault.filter_problem)."""
+    from vaultsync.render import filter_problem as filter_words
+    from vaultsync.vault import filter_problem
 
     for report in reports:
         if report.scanned == 0:
-            problem = filter_warning(report.vault)
+            problem = filter_problem(report.vault)
             if problem:
-                warn(problem)
+                warn(filter_words(problem))
 
 
 def pass_options(config, mode: str, want_diff: bool, verbose: bool = False) -> PassOptions:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Protocol
 
-from vaultsync import paths
+from vaultsync import paths, render
 from vaultsync.core.model import Kind
 from vaultsync.vault import detect_kind
 
@@ -63,9 +63,9 @@ def _empty_variables(raw: str) -> list[str]:
 def vault_folder(value: Path, base: Path | None) -> Path:
     """A vault's `path` as written, expanded and resolved; a missing folder is let through
     (it is waited for), anything that cannot be a vault raises `ValueError`."""
-    control = paths.control_character_reason(str(value))
+    control = paths.control_character(str(value))
     if control:
-        raise ValueError(f"the path {control}")
+        raise ValueError(f"the path {render.control_character(control)}")
     path = expand_path(value, base)
     try:
         is_dir = path.is_dir()
@@ -85,9 +85,9 @@ def vault_folder(value: Path, base: Path | None) -> Path:
         return path
     if not is_dir:
         raise ValueError(f"{path} is a file, not a folder; give the vault's folder")
-    unsafe = paths.unsafe_vault_reason(path)
+    unsafe = paths.unsafe_vault(path)
     if unsafe:
-        raise ValueError(unsafe)
+        raise ValueError(render.unsafe_vault(unsafe))
     return path
 
 
@@ -96,7 +96,7 @@ def detected_kind(path: Path) -> Kind:
     folders cannot tell."""
     detected = detect_kind(path)
     if detected.kind is None:
-        raise ValueError(detected.problem)
+        raise ValueError(render.undetected_kind(detected))
     return detected.kind
 
 

@@ -37,6 +37,8 @@ from vaultsync.render.commands import (
     restored,
     service_installed,
     service_needs_config,
+    service_start,
+    service_stop_first,
     service_uninstalled,
     service_would_write,
     signalled,
@@ -71,8 +73,28 @@ from vaultsync.render.reasons import error_beside, reason_words
 from vaultsync.render.shapes import JSON_VERSION, passes_json, report_json
 from vaultsync.render.status import describe_entry, local_time, status_lines
 from vaultsync.render.summary import summary
+from vaultsync.render.vaults import (
+    control_character,
+    filter_problem,
+    kind_contradiction,
+    setting_problem,
+    settings_broken,
+    undetected_kind,
+    unsafe_vault,
+    vault_refused,
+    vault_state,
+)
 
 __all__ = [
+    "control_character",
+    "filter_problem",
+    "kind_contradiction",
+    "setting_problem",
+    "settings_broken",
+    "undetected_kind",
+    "unsafe_vault",
+    "vault_refused",
+    "vault_state",
     "AUTHOR_VERB",
     "JSON_VERSION",
     "activity_entries",
@@ -119,6 +141,8 @@ __all__ = [
     "report_json",
     "restored",
     "service_installed",
+    "service_start",
+    "service_stop_first",
     "service_needs_config",
     "service_uninstalled",
     "service_would_write",

@@ -3,6 +3,7 @@ stop/reload, and the CLI's notes."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,6 +174,34 @@ def service_would_write(path: Path) -> str:
 
 def service_installed(path: Path, then: str) -> str:
     return f"wrote {path}\nstart it with:\n  {then}"
+
+
+# What to run after installing, by service manager (`service.Manager`'s value).
+_SYSTEMD_START = (
+    "systemctl --user daemon-reload && systemctl --user enable --now vaultsync\n"
+    "  logs:   journalctl --user -u vaultsync -f\n"
+    "  reload: systemctl --user reload vaultsync (after editing the config; "
+    "it also reloads on its own)\n"
+    "  after adding a vault in another folder, run `vaultsync service install --force` "
+    "again: the unit may write only the vaults it names"
+)
+
+
+def service_start(service: Any) -> str:
+    """What to run after `service install` wrote `service` (a `service.ServiceFile`): start
+    it, where its logs are, how to reload it."""
+    if service.manager.value == "systemd":
+        return _SYSTEMD_START
+    return f"launchctl load -w {shlex.quote(str(service.path))}\n  logs: {service.log_file}"
+
+
+def service_stop_first(service: Any) -> str:
+    """The advice after `service uninstall` removed `service` (a `service.ServiceFile`)."""
+    if service.manager.value == "systemd":
+        first = "systemctl --user disable --now vaultsync"
+    else:
+        first = f"launchctl unload -w {shlex.quote(str(service.path))}"
+    return f"stop it first if it runs: {first}"
 
 
 # ------------------------------------------------------------------- the daemon's commands

@@ -15,6 +15,7 @@ from vaultsync.render.causes import (
     unsafe_reason,
     write_reason,
 )
+from vaultsync.render.vaults import control_character, vault_refused
 
 
 def _lost(err: Any) -> str:
@@ -159,14 +160,14 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
         )
     ),
     # Vaults and their folders (`where`: the config key the path came from, if any).
-    "VaultPathControl": lambda e: f"{_where(e)}{e.path!r}: the path {e.control}",
+    "VaultPathControl": lambda e: f"{_where(e)}{e.path!r}: the path {control_character(e.control)}",
     "VaultFolderMissing": lambda e: (
         f"{_where(e)}{e.root}: no such folder; check the path or create the folder"
     ),
     "VaultNotAFolder": lambda e: (
         f"{_where(e)}{e.root}: not a folder; a vault is the folder holding your notes"
     ),
-    "VaultRefused": lambda e: f"{_where(e)}{e.reason}",
+    "VaultRefused": lambda e: f"{_where(e)}{vault_refused(e.reason)}",
     "MissingVault": lambda e: (
         f"vault {e.name!r}: its folder {e.root} is missing (a drive not plugged in?); "
         "it is left out until the folder is there"

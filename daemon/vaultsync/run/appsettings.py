@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vaultsync.core import formats
-from vaultsync.render import daemon_line
+from vaultsync.render import daemon_line, setting_problem, settings_broken
 from vaultsync.run.status import Status
 from vaultsync.vault import CONFIG_EDN, Vault, logseq_settings, setting_changes
+from vaultsync.vault_settings import Broken, SettingProblem
 
 log = logging.getLogger("vaultsync")
 
@@ -35,13 +36,13 @@ class Followed:
 
 @dataclass
 class AppSettings:
-    """Per vault (by name): why its settings file did not read when last looked at ("" when it
-    did), so a broken file is warned about once; and the problems with single values already
+    """Per vault (by name): why its settings file did not read when last looked at (None when
+    it did), so a broken file is warned about once; and the problems with single values already
     said, so each is said once."""
 
     status: Status
-    broken: dict[str, str] = field(default_factory=dict)
-    said: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    broken: dict[str, Broken | None] = field(default_factory=dict)
+    said: dict[str, tuple[SettingProblem, ...]] = field(default_factory=dict)
 
     def settings_file(self, vault: Vault) -> Path | None:
         """The vault's settings file the daemon follows (None: the app has none we read)."""
@@ -96,21 +97,21 @@ class AppSettings:
         if settings.broken:
             if self.broken.get(name) != settings.broken:
                 self.broken[name] = settings.broken
-                log.warning(
-                    "%s", daemon_line("app settings broken", **fields, error=settings.broken)
-                )
+                why = settings_broken(settings.broken)
+                log.warning("%s", daemon_line("app settings broken", **fields, error=why))
                 self.status.error(
-                    daemon_line("app settings broken (status)", **fields, error=settings.broken),
-                    key,
+                    daemon_line("app settings broken (status)", **fields, error=why), key
                 )
             return Followed()
         if self.broken.get(name):
             log.info("%s", daemon_line("app settings fixed", **fields))
-        self.broken[name] = ""
+        self.broken[name] = None
         self.status.resolved(key)
         for problem in settings.problems:
             if problem not in self.said.get(name, ()):
-                log.warning("%s", problem)  # a value of a wrong type: Logseq's default for it
+                log.warning(
+                    "%s", setting_problem(problem)
+                )  # a value of a wrong type: Logseq's default for it
         self.said[name] = settings.problems
         changes = setting_changes(vault, settings)
         if not changes:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from vaultsync.activity import ActivityLog
 from vaultsync.pipeline.report import PassReport
-from vaultsync.render import activity_entries, failure_line, log_lines
+from vaultsync.render import activity_entries, failure_line, log_lines, vault_state
 from vaultsync.results import Outcome
 from vaultsync.vault import MissingVault, Vault
 from vaultsync.writer import write_private_file
@@ -123,7 +123,7 @@ def _waiting_status(runs: Mapping[str, Any], waiting: list[MissingVault]) -> dic
                 "kind": None,
                 "watching": "unavailable",
                 "last_pass": None,
-                "last_summary": "folder missing; watched for",
+                "last_summary": vault_state("folder missing"),
             }
     return out
 

@@ -17,7 +17,7 @@ from vaultsync.lease import VaultLease
 from vaultsync.locks import LockBusy, LockWaitCancelled, vault_lock
 from vaultsync.pipeline.report import PassReport
 from vaultsync.pipeline.session import VaultSession
-from vaultsync.render import daemon_line, pass_line
+from vaultsync.render import daemon_line, pass_line, vault_state
 from vaultsync.run.status import LeftAloneSaid, Status, log_report, now, record_report, rel
 from vaultsync.vault import Vault
 
@@ -138,7 +138,7 @@ class VaultPasses:
             return True
         run.behind = True
         assert run.lease is not None
-        run.last_summary = f"not cleaning here: {run.lease.describe()}"
+        run.last_summary = vault_state("not cleaning here", who=run.lease.describe())
         return False
 
     def leases(self, runs: Iterable[VaultRun]) -> bool:
@@ -167,11 +167,12 @@ class VaultPasses:
         the vault's last pass are set together (never a new time beside an old summary)."""
         record_report(self.activity, report)
         if why == "start-up" and report.scanned == 0:
-            from vaultsync.vault import filter_warning
+            from vaultsync.render import filter_problem as filter_words
+            from vaultsync.vault import filter_problem
 
-            problem = filter_warning(run.vault)  # include/exclude let no page through
+            problem = filter_problem(run.vault)  # include/exclude let no page through
             if problem:
-                log.warning("%s", problem)
+                log.warning("%s", filter_words(problem))
         self.status.resolved(f"pass\0{run.vault.name}")
         run.last_pass = now()
         run.last_summary = pass_line(why, report)
