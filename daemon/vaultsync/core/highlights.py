@@ -24,7 +24,6 @@ BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 # Trailing white space may include a stray "\r" (a CRLF file edited by a tool that added one).
 LOGSEQ_ID = re.compile(r"^[ \t]*id:: *(\S+?)\s*$", re.IGNORECASE)
 OBSIDIAN_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)\s*$")
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -50,10 +49,28 @@ ITEM_SYNTAX: dict[str, ItemSyntax] = {
 }
 
 
+# A character mojibake could be made of: anything but ASCII and the characters below, none of
+# which makes ftfy see mojibake on its own. ftfy's detector (`ftfy.badness.is_bad`) matches only
+# sequences holding at least one character of its own mojibake classes (Latin-1 and Latin
+# Extended letters and signs, Greek, Cyrillic, C1 controls, math, box drawing, currency); the
+# typographic quotes and dashes, the ellipsis and the bullet below take part only next to one of
+# those, and arrows, dingbats and emoji (beyond the Basic Multilingual Plane, which no
+# single-byte decoding produces) not at all. A text without such a character is not "bad",
+# and `fix_encoding` returns it unchanged: tests/test_core_fastpaths.py proves it (every
+# character of the detector's pattern checked against this class, and hypothesis).
+MOJIBAKE_ABLE = re.compile(
+    "[^\x00-\x7f\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026"
+    "\u2190-\u21ff\u2600-\u27bf\U00010000-\U0010ffff]"
+)
+
+
 def repaired(text: str) -> str:
-    """ftfy's encoding repair only (never quotes, widths or ligatures); plain ASCII skips ftfy."""
+    """ftfy's encoding repair only (never quotes, widths or ligatures); plain ASCII, and text
+    with no character mojibake can be made of (quotes, dashes, emoji), skips ftfy."""
     if text.isascii():
         return text  # (a flag of the string: cheaper than a memo lookup, and nothing kept)
+    if MOJIBAKE_ABLE.search(text) is None:
+        return text  # (what fix_encoding returns for it; no import, no memo)
     return _repaired(text)
 
 
@@ -303,7 +320,9 @@ def comparable(text: str) -> str:
 def _collapsed(text: str) -> str:
     if "  " not in text and text.isprintable():  # the only white space is single spaces
         return text.strip()
-    return _SPACE.sub(" ", text).strip()
+    # str.split() breaks at the white space `\s` matches (str.isspace) and drops it at both
+    # ends: re.sub(r"\s+", " ", text).strip() for half the cost (tests/test_core_fastpaths.py).
+    return " ".join(text.split())
 
 
 # Texts Readwise writes in place of content it cannot export (an image highlight): two of them
@@ -314,9 +333,17 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# The longest text _PLACEHOLDER matches: "highlight of an " and "pictures" (each character of
+# the pattern matches one character; casefold never shortens a text).
+_PLACEHOLDER_MAX = len("highlight of an pictures")
+
+
 def is_placeholder(text: str) -> bool:
     """`Highlighted Image` and the like (a comparable() text): a stand-in, not the highlight."""
-    return bool(_PLACEHOLDER.fullmatch(text.strip(" *_[]().:!-").casefold()))
+    text = text.strip(" *_[]().:!-")
+    if len(text) > _PLACEHOLDER_MAX:  # (most highlights: no casefold, no regex)
+        return False
+    return bool(_PLACEHOLDER.fullmatch(text.casefold()))
 
 
 def highlight_key(item: Item, kind: Kind) -> tuple[str, ...]:
