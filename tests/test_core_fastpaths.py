@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hypo_profiles import scaled
-from vaultsync.core import highlights
+from vaultsync.core import highlights, links
 from vaultsync.core.highlights import MOJIBAKE_ABLE, is_placeholder, repaired
 
 ftfy = pytest.importorskip("ftfy")
@@ -123,3 +123,74 @@ def test_placeholders_are_still_told(text: str) -> None:
 )
 def test_longer_texts_are_not_placeholders(text: str) -> None:
     assert not is_placeholder(text)
+
+
+# The location link's URL as it was written before it became possessive.
+_URL_BEFORE = r"(?:[^()\s]|\([^()\s]*\))+"
+_BEFORE = {
+    "location": re.compile(
+        r"\(\[(?P<label>" + links.LABELS + r")\]\((?P<url>" + _URL_BEFORE + r")\)\)"
+    ),
+    "bare": re.compile(r"\[(?P<label>" + links.LABELS + r")\]\((?P<url>" + _URL_BEFORE + r")\)"),
+    "open": re.compile(r"\[Open in Readwise\]\(" + _URL_BEFORE + r"\)"),
+}
+_NOW = {"location": links.LOCATION_LINK, "bare": links.BARE_LINK, "open": links.OPEN_IN_READWISE}
+_LINKISH = st.lists(
+    st.sampled_from(
+        ["([", "[", "](", "(", ")", "))", "]", " ", "\t", "\n", "\xa0", "x", "/", "?a=1", "é"]
+        + ["View Tweet", "View Highlight", "Location 12", "Page\xa03", "Time 1:02:03"]
+        + ["Open in Readwise", "https://readwise.io/open/9", "https://x.com/h/status/123"]
+        + ["([Location 12](", "([View Tweet](", "[View Post](", "[Open in Readwise]("] * 3
+    ),
+    max_size=30,
+).map("".join)
+# A link's head, a URL of plain runs, groups and stray parentheses, and one of several ends.
+_URLISH = st.lists(
+    st.sampled_from(["https://x.com/a/status/9", "(b)", "(", ")", " ", "c", "(d e)", "()", "é"]),
+    max_size=8,
+).map("".join)
+_LINK = st.builds(
+    lambda head, url, end: head + url + end,
+    st.sampled_from(["([Location 12](", "([View Tweet](", "[View Post](", "[Open in Readwise]("]),
+    _URLISH,
+    st.sampled_from(["))", ")", "", ") )", ")))", ")\n)"]),
+)
+_LINKS = st.lists(_LINK | _LINKISH, max_size=4).map(" ".join)
+
+
+def _spans(m: re.Match[str]) -> tuple[object, ...]:
+    return (m.span(), *(m.span(g) for g in range(1, (m.re.groups or 0) + 1)))
+
+
+@scaled(500)
+@given(_LINKS)
+def test_the_link_patterns_match_what_they_matched_before(text: str) -> None:
+    for name, before in _BEFORE.items():
+        now = _NOW[name]
+        assert [_spans(m) for m in now.finditer(text)] == [_spans(m) for m in before.finditer(text)]
+        assert now.sub(" ", text) == before.sub(" ", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a ([Location 5](https://readwise.io/to_kindle?location=5)) b",
+        "([View Tweet](https://x.com/a/status/1(2)3)) ([Page 2](u(v)w))",
+        "([Page 2](https://a.b/c(d) e)) ([Page 3](https://a.b/(x)))",
+        "> [View Highlight](https://read.readwise.io/read/01h)",
+        "[Open in Readwise](https://readwise.io/bookreview/1) ([Time 0:22:04](https://snipd.com/x))",
+    ],
+)
+def test_the_link_patterns_on_real_links(text: str) -> None:
+    for name, before in _BEFORE.items():
+        assert [_spans(m) for m in _NOW[name].finditer(text)] == [
+            _spans(m) for m in before.finditer(text)
+        ]
+
+
+def test_an_unclosed_link_is_read_in_linear_time() -> None:
+    """A run inside a loop is exponential on failure when it may backtrack ((a+)+): the URL's
+    runs are possessive. (Without that this test would not finish.)"""
+    text = "([Location 12](https://readwise.io/open/" + "x" * 5000 + " ([Page 1](u(" + "y" * 5000
+    for pattern in _NOW.values():
+        assert pattern.search(text) is None
