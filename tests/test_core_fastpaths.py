@@ -30,6 +30,9 @@ def _detector_characters() -> set[str]:
     """Every character outside ASCII the detector's pattern names, ranges expanded."""
     pattern = BADNESS_RE.pattern
     out = {c for c in pattern if not c.isascii()}
+    # (escapes the raw parts of the pattern write: "\xa0", "\u2019")
+    escapes = re.findall(r"\\x([0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})", pattern)
+    out.update(chr(int(x or u, 16)) for x, u in escapes)
     for i in range(1, len(pattern) - 1):
         low, dash, high = pattern[i - 1], pattern[i], pattern[i + 1]
         if dash == "-" and not (low.isascii() and high.isascii()) and low < high:
