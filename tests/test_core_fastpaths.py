@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from hypo_profiles import scaled
 from vaultsync.core import highlights, links
-from vaultsync.core.highlights import MOJIBAKE_ABLE, is_placeholder, repaired
+from vaultsync.core.highlights import is_placeholder, repaired
+from vaultsync.core.mojibake import MOJIBAKE_ABLE
 
 ftfy = pytest.importorskip("ftfy")
 from ftfy.badness import BADNESS_RE  # noqa: E402  (ftfy's public detector)
