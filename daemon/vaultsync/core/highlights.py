@@ -17,6 +17,7 @@ from vaultsync.core.links import (  # (re-exported: other modules import them fr
     readwise_url,
 )
 from vaultsync.core.model import Item, Kind, Section
+from vaultsync.core.mojibake import repaired  # (re-exported: rules.py imports it from here)
 from vaultsync.core.syntax import LOGSEQ_PROPERTY
 from vaultsync.core.text import body
 
@@ -24,7 +25,6 @@ BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 # Trailing white space may include a stray "\r" (a CRLF file edited by a tool that added one).
 LOGSEQ_ID = re.compile(r"^[ \t]*id:: *(\S+?)\s*$", re.IGNORECASE)
 OBSIDIAN_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)\s*$")
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -48,22 +48,6 @@ ITEM_SYNTAX: dict[str, ItemSyntax] = {
         quotes=True, properties=False, counters=True, caret_ids=True, block_id=OBSIDIAN_ID.search
     ),
 }
-
-
-def repaired(text: str) -> str:
-    """ftfy's encoding repair only (never quotes, widths or ligatures); plain ASCII skips ftfy."""
-    if text.isascii():
-        return text  # (a flag of the string: cheaper than a memo lookup, and nothing kept)
-    return _repaired(text)
-
-
-# Only non-ASCII text is memoized, where ftfy is slow: the memo held every highlight's text of
-# a cold pass (up to 65,536, ~10 MB the daemon kept); a page asks of its own texts many times.
-@lru_cache(maxsize=8192)
-def _repaired(text: str) -> str:
-    from ftfy import fix_encoding
-
-    return fix_encoding(text)
 
 
 def own_text_lines(item: Item, kind: Kind) -> list[str]:
@@ -303,7 +287,9 @@ def comparable(text: str) -> str:
 def _collapsed(text: str) -> str:
     if "  " not in text and text.isprintable():  # the only white space is single spaces
         return text.strip()
-    return _SPACE.sub(" ", text).strip()
+    # str.split() breaks at the white space `\s` matches (str.isspace) and drops it at both
+    # ends: re.sub(r"\s+", " ", text).strip() for half the cost (tests/test_core_fastpaths.py).
+    return " ".join(text.split())
 
 
 # Texts Readwise writes in place of content it cannot export (an image highlight): two of them
@@ -314,9 +300,17 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# The longest text _PLACEHOLDER matches: "highlight of an " and "pictures" (each character of
+# the pattern matches one character; casefold never shortens a text).
+_PLACEHOLDER_MAX = len("highlight of an pictures")
+
+
 def is_placeholder(text: str) -> bool:
     """`Highlighted Image` and the like (a comparable() text): a stand-in, not the highlight."""
-    return bool(_PLACEHOLDER.fullmatch(text.strip(" *_[]().:!-").casefold()))
+    text = text.strip(" *_[]().:!-")
+    if len(text) > _PLACEHOLDER_MAX:  # (most highlights: no casefold, no regex)
+        return False
+    return bool(_PLACEHOLDER.fullmatch(text.casefold()))
 
 
 def highlight_key(item: Item, kind: Kind) -> tuple[str, ...]:

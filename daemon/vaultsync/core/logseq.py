@@ -56,7 +56,8 @@ def _blocks(lines: list[str]) -> list[Item]:
             if fence_closes(text, fence):
                 fence = None
             continue
-        if BLOCK_START.match(text):
+        start = BLOCK_START.match(text)
+        if start:
             width = _indent_width(text)
             block = Item([line])
             while stack and stack[-1][0] >= width:
@@ -64,8 +65,9 @@ def _blocks(lines: list[str]) -> list[Item]:
             (stack[-1][1].children if stack else roots).append(block)
             stack.append((width, block))
             current = block
-            # A fence may open on the bullet line itself: "- ```python".
-            fence = fence_opens(BLOCK_START.sub("", text, count=1))
+            # A fence may open on the bullet line itself: "- ```python". (The match is anchored:
+            # the text after it is what BLOCK_START.sub("", text, count=1) leaves.)
+            fence = fence_opens(text[start.end() :])
             continue
         assert current is not None
         current.lines.append(line)

@@ -89,13 +89,15 @@ def _list_end(lines: list[str], level: int, quotes: bool = False) -> int:
         if not text.strip():
             blank_from = i if blank_from is None else blank_from
             continue
-        is_item = bool(BULLET.match(text)) or (quotes and text.startswith(">"))
+        bullet = BULLET.match(text)
+        is_item = bullet is not None or (quotes and text.startswith(">"))
         chapter = not is_item and _chapter_level(text, level)
         if seen and blank_from is not None and not (is_item or chapter) and _indent_width(text) < 2:
             return blank_from
         blank_from = None
         seen = True
-        fence = fence_opens(BULLET.sub("", text, count=1) if is_item else text)
+        # (BULLET is anchored: the text after its match is what BULLET.sub(count=1) leaves.)
+        fence = fence_opens(text[bullet.end() :] if bullet else text)
     return len(lines)
 
 
@@ -137,7 +139,8 @@ def _section(
             else:
                 current.lines.append(line)
             continue
-        if BULLET.match(text):
+        bullet = BULLET.match(text)
+        if bullet:
             width = _indent_width(text)
             if current is None or width == 0 or not stack:
                 item = Item([line])
@@ -150,7 +153,7 @@ def _section(
                 stack[-1][1].children.append(item)
                 stack.append((width, item))
             current = item
-            fence = fence_opens(BULLET.sub("", text, count=1))
+            fence = fence_opens(text[bullet.end() :])  # (what BULLET.sub(count=1) leaves)
             continue
         if _chapter_level(text, level):
             current = Item([line])

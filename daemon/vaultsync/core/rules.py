@@ -38,6 +38,8 @@ def repair_encoding(page: Page) -> int:
         for item in section.items:
             if not is_highlight(item, page.kind):
                 continue
+            if all(line.isascii() for line in item.lines):
+                continue  # (repaired() leaves ASCII as it is: most items, no per-line work)
             for i, line in enumerate(item.lines):
                 text = body(line)
                 new = repaired(text)
