@@ -62,6 +62,7 @@ from vaultsync.render.errors import (
 from vaultsync.render.pages import (
     AUTHOR_VERB,
     describe,
+    left_alone_words,
     page_rel,
     plural,
     reason_text,
@@ -120,6 +121,7 @@ __all__ = [
     "failure_line",
     "history_lines",
     "history_list",
+    "left_alone_words",
     "local_time",
     "log_lines",
     "no_activity",
