@@ -1111,14 +1111,11 @@ RETURNERS = {"render", "config", "cli/parser.py", "logs.py"}
 _PHRASE = re.compile(r"[A-Za-z]+[ ,;:]+[A-Za-z]")
 
 _NOT_SHOWN = "not shown to a user: why the clean verdict was unsure (tests and profiling read it)"
-_ROUTE_RETURN = "to route after merge: a module other helpers were editing while this scan came in"
 # (module, function): a function that returns a phrase, and why it may.
 RETURN_ALLOWED: dict[tuple[str, str], str] = {
     ("service.py", "systemd_unit"): "the unit file's text (its comments), not a message",
     ("core/verdict.py", "_foldable"): _NOT_SHOWN,
     ("core/verdict.py", "_scan"): _NOT_SHOWN,
-    ("lease.py", "resync_refusal"): _ROUTE_RETURN + " (refused_here's `why`)",
-    ("lease.py", "describe"): _ROUTE_RETURN + " (status's who-cleans line)",
 }
 
 
