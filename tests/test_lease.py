@@ -22,7 +22,9 @@ from vaultsync.lease import (
     machine_id,
     other_holder,
     read_lease,
+    resync_refusal,
 )
+from vaultsync.render import refused_here, who_cleans
 from vaultsync.writer import VaultGuard
 
 TIMING = Timing(ttl=90.0, heartbeat=30.0, settle=10.0)
@@ -68,7 +70,7 @@ def test_a_second_machine_stands_by_and_takes_over_when_the_lease_expires(
     a, b = machine(tmp_path, "A", clock), machine(tmp_path, "B", clock)
     assert a.poll()
     assert not b.poll() and b.state == STANDBY
-    assert "standing by" in b.describe()
+    assert "standing by" in who_cleans(b.cleaner())
     clock.now += 89
     assert not b.poll()  # A's lease (not renewed: A stopped polling, say its laptop slept)
     clock.now += 1
@@ -174,7 +176,50 @@ def test_timing_defaults_and_off() -> None:
     assert Timing.from_env({}) == Timing(900.0, 300.0, 30.0)
     assert not Timing.from_env({"VAULTSYNC_LEASE_SECONDS": "0"}).enabled
     off = VaultLease("v", Path("/nonexistent"), VaultGuard([]), "A", Timing(0, 0, 0))
-    assert off.poll() and "lease off" in off.describe()
+    assert off.poll() and who_cleans(off.cleaner()) == "this machine (lease off)"
+
+
+# --------------------------------------------------------------------------- in words
+
+UNTIL = "2027-01-15T08:01:30+00:00"  # the fake clock's start, plus TIMING's 90 s
+
+
+def test_who_cleans_and_why_resync_stays_out_read_as_before(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """lease.py hands up typed values (Cleaner, Refusal, the holder's Lease); render/lease.py
+    words them as lease.py did, byte for byte."""
+    monkeypatch.delenv("VAULTSYNC_LEASE_SECONDS", raising=False)
+    a = machine(tmp_path, "a1b2c3d4e5f6", clock)
+    b = machine(tmp_path, "f6e5d4c3b2a1", clock)
+    a.host, b.host = "laptop", "desk"
+    assert who_cleans(a.cleaner()) == "nobody yet"  # (nothing read yet)
+    assert who_cleans(None) == "this machine"  # (no lease kept on this vault)
+    assert a.poll() and who_cleans(a.cleaner()) == f"this machine (laptop; lease until {UNTIL})"
+    with caplog.at_level(logging.INFO, logger="vaultsync"):
+        assert not b.poll()
+    assert (
+        f"v: laptop (machine a1b2c3d4) cleans this vault (its lease runs until {UNTIL}); "
+        "standing by"
+    ) in caplog.messages
+    assert who_cleans(b.cleaner()) == (
+        f"laptop (machine a1b2c3d4); standing by until its lease ends ({UNTIL})"
+    )
+    refusal = resync_refusal(tmp_path, tmp_path / "state")
+    assert refusal is not None and refused_here("g", refusal) == (
+        "vaultsync: g: not cleaned here: laptop (machine a1b2c3d4) cleans this vault: its daemon "
+        f"holds the lease until {UNTIL}. Run the resync there, or stop that daemon and run it "
+        "here once your sync tool has carried its release (or the lease has ended)"
+    )
+    clock.now += 90
+    assert not b.poll() and who_cleans(b.cleaner()) == "this machine, once its claim settles (desk)"
+    assert who_cleans(a.cleaner()) == "this machine (laptop; lease until " + UNTIL + ")"
+    monkeypatch.setattr("socket.gethostname", lambda: "desk")
+    refusal = resync_refusal(tmp_path, tmp_path / "elsewhere")  # (desk's lease, desk's name)
+    assert refusal is not None and refused_here("g", refusal).endswith(
+        "(or the lease has ended); that host name is this computer's: is a daemon running with "
+        "another state folder?"
+    )
 
 
 # ------------------------------------------------------------ conflict copies of the lease

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from vaultsync.core.authors import obsidian_link
+from vaultsync.core.model import LeftAlone, Untouched
 from vaultsync.core.normalize import PageContext, Rules, normalize_page
 from vaultsync.core.rules import plain_author
+from vaultsync.render import left_alone_words
 
 OFF = {
     "dedupe": False,
@@ -534,8 +536,11 @@ OBS_CHAPTERS = (
 def test_chapters_keep_their_highlights_and_the_page_says_why() -> None:
     out = normalize_page(OBS_CHAPTERS, "obsidian")
     assert out.is_readwise and out.text == OBS_CHAPTERS
-    assert [n.rule for n in out.left_alone] == ["fold"]
-    assert "chapter" in str(out.left_alone[0])
+    assert out.left_alone == [LeftAlone("fold", Untouched.CHAPTERS, 1)]
+    assert left_alone_words(out.left_alone[0]) == (
+        "fold left alone: 1 sync section(s) not folded: their highlights sit under the "
+        "document's own chapter headings, which folding would take them away from"
+    )
 
 
 def test_logseq_chapter_blocks_are_never_moved_or_merged() -> None:
@@ -641,4 +646,8 @@ def test_a_heading_per_highlight_is_left_and_the_page_says_why() -> None:
     )
     out = normalize_page(text, "obsidian", ALL)
     assert out.is_readwise and out.text == text and not out.changed
-    assert [n.rule for n in out.left_alone] == ["page"]
+    assert out.left_alone == [LeftAlone("page", Untouched.HEADED)]
+    assert left_alone_words(out.left_alone[0]) == (
+        "page left alone: its template writes each highlight under a heading of its own (other "
+        "notes may link to it): not deduplicated, folded or ordered"
+    )

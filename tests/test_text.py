@@ -13,6 +13,7 @@ from vaultsync.core.text import (
     join_lines,
     split_lines,
 )
+from vaultsync.render import error_message
 
 
 @pytest.mark.parametrize(
@@ -99,6 +100,6 @@ def test_decode_says_where_the_bytes_are_not_utf8(data: bytes, line: int, column
     with pytest.raises(NotUtf8) as err:
         decode(data)
     assert (err.value.line, err.value.column) == (line, column)
-    message = str(err.value)
+    message = error_message(err.value)  # (the core words nothing: render does)
     assert f"line {line}" in message and f"column {column}" in message
     assert "UTF-8" in message

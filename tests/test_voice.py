@@ -1111,19 +1111,11 @@ RETURNERS = {"render", "config", "cli/parser.py", "logs.py"}
 _PHRASE = re.compile(r"[A-Za-z]+[ ,;:]+[A-Za-z]")
 
 _NOT_SHOWN = "not shown to a user: why the clean verdict was unsure (tests and profiling read it)"
-_ROUTE_RETURN = "to route after merge: a module other helpers were editing while this scan came in"
 # (module, function): a function that returns a phrase, and why it may.
 RETURN_ALLOWED: dict[tuple[str, str], str] = {
     ("service.py", "systemd_unit"): "the unit file's text (its comments), not a message",
     ("core/verdict.py", "_foldable"): _NOT_SHOWN,
     ("core/verdict.py", "_scan"): _NOT_SHOWN,
-    # The core is pure and has no renderer below it: its left-alone reasons and the page's
-    # decoding error travel up as words.
-    ("core/model.py", "__str__"): _ROUTE_RETURN + " (LeftAlone: the core's rules' words)",
-    ("core/normalize.py", "listless_template"): _ROUTE_RETURN + " (a LeftAlone reason)",
-    ("core/text.py", "__str__"): _ROUTE_RETURN + " (NotUtf8: a page's skip reason)",
-    ("lease.py", "resync_refusal"): _ROUTE_RETURN + " (refused_here's `why`)",
-    ("lease.py", "describe"): _ROUTE_RETURN + " (status's who-cleans line)",
 }
 
 
@@ -1211,6 +1203,41 @@ def test_the_return_scan_sees_a_phrase_not_a_value(tmp_path: Path) -> None:
         "    return f'{count} pages'\n"
     )
     assert _returned_phrases(source) == [("a", 2), ("b", 4), ("c", 6), ("d", 8), ("__str__", 11)]
+
+
+def test_what_the_rules_leave_alone_and_a_page_not_utf8_read_as_before() -> None:
+    """The core hands up kinds and fields (core.model.LeftAlone, core.text.NotUtf8); render's
+    words for them are those the core made before, byte for byte."""
+    from vaultsync.core.model import LeftAlone, Untouched
+    from vaultsync.core.normalize import normalize_page
+    from vaultsync.core.text import NotUtf8
+    from vaultsync.pipeline.report import PageReason
+    from vaultsync.render import left_alone_words
+
+    quoted = (
+        "# T\n\n![rw-book-cover](https://x/c.png)\n\n"
+        "> The ferry leaves. ([Location 144](https://readwise.io/to_kindle?location=144))\n"
+    )
+    assert normalize_page(quoted, "obsidian").left_alone == [LeftAlone("page", Untouched.QUOTED)]
+    rules = (("fold", Untouched.CHAPTERS), ("page", Untouched.QUOTED), ("page", Untouched.HEADED))
+    said = {why: left_alone_words(LeftAlone(rule, why, 2)) for rule, why in rules}
+    assert said == {
+        Untouched.CHAPTERS: "fold left alone: 2 sync section(s) not folded: their highlights sit "
+        "under the document's own chapter headings, which folding would take them away from",
+        Untouched.QUOTED: "page left alone: its template writes each highlight as a blockquote, "
+        "not a list item: not deduplicated, folded or ordered",
+        Untouched.HEADED: "page left alone: its template writes each highlight under a heading "
+        "of its own (other notes may link to it): not deduplicated, folded or ordered",
+    }
+    bad = NotUtf8(3, 7)
+    words = (
+        "bytes that are not UTF-8 at line 3, column 7; left untouched (re-save the page as UTF-8 "
+        "to have it cleaned)"
+    )
+    assert error_message(bad) == words
+    assert PageReason(Reason.NOT_UTF8, bad, P) == words
+    assert PageReason(Reason.ERROR, bad, P) == words  # (an author page that is not UTF-8)
+    assert PageReason(Reason.NOT_MERGED, bad, P) == f"not merged into another author page: {words}"
 
 
 def test_the_vault_and_path_problems_read_as_before(tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ SETTLE_ENV = "VAULTSYNC_LEASE_SETTLE"
 DEFAULT_TTL = 900.0
 DEFAULT_SETTLE = 30.0
 
-HOLDING, CLAIMING, STANDBY, OFF = "holding", "claiming", "standby", "off"
+HOLDING, CLAIMING, STANDBY, OFF, NOBODY = "holding", "claiming", "standby", "off", "nobody"
 _WRITTEN, _RACED, _FAILED = "written", "raced", "failed"
 
 
@@ -180,9 +180,6 @@ class Lease:
     def live(self, now: float) -> bool:
         return not self.released and now < self.expires
 
-    def describe(self) -> str:
-        return f"{self.host} (machine {self.machine[:8]})"
-
     def to_bytes(self) -> bytes:
         data = {
             "vaultsync_lease": FORMAT,
@@ -258,7 +255,16 @@ def other_holder(root: Path, me: str | None, now: float | None = None) -> Lease 
     return lease
 
 
-def resync_refusal(root: Path, state_dir: Path) -> str | None:
+@dataclass(frozen=True)
+class Refusal:
+    """Why `resync` leaves a vault alone (render.refused_here words it): another machine's live
+    lease, and whether that machine's host name is this computer's."""
+
+    holder: Lease
+    same_host: bool
+
+
+def resync_refusal(root: Path, state_dir: Path) -> Refusal | None:
     """Why a one-off writing pass (`resync`) must leave this vault alone, or None.
 
     While another machine's daemon holds the lease, this machine's copy is being cleaned there:
@@ -268,19 +274,18 @@ def resync_refusal(root: Path, state_dir: Path) -> str | None:
     if not Timing.from_env().enabled or read_lease(root) is None:
         return None  # (no machine id made, nor state folder, just to ask)
     lease = other_holder(root, machine_id(state_dir, create=False))
-    if lease is None:
-        return None
-    same_host = lease.host == socket.gethostname()
-    return (
-        f"{lease.describe()} cleans this vault: its daemon holds the lease until "
-        f"{_iso(lease.expires)}. Run the resync there, or stop that daemon and run it here once "
-        "your sync tool has carried its release (or the lease has ended)"
-        + (
-            "; that host name is this computer's: is a daemon running with another state folder?"
-            if same_host
-            else ""
-        )
-    )
+    return None if lease is None else Refusal(lease, lease.host == socket.gethostname())
+
+
+@dataclass(frozen=True)
+class Cleaner:
+    """Who cleans a vault, for `status` (render.who_cleans words it): this machine (`state`
+    HOLDING, CLAIMING, OFF), another (STANDBY) or NOBODY yet; `host` this machine's name and
+    `lease` the one held (HOLDING: ours, STANDBY: the other machine's)."""
+
+    state: str
+    host: str
+    lease: Lease | None = None
 
 
 class VaultLease:
@@ -323,7 +328,7 @@ class VaultLease:
                 line = daemon_line(
                     "lease elsewhere",
                     vault=self.name,
-                    holder=current.describe(),
+                    holder=current,
                     until=_iso(current.expires),
                 )
                 log.info("%s", line)
@@ -369,18 +374,13 @@ class VaultLease:
             self._write(self.clock(), released=True, seen=current)
         self.state = STANDBY
 
-    def describe(self) -> str:
-        """Who cleans, for `vaultsync status`."""
-        if self.state == OFF:
-            return "this machine (lease off)"
-        if self.state == HOLDING and self.holder is not None:
-            return f"this machine ({self.host}; lease until {_iso(self.holder.expires)})"
-        if self.state == CLAIMING:
-            return f"this machine, once its claim settles ({self.host})"
-        if self.holder is not None and self.holder.live(self.clock()):
-            until = _iso(self.holder.expires)
-            return f"{self.holder.describe()}; standing by until its lease ends ({until})"
-        return "nobody yet"
+    def cleaner(self) -> Cleaner:
+        """Who cleans, for `vaultsync status` (another machine: only while its lease is live)."""
+        held = self.holder if self.state in (HOLDING, STANDBY) else None
+        if self.state == STANDBY and held is not None and not held.live(self.clock()):
+            held = None
+        state = NOBODY if self.state in (HOLDING, STANDBY) and held is None else self.state
+        return Cleaner(state, self.host, held)
 
     def _write(self, now: float, released: bool = False, seen: Lease | None = None) -> str:
         seen = seen or self.holder

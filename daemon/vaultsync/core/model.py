@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Literal
 
 from vaultsync.core.text import BOM, dominant_newline, join_lines
@@ -37,15 +38,22 @@ def fence_closes(text: str, marker: str) -> bool:
     return m is not None and m.group(1)[0] == marker[0] and len(m.group(1)) >= len(marker)
 
 
+class Untouched(Enum):
+    """Why a rule left a page or a section as it was on purpose (render/pages.py words it)."""
+
+    CHAPTERS = "chapters"  # fold: sync sections under the document's own chapter headings
+    QUOTED = "quoted"  # the page: its template writes each highlight as a blockquote
+    HEADED = "headed"  # the page: its template writes each highlight under a heading
+
+
 @dataclass(frozen=True)
 class LeftAlone:
-    """What a rule left as it was on purpose, and why (the pass's summary shows it)."""
+    """What a rule left as it was on purpose (`rule`: "fold", "page"), why, and how many
+    (`count`: sections left); the pass's summary and the log show it in render's words."""
 
-    rule: str  # "fold", "order", "dedupe"
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.rule} left alone: {self.reason}"
+    rule: str
+    why: Untouched
+    count: int = 0
 
 
 @dataclass(eq=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 
 from vaultsync.core import formats, links, rules
 from vaultsync.core.highlights import from_readwise, is_highlight, location
-from vaultsync.core.model import Kind, LeftAlone, Page, Section
+from vaultsync.core.model import Kind, LeftAlone, Page, Section, Untouched
 from vaultsync.core.noloss import find_losses
 
 
@@ -131,7 +131,7 @@ def _readwise_frontmatter(page: Page) -> bool:
 _QUOTE_LINK = "> "
 
 
-def listless_template(page: Page, text: str) -> str | None:
+def listless_template(page: Page, text: str) -> Untouched | None:
     """Why a Readwise page whose template writes no units we can read is left as it is, or
     None when the page is not one: a heading per highlight ("### …" with a `^12345` id other
     notes link to, its link on the lines under it), or blockquotes that do not open a
@@ -156,15 +156,9 @@ def listless_template(page: Page, text: str) -> str | None:
             m = links.BARE_LINK.search(line) if "](" in line else None
             headed = headed or (m is not None and links.readwise_url(m.group("url")))
     if quoted:
-        return (
-            "its template writes each highlight as a blockquote, not a list item: "
-            "not deduplicated, folded or ordered"
-        )
+        return Untouched.QUOTED
     if headed:
-        return (
-            "its template writes each highlight under a heading of its own (other notes may "
-            "link to it): not deduplicated, folded or ordered"
-        )
+        return Untouched.HEADED
     return None
 
 

@@ -16,7 +16,7 @@ from vaultsync.core.highlights import (
     repaired,
     subtree_key,
 )
-from vaultsync.core.model import Item, Kind, LeftAlone, Page, Section, Segment
+from vaultsync.core.model import Item, Kind, LeftAlone, Page, Section, Segment, Untouched
 from vaultsync.core.text import body, ending
 
 
@@ -281,13 +281,7 @@ def fold_sections(
     if remove_empty:
         _drop_repeats(page, repeats)
     if chapters_left and left is not None:
-        left.append(
-            LeftAlone(
-                "fold",
-                f"{chapters_left} sync section(s) not folded: their highlights sit under the "
-                "document's own chapter headings, which folding would take them away from",
-            )
-        )
+        left.append(LeftAlone("fold", Untouched.CHAPTERS, chapters_left))
     return folded
 
 

@@ -9,16 +9,11 @@ BOM = "\ufeff"
 
 @dataclass(frozen=True)
 class NotUtf8(Exception):
-    """The page's bytes are not UTF-8; it is skipped and never touched."""
+    """The page's bytes are not UTF-8 from (1-based) `line`, `column` on; it is skipped and never
+    touched (render/errors.py words it)."""
 
     line: int
     column: int
-
-    def __str__(self) -> str:
-        return (
-            f"bytes that are not UTF-8 at line {self.line}, column {self.column}; "
-            "left untouched (re-save the page as UTF-8 to have it cleaned)"
-        )
 
 
 def decode(data: bytes) -> str:

@@ -35,7 +35,7 @@ from vaultsync.pipeline import store
 from vaultsync.pipeline.classify import in_readwise_folder, not_utf8
 from vaultsync.pipeline.index import Source
 from vaultsync.pipeline.report import PageReason, PassOptions, PassReport, page_error
-from vaultsync.render import unified_diff
+from vaultsync.render import left_alone_words, unified_diff
 from vaultsync.results import Reason
 from vaultsync.vault import Vault
 from vaultsync.writer import (
@@ -121,9 +121,9 @@ def clean_page(
                 in_readwise_folder=in_readwise_folder(vault, source.path, options.authors_folder),
             )
             result = normalize_page(text, vault.kind, options.rules, context)
-        for note in result.left_alone:
-            if (source.path, str(note)) not in report.left_alone:
-                report.left_alone.append((source.path, str(note)))
+        for note in map(left_alone_words, result.left_alone):
+            if (source.path, note) not in report.left_alone:
+                report.left_alone.append((source.path, note))
         if not result.is_readwise or not result.changed:
             return result
         if held_after_undo(source.path, snap.data, options, report):

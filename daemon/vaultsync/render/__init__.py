@@ -7,8 +7,9 @@ sentences from creeping back elsewhere).
 One module per job: `pages` (one page's result: counts, rules, why it is listed), `reasons`
 (why a page was skipped or failed), `summary` (the end-of-pass summary), `daemon` (the daemon's
 log, activity and news), `status` (`status` and `log`), `shapes` (the `--json` shapes), `diff`,
-`errors` (every error's words), `causes` (why the writer or the history store failed) and
-`commands` (what the other commands print).
+`errors` (every error's words), `causes` (why the writer or the history store failed), `lease`
+(who cleans a vault, and why `resync` leaves one alone) and `commands` (what the other commands
+print).
 This module re-exports what callers use.
 """
 
@@ -32,7 +33,6 @@ from vaultsync.render.commands import (
     progress_count,
     progress_eta,
     progress_label,
-    refused_here,
     released,
     restored,
     service_installed,
@@ -59,9 +59,11 @@ from vaultsync.render.errors import (
     error_words,
     warning,
 )
+from vaultsync.render.lease import lease_holder, refused_here, who_cleans
 from vaultsync.render.pages import (
     AUTHOR_VERB,
     describe,
+    left_alone_words,
     page_rel,
     plural,
     reason_text,
@@ -120,6 +122,8 @@ __all__ = [
     "failure_line",
     "history_lines",
     "history_list",
+    "lease_holder",
+    "left_alone_words",
     "local_time",
     "log_lines",
     "no_activity",
@@ -157,4 +161,5 @@ __all__ = [
     "use_colour",
     "waiting_for_lock",
     "warning",
+    "who_cleans",
 ]

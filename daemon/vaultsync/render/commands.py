@@ -102,11 +102,6 @@ def authors_lines(data: dict[str, Any]) -> list[str]:
 # ------------------------------------------------------------------------------- the CLI's notes
 
 
-def refused_here(vault: str, why: str) -> str:
-    """A vault `resync` leaves to another machine's daemon (lease.py)."""
-    return f"vaultsync: {vault}: not cleaned here: {why}"
-
-
 _DAEMON_STATES = {
     "not running": "vaultsync: no daemon is running (state folder {state})",
     "starting": "vaultsync: the daemon is just starting; try again in a moment",

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from vaultsync.render.errors import error_message
+from vaultsync.render.lease import lease_holder
 from vaultsync.render.pages import AUTHOR_VERB, describe, page_rel, reason_text
 from vaultsync.results import Outcome, PageResult, page_results
 
@@ -126,7 +127,9 @@ _DAEMON_LINES = {
 
 def daemon_line(event: str, **fields: object) -> str:
     """The daemon's line for `event` (a key of _DAEMON_LINES); an `error` field is rendered
-    by `error_message`."""
+    by `error_message`, a `holder` (a lease.Lease) by `lease_holder`."""
     if isinstance(fields.get("error"), BaseException):
         fields["error"] = error_message(fields["error"])  # type: ignore[arg-type]
+    if "holder" in fields:
+        fields["holder"] = lease_holder(fields["holder"])  # type: ignore[arg-type]
     return _DAEMON_LINES[event].format(**fields)

@@ -219,6 +219,10 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
     # The core's errors (the core words nothing itself).
     "UnsafeName": lambda e: _NAME_PROBLEMS[e.problem.name](e),
     "EdnError": lambda e: f"line {e.line}, column {e.column}: {edn_problem(e)}",
+    "NotUtf8": lambda e: (
+        f"bytes that are not UTF-8 at line {e.line}, column {e.column}; "
+        "left untouched (re-save the page as UTF-8 to have it cleaned)"
+    ),
     # A glob pattern's problem, as config validation lists it beside the pattern.
     "BadPattern": lambda e: _PATTERN_PROBLEMS[e.problem.value],
     "UnclosedBracket": lambda e: f"'[' without a closing ']' in {e.segment!r}",

@@ -1,6 +1,6 @@
 """One page's result in words, the pieces every voice shares: counts (`plural`), what the
-rules did (`describe`), why a page is listed as it is (`reason_text`), its path relative to
-the vault."""
+rules did (`describe`), what they left alone on purpose (`left_alone_words`), why a page is
+listed as it is (`reason_text`), its path relative to the vault."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from vaultsync.results import Outcome, PageResult, Reason, unchanged_results
 
 if TYPE_CHECKING:
+    from vaultsync.core.model import LeftAlone
     from vaultsync.core.normalize import Stats
     from vaultsync.pipeline.report import PassReport
 
@@ -44,6 +45,28 @@ _LEFT_BECAUSE = {
     Reason.NOTHING_TO_CHANGE: "Readwise page; nothing to change",
     Reason.AUTHOR_PAGE_UP_TO_DATE: "author page vaultsync keeps; up to date",
 }
+
+
+# Why a rule left a page or a section as it was (core.model.Untouched, by its value).
+_UNTOUCHED = {
+    "chapters": lambda n: (
+        f"{n} sync section(s) not folded: their highlights sit under the document's own "
+        "chapter headings, which folding would take them away from"
+    ),
+    "quoted": lambda n: (
+        "its template writes each highlight as a blockquote, not a list item: "
+        "not deduplicated, folded or ordered"
+    ),
+    "headed": lambda n: (
+        "its template writes each highlight under a heading of its own (other notes may "
+        "link to it): not deduplicated, folded or ordered"
+    ),
+}
+
+
+def left_alone_words(note: LeftAlone) -> str:
+    """What a rule left as it was on purpose, and why: "fold left alone: 2 sync …"."""
+    return f"{note.rule} left alone: {_UNTOUCHED[note.why.value](note.count)}"
 
 
 def reason_text(result: PageResult) -> str:

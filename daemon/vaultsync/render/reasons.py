@@ -25,7 +25,7 @@ def error_beside(err: BaseException | None, page: Path | None) -> str:
 
 def _not_utf8(err: Any, page: Path | None, fields: dict[str, Any]) -> str:
     if not fields.get("utf16"):
-        return str(err)
+        return error_beside(err, None)  # (render/errors.py words core.text.NotUtf8)
     return (
         f"bytes that are not UTF-8 at line {err.line}, column {err.column}: the page is saved "
         "as UTF-16; left untouched (re-save the page as UTF-8 to have it cleaned)"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from vaultsync.activity import ActivityLog
 from vaultsync.pipeline.report import PassReport
-from vaultsync.render import activity_entries, failure_line, log_lines, vault_state
+from vaultsync.render import activity_entries, failure_line, log_lines, vault_state, who_cleans
 from vaultsync.results import Outcome
 from vaultsync.vault import MissingVault, Vault
 from vaultsync.writer import write_private_file
@@ -101,7 +101,7 @@ class Status:
                     else "unavailable",
                     "last_pass": run.last_pass,
                     "last_summary": run.last_summary,
-                    "cleaner": run.lease.describe() if run.lease else "this machine",
+                    "cleaner": who_cleans(run.lease.cleaner() if run.lease else None),
                 }
                 for name, run in runs.items()
             }

@@ -17,7 +17,7 @@ from vaultsync.lease import VaultLease
 from vaultsync.locks import LockBusy, LockWaitCancelled, vault_lock
 from vaultsync.pipeline.report import PassReport
 from vaultsync.pipeline.session import VaultSession
-from vaultsync.render import daemon_line, pass_line, vault_state
+from vaultsync.render import daemon_line, pass_line, vault_state, who_cleans
 from vaultsync.run.status import LeftAloneSaid, Status, log_report, now, record_report, rel
 from vaultsync.vault import Vault
 
@@ -138,7 +138,7 @@ class VaultPasses:
             return True
         run.behind = True
         assert run.lease is not None
-        run.last_summary = vault_state("not cleaning here", who=run.lease.describe())
+        run.last_summary = vault_state("not cleaning here", who=who_cleans(run.lease.cleaner()))
         return False
 
     def leases(self, runs: Iterable[VaultRun]) -> bool:
