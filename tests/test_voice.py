@@ -36,8 +36,8 @@ SPEAKERS = {
     # `log.warning("%s", note(...))`.
     "render",
     "logs.py",  # where the log goes (print_error, the journald/terminal/file handlers)
-    # (config.py's error formatter, ConfigProblem/ConfigError in errors.py, builds its lines
-    # with f-strings and prints nothing itself, so the scan needs no entry for it.)
+    # (the config's error formatter, ConfigProblem/ConfigError in problems.py and errors.py,
+    # builds its lines with f-strings and prints nothing itself: the scan needs no entry for it.)
 }
 
 # (module, function): a sentence that stays where it is, and why.
@@ -497,7 +497,7 @@ NOTES = [
         {"path": _PAGE, "exception": _DENIED},
         _was("cannot record that the hold on %s was announced: %s", _PAGE, _DENIED),
     ),
-    # Ready for state.py and workers.py (their calls still word them, see ALLOWED).
+    # The state cache's (state/cache.py) and the worker pool's (workers.py).
     (
         "state cache damaged",
         {"path": Path("/s/c.db"), "exception": ValueError("bad")},

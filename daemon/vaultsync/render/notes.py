@@ -65,7 +65,7 @@ _NOTES = {
     "history index damaged": "ignoring damaged history index {file}: {exception}",
     "history folder kept": "cannot remove empty history folder {folder}: {exception}",
     "hold not recorded": "cannot record that the hold on {path} was announced: {exception}",
-    # -- the state cache (state.py) and the worker pool (workers.py)
+    # -- the state cache (state/) and the worker pool (workers.py)
     "state cache damaged": "state cache {path} is damaged ({exception}); starting afresh",
     "state cache off": "state cache {path}: cannot {what} ({exception}); passes read every "
     "page until this is fixed",
