@@ -270,3 +270,48 @@ def test_where_fsync_does_not_reach_the_disk_one_full_flush_ends_the_batch(
     assert len(flushed) == 1 and is_temp_file(flushed[0]) and Path(flushed[0]).parent == root / "b"
     assert len(fsyncs) == 2 + 2  # each temp file, then each folder
     assert (root / "a" / "p.md").read_bytes() == (root / "b" / "p.md").read_bytes() == b"new\n"
+
+
+def _burst(tmp_path: Path, name: str, batch_min: str, monkeypatch: pytest.MonkeyPatch) -> tuple:
+    """A settled vault, then a burst of Readwise pages that the daemon's update cleans: what
+    the vault, the history and the report hold after it, and the fsyncs the update made."""
+    from vaultsync.pipeline.report import PassOptions
+    from vaultsync.pipeline.session import VaultSession
+    from vaultsync.vault import make_vault
+
+    root = tmp_path / name / "vault"
+    build_vault(root, random.Random(5), "logseq", pages=5)
+    history = History(tmp_path / name / "history")
+    session = VaultSession(make_vault(root), PassOptions(history=history, cache=False))
+    session.full_pass()
+    burst = tmp_path / name / "burst"
+    build_vault(burst, random.Random(6), "logseq", pages=40)
+    arrived = []
+    for page in sorted((burst / "pages").iterdir()):
+        target = root / "pages" / f"burst-{page.name}"
+        target.write_bytes(page.read_bytes())
+        arrived.append(target)
+    monkeypatch.setenv("VAULTSYNC_BATCH_MIN", batch_min)
+    fsyncs: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real(fd))[1])
+    report = session.update(arrived)
+    monkeypatch.setattr(os, "fsync", real)
+    saved = {p.relative_to(root).as_posix(): history.load(p, 1) for p in report.changed}
+    rel = {p.relative_to(root).as_posix() for p in report.changed}
+    return files(root), saved, rel, len(fsyncs)
+
+
+def test_a_burst_the_daemon_cleans_goes_through_one_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: a burst of pages after the quiet period is cleaned by one update; its writes go
+    through a WriteBatch as a full pass's do (the first few one by one, at once), giving the
+    vault and the history a page-by-page update gives, for a few fsyncs instead of six a page."""
+    one = _burst(tmp_path, "one", "1000000", monkeypatch)  # every write one by one
+    two = _burst(tmp_path, "two", "0", monkeypatch)  # every write batched
+    assert one[0] == two[0]  # the same vault, author pages included
+    assert one[1] == two[1] and one[2] == two[2]  # the same versions saved, for the same pages
+    assert len(two[2]) >= 10
+    assert temps(tmp_path / "two" / "vault") == []
+    assert two[3] < one[3] / 2, (one[3], two[3])

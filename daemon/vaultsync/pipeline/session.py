@@ -164,6 +164,9 @@ class VaultSession:
         # What the author plan depends on, as these pages gave it before (see _replan_if).
         planned = {p: (self._names_of(p), self.facts.get(p)) for p in changed + deleted}
         self.store.open(load=False)
+        # A burst goes through one WriteBatch as a full pass does: its first writes are made
+        # one by one at once (batch_threshold), so a single page's update is as before.
+        self._batching = True
         try:
             for path in deleted:
                 self._forget(path)
@@ -183,8 +186,9 @@ class VaultSession:
                 self._replan()  # the same facts give the same plan
             affected = before | self._author_keys([s.path for s in sources])
             if self.options.author_pages and affected:
-                sync_author_pages(self._author_sync(report), self.plan, affected)
+                sync_author_pages(self._author_sync(report, self._new_batch()), self.plan, affected)
         finally:
+            self._batching = False
             self.store.close()
         return report
 
@@ -298,8 +302,8 @@ class VaultSession:
             batch.finish()
 
     def _new_batch(self) -> WriteBatch | None:
-        """The batch a full pass writes through (see WriteBatch); None for the daemon's
-        updates, which write page by page."""
+        """The batch a full pass or an update writes through (see WriteBatch); None outside
+        them and when nothing is written (check, dry run)."""
         if not self._batching or self.options.mode != "write":
             return None
         return WriteBatch(self.guard, history=self.options.history)  # type: ignore[arg-type]
