@@ -705,7 +705,8 @@ def test_daemon_killed_and_restarted(tmp_path: Path) -> None:
 
 
 def test_daemon_killed_and_restarted_batched(tmp_path: Path) -> None:
-    """The daemon's start-up pass writes through a batch; its updates page by page."""
+    """The daemon's start-up pass and its updates (the reverted pages' events) write through a
+    batch (VAULTSYNC_BATCH_MIN=0)."""
     totals = run_daemon_rounds(tmp_path, 98, 1, ("logseq",), want_partial=1, max_rounds=4)
     print(f"\nbatched daemon kills: {totals}")
     assert totals["partial"] >= 1, totals
