@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from vaultsync.core import formats
-
 # ------------------------------------------------------------------------------- paths
 
 
@@ -78,6 +76,10 @@ def vault_refused(reason: Any) -> str:
 def kind_contradiction(found: Any) -> str:
     """The warning when the kind given for a vault contradicts its folder (a
     `vault_kind.KindContradiction`): its Readwise pages would not be found."""
+    # Imported here: the core's formats cost ~20 ms to import, and every command imports the
+    # renderer (through errors.py) while only this rare warning needs them.
+    from vaultsync.core import formats
+
     fmt = formats.of(found.detected)
     given, detected = found.given, found.detected
     return (
