@@ -1,5 +1,6 @@
 """Mojibake repair: ftfy's encoding fix (and nothing else of ftfy), skipped on text that holds no
-character mojibake can be made of."""
+character mojibake can be made of, or no sequence of them mojibake is made of. The rule and the
+clean verdict both ask `repaired`, so one place decides when ftfy is asked."""
 
 from __future__ import annotations
 
@@ -22,12 +23,15 @@ MOJIBAKE_ABLE = re.compile(
 
 
 def repaired(text: str) -> str:
-    """ftfy's encoding repair only (never quotes, widths or ligatures); plain ASCII, and text
-    with no character mojibake can be made of (quotes, dashes, emoji), skips ftfy."""
+    """ftfy's encoding repair only (never quotes, widths or ligatures); plain ASCII, text with
+    no character mojibake can be made of (quotes, dashes, emoji), and text holding no sequence
+    mojibake is made of ("café", "It’s") skip ftfy."""
     if text.isascii():
         return text  # (a flag of the string: cheaper than a memo lookup, and nothing kept)
     if MOJIBAKE_ABLE.search(text) is None:
         return text  # (what fix_encoding returns for it; no import, no memo)
+    if not may_be_mojibake(text):
+        return text  # (every try of the repair fails to decode it: see may_be_mojibake)
     return _repaired(text)
 
 
@@ -38,3 +42,62 @@ def _repaired(text: str) -> str:
     from ftfy import fix_encoding
 
     return fix_encoding(text)
+
+
+# The code pages ftfy's encoding repair tries (a UTF-8 text read as one of these is mojibake),
+# the replacement character its "sloppy" codecs stand for, and the C1 controls it re-decodes.
+# A character none of them can produce cannot be part of mojibake that repair would undo.
+_CODE_PAGES = (
+    "latin-1",
+    "cp1252",
+    "cp1251",
+    "cp1250",
+    "cp1253",
+    "cp1254",
+    "cp1257",
+    "iso-8859-2",
+    "mac_roman",
+    "cp437",
+)
+
+
+def _mojibake_chars() -> frozenset[str]:
+    high = bytes(range(0x80, 0x100))
+    chars = {chr(c) for c in range(0x80, 0x100)} | {"\ufffd"}
+    for page in _CODE_PAGES:
+        chars |= set(high.decode(page, errors="ignore"))
+    return frozenset(chars)
+
+
+MOJIBAKE = _mojibake_chars()
+
+# Never alone in ordinary text: C1 controls and the replacement character (ftfy re-decodes them
+# on their own, wherever they stand).
+_ALWAYS = frozenset(chr(c) for c in range(0x80, 0xA0)) | {"\ufffd"}
+# What may follow a byte of a UTF-8 sequence in mojibake: a continuation byte's character (not
+# ASCII), or one of these, which ftfy reads as a byte altered on the way (0xA0 turned into a
+# space, a lost byte written as "?" or 0x1A) or a continuation byte shown as "-".
+_SEAM = frozenset(" -?\x1a")
+
+
+@lru_cache(maxsize=4096)
+def may_be_mojibake(text: str) -> bool:
+    """Whether ftfy's encoding repair might change `text`; False only when it surely cannot.
+
+    Mojibake is UTF-8 read in a single-byte code page: each byte of a multi-byte character
+    becomes one character of `MOJIBAKE`, so a repair needs such a character followed by another
+    non-ASCII one, or by one of `_SEAM`. A text whose `MOJIBAKE` characters each stand before
+    an ordinary ASCII character (or at the end: "café", "It’s", "naïve") holds no sequence a
+    UTF-8 decoding could take: every try of the repair fails to decode and leaves it as it is.
+    Curly quotes and dashes before a space, accented words in a row, are asked of ftfy."""
+    last = len(text) - 1
+    for i, c in enumerate(text):
+        if c.isascii() or c not in MOJIBAKE:
+            continue
+        if c in _ALWAYS:
+            return True
+        if i < last:
+            after = text[i + 1]
+            if not after.isascii() or after in _SEAM:
+                return True
+    return False

@@ -17,9 +17,9 @@ page, and says CLEAN only when every answer is a sure no:
   later sync heading with highlights, an empty "New highlights added" heading (with or without
   Logseq's `collapsed::`), or, in Obsidian, the page's `# Title` run written twice, all mean not
   sure;
-- mojibake repair: every line of every highlight is ASCII, or holds no sequence mojibake is made
-  of (`may_be_mojibake`: a character one of the code pages ftfy undoes gives to a byte, followed
-  by another such byte's), or is left as it is by `repaired`, the very function the rule calls;
+- mojibake repair: every line of every highlight is ASCII, or is left as it is by `repaired`, the
+  very function the rule calls (whose shortcuts, core/mojibake.py, skip ftfy on text that holds
+  no sequence mojibake is made of);
 - the author rule: the link maker the rule gets hands the author value back (or nothing);
 - the page is one the normalizer treats as Readwise's, and serializing its parse gives its text.
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from vaultsync.core import formats
 from vaultsync.core.byline import Units
@@ -49,33 +48,6 @@ from vaultsync.core.model import Item, Page, Section
 from vaultsync.core.normalize import PageContext, Rules, is_readwise_page
 from vaultsync.core.rules import author_value, plain_author
 from vaultsync.core.text import body
-
-# The code pages ftfy's encoding repair tries (a UTF-8 text read as one of these is mojibake),
-# the replacement character its "sloppy" codecs stand for, and the C1 controls it re-decodes.
-# A character none of them can produce cannot be part of mojibake that repair would undo.
-_CODE_PAGES = (
-    "latin-1",
-    "cp1252",
-    "cp1251",
-    "cp1250",
-    "cp1253",
-    "cp1254",
-    "cp1257",
-    "iso-8859-2",
-    "mac_roman",
-    "cp437",
-)
-
-
-def _mojibake_chars() -> frozenset[str]:
-    high = bytes(range(0x80, 0x100))
-    chars = {chr(c) for c in range(0x80, 0x100)} | {"\ufffd"}
-    for page in _CODE_PAGES:
-        chars |= set(high.decode(page, errors="ignore"))
-    return frozenset(chars)
-
-
-MOJIBAKE = _mojibake_chars()
 
 
 @dataclass(frozen=True)
@@ -214,43 +186,9 @@ def _surely_readable(item: Item) -> bool:
         if line.isascii():  # (most lines: no need to cut its ending off first)
             continue
         text = body(line)
-        if not may_be_mojibake(text):
-            continue
-        if repaired(text) != text:  # (the very call the rule makes: exact, and memoized)
+        if repaired(text) != text:  # (the very call the rule makes; its shortcuts skip ftfy)
             return False
     return True
-
-
-# Never alone in ordinary text: C1 controls and the replacement character (ftfy re-decodes them
-# on their own, wherever they stand).
-_ALWAYS = frozenset(chr(c) for c in range(0x80, 0xA0)) | {"\ufffd"}
-# What may follow a byte of a UTF-8 sequence in mojibake: a continuation byte's character (not
-# ASCII), or one of these, which ftfy reads as a byte altered on the way (0xA0 turned into a
-# space, a lost byte written as "?" or 0x1A) or a continuation byte shown as "-".
-_SEAM = frozenset(" -?\x1a")
-
-
-@lru_cache(maxsize=4096)
-def may_be_mojibake(text: str) -> bool:
-    """Whether ftfy's encoding repair might change `text`; False only when it surely cannot.
-
-    Mojibake is UTF-8 read in a single-byte code page: each byte of a multi-byte character
-    becomes one character of `MOJIBAKE`, so a repair needs such a character followed by another
-    non-ASCII one, or by one of `_SEAM`. A text whose `MOJIBAKE` characters each stand before
-    an ordinary ASCII character (or at the end: "café", "It’s", "naïve") holds no sequence a
-    UTF-8 decoding could take: every try of the repair fails to decode and leaves it as it is.
-    Curly quotes and dashes before a space, accented words in a row, are asked of ftfy."""
-    last = len(text) - 1
-    for i, c in enumerate(text):
-        if c.isascii() or c not in MOJIBAKE:
-            continue
-        if c in _ALWAYS:
-            return True
-        if i < last:
-            after = text[i + 1]
-            if not after.isascii() or after in _SEAM:
-                return True
-    return False
 
 
 def _default_link(kind: str) -> Callable[[str], str | None]:
